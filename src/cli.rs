@@ -1,0 +1,160 @@
+//! Defines fastcp's command line: the only module that knows about clap.
+
+use crate::options::{Options, StatsFormat};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{CommandFactory, Parser};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY, choosing how the kernel moves the
+/// bytes: copy_file_range, sendfile or read/write.
+#[derive(Parser, Debug)]
+#[command(
+    name = "fastcp",
+    version,
+    infer_long_args = true,
+    override_usage = "fastcp [OPTION]... [-T] SOURCE DEST\n       fastcp [OPTION]... SOURCE... DIRECTORY\n       fastcp [OPTION]... -t DIRECTORY SOURCE...",
+    after_help = "METHOD is auto (copy_file_range, then sendfile, then read-write, falling back only \
+while nothing has been copied), read-write, sendfile or copy-file-range. SIZE takes the suffixes \
+K, M, G (powers of 1024), KiB, MiB, GiB, and KB, MB, GB (powers of 1000)."
+)]
+pub(crate) struct Cli {
+    /// Copy all SOURCE arguments into DIRECTORY
+    #[arg(short = 't', long = "target-directory", value_name = "DIRECTORY")]
+    target_directory: Option<OsString>,
+
+    /// Treat DEST as a normal file
+    #[arg(short = 'T', long = "no-target-directory")]
+    no_target_directory: bool,
+
+    /// How to move the data: auto, read-write, sendfile, copy-file-range
+    #[arg(long, value_name = "METHOD", default_value = "auto")]
+    method: String,
+
+    /// Buffer size for read-write, bytes per call for sendfile and copy-file-range
+    #[arg(long, value_name = "SIZE")]
+    bufsize: Option<String>,
+
+    /// Print what the copy did to stderr when it ends (FORMAT: text or json)
+    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text", require_equals = true)]
+    stats: Option<String>,
+
+    /// Write the man page and shell completions into DIR (for packagers)
+    #[arg(long, value_name = "DIR", hide = true)]
+    generate: Option<PathBuf>,
+
+    #[arg(value_name = "SOURCE DEST")]
+    operands: Vec<OsString>,
+}
+
+/// What the command line asks for.
+pub(crate) enum Request {
+    /// Copy files.
+    Copy(Options),
+    /// Print this text to stdout and exit 0 (--help, --version).
+    Print(String),
+    /// Write generated files (man page, completions) into a directory.
+    Generate(PathBuf),
+}
+
+/// Parses the arguments, turning clap's errors into GNU getopt's wording.
+pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error> {
+    let raw = args.clone();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    Ok(Request::Print(e.render().to_string()))
+                }
+                _ => Err(crate::error::Error::Usage(gnu_wording(&e, &raw))),
+            };
+        }
+    };
+    if let Some(dir) = cli.generate {
+        return Ok(Request::Generate(dir));
+    }
+    let stats = match cli.stats.as_deref() {
+        None => None,
+        Some(value) => Some(crate::options::argmatch(
+            value,
+            "--stats",
+            &[("text", StatsFormat::Text), ("json", StatsFormat::Json)],
+        )?),
+    };
+    let options = Options::new(crate::options::Raw {
+        target_directory: cli.target_directory.map(PathBuf::from),
+        no_target_directory: cli.no_target_directory,
+        method: cli.method,
+        bufsize: cli.bufsize,
+        stats,
+        operands: cli.operands.into_iter().map(PathBuf::from).collect(),
+    })?;
+    Ok(Request::Copy(options))
+}
+
+/// The clap command, for generating the man page and completions.
+pub(crate) fn command() -> clap::Command {
+    Cli::command()
+}
+
+fn context(e: &clap::Error, kind: ContextKind) -> String {
+    match e.get(kind) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join(" "),
+        _ => String::new(),
+    }
+}
+
+/// The option as the user typed it, without clap's ` <VALUE>` placeholder.
+fn option_name(e: &clap::Error) -> String {
+    let arg = context(e, ContextKind::InvalidArg);
+    arg.split([' ', '=']).next().unwrap_or_default().to_string()
+}
+
+/// Whether the user wrote the option `long` in its short form: clap names options by their
+/// long name, getopt by what was typed.
+fn typed_short(long: &str, raw: &[OsString]) -> Option<char> {
+    let short = command()
+        .get_arguments()
+        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))?
+        .get_short()?;
+    raw.iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy())
+        .take_while(|a| a != "--")
+        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.ends_with(short))
+        .then_some(short)
+}
+
+/// GNU getopt's messages for the errors clap reports.
+fn gnu_wording(e: &clap::Error, raw: &[OsString]) -> String {
+    let mut arg = option_name(e);
+    if let Some(c) = typed_short(&arg, raw) {
+        arg = format!("-{c}");
+    }
+    let short = arg.len() == 2 && arg.starts_with('-') && !arg.starts_with("--");
+    match e.kind() {
+        ErrorKind::UnknownArgument if short => {
+            format!("invalid option -- '{}'", &arg[1..])
+        }
+        ErrorKind::UnknownArgument => {
+            format!(
+                "unrecognized option '{}'",
+                context(e, ContextKind::InvalidArg)
+            )
+        }
+        ErrorKind::InvalidValue | ErrorKind::NoEquals if short => {
+            format!("option requires an argument -- '{}'", &arg[1..])
+        }
+        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
+            format!("option '{arg}' requires an argument")
+        }
+        ErrorKind::TooManyValues => format!("option '{arg}' doesn't allow an argument"),
+        _ => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or_default();
+            first.trim_start_matches("error: ").to_string()
+        }
+    }
+}

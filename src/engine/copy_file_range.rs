@@ -1,0 +1,18 @@
+//! The copy_file_range(2) engine: the filesystem copies, shares (reflink) or splices extents.
+
+use super::{Call, Counters, EngineError, kernel_loop};
+use std::os::fd::BorrowedFd;
+
+/// Copies `src` to `dst` from their current file positions with copy_file_range. Linux refuses
+/// pairs it cannot serve (EXDEV across some filesystems, EINVAL for non-regular files, ENOSYS
+/// on old kernels, EOPNOTSUPP), and `auto` turns those into a fallback.
+pub(crate) fn copy(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    chunk: usize,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    kernel_loop(Call::CopyFileRange, chunk, counters, |count| {
+        rustix::fs::copy_file_range(src, None, dst, None, count)
+    })
+}

@@ -1,0 +1,329 @@
+//! The copy engines: one module per method behind one signature, and `auto`'s fallback order.
+//!
+//! Every engine moves bytes from the current offset of `src` to the current offset of `dst`
+//! until the source reports end of file. None of them trusts `st_size`: /proc and /sys files
+//! report 0 or 4096 and hold other amounts, and a file may shrink or grow while it is copied.
+
+pub(crate) mod copy_file_range;
+pub(crate) mod read_write;
+pub(crate) mod sendfile;
+
+use rustix::io::Errno;
+use std::os::fd::BorrowedFd;
+
+/// The largest count Linux moves in one read, write, sendfile or copy_file_range call
+/// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
+pub(crate) const MAX_PER_CALL: usize = 0x7fff_f000;
+
+/// The read-write buffer GNU cp starts from (coreutils' IO_BUFSIZE).
+const DEFAULT_BUFSIZE: u64 = 128 * 1024;
+
+/// How the bytes of a file are moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Auto,
+    ReadWrite,
+    Sendfile,
+    CopyFileRange,
+}
+
+impl Method {
+    /// The name used on the command line and in reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::ReadWrite => "read-write",
+            Method::Sendfile => "sendfile",
+            Method::CopyFileRange => "copy-file-range",
+        }
+    }
+}
+
+/// The system calls that move data, counted per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Call {
+    Read,
+    Write,
+    Sendfile,
+    CopyFileRange,
+}
+
+impl Call {
+    pub(crate) const ALL: [Call; 4] =
+        [Call::Read, Call::Write, Call::Sendfile, Call::CopyFileRange];
+
+    /// The system call's own name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Call::Read => "read",
+            Call::Write => "write",
+            Call::Sendfile => "sendfile",
+            Call::CopyFileRange => "copy_file_range",
+        }
+    }
+}
+
+/// Count of calls of one kind and of the bytes they moved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct CallStats {
+    /// Calls made, including the final one that returned 0.
+    pub(crate) calls: u64,
+    /// Bytes moved by all of them.
+    pub(crate) bytes: u64,
+    /// Largest count one call moved.
+    pub(crate) max: u64,
+    /// Smallest non-zero count one call moved (0 when none moved anything).
+    pub(crate) min: u64,
+}
+
+/// Per-kind call statistics, summed over every file of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    per_call: [CallStats; 4],
+}
+
+impl Counters {
+    /// Notes one call of `call` that moved `moved` bytes.
+    pub(crate) fn record(&mut self, call: Call, moved: usize) {
+        let s = &mut self.per_call[call as usize];
+        let moved = moved as u64;
+        s.calls += 1;
+        s.bytes += moved;
+        s.max = s.max.max(moved);
+        if moved > 0 && (s.min == 0 || moved < s.min) {
+            s.min = moved;
+        }
+    }
+
+    pub(crate) fn get(&self, call: Call) -> CallStats {
+        self.per_call[call as usize]
+    }
+}
+
+/// Why an engine stopped without finishing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EngineError {
+    /// The kernel refused the method for this pair of files before any byte moved.
+    Unsupported(Errno),
+    /// The method reported end of file at once, but the source has data (procfs on some kernels).
+    NoProgress,
+    /// Reading the source failed.
+    Read(Errno),
+    /// Writing the destination failed.
+    Write(Errno),
+    /// A call that reads and writes at once failed, and the error does not say which side.
+    Transfer(Errno),
+}
+
+/// Errors after which a combined call may be retried another way: the kernel says "not for
+/// this pair of files" (copy_file_range(2) and sendfile(2) ERRORS), not "this data is bad".
+fn means_unsupported(errno: Errno) -> bool {
+    [
+        Errno::XDEV,
+        Errno::INVAL,
+        Errno::NOSYS,
+        Errno::OPNOTSUPP,
+        Errno::PERM,
+        Errno::ACCESS,
+        Errno::TXTBSY,
+        Errno::BADF,
+    ]
+    .contains(&errno)
+}
+
+/// Sorts the error of a call that both reads and writes (sendfile, copy_file_range).
+fn classify(errno: Errno, copied: u64) -> EngineError {
+    if copied == 0 && means_unsupported(errno) {
+        EngineError::Unsupported(errno)
+    } else if [
+        Errno::NOSPC,
+        Errno::DQUOT,
+        Errno::FBIG,
+        Errno::PIPE,
+        Errno::ROFS,
+    ]
+    .contains(&errno)
+    {
+        EngineError::Write(errno)
+    } else {
+        EngineError::Transfer(errno)
+    }
+}
+
+/// The symbolic name of an errno for fallback reasons (`EXDEV`), as strace prints them.
+pub(crate) fn errno_name(errno: Errno) -> String {
+    let known = [
+        (Errno::XDEV, "EXDEV"),
+        (Errno::INVAL, "EINVAL"),
+        (Errno::NOSYS, "ENOSYS"),
+        (Errno::OPNOTSUPP, "EOPNOTSUPP"),
+        (Errno::PERM, "EPERM"),
+        (Errno::ACCESS, "EACCES"),
+        (Errno::TXTBSY, "ETXTBSY"),
+        (Errno::BADF, "EBADF"),
+    ];
+    match known.iter().find(|(e, _)| *e == errno) {
+        Some((_, name)) => (*name).to_string(),
+        None => format!("errno {}", errno.raw_os_error()),
+    }
+}
+
+/// One switch from a method the kernel refused to the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fallback {
+    pub(crate) from: Method,
+    pub(crate) to: Method,
+    pub(crate) reason: String,
+}
+
+/// What a finished copy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    /// Bytes written to the destination.
+    pub(crate) bytes: u64,
+    /// The method that moved the data.
+    pub(crate) method: Method,
+    /// Methods tried first and refused, in order.
+    pub(crate) fallbacks: Vec<Fallback>,
+}
+
+/// One file's data transfer: the open files and the sizing hints.
+pub(crate) struct Transfer<'a> {
+    pub(crate) src: BorrowedFd<'a>,
+    pub(crate) dst: BorrowedFd<'a>,
+    /// `--bufsize`, when given.
+    pub(crate) bufsize: Option<usize>,
+    /// The larger of the two files' `st_blksize`.
+    pub(crate) blksize: u64,
+}
+
+impl Transfer<'_> {
+    /// The count one call asks for under `method`.
+    fn chunk(&self, method: Method) -> usize {
+        match (self.bufsize, method) {
+            (Some(size), _) => size,
+            (None, Method::ReadWrite) => default_bufsize(self.blksize),
+            (None, _) => MAX_PER_CALL,
+        }
+    }
+
+    /// Runs one engine to the end of the source.
+    fn run_one(&self, method: Method, counters: &mut Counters) -> Result<u64, EngineError> {
+        let chunk = self.chunk(method);
+        match method {
+            Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, chunk, counters),
+            Method::Sendfile => sendfile::copy(self.src, self.dst, chunk, counters),
+            Method::ReadWrite | Method::Auto => {
+                read_write::copy(self.src, self.dst, chunk, counters)
+            }
+        }
+    }
+
+    /// Whether the source has a byte at offset 0, asked without moving its offset. `None` when
+    /// it cannot be asked (pipes and sockets have no offsets).
+    fn source_has_data(&self) -> Option<bool> {
+        let mut byte = [0u8; 1];
+        loop {
+            match rustix::io::pread(self.src, &mut byte, 0) {
+                Ok(n) => return Some(n > 0),
+                Err(Errno::INTR) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+/// GNU's read-write buffer: 128 KiB or the larger block size, rounded up to a power of two.
+pub(crate) fn default_bufsize(blksize: u64) -> usize {
+    // Some filesystems report absurd st_blksize values; 8 MiB bounds the buffer as GNU's
+    // io_blksize bounds it against overflow.
+    let size = DEFAULT_BUFSIZE.max(blksize).min(8 << 20);
+    size.next_power_of_two() as usize
+}
+
+/// Copies the data of one file with `method`. `auto` tries copy_file_range, then sendfile, then
+/// read-write, and moves on only while nothing has been copied, so no byte is written twice or
+/// skipped. An explicit method never switches: its refusal is the caller's error.
+pub(crate) fn copy(
+    transfer: &Transfer<'_>,
+    method: Method,
+    counters: &mut Counters,
+) -> Result<Outcome, (Method, EngineError)> {
+    if method != Method::Auto {
+        let bytes = transfer
+            .run_one(method, counters)
+            .map_err(|e| (method, e))?;
+        if bytes == 0 && method != Method::ReadWrite && transfer.source_has_data() == Some(true) {
+            return Err((method, EngineError::NoProgress));
+        }
+        return Ok(finished(bytes, method, Vec::new()));
+    }
+    let mut fallbacks = Vec::new();
+    for (method, next) in [
+        (Method::CopyFileRange, Method::Sendfile),
+        (Method::Sendfile, Method::ReadWrite),
+    ] {
+        let reason = match transfer.run_one(method, counters) {
+            Ok(0) => match transfer.source_has_data() {
+                Some(false) => return Ok(finished(0, method, fallbacks)),
+                Some(true) => "copied nothing from a source with data".to_string(),
+                None => "copied nothing and the source cannot be probed".to_string(),
+            },
+            Ok(bytes) => return Ok(finished(bytes, method, fallbacks)),
+            Err(EngineError::Unsupported(errno)) => errno_name(errno),
+            Err(e) => return Err((method, e)),
+        };
+        fallbacks.push(Fallback {
+            from: method,
+            to: next,
+            reason,
+        });
+    }
+    let method = Method::ReadWrite;
+    let bytes = transfer
+        .run_one(method, counters)
+        .map_err(|e| (method, e))?;
+    Ok(finished(bytes, method, fallbacks))
+}
+
+fn finished(bytes: u64, method: Method, fallbacks: Vec<Fallback>) -> Outcome {
+    Outcome {
+        bytes,
+        method,
+        fallbacks,
+    }
+}
+
+/// The loop shared by the in-kernel engines: ask for `chunk` bytes per call until a call
+/// returns 0. One call never finishes a large file: Linux moves at most `MAX_PER_CALL` bytes
+/// per call and may return less at any time (sendfile(2), copy_file_range(2): "may transfer
+/// fewer bytes than requested"). Returning 0 is the only end of file; a source that shrank
+/// ends early there, one that grew is followed to its new end.
+fn kernel_loop(
+    call: Call,
+    chunk: usize,
+    counters: &mut Counters,
+    mut step: impl FnMut(usize) -> rustix::io::Result<usize>,
+) -> Result<u64, EngineError> {
+    let chunk = chunk.clamp(1, MAX_PER_CALL);
+    let mut copied: u64 = 0;
+    loop {
+        match step(chunk) {
+            Ok(0) => {
+                counters.record(call, 0);
+                return Ok(copied);
+            }
+            Ok(n) => {
+                counters.record(call, n);
+                copied += n as u64;
+            }
+            Err(errno) => {
+                // A failed call is still a system call made; strace counts it too.
+                counters.record(call, 0);
+                if errno != Errno::INTR {
+                    return Err(classify(errno, copied));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The sendfile(2) engine: the kernel moves page-cache pages from source to destination.
+
+use super::{Call, Counters, EngineError, kernel_loop};
+use std::os::fd::BorrowedFd;
+
+/// Copies `src` to `dst` from their current offsets with sendfile. Passing no offset makes the
+/// kernel advance `src`'s file position, so a fallback after a refusal starts where we stand.
+/// sendfile cannot read from a pipe or a socket (EINVAL), which `auto` turns into a fallback.
+pub(crate) fn copy(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    chunk: usize,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    kernel_loop(Call::Sendfile, chunk, counters, |count| {
+        rustix::fs::sendfile(dst, src, None, count)
+    })
+}

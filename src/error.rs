@@ -1,0 +1,163 @@
+//! The one error type: every failure names what was being done and the path, in GNU cp's words.
+
+use crate::quote::quote;
+use rustix::io::Errno;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What was being done to a path when the system said no; each prints as GNU cp words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Stat,
+    OpenRead,
+    Fstat,
+    CreateRegular,
+    Read,
+    Write,
+    Close,
+    Target,
+    TargetDirectory,
+}
+
+impl Op {
+    fn describe(self, path: &str) -> String {
+        match self {
+            Op::Stat => format!("cannot stat {path}"),
+            Op::OpenRead => format!("cannot open {path} for reading"),
+            Op::Fstat => format!("cannot fstat {path}"),
+            Op::CreateRegular => format!("cannot create regular file {path}"),
+            Op::Read => format!("error reading {path}"),
+            Op::Write => format!("error writing {path}"),
+            Op::Close => format!("failed to close {path}"),
+            Op::Target => format!("target {path}"),
+            Op::TargetDirectory => format!("target directory {path}"),
+        }
+    }
+}
+
+/// Everything that can go wrong, with the paths involved.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// A system call on `path` failed.
+    Io { op: Op, path: PathBuf, errno: Errno },
+    /// Source and destination are one file; copying would truncate the source.
+    SameFile { src: PathBuf, dst: PathBuf },
+    /// A directory given without `-r`.
+    OmitDirectory(PathBuf),
+    /// The destination is a directory and the source is not.
+    OverwriteDirectory(PathBuf),
+    /// The destination is a symlink to nothing; GNU refuses to create its target.
+    DanglingSymlink(PathBuf),
+    /// Two sources of this run map to one destination.
+    JustCreated { dst: PathBuf, src: PathBuf },
+    /// A call that reads and writes at once (sendfile, copy_file_range) failed.
+    Copying {
+        src: PathBuf,
+        dst: PathBuf,
+        errno: Errno,
+    },
+    /// The source changed identity between stat and open.
+    Replaced(PathBuf),
+    /// An explicitly chosen method was refused by the kernel for this file.
+    MethodRefused {
+        method: &'static str,
+        src: PathBuf,
+        reason: String,
+    },
+    /// A bad command line; GNU adds the `Try '... --help'` line.
+    Usage(String),
+    /// A fatal condition stated in GNU's own words, without the usage hint.
+    Fatal(String),
+}
+
+impl Error {
+    pub(crate) fn io(op: Op, path: impl AsRef<Path>, errno: Errno) -> Error {
+        Error::Io {
+            op,
+            path: path.as_ref().to_path_buf(),
+            errno,
+        }
+    }
+
+    /// Whether GNU follows this message with `Try 'cp --help' for more information.`
+    pub(crate) fn wants_usage_hint(&self) -> bool {
+        matches!(self, Error::Usage(_))
+    }
+}
+
+/// The C library's text for an errno, without Rust's `(os error N)` suffix.
+pub(crate) fn strerror(errno: Errno) -> String {
+    let text = std::io::Error::from_raw_os_error(errno.raw_os_error()).to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+fn q(path: &Path) -> String {
+    quote(path.as_os_str())
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, errno } => {
+                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+            }
+            Error::SameFile { src, dst } => {
+                write!(f, "{} and {} are the same file", q(src), q(dst))
+            }
+            Error::OmitDirectory(p) => write!(f, "-r not specified; omitting directory {}", q(p)),
+            Error::OverwriteDirectory(p) => {
+                write!(f, "cannot overwrite directory {} with non-directory", q(p))
+            }
+            Error::DanglingSymlink(p) => {
+                write!(f, "not writing through dangling symlink {}", q(p))
+            }
+            Error::JustCreated { dst, src } => write!(
+                f,
+                "will not overwrite just-created {} with {}",
+                q(dst),
+                q(src)
+            ),
+            Error::Copying { src, dst, errno } => write!(
+                f,
+                "error copying {} to {}: {}",
+                q(src),
+                q(dst),
+                strerror(*errno)
+            ),
+            Error::Replaced(p) => write!(
+                f,
+                "skipping file {}, as it was replaced while being copied",
+                q(p)
+            ),
+            Error::MethodRefused {
+                method,
+                src,
+                reason,
+            } => write!(f, "cannot copy {} with --method={method}: {reason}", q(src)),
+            Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strerror_has_no_rust_suffix() {
+        assert_eq!(strerror(Errno::NOENT), "No such file or directory");
+        assert_eq!(strerror(Errno::NOSPC), "No space left on device");
+    }
+
+    #[test]
+    fn io_error_names_operation_and_path() {
+        let e = Error::io(Op::OpenRead, "a b", Errno::ACCESS);
+        assert_eq!(
+            e.to_string(),
+            "cannot open 'a b' for reading: Permission denied"
+        );
+    }
+}

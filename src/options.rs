@@ -1,0 +1,176 @@
+//! Validated, clap-free settings: what the rest of fastcp reads instead of the command line.
+
+use crate::engine::Method;
+use crate::error::Error;
+use std::path::PathBuf;
+
+/// The format of `--stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StatsFormat {
+    Text,
+    Json,
+}
+
+/// The command line's values before validation, as cli.rs hands them over.
+pub(crate) struct Raw {
+    pub(crate) target_directory: Option<PathBuf>,
+    pub(crate) no_target_directory: bool,
+    pub(crate) method: String,
+    pub(crate) bufsize: Option<String>,
+    pub(crate) stats: Option<StatsFormat>,
+    pub(crate) operands: Vec<PathBuf>,
+}
+
+/// Everything a copy run needs to know.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// How file data is moved (`--method`).
+    pub(crate) method: Method,
+    /// Buffer size for read-write and count per call for the in-kernel methods (`--bufsize`).
+    pub(crate) bufsize: Option<usize>,
+    /// Copy every operand into this directory (`-t`).
+    pub(crate) target_directory: Option<PathBuf>,
+    /// Treat the last operand as a file even when it is a directory (`-T`).
+    pub(crate) no_target_directory: bool,
+    /// Print a summary after the copy (`--stats`).
+    pub(crate) stats: Option<StatsFormat>,
+    /// The file operands, sources and destination, in command-line order.
+    pub(crate) operands: Vec<PathBuf>,
+}
+
+impl Options {
+    pub(crate) fn new(raw: Raw) -> Result<Options, Error> {
+        let method = argmatch(
+            &raw.method,
+            "--method",
+            &[
+                ("auto", Method::Auto),
+                ("read-write", Method::ReadWrite),
+                ("sendfile", Method::Sendfile),
+                ("copy-file-range", Method::CopyFileRange),
+            ],
+        )?;
+        let bufsize = match raw.bufsize {
+            None => None,
+            Some(text) => Some(parse_size(&text).ok_or_else(|| {
+                Error::Usage(format!("invalid buffer size: {}", locale_quote(&text)))
+            })?),
+        };
+        Ok(Options {
+            method,
+            bufsize,
+            target_directory: raw.target_directory,
+            no_target_directory: raw.no_target_directory,
+            stats: raw.stats,
+            operands: raw.operands,
+        })
+    }
+}
+
+/// GNU's `quote()` for option arguments: ‘x’ in a UTF-8 locale, 'x' otherwise.
+fn locale_quote(text: &str) -> String {
+    if crate::quote::utf8_locale() {
+        format!("\u{2018}{text}\u{2019}")
+    } else {
+        format!("'{text}'")
+    }
+}
+
+/// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix.
+pub(crate) fn argmatch<T: Copy>(
+    value: &str,
+    option: &str,
+    choices: &[(&str, T)],
+) -> Result<T, Error> {
+    if let Some((_, v)) = choices.iter().find(|(name, _)| *name == value) {
+        return Ok(*v);
+    }
+    let matches: Vec<_> = choices
+        .iter()
+        .filter(|(name, _)| !value.is_empty() && name.starts_with(value))
+        .collect();
+    if let [(_, v)] = matches.as_slice() {
+        return Ok(*v);
+    }
+    let problem = if matches.is_empty() {
+        "invalid"
+    } else {
+        "ambiguous"
+    };
+    let mut text = format!(
+        "{problem} argument {} for {}\nValid arguments are:",
+        locale_quote(value),
+        locale_quote(option)
+    );
+    for (name, _) in choices {
+        text.push_str(&format!("\n  - {}", locale_quote(name)));
+    }
+    Err(Error::Usage(text))
+}
+
+/// Parses a byte count: digits with an optional K/M/G/T (or KiB...) suffix for powers of 1024,
+/// or KB/MB/GB/TB for powers of 1000. Zero, negative or oversized values are refused.
+pub(crate) fn parse_size(text: &str) -> Option<usize> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, suffix) = text.split_at(digits_end);
+    let number: u64 = digits.parse().ok()?;
+    let exponent = |c: char| "KMGT".find(c.to_ascii_uppercase()).map(|i| i as u32 + 1);
+    let multiplier: u64 = match suffix.as_bytes() {
+        [] | [b'B'] => 1,
+        [c] => 1024u64.pow(exponent(*c as char)?),
+        [c, b'i', b'B'] => 1024u64.pow(exponent(*c as char)?),
+        [c, b'B'] => 1000u64.pow(exponent(*c as char)?),
+        _ => return None,
+    };
+    let bytes = number.checked_mul(multiplier)?;
+    if bytes == 0 {
+        return None;
+    }
+    usize::try_from(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_with_suffixes() {
+        assert_eq!(parse_size("1"), Some(1));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("8K"), Some(8192));
+        assert_eq!(parse_size("8k"), Some(8192));
+        assert_eq!(parse_size("8KiB"), Some(8192));
+        assert_eq!(parse_size("1M"), Some(1 << 20));
+        assert_eq!(parse_size("1MiB"), Some(1 << 20));
+        assert_eq!(parse_size("2G"), Some(2 << 30));
+        assert_eq!(parse_size("1KB"), Some(1000));
+        assert_eq!(parse_size("1MB"), Some(1_000_000));
+    }
+
+    #[test]
+    fn bad_sizes_are_refused() {
+        for bad in [
+            "0",
+            "-1",
+            "",
+            "x",
+            "1X",
+            "1.5K",
+            "1KiBB",
+            "0K",
+            "99999999999999999999",
+            "16777216T",
+        ] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn argmatch_takes_unique_prefixes() {
+        let choices = [("read-write", 1), ("sendfile", 2), ("copy-file-range", 3)];
+        assert_eq!(argmatch("send", "--method", &choices).unwrap(), 2);
+        assert!(argmatch("x", "--method", &choices).is_err());
+    }
+}

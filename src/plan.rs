@@ -1,0 +1,149 @@
+//! Turns operands into copy jobs: `-t`/`-T`, the directory rule for the last operand, and the
+//! usage errors GNU cp gives before copying anything.
+
+use crate::error::{Error, Op};
+use crate::options::Options;
+use crate::quote::quote;
+use rustix::io::Errno;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// One source and the path it is copied to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Job {
+    pub(crate) src: PathBuf,
+    pub(crate) dst: PathBuf,
+}
+
+/// The jobs of a run, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) jobs: Vec<Job>,
+    /// Sources go into a directory: a source named twice is copied once (GNU's warning).
+    pub(crate) into_directory: bool,
+}
+
+/// Whether `path` names a directory, following symlinks, or the error `stat` gave.
+fn directory(path: &Path) -> Result<bool, Errno> {
+    rustix::fs::stat(path).map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir())
+}
+
+/// The last component of `src`, ignoring trailing slashes, as the name inside the target.
+fn last_component(src: &Path) -> &OsStr {
+    let bytes = src.as_os_str().as_bytes();
+    let trimmed = match bytes.iter().rposition(|&b| b != b'/') {
+        Some(end) => &bytes[..=end],
+        None => return OsStr::new("/"),
+    };
+    let start = trimmed
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    OsStr::from_bytes(&trimmed[start..])
+}
+
+/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat).
+fn join(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut bytes = dir.as_os_str().as_bytes().to_vec();
+    if !bytes.ends_with(b"/") {
+        bytes.push(b'/');
+    }
+    bytes.extend_from_slice(name.as_bytes());
+    PathBuf::from(OsStr::from_bytes(&bytes))
+}
+
+fn into(dir: &Path, sources: &[PathBuf]) -> Plan {
+    Plan {
+        jobs: sources
+            .iter()
+            .map(|src| Job {
+                src: src.clone(),
+                dst: join(dir, last_component(src)),
+            })
+            .collect(),
+        into_directory: true,
+    }
+}
+
+fn single(src: &Path, dst: &Path) -> Plan {
+    Plan {
+        jobs: vec![Job {
+            src: src.to_path_buf(),
+            dst: dst.to_path_buf(),
+        }],
+        into_directory: false,
+    }
+}
+
+/// Checks a target directory named by `-t` or by the last of several operands.
+fn check_target(op: Op, dir: &Path) -> Result<(), Error> {
+    match directory(dir) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::io(op, dir, Errno::NOTDIR)),
+        Err(errno) => Err(Error::io(op, dir, errno)),
+    }
+}
+
+/// Decides what goes where, in GNU cp's order of checks.
+pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
+    let operands = &opts.operands;
+    if opts.target_directory.is_some() && opts.no_target_directory {
+        return Err(Error::Fatal(
+            "cannot combine --target-directory (-t) and --no-target-directory (-T)".into(),
+        ));
+    }
+    if let Some(dir) = &opts.target_directory {
+        if operands.is_empty() {
+            return Err(Error::Usage("missing file operand".into()));
+        }
+        check_target(Op::TargetDirectory, dir)?;
+        return Ok(into(dir, operands));
+    }
+    let (sources, last) = match operands.as_slice() {
+        [] => return Err(Error::Usage("missing file operand".into())),
+        [only] => {
+            return Err(Error::Usage(format!(
+                "missing destination file operand after {}",
+                quote(only.as_os_str())
+            )));
+        }
+        [sources @ .., last] => (sources, last),
+    };
+    if opts.no_target_directory {
+        if let [_, _, extra, ..] = operands.as_slice() {
+            return Err(Error::Usage(format!(
+                "extra operand {}",
+                quote(extra.as_os_str())
+            )));
+        }
+        return Ok(single(&sources[0], last));
+    }
+    if sources.len() > 1 {
+        check_target(Op::Target, last)?;
+        return Ok(into(last, sources));
+    }
+    match directory(last) {
+        Ok(true) => Ok(into(last, sources)),
+        _ => Ok(single(&sources[0], last)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_component_ignores_trailing_slashes() {
+        assert_eq!(last_component(Path::new("a/b/")), "b");
+        assert_eq!(last_component(Path::new("a//b//")), "b");
+        assert_eq!(last_component(Path::new("b")), "b");
+        assert_eq!(last_component(Path::new("/")), "/");
+    }
+
+    #[test]
+    fn join_keeps_the_users_slashes() {
+        assert_eq!(join(Path::new("d"), OsStr::new("a")), Path::new("d/a"));
+        assert_eq!(join(Path::new("d/"), OsStr::new("a")), Path::new("d/a"));
+    }
+}

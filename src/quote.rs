@@ -1,0 +1,179 @@
+//! GNU's `shell-escape-always` quoting of file names for messages (gnulib quotearg).
+//!
+//! GNU cp quotes every name it prints with `quoteaf`: `'a b'`, `"a'b"`, `'a'$'\n''b'`. Scripts and
+//! people compare our messages with cp's, so the same rules apply here byte for byte.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::OnceLock;
+
+/// Whether the locale's character set is UTF-8 (LC_ALL, then LC_CTYPE, then LANG, as setlocale).
+pub(crate) fn utf8_locale() -> bool {
+    static UTF8: OnceLock<bool> = OnceLock::new();
+    *UTF8.get_or_init(|| {
+        let value = ["LC_ALL", "LC_CTYPE", "LANG"]
+            .iter()
+            .filter_map(std::env::var_os)
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        let lower = value.to_string_lossy().to_ascii_lowercase();
+        lower.contains("utf-8") || lower.contains("utf8")
+    })
+}
+
+/// One character of the name: printable text (kept), or bytes that must be escaped.
+enum Piece<'a> {
+    Text(&'a [u8]),
+    Escape(&'a [u8]),
+}
+
+/// Splits a name into printable characters and escaped bytes, as the locale sees them.
+fn pieces(bytes: &[u8], utf8: bool) -> Vec<Piece<'_>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            let piece = &bytes[i..i + 1];
+            out.push(if (0x20..0x7f).contains(&b) {
+                Piece::Text(piece)
+            } else {
+                Piece::Escape(piece)
+            });
+            i += 1;
+            continue;
+        }
+        let len = if utf8 { utf8_char_len(&bytes[i..]) } else { 0 };
+        if len == 0 {
+            out.push(Piece::Escape(&bytes[i..i + 1]));
+            i += 1;
+        } else {
+            let piece = &bytes[i..i + len];
+            let printable = std::str::from_utf8(piece)
+                .ok()
+                .and_then(|s| s.chars().next())
+                .is_some_and(|c| !c.is_control());
+            out.push(if printable {
+                Piece::Text(piece)
+            } else {
+                Piece::Escape(piece)
+            });
+            i += len;
+        }
+    }
+    out
+}
+
+/// Length of the valid UTF-8 character at the start of `bytes`, or 0 when it is invalid.
+fn utf8_char_len(bytes: &[u8]) -> usize {
+    let want = match bytes[0] {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return 0,
+    };
+    match bytes.get(..want).map(std::str::from_utf8) {
+        Some(Ok(_)) => want,
+        _ => 0,
+    }
+}
+
+/// Characters that may stand inside both a C string and a double-quoted shell word unescaped;
+/// when a name has a single quote and nothing else, GNU prints it in double quotes.
+fn double_quote_safe(piece: &Piece<'_>) -> bool {
+    match piece {
+        Piece::Escape(_) => false,
+        Piece::Text(t) if t.len() > 1 => true,
+        Piece::Text(t) => {
+            let c = t[0];
+            c.is_ascii_alphanumeric() || b" %+,-./:@]_'".contains(&c)
+        }
+    }
+}
+
+/// Quotes `name` the way GNU cp's messages do.
+pub(crate) fn quote(name: &OsStr) -> String {
+    quote_bytes(name.as_bytes(), utf8_locale())
+}
+
+fn quote_bytes(bytes: &[u8], utf8: bool) -> String {
+    let pieces = pieces(bytes, utf8);
+    let has_single = bytes.contains(&b'\'');
+    if has_single && pieces.iter().all(double_quote_safe) {
+        return format!("\"{}\"", String::from_utf8_lossy(bytes));
+    }
+    let mut out: Vec<u8> = vec![b'\''];
+    let mut in_escape = false;
+    for piece in &pieces {
+        match piece {
+            Piece::Escape(raw) => {
+                if !in_escape {
+                    out.extend_from_slice(b"'$'");
+                    in_escape = true;
+                }
+                for &b in *raw {
+                    out.extend_from_slice(escape_byte(b).as_bytes());
+                }
+            }
+            Piece::Text(b"'") => {
+                out.extend_from_slice(b"'\\''");
+                in_escape = false;
+            }
+            Piece::Text(text) => {
+                if in_escape {
+                    out.extend_from_slice(b"''");
+                    in_escape = false;
+                }
+                out.extend_from_slice(text);
+            }
+        }
+    }
+    out.push(b'\'');
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The C escape GNU uses inside `$'...'`: a letter for the usual controls, else three octal digits.
+fn escape_byte(b: u8) -> String {
+    match b {
+        0x07 => "\\a".into(),
+        0x08 => "\\b".into(),
+        0x0c => "\\f".into(),
+        b'\n' => "\\n".into(),
+        b'\r' => "\\r".into(),
+        b'\t' => "\\t".into(),
+        0x0b => "\\v".into(),
+        _ => format!("\\{b:03o}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_bytes;
+
+    // Expected strings are GNU cp 9.1's output for `cp NAME z` on a missing NAME.
+    #[test]
+    fn matches_gnu_examples() {
+        let cases: &[(&[u8], bool, &str)] = &[
+            (b"a", true, "'a'"),
+            (b"a b", true, "'a b'"),
+            (b"a'b", true, "\"a'b\""),
+            (b"a'b c", true, "\"a'b c\""),
+            (b"a'b\"c", true, "'a'\\''b\"c'"),
+            (b"a\nb", true, "'a'$'\\n''b'"),
+            (b"a\xffb", true, "'a'$'\\377''b'"),
+            (b"a\x01\x02b", true, "'a'$'\\001\\002''b'"),
+            (b"\t", true, "''$'\\t'"),
+            (b"a\x7f", true, "'a'$'\\177'"),
+            (b"a'\n", true, "'a'\\'''$'\\n'"),
+            (b"\n'", true, "''$'\\n'\\'''"),
+            (b"", true, "''"),
+            ("é".as_bytes(), true, "'é'"),
+            ("é".as_bytes(), false, "''$'\\303\\251'"),
+            ("a'é".as_bytes(), true, "\"a'é\""),
+            (b"a'#", true, "'a'\\''#'"),
+        ];
+        for (name, utf8, want) in cases {
+            assert_eq!(quote_bytes(name, *utf8), *want, "name {name:?}");
+        }
+    }
+}
