@@ -1,0 +1,173 @@
+//! Every engine copies every size at every buffer size byte for byte, and counts its calls.
+
+mod util;
+
+use proptest::prelude::*;
+use util::{Scratch, fastcp, pattern, stats_json};
+
+const MIB: usize = 1 << 20;
+
+/// Sizes around the edges that matter for a buffer of `bufsize` bytes.
+fn sizes_for(bufsize: usize) -> Vec<usize> {
+    let mut sizes = vec![0, 1, 4095, 4096, 4097, 2 * MIB + 3];
+    for s in [bufsize - 1, bufsize, bufsize + 1] {
+        if !sizes.contains(&s) {
+            sizes.push(s);
+        }
+    }
+    sizes
+}
+
+/// Copies one file per size into a directory in a single run and checks every byte and the
+/// byte count fastcp reports.
+fn copies_all_sizes(method: &str, bufsize: Option<usize>) {
+    let s = Scratch::new();
+    let out = s.mkdir("out");
+    let sizes = sizes_for(bufsize.unwrap_or(128 * 1024));
+    let mut cmd = fastcp();
+    cmd.arg(format!("--method={method}")).arg("--stats=json");
+    if let Some(b) = bufsize {
+        cmd.arg(format!("--bufsize={b}"));
+    }
+    for (i, size) in sizes.iter().enumerate() {
+        cmd.arg(s.write(format!("f{size}"), &pattern(*size, i as u64)));
+    }
+    let output = cmd.arg(&out).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    for (i, size) in sizes.iter().enumerate() {
+        let got = s.read(format!("out/f{size}"));
+        assert!(got == pattern(*size, i as u64), "size {size} differs");
+    }
+    let stats = stats_json(&output.stderr);
+    assert_eq!(stats["files"], sizes.len() as u64);
+    assert_eq!(stats["bytes"], sizes.iter().sum::<usize>() as u64);
+    if method != "auto" {
+        assert_eq!(stats["methods"][method], sizes.len() as u64, "{stats}");
+    }
+}
+
+macro_rules! engine_tests {
+    ($($name:ident => $method:literal),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+
+            #[test]
+            fn default_bufsize() {
+                copies_all_sizes($method, None);
+            }
+
+            #[test]
+            fn bufsize_1() {
+                copies_all_sizes($method, Some(1));
+            }
+
+            #[test]
+            fn bufsize_7() {
+                copies_all_sizes($method, Some(7));
+            }
+
+            #[test]
+            fn bufsize_4096() {
+                copies_all_sizes($method, Some(4096));
+            }
+
+            #[test]
+            fn bufsize_1mib() {
+                copies_all_sizes($method, Some(MIB));
+            }
+
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(24))]
+                #[test]
+                fn any_size_any_bufsize(size in 0usize..300_000, bufsize in 1usize..70_000, seed: u64) {
+                    let s = Scratch::new();
+                    let data = pattern(size, seed);
+                    let src = s.write("src", &data);
+                    let dst = s.join("dst");
+                    let output = fastcp()
+                        .arg(concat!("--method=", $method))
+                        .arg(format!("--bufsize={bufsize}"))
+                        .arg(&src)
+                        .arg(&dst)
+                        .output()
+                        .unwrap();
+                    prop_assert!(output.status.success(), "{:?}", output);
+                    prop_assert!(std::fs::read(&dst).unwrap() == data);
+                }
+            }
+        }
+    )*};
+}
+
+engine_tests! {
+    auto => "auto",
+    read_write => "read-write",
+    sendfile => "sendfile",
+    copy_file_range => "copy-file-range",
+}
+
+/// The call counts are exact: 1 MiB through an 8 KiB buffer is 128 full reads, one read that
+/// finds the end, and 128 writes.
+#[test]
+fn read_write_call_counts_are_exact() {
+    let s = Scratch::new();
+    let src = s.write("src", &pattern(MIB, 1));
+    let output = fastcp()
+        .args(["--method=read-write", "--bufsize=8192", "--stats=json"])
+        .arg(&src)
+        .arg(s.join("dst"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stats = stats_json(&output.stderr);
+    assert_eq!(stats["syscalls"]["read"]["calls"], 129);
+    assert_eq!(stats["syscalls"]["read"]["max"], 8192);
+    assert_eq!(stats["syscalls"]["write"]["calls"], 128);
+    assert_eq!(stats["syscalls"]["write"]["bytes"], MIB as u64);
+}
+
+/// `--bufsize` is the count asked of each in-kernel call too.
+#[test]
+fn bufsize_bounds_kernel_calls() {
+    for (method, call) in [
+        ("sendfile", "sendfile"),
+        ("copy-file-range", "copy_file_range"),
+    ] {
+        let s = Scratch::new();
+        let src = s.write("src", &pattern(MIB, 2));
+        let output = fastcp()
+            .args([
+                &format!("--method={method}"),
+                "--bufsize=64K",
+                "--stats=json",
+            ])
+            .arg(&src)
+            .arg(s.join("dst"))
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stats = stats_json(&output.stderr);
+        assert_eq!(
+            stats["syscalls"][call]["calls"], 17,
+            "{method}: 16 full calls and EOF"
+        );
+        assert_eq!(stats["syscalls"][call]["max"], 65536);
+    }
+}
+
+/// A regular file on the same filesystem goes through copy_file_range under `auto`.
+#[test]
+fn auto_prefers_copy_file_range() {
+    let s = Scratch::new();
+    let src = s.write("src", &pattern(100_000, 3));
+    let output = fastcp()
+        .arg("--stats=json")
+        .arg(&src)
+        .arg(s.join("dst"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stats = stats_json(&output.stderr);
+    assert_eq!(stats["methods"]["copy-file-range"], 1, "{stats}");
+    assert_eq!(stats["fallbacks"].as_array().unwrap().len(), 0);
+}

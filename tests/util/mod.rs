@@ -1,0 +1,241 @@
+//! Shared helpers for the integration tests: clean commands, scratch directories, tree
+//! snapshots and side-by-side runs against GNU cp.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// The environment every command gets: nothing of the caller's leaks in (locale, POSIXLY_CORRECT,
+/// VERSION_CONTROL...), so messages and behaviour are the same on every machine.
+fn clean(mut cmd: Command) -> Command {
+    cmd.env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
+        .env("LC_ALL", "C");
+    cmd
+}
+
+/// fastcp, with a clean environment.
+pub fn fastcp() -> Command {
+    clean(Command::cargo_bin("fastcp").expect("fastcp binary"))
+}
+
+/// GNU cp, with the same clean environment.
+pub fn gnu_cp() -> Command {
+    clean(Command::new("/bin/cp"))
+}
+
+/// The path of the fastcp binary, for commands built by hand (setpriv, shells).
+pub fn fastcp_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("fastcp")
+}
+
+/// A temporary directory that others can enter, so tests that drop privileges can use it.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        let dir = tempfile::Builder::new()
+            .prefix("fastcp-test")
+            .tempdir()
+            .expect("temp dir");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        Scratch { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Writes `data` to `rel`, creating parent directories.
+    pub fn write(&self, rel: impl AsRef<Path>, data: &[u8]) -> PathBuf {
+        let path = self.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, data).unwrap();
+        path
+    }
+
+    pub fn mkdir(&self, rel: impl AsRef<Path>) -> PathBuf {
+        let path = self.join(rel);
+        std::fs::create_dir_all(&path).unwrap();
+        path
+    }
+
+    pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
+        std::fs::read(self.join(rel)).unwrap()
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*), so failures reproduce.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// One entry of a tree snapshot: what `ls -l` and `cmp` would tell about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    File { mode: u32, data: Vec<u8> },
+    Dir { mode: u32 },
+    Symlink { target: PathBuf },
+    Other { mode: u32 },
+}
+
+/// Every path below `root` (not following symlinks) with its type, permission bits and content.
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let rel = path.strip_prefix(root).unwrap().to_path_buf();
+        let mode = meta.mode() & 0o7777;
+        let ft = meta.file_type();
+        let e = if ft.is_symlink() {
+            Entry::Symlink {
+                target: std::fs::read_link(&path).unwrap(),
+            }
+        } else if ft.is_dir() {
+            walk(root, &path, out);
+            Entry::Dir { mode }
+        } else if ft.is_file() {
+            Entry::File {
+                mode,
+                data: std::fs::read(&path).unwrap(),
+            }
+        } else {
+            Entry::Other { mode }
+        };
+        out.insert(rel, e);
+    }
+}
+
+/// Replaces the program path at the start of each message with `cp`, so GNU's and ours compare.
+pub fn normalize(stderr: &[u8], program: &str) -> String {
+    String::from_utf8_lossy(stderr).replace(program, "cp")
+}
+
+/// The outcome of one side of a differential run.
+#[derive(Debug)]
+pub struct Side {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub tree: BTreeMap<PathBuf, Entry>,
+}
+
+fn side(output: Output, program: &str, dir: &Path) -> Side {
+    Side {
+        code: output.status.code().unwrap_or(-1),
+        stdout: normalize(&output.stdout, program),
+        stderr: normalize(&output.stderr, program),
+        tree: snapshot(dir),
+    }
+}
+
+/// Builds the same fixture twice, runs GNU cp in one copy and fastcp in the other with `args`
+/// (relative to each fixture), and returns both sides.
+pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
+    let theirs = Scratch::new();
+    let ours = Scratch::new();
+    setup(theirs.path());
+    setup(ours.path());
+    let gnu = gnu_cp()
+        .current_dir(theirs.path())
+        .args(args)
+        .output()
+        .unwrap();
+    let fast = fastcp()
+        .current_dir(ours.path())
+        .args(args)
+        .output()
+        .unwrap();
+    let ours_program = fastcp_path().to_string_lossy().into_owned();
+    (
+        side(gnu, "/bin/cp", theirs.path()),
+        side(fast, &ours_program, ours.path()),
+    )
+}
+
+/// Asserts that fastcp behaves as GNU cp on `args`: exit status, messages, resulting tree.
+pub fn assert_same_as_gnu(setup: impl Fn(&Path), args: &[&str]) -> Side {
+    let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    assert_same_as_gnu_os(setup, &args)
+}
+
+/// `assert_same_as_gnu` for arguments that are not UTF-8.
+pub fn assert_same_as_gnu_os(setup: impl Fn(&Path), args: &[&OsStr]) -> Side {
+    let (gnu, ours) = differential(setup, args);
+    assert_eq!(ours.stderr, gnu.stderr, "stderr differs for {args:?}");
+    assert_eq!(ours.code, gnu.code, "exit status differs for {args:?}");
+    assert_eq!(ours.stdout, gnu.stdout, "stdout differs for {args:?}");
+    assert_eq!(ours.tree, gnu.tree, "resulting tree differs for {args:?}");
+    ours
+}
+
+/// Runs `fastcp` with `args`, asserts success, and returns the parsed `--stats=json` object.
+pub fn stats_json(stderr: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON stats in stderr: {text}"));
+    serde_json::from_str(line).expect("stats JSON parses")
+}
+
+/// The methods every engine test runs under, with the names `--method` takes.
+pub const METHODS: [&str; 4] = ["auto", "read-write", "sendfile", "copy-file-range"];
+
+/// Asserts two files have identical bytes, reading in chunks so multi-GiB files fit.
+pub fn assert_same_bytes(a: &Path, b: &Path) {
+    use std::io::Read;
+    let (la, lb) = (
+        std::fs::metadata(a).unwrap().len(),
+        std::fs::metadata(b).unwrap().len(),
+    );
+    assert_eq!(la, lb, "sizes differ: {a:?} {b:?}");
+    let mut fa = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(a).unwrap());
+    let mut fb = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(b).unwrap());
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    let mut offset = 0u64;
+    loop {
+        let n = fa.read(&mut ba).unwrap();
+        if n == 0 {
+            break;
+        }
+        fb.read_exact(&mut bb[..n]).unwrap();
+        if ba[..n] != bb[..n] {
+            let i = ba[..n]
+                .iter()
+                .zip(&bb[..n])
+                .position(|(x, y)| x != y)
+                .unwrap();
+            panic!("{a:?} and {b:?} differ at offset {}", offset + i as u64);
+        }
+        offset += n as u64;
+    }
+}
