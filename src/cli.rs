@@ -13,6 +13,9 @@ use std::path::PathBuf;
     name = "fastcp",
     version,
     infer_long_args = true,
+    disable_help_flag = true,
+    disable_version_flag = true,
+    max_term_width = 80,
     override_usage = "fastcp [OPTION]... [-T] SOURCE DEST\n       fastcp [OPTION]... SOURCE... DIRECTORY\n       fastcp [OPTION]... -t DIRECTORY SOURCE...",
     after_help = "METHOD is auto (copy_file_range, then sendfile, then read-write, falling back only \
 while nothing has been copied), read-write, sendfile or copy-file-range. SIZE takes the suffixes \
@@ -42,6 +45,14 @@ pub(crate) struct Cli {
     /// Write the man page and shell completions into DIR (for packagers)
     #[arg(long, value_name = "DIR", hide = true)]
     generate: Option<PathBuf>,
+
+    /// Display this help and exit
+    #[arg(long, action = clap::ArgAction::Help)]
+    help: Option<bool>,
+
+    /// Output version information and exit
+    #[arg(long, action = clap::ArgAction::Version)]
+    version: Option<bool>,
 
     #[arg(value_name = "SOURCE DEST")]
     operands: Vec<OsString>,

@@ -174,6 +174,7 @@ fn engine_error(job: &Job, chosen: Method, method: Method, e: EngineError) -> Er
     let refused = |reason: String| Error::MethodRefused {
         method: chosen.name(),
         src: job.src.clone(),
+        dst: job.dst.clone(),
         reason,
     };
     match e {

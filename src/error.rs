@@ -62,6 +62,7 @@ pub(crate) enum Error {
     MethodRefused {
         method: &'static str,
         src: PathBuf,
+        dst: PathBuf,
         reason: String,
     },
     /// A bad command line; GNU adds the `Try '... --help'` line.
@@ -135,8 +136,14 @@ impl fmt::Display for Error {
             Error::MethodRefused {
                 method,
                 src,
+                dst,
                 reason,
-            } => write!(f, "cannot copy {} with --method={method}: {reason}", q(src)),
+            } => write!(
+                f,
+                "cannot copy {} to {} with --method={method}: {reason}",
+                q(src),
+                q(dst)
+            ),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
         }
     }

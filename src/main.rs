@@ -27,7 +27,11 @@ fn main() -> ExitCode {
     };
     match request {
         cli::Request::Print(text) => {
-            print!("{text}");
+            if text.ends_with('\n') {
+                print!("{text}");
+            } else {
+                println!("{text}");
+            }
             ExitCode::SUCCESS
         }
         cli::Request::Generate(dir) => match generate::write_all(&dir) {

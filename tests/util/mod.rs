@@ -239,3 +239,36 @@ pub fn assert_same_bytes(a: &Path, b: &Path) {
         offset += n as u64;
     }
 }
+
+/// `differential`, with both programs run as the unprivileged user `nobody`: root bypasses
+/// permission checks, so permission errors only show under a dropped uid.
+pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side, Side) {
+    let drop = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
+    let run = |program: &Path, dir: &Path| {
+        clean(Command::new("setpriv"))
+            .args(drop)
+            .arg(program)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap()
+    };
+    let theirs = Scratch::new();
+    let ours = Scratch::new();
+    setup(theirs.path());
+    setup(ours.path());
+    let gnu = run(Path::new("/bin/cp"), theirs.path());
+    let fast = run(&fastcp_path(), ours.path());
+    let ours_program = fastcp_path().to_string_lossy().into_owned();
+    (
+        side(gnu, "/bin/cp", theirs.path()),
+        side(fast, &ours_program, ours.path()),
+    )
+}
+
+/// Whether this process runs as root (permission tests need it to drop privileges).
+pub fn is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}

@@ -1,0 +1,111 @@
+//! A filesystem that fills up mid-copy: GNU's message, exit 1, the other sources still tried,
+//! and no file reported as copied that is not whole. Runs on a real, size-limited tmpfs.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use util::{METHODS, Scratch, fastcp, pattern};
+
+/// A tmpfs of `size` mounted on a scratch directory, unmounted however the test ends.
+struct SmallFs {
+    mount: PathBuf,
+    _scratch: Scratch,
+}
+
+impl SmallFs {
+    fn mount(size: &str) -> Option<SmallFs> {
+        let scratch = Scratch::new();
+        let mount = scratch.mkdir("mnt");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&mount)
+            .status()
+            .ok()?;
+        if !status.success() {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            return None;
+        }
+        Some(SmallFs {
+            mount,
+            _scratch: scratch,
+        })
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.mount.join(rel)
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.mount)
+            .status();
+    }
+}
+
+fn write(path: &Path, data: &[u8]) {
+    std::fs::write(path, data).unwrap();
+}
+
+#[test]
+fn no_space_is_reported_for_every_method() {
+    for method in METHODS {
+        let Some(fs) = SmallFs::mount("4m") else {
+            return;
+        };
+        // Sources live on the same tmpfs so that copy_file_range accepts the pair.
+        let small = pattern(1000, 1);
+        let big = pattern(3 << 20, 2);
+        write(&fs.path("small"), &small);
+        write(&fs.path("big"), &big);
+        std::fs::create_dir(fs.path("out")).unwrap();
+        let out = fastcp()
+            .arg(format!("--method={method}"))
+            .arg(fs.path("small"))
+            .arg(fs.path("big"))
+            .arg(fs.path("out"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{method}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        let want = format!(
+            "error writing '{}': No space left on device",
+            fs.path("out/big").display()
+        );
+        assert!(text.contains(&want), "{method}: {text}");
+        assert_eq!(std::fs::read(fs.path("out/small")).unwrap(), small);
+        let partial = std::fs::metadata(fs.path("out/big")).unwrap().len();
+        assert!(
+            partial < big.len() as u64,
+            "{method}: partial copy is shorter"
+        );
+        // What did land is the source's prefix, never other bytes.
+        let got = std::fs::read(fs.path("out/big")).unwrap();
+        assert!(got == big[..got.len()], "{method}");
+    }
+}
+
+/// The message matches GNU cp's for the same full filesystem.
+#[test]
+fn no_space_message_matches_gnu() {
+    let Some(fs) = SmallFs::mount("2m") else {
+        return;
+    };
+    write(&fs.path("big"), &pattern(1 << 20, 3));
+    let outside = Scratch::new();
+    let src = outside.write("big", &pattern(3 << 20, 3));
+    let gnu = util::gnu_cp()
+        .arg(&src)
+        .arg(fs.path("gnu"))
+        .output()
+        .unwrap();
+    std::fs::remove_file(fs.path("gnu")).unwrap();
+    let ours = fastcp().arg(&src).arg(fs.path("gnu")).output().unwrap();
+    let prog = util::fastcp_path().to_string_lossy().into_owned();
+    assert_eq!(
+        util::normalize(&ours.stderr, &prog),
+        util::normalize(&gnu.stderr, "/bin/cp")
+    );
+    assert_eq!(ours.status.code(), gnu.status.code());
+}

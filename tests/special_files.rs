@@ -1,0 +1,200 @@
+//! Files whose size lies (/proc, /sys) and streams (FIFOs, devices) copy whole or fail cleanly.
+
+mod util;
+
+use std::io::Write;
+use std::path::Path;
+use util::{METHODS, Scratch, fastcp, pattern, stats_json};
+
+/// /proc/version reports size 0 but has content; every method that accepts it copies it whole.
+#[test]
+fn proc_file_copies_whole() {
+    let want = std::fs::read("/proc/version").unwrap();
+    assert!(!want.is_empty());
+    for method in ["auto", "read-write", "sendfile"] {
+        let s = Scratch::new();
+        fastcp()
+            .arg(format!("--method={method}"))
+            .arg("/proc/version")
+            .arg(s.join("v"))
+            .assert()
+            .success();
+        assert_eq!(s.read("v"), want, "{method}");
+    }
+}
+
+/// A sysfs attribute reports size 4096 and holds a few bytes.
+#[test]
+fn sysfs_file_copies_whole() {
+    let path = Path::new("/sys/kernel/mm/transparent_hugepage/enabled");
+    let path = if path.exists() {
+        path
+    } else {
+        Path::new("/sys/kernel/uevent_seqnum")
+    };
+    let want = std::fs::read(path).unwrap();
+    let s = Scratch::new();
+    fastcp().arg(path).arg(s.join("v")).assert().success();
+    assert_eq!(s.read("v"), want);
+}
+
+/// A method that cannot serve a file says so, naming the method and the kernel's reason, and
+/// never reports a 0-byte copy of a file that has content as success.
+#[test]
+fn explicit_method_refusal_names_method_and_reason() {
+    let s = Scratch::new();
+    let out = fastcp()
+        .args(["--method=copy-file-range", "/proc/version"])
+        .arg(s.join("v"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("with --method=copy-file-range: Invalid cross-device link"),
+        "{text}"
+    );
+    let out = fastcp()
+        .args(["--method=sendfile", "/proc/self/status"])
+        .arg(s.join("st"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("with --method=sendfile: Invalid argument"),
+        "{text}"
+    );
+}
+
+/// `auto` explains each fallback it took in --stats.
+#[test]
+fn auto_falls_back_for_proc_files_and_says_why() {
+    let s = Scratch::new();
+    let out = fastcp()
+        .args(["--stats=json", "/proc/self/status"])
+        .arg(s.join("st"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!s.read("st").is_empty());
+    let stats = stats_json(&out.stderr);
+    let reasons: Vec<String> = stats["fallbacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} -> {}: {}", f["from"], f["to"], f["reason"]).replace('"', ""))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "copy-file-range -> sendfile: EXDEV",
+            "sendfile -> read-write: EINVAL"
+        ]
+    );
+}
+
+/// Starts a writer that opens the FIFO (blocking until fastcp opens the other end), writes
+/// `data` and closes it.
+fn feed_fifo(fifo: &Path, data: Vec<u8>) -> std::thread::JoinHandle<()> {
+    let fifo = fifo.to_path_buf();
+    std::thread::spawn(move || {
+        let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+        // The reader may give up (a refused method); a broken pipe is then expected.
+        let _ = w.write_all(&data);
+    })
+}
+
+fn make_fifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+}
+
+#[test]
+fn fifo_with_writer_copies_its_data() {
+    for method in ["auto", "read-write"] {
+        let s = Scratch::new();
+        let fifo = s.join("fifo");
+        make_fifo(&fifo);
+        let data = pattern(3 << 20, 9);
+        let writer = feed_fifo(&fifo, data.clone());
+        fastcp()
+            .arg(format!("--method={method}"))
+            .arg(&fifo)
+            .arg(s.join("out"))
+            .assert()
+            .success();
+        writer.join().unwrap();
+        assert!(s.read("out") == data, "{method}");
+    }
+}
+
+#[test]
+fn sendfile_on_fifo_fails_cleanly() {
+    for method in ["sendfile", "copy-file-range"] {
+        let s = Scratch::new();
+        let fifo = s.join("fifo");
+        make_fifo(&fifo);
+        let writer = feed_fifo(&fifo, pattern(1000, 1));
+        let out = fastcp()
+            .arg(format!("--method={method}"))
+            .arg(&fifo)
+            .arg(s.join("out"))
+            .output()
+            .unwrap();
+        writer.join().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{method}");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains(&format!("with --method={method}: Invalid argument")),
+            "{method}: {text}"
+        );
+        assert!(!text.contains("panicked"));
+    }
+}
+
+#[test]
+fn dev_null_gives_an_empty_file_with_every_method_that_reads_it() {
+    for method in ["auto", "read-write"] {
+        let s = Scratch::new();
+        fastcp()
+            .arg(format!("--method={method}"))
+            .arg("/dev/null")
+            .arg(s.join("e"))
+            .assert()
+            .success();
+        assert_eq!(s.read("e"), b"");
+    }
+}
+
+/// A full device: GNU's "error writing" message and exit 1, or a clean refusal.
+#[test]
+fn dev_full_reports_no_space() {
+    for method in METHODS {
+        let s = Scratch::new();
+        let a = s.write("a", &pattern(200_000, 4));
+        let out = fastcp()
+            .arg(format!("--method={method}"))
+            .arg(&a)
+            .arg("/dev/full")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&out.stderr);
+        // /dev/full takes neither copy_file_range (not a regular file) nor sendfile (no
+        // splice_write): explicit methods are refused, auto falls back to write(2).
+        let expected = match method {
+            "sendfile" | "copy-file-range" => {
+                format!("to '/dev/full' with --method={method}: Invalid argument")
+            }
+            _ => "error writing '/dev/full': No space left on device".to_string(),
+        };
+        assert!(text.contains(&expected), "{method}: {text}");
+    }
+}
