@@ -74,6 +74,7 @@ impl<'a> Session<'a> {
         }
         let dst_st = destination(job, &src_st)?;
         if let Some(st) = &dst_st
+            && into_directory
             && self.written.contains(&name_key(&job.dst, st))
         {
             return Err(Error::JustCreated {
@@ -93,7 +94,9 @@ impl<'a> Session<'a> {
         let outcome = engine::copy(&transfer, self.opts.method, &mut self.summary.counters)
             .map_err(|(method, e)| engine_error(job, self.opts.method, method, e))?;
         close(dst, &job.dst)?;
-        self.written.insert(name_key(&job.dst, &dst_now));
+        if into_directory {
+            self.written.insert(name_key(&job.dst, &dst_now));
+        }
         self.summary.add(&outcome);
         Ok(())
     }

@@ -1,0 +1,77 @@
+//! A source that shrinks or grows while it is copied: the copy ends, and every byte in the
+//! destination is a byte that was read from the source at that offset.
+
+mod util;
+
+use std::io::Write;
+use std::time::Duration;
+use util::{METHODS, Scratch, fastcp, pattern};
+
+const SIZE: usize = 64 << 20;
+
+/// Starts fastcp with a small per-call count (so the copy takes many calls), lets it run a
+/// moment, applies `change` to the source, and waits for fastcp to end.
+fn copy_while(method: &str, change: impl FnOnce(&std::path::Path)) -> (Scratch, Vec<u8>) {
+    let s = Scratch::new();
+    let data = pattern(SIZE, 7);
+    let src = s.write("src", &data);
+    let mut child = std::process::Command::new(util::fastcp_path())
+        .env_clear()
+        .arg(format!("--method={method}"))
+        .arg("--bufsize=4096")
+        .arg(&src)
+        .arg(s.join("dst"))
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    change(&src);
+    // A copy that loops forever on a shrunk source fails here instead of hanging the suite.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{method}: fastcp did not finish after the source changed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success(), "{method}: {status:?}");
+    (s, data)
+}
+
+#[test]
+fn shrinking_source_ends_the_copy_at_its_new_end() {
+    for method in METHODS {
+        let (s, data) = copy_while(method, |src| {
+            let f = std::fs::OpenOptions::new().write(true).open(src).unwrap();
+            f.set_len(1 << 20).unwrap();
+        });
+        let got = s.read("dst");
+        assert!(got.len() <= SIZE, "{method}");
+        assert!(
+            got == data[..got.len()],
+            "{method}: bytes that were not read"
+        );
+    }
+}
+
+#[test]
+fn growing_source_is_copied_to_its_end() {
+    for method in METHODS {
+        let extra = pattern(1 << 20, 8);
+        let (s, data) = copy_while(method, |src| {
+            let mut f = std::fs::OpenOptions::new().append(true).open(src).unwrap();
+            f.write_all(&extra).unwrap();
+        });
+        let got = s.read("dst");
+        let mut whole = data.clone();
+        whole.extend_from_slice(&extra);
+        assert!(got.len() >= SIZE, "{method}: stopped before the old end");
+        assert!(
+            got == whole[..got.len()],
+            "{method}: bytes that were not read"
+        );
+    }
+}
