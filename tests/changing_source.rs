@@ -5,7 +5,7 @@ mod util;
 
 use std::io::Write;
 use std::time::Duration;
-use util::{METHODS, Scratch, fastcp, pattern};
+use util::{METHODS, Scratch, pattern};
 
 const SIZE: usize = 64 << 20;
 
