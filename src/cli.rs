@@ -23,7 +23,12 @@ K, M, G (powers of 1024), KiB, MiB, GiB, and KB, MB, GB (powers of 1000)."
 )]
 pub(crate) struct Cli {
     /// Copy all SOURCE arguments into DIRECTORY
-    #[arg(short = 't', long = "target-directory", value_name = "DIRECTORY")]
+    #[arg(
+        short = 't',
+        long = "target-directory",
+        value_name = "DIRECTORY",
+        allow_hyphen_values = true
+    )]
     target_directory: Option<OsString>,
 
     /// Treat DEST as a normal file
@@ -31,11 +36,16 @@ pub(crate) struct Cli {
     no_target_directory: bool,
 
     /// How to move the data: auto, read-write, sendfile, copy-file-range
-    #[arg(long, value_name = "METHOD", default_value = "auto")]
+    #[arg(
+        long,
+        value_name = "METHOD",
+        default_value = "auto",
+        allow_hyphen_values = true
+    )]
     method: String,
 
     /// Buffer size for read-write, bytes per call for sendfile and copy-file-range
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     bufsize: Option<String>,
 
     /// Print what the copy did to stderr when it ends (FORMAT: text or json)

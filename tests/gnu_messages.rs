@@ -353,3 +353,17 @@ fn bad_method_and_bufsize_are_usage_errors() {
         assert!(!s.join("b").exists(), "{args:?} copied anyway");
     }
 }
+
+/// getopt gives a required argument the next word even when it starts with a dash.
+#[test]
+fn option_argument_may_start_with_a_dash() {
+    assert_same_as_gnu(fixture, &["-t", "-x", "a"]);
+    let s = util::Scratch::new();
+    fixture(s.path());
+    let out = util::fastcp()
+        .current_dir(s.path())
+        .args(["--bufsize", "-1", "a", "b"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid buffer size: '-1'"));
+}

@@ -327,3 +327,93 @@ fn kernel_loop(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Seek, SeekFrom, Write};
+    use std::os::fd::AsFd;
+
+    /// A source whose in-kernel calls report end of file at once although it has data: what
+    /// copy_file_range did for /proc files on 5.3-5.18 kernels. Positioning the source at its
+    /// end reproduces it on any kernel.
+    fn eof_but_data() -> (
+        tempfile::NamedTempFile,
+        std::fs::File,
+        tempfile::NamedTempFile,
+    ) {
+        let mut src = tempfile::NamedTempFile::new().unwrap();
+        src.write_all(b"hidden data").unwrap();
+        let mut file = src.reopen().unwrap();
+        file.seek(SeekFrom::End(0)).unwrap();
+        (src, file, tempfile::NamedTempFile::new().unwrap())
+    }
+
+    #[test]
+    fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
+        let (_keep, src, dst) = eof_but_data();
+        let transfer = Transfer {
+            src: src.as_fd(),
+            dst: dst.as_file().as_fd(),
+            bufsize: None,
+            blksize: 4096,
+        };
+        let outcome = copy(&transfer, Method::Auto, &mut Counters::default()).unwrap();
+        assert_eq!(outcome.method, Method::ReadWrite);
+        let reasons: Vec<_> = outcome
+            .fallbacks
+            .iter()
+            .map(|f| f.reason.as_str())
+            .collect();
+        assert_eq!(reasons, ["copied nothing from a source with data"; 2]);
+    }
+
+    #[test]
+    fn explicit_method_reports_no_progress() {
+        for method in [Method::CopyFileRange, Method::Sendfile] {
+            let (_keep, src, dst) = eof_but_data();
+            let transfer = Transfer {
+                src: src.as_fd(),
+                dst: dst.as_file().as_fd(),
+                bufsize: None,
+                blksize: 4096,
+            };
+            let result = copy(&transfer, method, &mut Counters::default());
+            assert_eq!(result, Err((method, EngineError::NoProgress)));
+        }
+    }
+
+    #[test]
+    fn empty_file_is_empty_under_auto_without_fallback() {
+        let src = tempfile::NamedTempFile::new().unwrap();
+        let dst = tempfile::NamedTempFile::new().unwrap();
+        let transfer = Transfer {
+            src: src.as_file().as_fd(),
+            dst: dst.as_file().as_fd(),
+            bufsize: None,
+            blksize: 4096,
+        };
+        let outcome = copy(&transfer, Method::Auto, &mut Counters::default()).unwrap();
+        assert_eq!(outcome.bytes, 0);
+        assert_eq!(outcome.method, Method::CopyFileRange);
+        assert!(outcome.fallbacks.is_empty());
+    }
+
+    #[test]
+    fn default_bufsize_follows_gnu() {
+        assert_eq!(default_bufsize(4096), 128 * 1024);
+        assert_eq!(default_bufsize(0), 128 * 1024);
+        assert_eq!(default_bufsize(1 << 20), 1 << 20);
+        assert_eq!(default_bufsize(300_000), 512 * 1024);
+    }
+
+    #[test]
+    fn counters_keep_min_and_max() {
+        let mut c = Counters::default();
+        c.record(Call::Read, 10);
+        c.record(Call::Read, 3);
+        c.record(Call::Read, 0);
+        let s = c.get(Call::Read);
+        assert_eq!((s.calls, s.bytes, s.max, s.min), (3, 13, 10, 3));
+    }
+}
