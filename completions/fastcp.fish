@@ -1,8 +1,15 @@
 complete -c fastcp -s t -l target-directory -d 'Copy all SOURCE arguments into DIRECTORY' -r
 complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range' -r
-complete -c fastcp -l bufsize -d 'Buffer size for read-write, bytes per call for sendfile and copy-file-range' -r
-complete -c fastcp -l stats -d 'Print what the copy did to stderr when it ends (FORMAT: text or json)' -r
+complete -c fastcp -l bufsize -d 'Buffer size for read-write; bytes per call for sendfile and copy-file-range' -r
+complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
+complete -c fastcp -l stats -d 'Print what the copy did to stderr when it ends; FORMAT is text or json' -r
+complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]' -r
+complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]' -r
+complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
 complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F
 complete -c fastcp -s T -l no-target-directory -d 'Treat DEST as a normal file'
+complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
+complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'
+complete -c fastcp -l cold -d 'Evict SOURCE and DEST from the page cache before each run'
 complete -c fastcp -l help -d 'Display this help and exit'
 complete -c fastcp -l version -d 'Output version information and exit'

@@ -1,6 +1,6 @@
 //! Defines fastcp's command line: the only module that knows about clap.
 
-use crate::options::{Options, StatsFormat};
+use crate::options::Options;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{CommandFactory, Parser};
 use std::ffi::OsString;
@@ -27,12 +27,17 @@ pub(crate) struct Cli {
         short = 't',
         long = "target-directory",
         value_name = "DIRECTORY",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help_heading = "Where to copy"
     )]
     target_directory: Option<OsString>,
 
     /// Treat DEST as a normal file
-    #[arg(short = 'T', long = "no-target-directory")]
+    #[arg(
+        short = 'T',
+        long = "no-target-directory",
+        help_heading = "Where to copy"
+    )]
     no_target_directory: bool,
 
     /// How to move the data: auto, read-write, sendfile, copy-file-range
@@ -40,28 +45,76 @@ pub(crate) struct Cli {
         long,
         value_name = "METHOD",
         default_value = "auto",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        help_heading = "How to copy"
     )]
     method: String,
 
-    /// Buffer size for read-write, bytes per call for sendfile and copy-file-range
-    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    /// Buffer size for read-write; bytes per call for sendfile and copy-file-range
+    #[arg(
+        long,
+        value_name = "SIZE",
+        allow_hyphen_values = true,
+        help_heading = "How to copy"
+    )]
     bufsize: Option<String>,
 
-    /// Print what the copy did to stderr when it ends (FORMAT: text or json)
-    #[arg(long, value_name = "FORMAT", num_args = 0..=1, default_missing_value = "text", require_equals = true)]
+    /// Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never
+    #[arg(
+        long,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        default_missing_value = "always",
+        require_equals = true,
+        help_heading = "Seeing what happens"
+    )]
+    progress: Option<String>,
+
+    /// Print what the copy did to stderr when it ends; FORMAT is text or json
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        num_args = 0..=1,
+        default_missing_value = "text",
+        require_equals = true,
+        help_heading = "Seeing what happens"
+    )]
     stats: Option<String>,
+
+    /// Explain how each file is copied (GNU cp's --debug lines, plus the method)
+    #[arg(long, help_heading = "Seeing what happens")]
+    debug: bool,
+
+    /// Copy SOURCE to DEST with each method and print a timing table
+    #[arg(long, help_heading = "Comparing methods")]
+    compare: bool,
+
+    /// Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]
+    #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
+    methods: Option<String>,
+
+    /// Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]
+    #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
+    bufsizes: Option<String>,
+
+    /// Runs of each method and size [default: 5]
+    #[arg(long, value_name = "N", help_heading = "Comparing methods")]
+    runs: Option<String>,
+
+    /// Evict SOURCE and DEST from the page cache before each run
+    #[arg(long, help_heading = "Comparing methods")]
+    cold: bool,
 
     /// Write the man page and shell completions into DIR (for packagers)
     #[arg(long, value_name = "DIR", hide = true)]
     generate: Option<PathBuf>,
 
     /// Display this help and exit
-    #[arg(long, action = clap::ArgAction::Help)]
+    #[arg(long, action = clap::ArgAction::Help, help_heading = "Other")]
     help: Option<bool>,
 
     /// Output version information and exit
-    #[arg(long, action = clap::ArgAction::Version)]
+    #[arg(long, action = clap::ArgAction::Version, help_heading = "Other")]
     version: Option<bool>,
 
     #[arg(value_name = "SOURCE DEST")]
@@ -95,20 +148,20 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
     if let Some(dir) = cli.generate {
         return Ok(Request::Generate(dir));
     }
-    let stats = match cli.stats.as_deref() {
-        None => None,
-        Some(value) => Some(crate::options::argmatch(
-            value,
-            "--stats",
-            &[("text", StatsFormat::Text), ("json", StatsFormat::Json)],
-        )?),
-    };
     let options = Options::new(crate::options::Raw {
         target_directory: cli.target_directory.map(PathBuf::from),
         no_target_directory: cli.no_target_directory,
         method: cli.method,
         bufsize: cli.bufsize,
-        stats,
+        progress: cli.progress,
+        stats: cli.stats,
+        debug: cli.debug,
+        compare: cli.compare.then_some(crate::options::RawCompare {
+            methods: cli.methods,
+            bufsizes: cli.bufsizes,
+            runs: cli.runs,
+            cold: cli.cold,
+        }),
         operands: cli.operands.into_iter().map(PathBuf::from).collect(),
     })?;
     Ok(Request::Copy(options))

@@ -50,17 +50,25 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub(crate) fn new(opts: &'a Options) -> Session<'a> {
+    pub(crate) fn new(opts: &'a Options, counters: engine::Counters) -> Session<'a> {
         Session {
             opts,
-            summary: Summary::default(),
+            summary: Summary::new(counters),
             seen_sources: HashSet::new(),
             written: HashSet::new(),
         }
     }
 
-    /// Copies one job; `into_directory` enables the repeated-source check.
+    /// Copies one job and counts it; `into_directory` enables the repeated-source check.
     pub(crate) fn copy(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
+        let result = self.copy_one(job, into_directory);
+        if result.is_err() {
+            self.summary.failures += 1;
+        }
+        result
+    }
+
+    fn copy_one(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
         let src_st = rustix::fs::stat(&job.src).map_err(|e| Error::io(Op::Stat, &job.src, e))?;
         if file_type(&src_st) == FileType::Directory {
             return Err(Error::OmitDirectory(job.src.clone()));
@@ -97,7 +105,11 @@ impl<'a> Session<'a> {
         if into_directory {
             self.written.insert(name_key(&job.dst, &dst_now));
         }
-        self.summary.add(&outcome);
+        self.summary
+            .add(&outcome, report::file_class(src_st.st_mode));
+        if self.opts.debug {
+            report::debug(&job.src, &job.dst, &outcome);
+        }
         Ok(())
     }
 }

@@ -1,14 +1,17 @@
 //! fastcp: a drop-in `cp` that lets you choose how the kernel moves the bytes.
 
 mod cli;
+mod compare;
 mod copy;
 mod engine;
 mod error;
 mod generate;
 mod options;
 mod plan;
+mod progress;
 mod quote;
 mod report;
+mod usage;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -55,18 +58,34 @@ fn run(options: &options::Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let mut session = copy::Session::new(options);
-    let mut failed = false;
+    if let Some(settings) = &options.compare {
+        return match compare::run(options, settings, &plan) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report::error(&e);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
+    let progress = progress::Progress::start(options.progress, sources);
+    let counters = engine::Counters::with_progress(progress.meter());
+    let mut session = copy::Session::new(options, counters);
     for job in &plan.jobs {
         if let Err(e) = session.copy(job, plan.into_directory) {
             report::error(&e);
-            failed = true;
         }
     }
+    progress.finish();
     if let Some(format) = options.stats {
-        eprint!("{}", session.summary.render(format, started.elapsed()));
+        let measured = report::Measured {
+            summary: &session.summary,
+            elapsed: started.elapsed(),
+            usage: usage::Usage::now(),
+        };
+        eprint!("{}", measured.render(format));
     }
-    if failed {
+    if session.summary.failures > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

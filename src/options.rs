@@ -2,6 +2,7 @@
 
 use crate::engine::Method;
 use crate::error::Error;
+pub(crate) use crate::progress::ProgressMode;
 use std::path::PathBuf;
 
 /// The format of `--stats`.
@@ -17,8 +18,32 @@ pub(crate) struct Raw {
     pub(crate) no_target_directory: bool,
     pub(crate) method: String,
     pub(crate) bufsize: Option<String>,
-    pub(crate) stats: Option<StatsFormat>,
+    pub(crate) progress: Option<String>,
+    pub(crate) stats: Option<String>,
+    pub(crate) debug: bool,
+    pub(crate) compare: Option<RawCompare>,
     pub(crate) operands: Vec<PathBuf>,
+}
+
+/// `--compare` and its settings, unvalidated.
+pub(crate) struct RawCompare {
+    pub(crate) methods: Option<String>,
+    pub(crate) bufsizes: Option<String>,
+    pub(crate) runs: Option<String>,
+    pub(crate) cold: bool,
+}
+
+/// What `--compare` measures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Compare {
+    /// Methods to run, in table order (never `auto`).
+    pub(crate) methods: Vec<Method>,
+    /// Buffer sizes for the read-write rows.
+    pub(crate) bufsizes: Vec<usize>,
+    /// Runs per row.
+    pub(crate) runs: usize,
+    /// Evict the files from the page cache before each run.
+    pub(crate) cold: bool,
 }
 
 /// Everything a copy run needs to know.
@@ -32,37 +57,101 @@ pub(crate) struct Options {
     pub(crate) target_directory: Option<PathBuf>,
     /// Treat the last operand as a file even when it is a directory (`-T`).
     pub(crate) no_target_directory: bool,
+    /// When to draw a progress bar (`--progress`).
+    pub(crate) progress: ProgressMode,
     /// Print a summary after the copy (`--stats`).
     pub(crate) stats: Option<StatsFormat>,
+    /// Print GNU's per-file debug lines and the method (`--debug`).
+    pub(crate) debug: bool,
+    /// Compare the methods instead of copying once (`--compare`).
+    pub(crate) compare: Option<Compare>,
     /// The file operands, sources and destination, in command-line order.
     pub(crate) operands: Vec<PathBuf>,
 }
 
 impl Options {
     pub(crate) fn new(raw: Raw) -> Result<Options, Error> {
-        let method = argmatch(
-            &raw.method,
-            "--method",
-            &[
-                ("auto", Method::Auto),
-                ("read-write", Method::ReadWrite),
-                ("sendfile", Method::Sendfile),
-                ("copy-file-range", Method::CopyFileRange),
-            ],
-        )?;
-        let bufsize = match raw.bufsize {
-            None => None,
-            Some(text) => Some(parse_size(&text).ok_or_else(|| {
-                Error::Usage(format!("invalid buffer size: {}", locale_quote(&text)))
-            })?),
+        let method = argmatch(&raw.method, "--method", &METHODS)?;
+        let bufsize = raw.bufsize.as_deref().map(size_arg).transpose()?;
+        let progress = match raw.progress.as_deref() {
+            None => ProgressMode::Auto,
+            Some(v) => argmatch(
+                v,
+                "--progress",
+                &[
+                    ("auto", ProgressMode::Auto),
+                    ("always", ProgressMode::Always),
+                    ("never", ProgressMode::Never),
+                ],
+            )?,
         };
+        let stats = raw
+            .stats
+            .as_deref()
+            .map(|v| {
+                argmatch(
+                    v,
+                    "--stats",
+                    &[("text", StatsFormat::Text), ("json", StatsFormat::Json)],
+                )
+            })
+            .transpose()?;
+        let compare = raw.compare.map(Compare::new).transpose()?;
         Ok(Options {
             method,
             bufsize,
             target_directory: raw.target_directory,
             no_target_directory: raw.no_target_directory,
-            stats: raw.stats,
+            progress,
+            stats,
+            debug: raw.debug,
+            compare,
             operands: raw.operands,
+        })
+    }
+}
+
+/// The names `--method` takes.
+const METHODS: [(&str, Method); 4] = [
+    ("auto", Method::Auto),
+    ("read-write", Method::ReadWrite),
+    ("sendfile", Method::Sendfile),
+    ("copy-file-range", Method::CopyFileRange),
+];
+
+fn size_arg(text: &str) -> Result<usize, Error> {
+    parse_size(text)
+        .ok_or_else(|| Error::Usage(format!("invalid buffer size: {}", locale_quote(text))))
+}
+
+impl Compare {
+    fn new(raw: RawCompare) -> Result<Compare, Error> {
+        let methods = match raw.methods.as_deref() {
+            None => vec![Method::ReadWrite, Method::Sendfile, Method::CopyFileRange],
+            Some(list) => list
+                .split(',')
+                .map(|m| argmatch(m, "--methods", &METHODS[1..]))
+                .collect::<Result<_, _>>()?,
+        };
+        let bufsizes = match raw.bufsizes.as_deref() {
+            None => [2, 4, 8, 16, 32, 128].iter().map(|k| k * 1024).collect(),
+            Some(list) => list.split(',').map(size_arg).collect::<Result<_, _>>()?,
+        };
+        let runs = match raw.runs.as_deref() {
+            None => 5,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    Error::Usage(format!("invalid number of runs: {}", locale_quote(text)))
+                })?,
+        };
+        Ok(Compare {
+            methods,
+            bufsizes,
+            runs,
+            cold: raw.cold,
         })
     }
 }

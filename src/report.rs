@@ -1,10 +1,13 @@
 //! What the user sees: messages prefixed with the program name, and the `--stats` summary.
 
-use crate::engine::{Call, Counters, Fallback, Outcome};
+use crate::engine::{Call, Counters, Fallback, Method, Outcome};
 use crate::error::Error;
 use crate::options::StatsFormat;
+use crate::quote::quote;
+use crate::usage::Usage;
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::Path;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -35,27 +38,87 @@ pub(crate) fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());
 }
 
+/// GNU cp's `--debug` output for one file (its `-v` line, then the offload line), plus the
+/// method fastcp used, on stdout. fastcp does not clone or look for holes yet, so reflink and
+/// sparse detection are "no", as GNU says when it does not try them.
+pub(crate) fn debug(src: &Path, dst: &Path, outcome: &Outcome) {
+    let tried_cfr = outcome.method == Method::CopyFileRange
+        || outcome
+            .fallbacks
+            .iter()
+            .any(|f| f.from == Method::CopyFileRange);
+    let offload = if outcome.method == Method::CopyFileRange {
+        "yes"
+    } else if tried_cfr {
+        "unsupported"
+    } else {
+        "avoided"
+    };
+    let mut text = format!(
+        "{} -> {}\ncopy offload: {offload}, reflink: no, sparse detection: no\nmethod: {}",
+        quote(src.as_os_str()),
+        quote(dst.as_os_str()),
+        outcome.method.name()
+    );
+    for f in &outcome.fallbacks {
+        text.push_str(&format!(" (after {}: {})", f.from.name(), f.reason));
+    }
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
+/// The kind of source a file was, for reporting which method served which kind.
+pub(crate) fn file_class(mode: u32) -> &'static str {
+    use rustix::fs::FileType;
+    match FileType::from_raw_mode(mode) {
+        FileType::RegularFile => "regular",
+        FileType::Fifo => "fifo",
+        FileType::CharacterDevice => "character-device",
+        FileType::BlockDevice => "block-device",
+        FileType::Socket => "socket",
+        _ => "other",
+    }
+}
+
 /// Totals over a run, for `--stats`.
 #[derive(Debug, Default)]
 pub(crate) struct Summary {
-    /// Regular-file copies that finished.
+    /// Copies that finished.
     pub(crate) files: u64,
-    /// Bytes written by them.
+    /// Sources that failed.
+    pub(crate) failures: u64,
+    /// Bytes written by the finished copies.
     pub(crate) bytes: u64,
     /// Calls made, per kind.
     pub(crate) counters: Counters,
-    /// How many files each method finished.
-    methods: BTreeMap<&'static str, u64>,
+    /// How many files of each class each method finished.
+    methods: BTreeMap<(&'static str, &'static str), u64>,
     /// Each distinct fallback (from, to, reason) and how often it happened.
     fallbacks: BTreeMap<(&'static str, &'static str, String), u64>,
 }
 
+/// Everything `--stats` prints, gathered at the end of the run.
+pub(crate) struct Measured<'a> {
+    pub(crate) summary: &'a Summary,
+    pub(crate) elapsed: Duration,
+    pub(crate) usage: Usage,
+}
+
 impl Summary {
-    /// Adds a finished file.
-    pub(crate) fn add(&mut self, outcome: &Outcome) {
+    pub(crate) fn new(counters: Counters) -> Summary {
+        Summary {
+            counters,
+            ..Summary::default()
+        }
+    }
+
+    /// Adds a finished file of class `class`.
+    pub(crate) fn add(&mut self, outcome: &Outcome, class: &'static str) {
         self.files += 1;
         self.bytes += outcome.bytes;
-        *self.methods.entry(outcome.method.name()).or_default() += 1;
+        *self
+            .methods
+            .entry((class, outcome.method.name()))
+            .or_default() += 1;
         for f in &outcome.fallbacks {
             self.note_fallback(f);
         }
@@ -65,55 +128,80 @@ impl Summary {
         let key = (f.from.name(), f.to.name(), f.reason.clone());
         *self.fallbacks.entry(key).or_default() += 1;
     }
+}
 
+impl Measured<'_> {
     /// Renders the summary in `format`.
-    pub(crate) fn render(&self, format: StatsFormat, elapsed: Duration) -> String {
+    pub(crate) fn render(&self, format: StatsFormat) -> String {
         match format {
-            StatsFormat::Text => self.text(elapsed),
-            StatsFormat::Json => self.json(elapsed),
+            StatsFormat::Text => self.text(),
+            StatsFormat::Json => self.json(),
         }
     }
 
-    fn text(&self, elapsed: Duration) -> String {
-        let secs = elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.bytes as f64 / secs / 1e6
+    fn rate(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.summary.bytes as f64 / secs
         } else {
             0.0
-        };
-        let mut out = format!(
-            "files: {}\nbytes: {}\nelapsed: {:.6} s\nthroughput: {:.1} MB/s\n",
-            self.files, self.bytes, secs, rate
-        );
-        for (method, n) in &self.methods {
-            out.push_str(&format!("method {method}: {n} files\n"));
         }
-        for ((from, to, reason), n) in &self.fallbacks {
-            out.push_str(&format!("fallback {from} -> {to}: {reason} ({n} files)\n"));
+    }
+
+    fn text(&self) -> String {
+        let s = self.summary;
+        let mut out = format!(
+            "{} files, {} bytes ({}) in {:.3} s, {}/s; {} failed\n",
+            s.files,
+            s.bytes,
+            human_bytes(s.bytes as f64),
+            self.elapsed.as_secs_f64(),
+            human_bytes(self.rate()),
+            s.failures
+        );
+        out.push_str(&format!(
+            "cpu: user {:.3} s, system {:.3} s; peak RSS {} KiB\n",
+            self.usage.user.as_secs_f64(),
+            self.usage.system.as_secs_f64(),
+            self.usage.max_rss_kib
+        ));
+        for ((class, method), n) in &s.methods {
+            out.push_str(&format!("{class} files: {method} ({n})\n"));
+        }
+        for ((from, to, reason), n) in &s.fallbacks {
+            out.push_str(&format!("fallback {from} \u{2192} {to}: {reason} ({n})\n"));
         }
         for call in Call::ALL {
-            let s = self.counters.get(call);
-            if s.calls > 0 {
+            let c = s.counters.get(call);
+            if c.calls > 0 {
                 out.push_str(&format!(
-                    "{}: {} calls, {} bytes, largest {}, smallest {}\n",
+                    "{}: {} calls ({} moved data), {} bytes, largest {}, smallest {}\n",
                     call.name(),
-                    s.calls,
-                    s.bytes,
-                    s.max,
-                    s.min
+                    c.calls,
+                    c.data_calls,
+                    c.bytes,
+                    c.max,
+                    c.min
                 ));
             }
         }
         out
     }
 
-    fn json(&self, elapsed: Duration) -> String {
-        let methods: Vec<String> = self
-            .methods
+    fn json(&self) -> String {
+        let s = self.summary;
+        let mut classes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for ((class, method), n) in &s.methods {
+            classes
+                .entry(class)
+                .or_default()
+                .push(format!("{}:{n}", json_string(method)));
+        }
+        let methods: Vec<String> = classes
             .iter()
-            .map(|(m, n)| format!("{}:{n}", json_string(m)))
+            .map(|(class, list)| format!("{}:{{{}}}", json_string(class), list.join(",")))
             .collect();
-        let fallbacks: Vec<String> = self
+        let fallbacks: Vec<String> = s
             .fallbacks
             .iter()
             .map(|((from, to, reason), n)| {
@@ -128,26 +216,48 @@ impl Summary {
         let calls: Vec<String> = Call::ALL
             .iter()
             .map(|call| {
-                let s = self.counters.get(*call);
+                let c = s.counters.get(*call);
                 format!(
-                    "{}:{{\"calls\":{},\"bytes\":{},\"max\":{},\"min\":{}}}",
+                    "{}:{{\"calls\":{},\"data_calls\":{},\"bytes\":{},\"max\":{},\"min\":{}}}",
                     json_string(call.name()),
-                    s.calls,
-                    s.bytes,
-                    s.max,
-                    s.min
+                    c.calls,
+                    c.data_calls,
+                    c.bytes,
+                    c.max,
+                    c.min
                 )
             })
             .collect();
         format!(
-            "{{\"files\":{},\"bytes\":{},\"elapsed_seconds\":{:.6},\"methods\":{{{}}},\"fallbacks\":[{}],\"syscalls\":{{{}}}}}\n",
-            self.files,
-            self.bytes,
-            elapsed.as_secs_f64(),
+            "{{\"files\":{},\"failures\":{},\"bytes\":{},\"elapsed_seconds\":{:.6},\"bytes_per_second\":{:.0},\"user_seconds\":{:.6},\"system_seconds\":{:.6},\"peak_rss_kib\":{},\"methods\":{{{}}},\"fallbacks\":[{}],\"syscalls\":{{{}}}}}\n",
+            s.files,
+            s.failures,
+            s.bytes,
+            self.elapsed.as_secs_f64(),
+            self.rate(),
+            self.usage.user.as_secs_f64(),
+            self.usage.system.as_secs_f64(),
+            self.usage.max_rss_kib,
             methods.join(","),
             fallbacks.join(","),
             calls.join(",")
         )
+    }
+}
+
+/// A byte count for people: 1.5 GiB.
+pub(crate) fn human_bytes(bytes: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
     }
 }
 

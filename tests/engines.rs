@@ -42,7 +42,11 @@ fn copies_all_sizes(method: &str, bufsize: Option<usize>) {
     assert_eq!(stats["files"], sizes.len() as u64);
     assert_eq!(stats["bytes"], sizes.iter().sum::<usize>() as u64);
     if method != "auto" {
-        assert_eq!(stats["methods"][method], sizes.len() as u64, "{stats}");
+        assert_eq!(
+            stats["methods"]["regular"][method],
+            sizes.len() as u64,
+            "{stats}"
+        );
     }
 }
 
@@ -121,6 +125,8 @@ fn read_write_call_counts_are_exact() {
     assert!(output.status.success());
     let stats = stats_json(&output.stderr);
     assert_eq!(stats["syscalls"]["read"]["calls"], 129);
+    assert_eq!(stats["syscalls"]["read"]["data_calls"], 128);
+    assert_eq!(stats["syscalls"]["read"]["min"], 8192);
     assert_eq!(stats["syscalls"]["read"]["max"], 8192);
     assert_eq!(stats["syscalls"]["write"]["calls"], 128);
     assert_eq!(stats["syscalls"]["write"]["bytes"], MIB as u64);
@@ -168,6 +174,6 @@ fn auto_prefers_copy_file_range() {
         .unwrap();
     assert!(output.status.success());
     let stats = stats_json(&output.stderr);
-    assert_eq!(stats["methods"]["copy-file-range"], 1, "{stats}");
+    assert_eq!(stats["methods"]["regular"]["copy-file-range"], 1, "{stats}");
     assert_eq!(stats["fallbacks"].as_array().unwrap().len(), 0);
 }

@@ -10,6 +10,8 @@ pub(crate) mod sendfile;
 
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The largest count Linux moves in one read, write, sendfile or copy_file_range call
 /// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
@@ -74,24 +76,46 @@ pub(crate) struct CallStats {
     pub(crate) max: u64,
     /// Smallest non-zero count one call moved (0 when none moved anything).
     pub(crate) min: u64,
+    /// Calls that moved at least one byte.
+    pub(crate) data_calls: u64,
 }
 
-/// Per-kind call statistics, summed over every file of a run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Per-kind call statistics, summed over every file of a run, and the byte count a progress
+/// display reads from another thread.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
     per_call: [CallStats; 4],
+    /// Bytes written to destinations so far, shared with the progress bar when one is shown.
+    progress: Option<Arc<AtomicU64>>,
 }
 
 impl Counters {
-    /// Notes one call of `call` that moved `moved` bytes.
+    /// Counters that also publish written bytes to `progress`.
+    pub(crate) fn with_progress(progress: Option<Arc<AtomicU64>>) -> Counters {
+        Counters {
+            progress,
+            ..Counters::default()
+        }
+    }
+
+    /// Notes one call of `call` that moved `moved` bytes. This runs once per system call, so
+    /// it costs one relaxed atomic add at most: the progress bar samples, it is never pushed.
     pub(crate) fn record(&mut self, call: Call, moved: usize) {
         let s = &mut self.per_call[call as usize];
         let moved = moved as u64;
         s.calls += 1;
         s.bytes += moved;
         s.max = s.max.max(moved);
-        if moved > 0 && (s.min == 0 || moved < s.min) {
-            s.min = moved;
+        if moved > 0 {
+            s.data_calls += 1;
+            if s.min == 0 || moved < s.min {
+                s.min = moved;
+            }
+            if call != Call::Read
+                && let Some(progress) = &self.progress
+            {
+                progress.fetch_add(moved, Ordering::Relaxed);
+            }
         }
     }
 
@@ -414,6 +438,9 @@ mod tests {
         c.record(Call::Read, 3);
         c.record(Call::Read, 0);
         let s = c.get(Call::Read);
-        assert_eq!((s.calls, s.bytes, s.max, s.min), (3, 13, 10, 3));
+        assert_eq!(
+            (s.calls, s.bytes, s.max, s.min, s.data_calls),
+            (3, 13, 10, 3, 2)
+        );
     }
 }

@@ -1,0 +1,48 @@
+//! CPU time and peak memory of this process, from getrusage(2).
+//!
+//! rustix has no getrusage wrapper, so this one call goes through libc.
+
+use std::time::Duration;
+
+/// Resource usage of the process so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Usage {
+    /// CPU time spent in user space.
+    pub(crate) user: Duration,
+    /// CPU time spent in the kernel on our behalf.
+    pub(crate) system: Duration,
+    /// Peak resident set size, in KiB.
+    pub(crate) max_rss_kib: u64,
+}
+
+fn duration(tv: libc::timeval) -> Duration {
+    let secs = u64::try_from(tv.tv_sec).unwrap_or(0);
+    let micros = u32::try_from(tv.tv_usec).unwrap_or(0);
+    Duration::from_secs(secs) + Duration::from_micros(u64::from(micros))
+}
+
+impl Usage {
+    /// The usage of this process now (zero if the kernel will not say).
+    pub(crate) fn now() -> Usage {
+        // SAFETY: getrusage writes one rusage struct into the zeroed value we pass.
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: RUSAGE_SELF with a valid pointer cannot fault.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+            return Usage::default();
+        }
+        Usage {
+            user: duration(ru.ru_utime),
+            system: duration(ru.ru_stime),
+            max_rss_kib: u64::try_from(ru.ru_maxrss).unwrap_or(0),
+        }
+    }
+
+    /// The CPU time used between `earlier` and `self`.
+    pub(crate) fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+            max_rss_kib: self.max_rss_kib,
+        }
+    }
+}
