@@ -35,7 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('--no-target-directory', '--no-target-directory', [CompletionResultType]::ParameterName, 'Treat DEST as a normal file')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Copy SOURCE to DEST with each method and print a timing table')
-            [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Evict SOURCE and DEST from the page cache before each run')
+            [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Evict SOURCE from the page cache before each run (DEST is new each run)')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Display this help and exit')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Output version information and exit')
             break

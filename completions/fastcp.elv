@@ -32,7 +32,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --no-target-directory 'Treat DEST as a normal file'
             cand --debug 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)'
             cand --compare 'Copy SOURCE to DEST with each method and print a timing table'
-            cand --cold 'Evict SOURCE and DEST from the page cache before each run'
+            cand --cold 'Evict SOURCE from the page cache before each run (DEST is new each run)'
             cand --help 'Display this help and exit'
             cand --version 'Output version information and exit'
         }

@@ -10,6 +10,6 @@ complete -c fastcp -l generate -d 'Write the man page and shell completions into
 complete -c fastcp -s T -l no-target-directory -d 'Treat DEST as a normal file'
 complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
 complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'
-complete -c fastcp -l cold -d 'Evict SOURCE and DEST from the page cache before each run'
+complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run (DEST is new each run)'
 complete -c fastcp -l help -d 'Display this help and exit'
 complete -c fastcp -l version -d 'Output version information and exit'

@@ -101,7 +101,7 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "N", help_heading = "Comparing methods")]
     runs: Option<String>,
 
-    /// Evict SOURCE and DEST from the page cache before each run
+    /// Evict SOURCE from the page cache before each run (DEST is new each run)
     #[arg(long, help_heading = "Comparing methods")]
     cold: bool,
 
@@ -117,7 +117,7 @@ pub(crate) struct Cli {
     #[arg(long, action = clap::ArgAction::Version, help_heading = "Other")]
     version: Option<bool>,
 
-    #[arg(value_name = "SOURCE DEST")]
+    #[arg(value_name = "SOURCE DEST", hide = true)]
     operands: Vec<OsString>,
 }
 

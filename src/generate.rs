@@ -2,15 +2,202 @@
 
 use crate::error::{Error, Op};
 use clap_complete::Shell;
+use clap_mangen::roff::{Roff, bold, italic, roman};
 use std::path::Path;
+
+/// The man page sections clap does not know: how the methods work, what --stats prints, exit
+/// status, examples and related pages. One entry per section: title, then paragraphs, each a
+/// list of (style, text) runs where style is 'R' roman, 'B' bold or 'I' italic.
+const SECTIONS: &[(&str, &[&[(char, &str)]])] = &[
+    (
+        "METHODS",
+        &[
+            &[
+                ('B', "copy-file-range"),
+                (
+                    'R',
+                    " calls copy_file_range(2) in a loop until it returns 0. The filesystem copies, shares (reflinks) or splices the data itself; nothing passes through user space. Linux refuses some pairs of files (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP...).",
+                ),
+            ],
+            &[
+                ('B', "sendfile"),
+                (
+                    'R',
+                    " calls sendfile(2) in a loop until it returns 0. The kernel moves page-cache pages from the source to the destination. It cannot read from a pipe or a socket, and some /proc files refuse it.",
+                ),
+            ],
+            &[
+                ('B', "read-write"),
+                ('R', " reads into a buffer of "),
+                ('I', "SIZE"),
+                (
+                    'R',
+                    " bytes (default: 128 KiB or the larger block size of the two files, rounded up to a power of two, as GNU cp) and writes it out, handling short writes. It works on everything that can be read.",
+                ),
+            ],
+            &[(
+                'R',
+                "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file.",
+            )],
+            &[
+                ('B', "auto"),
+                (
+                    'R',
+                    " (the default) tries copy-file-range, then sendfile, then read-write. It moves to the next method only while nothing has been copied, and only when the kernel says the method does not serve this pair of files (EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, EACCES, ETXTBSY, EBADF), or when a method reports end of file at once for a source that has data (as copy_file_range did for /proc files on older kernels). Any other error is reported. An explicit ",
+                ),
+                ('B', "--method"),
+                (
+                    'R',
+                    " never switches: when the kernel refuses it, that file fails with a message naming the method and the kernel's reason.",
+                ),
+            ],
+        ],
+    ),
+    (
+        "STATISTICS",
+        &[&[
+            ('B', "--stats=json"),
+            (
+                'R',
+                " prints one JSON object on the last line of standard error, with these keys: ",
+            ),
+            ('B', "files"),
+            ('R', " (copies that finished), "),
+            ('B', "failures"),
+            ('R', ", "),
+            ('B', "bytes"),
+            ('R', ", "),
+            ('B', "elapsed_seconds"),
+            ('R', ", "),
+            ('B', "bytes_per_second"),
+            ('R', ", "),
+            ('B', "user_seconds"),
+            ('R', " and "),
+            ('B', "system_seconds"),
+            ('R', " (CPU time of the process, getrusage(2)), "),
+            ('B', "peak_rss_kib"),
+            ('R', ", "),
+            ('B', "methods"),
+            (
+                'R',
+                " (for each source class: regular, fifo, character-device, block-device or socket, the number of files each method finished), ",
+            ),
+            ('B', "fallbacks"),
+            ('R', " (a list of {from, to, reason, files}) and "),
+            ('B', "syscalls"),
+            (
+                'R',
+                ": for each of read, write, sendfile and copy_file_range, the number of ",
+            ),
+            ('B', "calls"),
+            (
+                'R',
+                " (failed ones and the final one that returns 0 included), ",
+            ),
+            ('B', "data_calls"),
+            ('R', " (calls that moved data), "),
+            ('B', "bytes"),
+            ('R', ", and the largest ("),
+            ('B', "max"),
+            ('R', ") and smallest non-zero ("),
+            ('B', "min"),
+            ('R', ") count one call moved. The keys are stable."),
+        ]],
+    ),
+    (
+        "EXIT STATUS",
+        &[&[(
+            'R',
+            "0 when every file was copied; 1 when anything failed, usage errors included, as GNU cp. A failure on one source is reported and the remaining sources are still copied.",
+        )]],
+    ),
+    (
+        "EXAMPLES",
+        &[
+            &[
+                ('B', "fastcp --compare big.iso /tmp/big.iso"),
+                (
+                    'R',
+                    " copies big.iso with every method, five runs each, verifies every copy and prints median, minimum and maximum wall time, throughput, CPU time, system calls and each method's ratio to the fastest. ",
+                ),
+                ('B', "--cold"),
+                (
+                    'R',
+                    " evicts the source from the page cache before each run.",
+                ),
+            ],
+            &[
+                (
+                    'B',
+                    "time fastcp --method read-write --bufsize 8K big.iso copy",
+                ),
+                ('R', " and "),
+                ('B', "time fastcp --method sendfile big.iso copy"),
+                ('R', " reproduce the classic comparison under time(1); "),
+                ('B', "strace -c -f fastcp --method sendfile big.iso copy"),
+                ('R', " counts the system calls."),
+            ],
+            &[
+                ('B', "fastcp --stats=json -t backup/ *.log"),
+                ('R', " copies the logs and reports what was done as JSON."),
+            ],
+        ],
+    ),
+    (
+        "SEE ALSO",
+        &[&[
+            ('B', "cp"),
+            ('R', "(1), "),
+            ('B', "sendfile"),
+            ('R', "(2), "),
+            ('B', "copy_file_range"),
+            ('R', "(2), "),
+            ('B', "splice"),
+            ('R', "(2)"),
+        ]],
+    ),
+];
+
+fn render_sections() -> String {
+    let mut roff = Roff::new();
+    for (title, paragraphs) in SECTIONS {
+        roff.control("SH", [*title]);
+        for (i, runs) in paragraphs.iter().enumerate() {
+            if i > 0 {
+                roff.control("PP", []);
+            }
+            let inlines: Vec<_> = runs
+                .iter()
+                .map(|(style, text)| match style {
+                    'B' => bold(*text),
+                    'I' => italic(*text),
+                    _ => roman(*text),
+                })
+                .collect();
+            roff.text(inlines);
+        }
+    }
+    roff.render()
+}
+
+/// The man page: clap's sections, then ours, then the version.
+fn man_page() -> Vec<u8> {
+    let man = clap_mangen::Man::new(crate::cli::command());
+    let mut out = Vec::new();
+    // Rendering into a Vec cannot fail.
+    let _ = man.render_title(&mut out);
+    let _ = man.render_name_section(&mut out);
+    let _ = man.render_synopsis_section(&mut out);
+    let _ = man.render_description_section(&mut out);
+    let _ = man.render_options_section(&mut out);
+    out.extend_from_slice(render_sections().as_bytes());
+    let _ = man.render_version_section(&mut out);
+    out
+}
 
 /// The generated files: relative path and contents.
 pub(crate) fn files() -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut man = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = clap_mangen::Man::new(crate::cli::command()).render(&mut man);
-    out.push(("man/fastcp.1".to_string(), man));
+    let mut out = vec![("man/fastcp.1".to_string(), man_page())];
     for (shell, name) in [
         (Shell::Bash, "fastcp.bash"),
         (Shell::Zsh, "_fastcp"),
