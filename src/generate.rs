@@ -8,7 +8,9 @@ use std::path::Path;
 /// The man page sections clap does not know: how the methods work, what --stats prints, exit
 /// status, examples and related pages. One entry per section: title, then paragraphs, each a
 /// list of (style, text) runs where style is 'R' roman, 'B' bold or 'I' italic.
-const SECTIONS: &[(&str, &[&[(char, &str)]])] = &[
+type Paragraph = &'static [(char, &'static str)];
+
+const SECTIONS: &[(&str, &[Paragraph])] = &[
     (
         "METHODS",
         &[
