@@ -74,10 +74,13 @@ impl<'a> Session<'a> {
             return Err(Error::OmitDirectory(job.src.clone()));
         }
         if into_directory && !self.seen_sources.insert(name_key(&job.src, &src_st)) {
-            report::warn(&format!(
+            let text = format!(
                 "source file {} specified more than once",
                 quote(job.src.as_os_str())
-            ));
+            );
+            self.summary
+                .counters
+                .suspend_progress(|| report::warn(&text));
             return Ok(());
         }
         let dst_st = destination(job, &src_st)?;

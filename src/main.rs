@@ -69,14 +69,16 @@ fn run(options: &options::Options) -> ExitCode {
     }
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
     let progress = progress::Progress::start(options.progress, sources);
-    let counters = engine::Counters::with_progress(progress.meter());
-    let mut session = copy::Session::new(options, counters);
+    let mut session = copy::Session::new(options, engine::Counters::with_progress(progress));
     for job in &plan.jobs {
         if let Err(e) = session.copy(job, plan.into_directory) {
-            report::error(&e);
+            session
+                .summary
+                .counters
+                .suspend_progress(|| report::error(&e));
         }
     }
-    progress.finish();
+    session.summary.counters.finish_progress();
     if let Some(format) = options.stats {
         let measured = report::Measured {
             summary: &session.summary,

@@ -8,10 +8,9 @@ pub(crate) mod copy_file_range;
 pub(crate) mod read_write;
 pub(crate) mod sendfile;
 
+use crate::progress::Progress;
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The largest count Linux moves in one read, write, sendfile or copy_file_range call
 /// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
@@ -80,21 +79,36 @@ pub(crate) struct CallStats {
     pub(crate) data_calls: u64,
 }
 
-/// Per-kind call statistics, summed over every file of a run, and the byte count a progress
-/// display reads from another thread.
+/// Per-kind call statistics, summed over every file of a run, and the progress display that
+/// written bytes are reported to.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
     per_call: [CallStats; 4],
-    /// Bytes written to destinations so far, shared with the progress bar when one is shown.
-    progress: Option<Arc<AtomicU64>>,
+    /// The progress display, when one may be drawn.
+    progress: Option<Progress>,
 }
 
 impl Counters {
-    /// Counters that also publish written bytes to `progress`.
-    pub(crate) fn with_progress(progress: Option<Arc<AtomicU64>>) -> Counters {
+    /// Counters that also report written bytes to `progress`.
+    pub(crate) fn with_progress(progress: Option<Progress>) -> Counters {
         Counters {
             progress,
             ..Counters::default()
+        }
+    }
+
+    /// Runs `f`, which prints a message, without tearing the progress bar.
+    pub(crate) fn suspend_progress(&self, f: impl FnOnce()) {
+        match &self.progress {
+            Some(p) => p.suspend(f),
+            None => f(),
+        }
+    }
+
+    /// Ends the progress display, if any.
+    pub(crate) fn finish_progress(&mut self) {
+        if let Some(p) = &mut self.progress {
+            p.finish();
         }
     }
 
@@ -112,9 +126,9 @@ impl Counters {
                 s.min = moved;
             }
             if call != Call::Read
-                && let Some(progress) = &self.progress
+                && let Some(progress) = &mut self.progress
             {
-                progress.fetch_add(moved, Ordering::Relaxed);
+                progress.advance(moved);
             }
         }
     }
