@@ -333,3 +333,24 @@ fn compare_refuses_bad_settings_and_the_same_file() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("are the same file"));
     assert_eq!(s.read("src"), b"x");
 }
+
+/// Regression: a helper thread for the bar made every read and write about 3% slower (with
+/// two threads Linux takes the file position lock on each call). The copy stays one thread.
+#[test]
+fn progress_keeps_fastcp_single_threaded() {
+    let s = Scratch::new();
+    let (fifo, writer) = slow_fifo(&s);
+    let mut child = std::process::Command::new(fastcp_path())
+        .env_clear()
+        .arg("--progress=always")
+        .arg(&fifo)
+        .arg(s.join("out"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1200));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    assert!(child.wait().unwrap().success());
+    writer.join().unwrap();
+    assert!(status.lines().any(|l| l == "Threads:\t1"), "{status}");
+}
