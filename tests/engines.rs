@@ -3,7 +3,8 @@
 mod util;
 
 use proptest::prelude::*;
-use util::{Scratch, fastcp, pattern, stats_json};
+use std::ffi::OsStr;
+use util::{Scratch, copy_with_stats, fastcp, pattern, stats_json};
 
 const MIB: usize = 1 << 20;
 
@@ -116,14 +117,13 @@ engine_tests! {
 fn read_write_call_counts_are_exact() {
     let s = Scratch::new();
     let src = s.write("src", &pattern(MIB, 1));
-    let output = fastcp()
-        .args(["--method=read-write", "--bufsize=8192", "--stats=json"])
-        .arg(&src)
-        .arg(s.join("dst"))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let stats = stats_json(&output.stderr);
+    let dst = s.join("dst");
+    let stats = copy_with_stats(&[
+        OsStr::new("--method=read-write"),
+        OsStr::new("--bufsize=8192"),
+        src.as_os_str(),
+        dst.as_os_str(),
+    ]);
     assert_eq!(stats["syscalls"]["read"]["calls"], 129);
     assert_eq!(stats["syscalls"]["read"]["data_calls"], 128);
     assert_eq!(stats["syscalls"]["read"]["min"], 8192);
@@ -141,18 +141,14 @@ fn bufsize_bounds_kernel_calls() {
     ] {
         let s = Scratch::new();
         let src = s.write("src", &pattern(MIB, 2));
-        let output = fastcp()
-            .args([
-                &format!("--method={method}"),
-                "--bufsize=64K",
-                "--stats=json",
-            ])
-            .arg(&src)
-            .arg(s.join("dst"))
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        let stats = stats_json(&output.stderr);
+        let dst = s.join("dst");
+        let method_arg = format!("--method={method}");
+        let stats = copy_with_stats(&[
+            OsStr::new(&method_arg),
+            OsStr::new("--bufsize=64K"),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ]);
         assert_eq!(
             stats["syscalls"][call]["calls"], 17,
             "{method}: 16 full calls and EOF"
@@ -166,14 +162,8 @@ fn bufsize_bounds_kernel_calls() {
 fn auto_prefers_copy_file_range() {
     let s = Scratch::new();
     let src = s.write("src", &pattern(100_000, 3));
-    let output = fastcp()
-        .arg("--stats=json")
-        .arg(&src)
-        .arg(s.join("dst"))
-        .output()
-        .unwrap();
-    assert!(output.status.success());
-    let stats = stats_json(&output.stderr);
+    let dst = s.join("dst");
+    let stats = copy_with_stats(&[src.as_os_str(), dst.as_os_str()]);
     assert_eq!(stats["methods"]["regular"]["copy-file-range"], 1, "{stats}");
     assert_eq!(stats["fallbacks"].as_array().unwrap().len(), 0);
 }

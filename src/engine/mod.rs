@@ -387,15 +387,19 @@ mod tests {
         (src, file, tempfile::NamedTempFile::new().unwrap())
     }
 
+    fn transfer<'a>(src: &'a std::fs::File, dst: &'a std::fs::File) -> Transfer<'a> {
+        Transfer {
+            src: src.as_fd(),
+            dst: dst.as_fd(),
+            bufsize: None,
+            blksize: 4096,
+        }
+    }
+
     #[test]
     fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
         let (_keep, src, dst) = eof_but_data();
-        let transfer = Transfer {
-            src: src.as_fd(),
-            dst: dst.as_file().as_fd(),
-            bufsize: None,
-            blksize: 4096,
-        };
+        let transfer = transfer(&src, dst.as_file());
         let outcome = copy(&transfer, Method::Auto, &mut Counters::default()).unwrap();
         assert_eq!(outcome.method, Method::ReadWrite);
         let reasons: Vec<_> = outcome
@@ -410,12 +414,7 @@ mod tests {
     fn explicit_method_reports_no_progress() {
         for method in [Method::CopyFileRange, Method::Sendfile] {
             let (_keep, src, dst) = eof_but_data();
-            let transfer = Transfer {
-                src: src.as_fd(),
-                dst: dst.as_file().as_fd(),
-                bufsize: None,
-                blksize: 4096,
-            };
+            let transfer = transfer(&src, dst.as_file());
             let result = copy(&transfer, method, &mut Counters::default());
             assert_eq!(result, Err((method, EngineError::NoProgress)));
         }
@@ -425,12 +424,7 @@ mod tests {
     fn empty_file_is_empty_under_auto_without_fallback() {
         let src = tempfile::NamedTempFile::new().unwrap();
         let dst = tempfile::NamedTempFile::new().unwrap();
-        let transfer = Transfer {
-            src: src.as_file().as_fd(),
-            dst: dst.as_file().as_fd(),
-            bufsize: None,
-            blksize: 4096,
-        };
+        let transfer = transfer(src.as_file(), dst.as_file());
         let outcome = copy(&transfer, Method::Auto, &mut Counters::default()).unwrap();
         assert_eq!(outcome.bytes, 0);
         assert_eq!(outcome.method, Method::CopyFileRange);

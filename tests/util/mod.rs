@@ -196,7 +196,14 @@ pub fn assert_same_as_gnu_os(setup: impl Fn(&Path), args: &[&OsStr]) -> Side {
     ours
 }
 
-/// Runs `fastcp` with `args`, asserts success, and returns the parsed `--stats=json` object.
+/// Runs fastcp with `--stats=json` and `args`, asserts success, and returns the stats.
+pub fn copy_with_stats(args: &[&OsStr]) -> serde_json::Value {
+    let output = fastcp().arg("--stats=json").args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?}: {output:?}");
+    stats_json(&output.stderr)
+}
+
+/// The last `--stats=json` object in a command's stderr.
 pub fn stats_json(stderr: &[u8]) -> serde_json::Value {
     let text = String::from_utf8_lossy(stderr);
     let line = text
