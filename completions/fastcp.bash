@@ -23,7 +23,7 @@ _fastcp() {
 
     case "${cmd}" in
         fastcp)
-            opts="-t -T --target-directory --no-target-directory --method --bufsize --progress --stats --debug --compare --methods --bufsizes --runs --cold --generate --help --version"
+            opts="-t -T -a -d -L -P -H -r -x -p -v --target-directory --no-target-directory --archive --dereference --no-dereference --recursive --copy-contents --one-file-system --preserve --no-preserve --verbose --method --bufsize --progress --stats --debug --compare --methods --bufsizes --runs --cold --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -34,6 +34,14 @@ _fastcp() {
                     return 0
                     ;;
                 -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --no-preserve)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

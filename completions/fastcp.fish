@@ -1,4 +1,6 @@
 complete -c fastcp -s t -l target-directory -d 'Copy all SOURCE arguments into DIRECTORY' -r
+complete -c fastcp -l preserve -d 'Preserve the attributes in LIST (default: mode,ownership,timestamps); also links, context, xattr, all' -r
+complete -c fastcp -l no-preserve -d 'Don\'t preserve the attributes in LIST' -r
 complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range' -r
 complete -c fastcp -l bufsize -d 'Buffer size for read-write; bytes per call for sendfile and copy-file-range' -r
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
@@ -8,6 +10,16 @@ complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 
 complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
 complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F
 complete -c fastcp -s T -l no-target-directory -d 'Treat DEST as a normal file'
+complete -c fastcp -s a -l archive -d 'Same as -dR --preserve=all'
+complete -c fastcp -s d -d 'Same as --no-dereference --preserve=links'
+complete -c fastcp -s L -l dereference -d 'Always follow symbolic links in SOURCE'
+complete -c fastcp -s P -l no-dereference -d 'Never follow symbolic links in SOURCE'
+complete -c fastcp -s H -d 'Follow command-line symbolic links in SOURCE'
+complete -c fastcp -s r -l recursive -d 'Copy directories recursively'
+complete -c fastcp -l copy-contents -d 'Copy contents of special files when recursive'
+complete -c fastcp -s x -l one-file-system -d 'Stay on this file system'
+complete -c fastcp -s p -d 'Same as --preserve=mode,ownership,timestamps'
+complete -c fastcp -s v -l verbose -d 'Explain what is being done'
 complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
 complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'
 complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run (DEST is new each run)'

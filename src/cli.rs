@@ -1,8 +1,10 @@
 //! Defines fastcp's command line: the only module that knows about clap.
 
 use crate::options::Options;
+use crate::options::{AttributeEvent, Deref};
 use clap::error::{ContextKind, ContextValue, ErrorKind};
-use clap::{CommandFactory, Parser};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -39,6 +41,63 @@ pub(crate) struct Cli {
         help_heading = "Where to copy"
     )]
     no_target_directory: bool,
+
+    /// Same as -dR --preserve=all
+    #[arg(short = 'a', long, help_heading = "What to copy")]
+    archive: bool,
+
+    /// Same as --no-dereference --preserve=links
+    #[arg(short = 'd', help_heading = "What to copy")]
+    no_deref_preserve_links: bool,
+
+    /// Always follow symbolic links in SOURCE
+    #[arg(short = 'L', long, help_heading = "What to copy")]
+    dereference: bool,
+
+    /// Never follow symbolic links in SOURCE
+    #[arg(short = 'P', long, help_heading = "What to copy")]
+    no_dereference: bool,
+
+    /// Follow command-line symbolic links in SOURCE
+    #[arg(short = 'H', help_heading = "What to copy")]
+    deref_command_line: bool,
+
+    /// Copy directories recursively
+    #[arg(short = 'r', short_alias = 'R', long, help_heading = "What to copy")]
+    recursive: bool,
+
+    /// Copy contents of special files when recursive
+    #[arg(long, help_heading = "What to copy")]
+    copy_contents: bool,
+
+    /// Stay on this file system
+    #[arg(short = 'x', long, help_heading = "What to copy")]
+    one_file_system: bool,
+
+    /// Same as --preserve=mode,ownership,timestamps
+    #[arg(short = 'p', help_heading = "Attributes")]
+    preserve_default: bool,
+
+    /// Preserve the attributes in LIST (default: mode,ownership,timestamps); also links,
+    /// context, xattr, all
+    #[arg(
+        long,
+        value_name = "LIST",
+        num_args = 0..=1,
+        default_missing_value = "mode,ownership,timestamps",
+        require_equals = true,
+        action = clap::ArgAction::Append,
+        help_heading = "Attributes"
+    )]
+    preserve: Vec<String>,
+
+    /// Don't preserve the attributes in LIST
+    #[arg(long, value_name = "LIST", action = clap::ArgAction::Append, help_heading = "Attributes")]
+    no_preserve: Vec<String>,
+
+    /// Explain what is being done
+    #[arg(short = 'v', long, help_heading = "Seeing what happens")]
+    verbose: bool,
 
     /// How to move the data: auto, read-write, sendfile, copy-file-range
     #[arg(
@@ -134,8 +193,11 @@ pub(crate) enum Request {
 /// Parses the arguments, turning clap's errors into GNU getopt's wording.
 pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error> {
     let raw = args.clone();
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    let parsed = command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             return match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
@@ -148,7 +210,14 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
     if let Some(dir) = cli.generate {
         return Ok(Request::Generate(dir));
     }
+    let attributes = attribute_events(&matches);
     let options = Options::new(crate::options::Raw {
+        recursive: cli.recursive || cli.archive,
+        deref: last_dereference(&matches),
+        attributes,
+        verbose: cli.verbose,
+        one_file_system: cli.one_file_system,
+        copy_contents: cli.copy_contents,
         target_directory: cli.target_directory.map(PathBuf::from),
         no_target_directory: cli.no_target_directory,
         method: cli.method,
@@ -165,6 +234,60 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         operands: cli.operands.into_iter().map(PathBuf::from).collect(),
     })?;
     Ok(Request::Copy(options))
+}
+
+/// The index of the last occurrence of option `id`, if given.
+fn last_index(m: &ArgMatches, id: &str) -> Option<usize> {
+    if m.value_source(id) != Some(ValueSource::CommandLine) {
+        return None;
+    }
+    m.indices_of(id).and_then(|mut i| i.next_back())
+}
+
+/// -L, -P, -H, -d and -a each set how symlinks are followed; as in GNU cp, the last one wins.
+fn last_dereference(m: &ArgMatches) -> Option<Deref> {
+    [
+        ("dereference", Deref::Always),
+        ("no_dereference", Deref::Never),
+        ("deref_command_line", Deref::CommandLine),
+        ("no_deref_preserve_links", Deref::Never),
+        ("archive", Deref::Never),
+    ]
+    .into_iter()
+    .filter_map(|(id, d)| last_index(m, id).map(|i| (i, d)))
+    .max_by_key(|(i, _)| *i)
+    .map(|(_, d)| d)
+}
+
+/// Every option that changes what is preserved, in command-line order: GNU applies -p, -a, -d,
+/// --preserve and --no-preserve one after another.
+fn attribute_events(m: &ArgMatches) -> Vec<AttributeEvent> {
+    let mut events: Vec<(usize, AttributeEvent)> = Vec::new();
+    let presets = [
+        ("preserve_default", "mode,ownership,timestamps"),
+        ("archive", "all"),
+        ("no_deref_preserve_links", "links"),
+    ];
+    for (id, list) in presets {
+        if let Some(i) = last_index(m, id) {
+            events.push((i, AttributeEvent::Preserve(list.to_string())));
+        }
+    }
+    for (id, make) in [
+        (
+            "preserve",
+            AttributeEvent::Preserve as fn(String) -> AttributeEvent,
+        ),
+        ("no_preserve", AttributeEvent::NoPreserve),
+    ] {
+        if let (Some(values), Some(indices)) = (m.get_many::<String>(id), m.indices_of(id)) {
+            for (value, i) in values.zip(indices) {
+                events.push((i, make(value.clone())));
+            }
+        }
+    }
+    events.sort_by_key(|(i, _)| *i);
+    events.into_iter().map(|(_, e)| e).collect()
 }
 
 /// The clap command, for generating the man page and completions.

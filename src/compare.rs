@@ -92,7 +92,13 @@ fn one_run(opts: &Options, settings: &Compare, job: &Job, row: Row) -> Result<Sa
     let mut session = Session::new(&row_opts, Counters::default());
     let before = Usage::now();
     let started = Instant::now();
-    session.copy(job, false)?;
+    if !session.copy(job, false) {
+        return Err(Error::Fatal(format!(
+            "{} could not copy {}",
+            row.method.name(),
+            quote(job.src.as_os_str())
+        )));
+    }
     let wall = started.elapsed();
     let cpu = Usage::now().since(&before);
     let calls = Call::ALL

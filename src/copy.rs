@@ -1,28 +1,51 @@
-//! Copies one job: checks the destination, opens both files, runs the engine, closes.
+//! Copies one job: the checks GNU cp makes before writing, the regular-file copy (open, create,
+//! engine, close, attributes), and the dispatch to directories, symlinks and special files.
 
 use crate::engine::{self, EngineError, Method, Transfer};
 use crate::error::{Error, Op};
-use crate::options::Options;
+use crate::metadata;
+use crate::options::{Deref, Options};
 use crate::plan::Job;
 use crate::quote::quote;
 use crate::report::{self, Summary};
-use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::os::fd::{IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A file's identity: device and inode.
-type Id = (u64, u64);
+pub(crate) type Id = (u64, u64);
 
-fn id(st: &Stat) -> Id {
+pub(crate) fn id(st: &Stat) -> Id {
     (st.st_dev, st.st_ino)
 }
 
-fn file_type(st: &Stat) -> FileType {
+pub(crate) fn file_type(st: &Stat) -> FileType {
     FileType::from_raw_mode(st.st_mode)
+}
+
+/// A file to work on: a name inside an open directory (the current directory for command-line
+/// operands), and the whole path shown in messages.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub(crate) dir: BorrowedFd<'a>,
+    pub(crate) name: &'a Path,
+    pub(crate) shown: &'a Path,
+}
+
+impl At<'_> {
+    /// `stat`, following a final symlink or not.
+    pub(crate) fn stat(&self, follow: bool) -> rustix::io::Result<Stat> {
+        let flags = if follow {
+            AtFlags::empty()
+        } else {
+            AtFlags::SYMLINK_NOFOLLOW
+        };
+        rustix::fs::statat(self.dir, self.name, flags)
+    }
 }
 
 /// A name as GNU's file-set compares them: the file, its last component, and its directory.
@@ -40,13 +63,22 @@ fn name_key(path: &Path, st: &Stat) -> NameKey {
 
 /// State that lives across the jobs of one run.
 pub(crate) struct Session<'a> {
-    opts: &'a Options,
+    pub(crate) opts: &'a Options,
     /// Totals for `--stats`.
     pub(crate) summary: Summary,
     /// Sources already copied (GNU's src_info): a repeat is skipped with a warning.
     seen_sources: HashSet<NameKey>,
     /// Destinations written in this run (GNU's dest_info): never overwritten by a later source.
     written: HashSet<NameKey>,
+    /// Directories by identity, source and created, and the destination they map to (GNU's
+    /// remember_copied): meeting one again means a directory is being copied into itself.
+    pub(crate) dirs: HashMap<Id, PathBuf>,
+    /// Sources with several names already copied (`--preserve=links`), and their copies.
+    pub(crate) links: HashMap<Id, PathBuf>,
+    /// The command-line pair being copied, for GNU's "into itself" message.
+    pub(crate) top: (PathBuf, PathBuf),
+    /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
+    pub(crate) into_self: bool,
 }
 
 impl<'a> Session<'a> {
@@ -56,24 +88,57 @@ impl<'a> Session<'a> {
             summary: Summary::new(counters),
             seen_sources: HashSet::new(),
             written: HashSet::new(),
+            dirs: HashMap::new(),
+            links: HashMap::new(),
+            top: (PathBuf::new(), PathBuf::new()),
+            into_self: false,
         }
     }
 
-    /// Copies one job and counts it; `into_directory` enables the repeated-source check.
-    pub(crate) fn copy(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
-        let result = self.copy_one(job, into_directory);
-        if result.is_err() {
-            self.summary.failures += 1;
-        }
-        result
+    /// Prints an error without tearing the progress bar, and counts it.
+    pub(crate) fn fail(&mut self, e: &Error) {
+        self.summary.failures += 1;
+        self.summary.counters.suspend_progress(|| report::error(e));
     }
 
-    fn copy_one(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
-        let src_st = rustix::fs::stat(&job.src).map_err(|e| Error::io(Op::Stat, &job.src, e))?;
-        if file_type(&src_st) == FileType::Directory {
+    /// Prints `'src' -> 'dst'` for -v.
+    pub(crate) fn verbose(&self, src: &Path, dst: &Path) {
+        if self.opts.verbose {
+            report::verbose(src, dst);
+        }
+    }
+
+    /// Copies one command-line operand and reports what failed; `into_directory` enables the
+    /// repeated-source check. Returns whether everything was copied.
+    pub(crate) fn copy(&mut self, job: &Job, into_directory: bool) -> bool {
+        let failures = self.summary.failures;
+        if let Err(e) = self.copy_top(job, into_directory) {
+            self.fail(&e);
+        }
+        self.summary.failures == failures
+    }
+
+    fn copy_top(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
+        let cwd = rustix::fs::CWD;
+        let src = At {
+            dir: cwd,
+            name: &job.src,
+            shown: &job.src,
+        };
+        let dst = At {
+            dir: cwd,
+            name: &job.dst,
+            shown: &job.dst,
+        };
+        let follow = self.opts.deref != Deref::Never;
+        let src_st = src
+            .stat(follow)
+            .map_err(|e| Error::io(Op::Stat, &job.src, e))?;
+        let is_dir = file_type(&src_st) == FileType::Directory;
+        if is_dir && !self.opts.recursive {
             return Err(Error::OmitDirectory(job.src.clone()));
         }
-        if into_directory && !self.seen_sources.insert(name_key(&job.src, &src_st)) {
+        if into_directory && !is_dir && !self.seen_sources.insert(name_key(&job.src, &src_st)) {
             let text = format!(
                 "source file {} specified more than once",
                 quote(job.src.as_os_str())
@@ -83,76 +148,152 @@ impl<'a> Session<'a> {
                 .suspend_progress(|| report::warn(&text));
             return Ok(());
         }
-        let dst_st = destination(job, &src_st)?;
-        if let Some(st) = &dst_st
-            && into_directory
-            && self.written.contains(&name_key(&job.dst, st))
+        self.top = (job.src.clone(), job.dst.clone());
+        self.into_self = false;
+        self.copy_node(src, &src_st, dst, Node { follow, top: true })?;
+        if into_directory
+            && !is_dir
+            && let Ok(st) = dst.stat(true)
+        {
+            self.written.insert(name_key(&job.dst, &st));
+        }
+        Ok(())
+    }
+
+    /// Copies one file of any type; `node.follow` says whether `src_st` followed a symlink.
+    pub(crate) fn copy_node(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<(), Error> {
+        let kind = file_type(src_st);
+        if kind == FileType::Directory {
+            return self.copy_dir(src, src_st, dst, node);
+        }
+        if self.opts.preserve.links && src_st.st_nlink > 1 && self.link_again(src, src_st, dst)? {
+            return Ok(());
+        }
+        match kind {
+            FileType::Symlink => self.copy_symlink(src, src_st, dst)?,
+            FileType::RegularFile => self.copy_regular(src, src_st, dst, node)?,
+            _ if self.opts.recursive && !self.opts.copy_contents => {
+                self.make_special(src, src_st, dst)?
+            }
+            _ => self.copy_regular(src, src_st, dst, node)?,
+        }
+        if self.opts.preserve.links && src_st.st_nlink > 1 {
+            self.links.insert(id(src_st), dst.shown.to_path_buf());
+        }
+        Ok(())
+    }
+
+    /// Copies a regular file, or reads a special file as data.
+    fn copy_regular(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<(), Error> {
+        let dst_st = destination(src, src_st, dst)?;
+        if node.top
+            && let Some(st) = &dst_st
+            && self.written.contains(&name_key(dst.shown, st))
         {
             return Err(Error::JustCreated {
-                dst: job.dst.clone(),
-                src: job.src.clone(),
+                dst: dst.shown.to_path_buf(),
+                src: src.shown.to_path_buf(),
             });
         }
-        let src = open_source(job, &src_st)?;
-        let dst = open_destination(job, &src_st, dst_st.is_some())?;
-        let dst_now = rustix::fs::fstat(&dst).map_err(|e| Error::io(Op::Fstat, &job.dst, e))?;
+        let src_fd = open_source(src, src_st, node.follow)?;
+        let dst_fd = open_destination(dst, src_st, dst_st.is_some(), &self.opts.preserve)?;
+        let dst_now = rustix::fs::fstat(&dst_fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
         let transfer = Transfer {
-            src: std::os::fd::AsFd::as_fd(&src),
-            dst: std::os::fd::AsFd::as_fd(&dst),
+            src: src_fd.as_fd(),
+            dst: dst_fd.as_fd(),
             bufsize: self.opts.bufsize,
-            blksize: blksize(&src_st).max(blksize(&dst_now)),
+            blksize: blksize(src_st).max(blksize(&dst_now)),
         };
         let outcome = engine::copy(&transfer, self.opts.method, &mut self.summary.counters)
-            .map_err(|(method, e)| engine_error(job, self.opts.method, method, e))?;
-        close(dst, &job.dst)?;
-        if into_directory {
-            self.written.insert(name_key(&job.dst, &dst_now));
+            .map_err(|(method, e)| {
+                engine_error(src.shown, dst.shown, self.opts.method, method, e)
+            })?;
+        let preserve = self.opts.preserve;
+        metadata::apply(
+            dst_fd.as_fd(),
+            Some(src_fd.as_fd()),
+            src_st,
+            &preserve,
+            dst.shown,
+        )?;
+        let bits = preserve.creation_bits(src_st.st_mode, false);
+        if dst_st.is_none() && !preserve.mode && metadata::held_back(&preserve, bits) != 0 {
+            let mode = Mode::from_raw_mode(bits & !metadata::umask());
+            rustix::fs::fchmod(&dst_fd, mode)
+                .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
         }
+        close(dst_fd, dst.shown)?;
         self.summary
             .add(&outcome, report::file_class(src_st.st_mode));
+        self.verbose(src.shown, dst.shown);
         if self.opts.debug {
-            report::debug(&job.src, &job.dst, &outcome);
+            report::debug(&outcome);
         }
         Ok(())
     }
 }
 
+/// How a node was reached.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node {
+    /// Its stat followed a symlink (so opening it must follow too).
+    pub(crate) follow: bool,
+    /// It was named on the command line.
+    pub(crate) top: bool,
+}
+
 /// Looks at the destination before anything is opened: the same-file, directory and dangling
 /// symlink refusals all happen here, so a refused copy never truncates anything.
-fn destination(job: &Job, src_st: &Stat) -> Result<Option<Stat>, Error> {
-    match rustix::fs::stat(&job.dst) {
+fn destination(src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<Option<Stat>, Error> {
+    match dst.stat(true) {
         Ok(st) => {
             if id(&st) == id(src_st) {
                 return Err(Error::SameFile {
-                    src: job.src.clone(),
-                    dst: job.dst.clone(),
+                    src: src.shown.to_path_buf(),
+                    dst: dst.shown.to_path_buf(),
                 });
             }
             if file_type(&st) == FileType::Directory {
-                return Err(Error::OverwriteDirectory(job.dst.clone()));
+                return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
             }
             Ok(Some(st))
         }
-        Err(Errno::NOENT) => match rustix::fs::lstat(&job.dst) {
+        Err(Errno::NOENT) => match dst.stat(false) {
             // stat says nothing is there but lstat finds a link: it dangles. GNU refuses to
             // create the file it points to (POSIX allows either; GNU chose safety).
             Ok(st) if file_type(&st) == FileType::Symlink => {
-                Err(Error::DanglingSymlink(job.dst.clone()))
+                Err(Error::DanglingSymlink(dst.shown.to_path_buf()))
             }
             _ => Ok(None),
         },
-        Err(e) => Err(Error::io(Op::Stat, &job.dst, e)),
+        Err(e) => Err(Error::io(Op::Stat, dst.shown, e)),
     }
 }
 
-/// Opens the source and checks it is still the file that was examined.
-fn open_source(job: &Job, src_st: &Stat) -> Result<OwnedFd, Error> {
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = rustix::fs::open(&job.src, flags, Mode::empty())
-        .map_err(|e| Error::io(Op::OpenRead, &job.src, e))?;
-    let now = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, &job.src, e))?;
+/// Opens the source and checks it is still the file that was examined. A name reached without
+/// following symlinks is opened with O_NOFOLLOW, so a symlink swapped in meanwhile is refused.
+fn open_source(src: At<'_>, src_st: &Stat, follow: bool) -> Result<OwnedFd, Error> {
+    let mut flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let fd = rustix::fs::openat(src.dir, src.name, flags, Mode::empty())
+        .map_err(|e| Error::io(Op::OpenRead, src.shown, e))?;
+    let now = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, src.shown, e))?;
     if id(&now) != id(src_st) {
-        return Err(Error::Replaced(job.src.clone()));
+        return Err(Error::Replaced(src.shown.to_path_buf()));
     }
     Ok(fd)
 }
@@ -160,23 +301,35 @@ fn open_source(job: &Job, src_st: &Stat) -> Result<OwnedFd, Error> {
 /// Opens an existing destination for overwriting (it keeps its inode and mode) or creates a
 /// new one exclusively with the source's permission bits, which the umask then narrows: a
 /// file that others could not read never becomes readable to them, not even for a moment.
-fn open_destination(job: &Job, src_st: &Stat, exists: bool) -> Result<OwnedFd, Error> {
+/// When the owner will be preserved, group and other bits wait until the chown is done.
+fn open_destination(
+    dst: At<'_>,
+    src_st: &Stat,
+    exists: bool,
+    preserve: &crate::options::Preserve,
+) -> Result<OwnedFd, Error> {
     let base = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     let result = if exists {
-        rustix::fs::open(&job.dst, base | OFlags::TRUNC, Mode::empty())
+        rustix::fs::openat(dst.dir, dst.name, base | OFlags::TRUNC, Mode::empty())
     } else {
-        let mode = Mode::from_raw_mode(src_st.st_mode & 0o777);
-        rustix::fs::open(&job.dst, base | OFlags::CREATE | OFlags::EXCL, mode)
+        let bits = preserve.creation_bits(src_st.st_mode, false);
+        let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits));
+        rustix::fs::openat(
+            dst.dir,
+            dst.name,
+            base | OFlags::CREATE | OFlags::EXCL,
+            mode,
+        )
     };
     result.map_err(|e| {
         // open("x/", O_CREAT) says EISDIR; GNU reports what the user did wrong: the name
         // with a slash cannot be a regular file.
-        let e = if e == Errno::ISDIR && job.dst.as_os_str().as_bytes().ends_with(b"/") {
+        let e = if e == Errno::ISDIR && dst.shown.as_os_str().as_bytes().ends_with(b"/") {
             Errno::NOTDIR
         } else {
             e
         };
-        Error::io(Op::CreateRegular, &job.dst, e)
+        Error::io(Op::CreateRegular, dst.shown, e)
     })
 }
 
@@ -187,12 +340,12 @@ fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
     unsafe { rustix::io::try_close(fd.into_raw_fd()) }.map_err(|e| Error::io(Op::Close, path, e))
 }
 
-/// Maps an engine's failure to the message for this job.
-fn engine_error(job: &Job, chosen: Method, method: Method, e: EngineError) -> Error {
+/// Maps an engine's failure to the message for this file.
+fn engine_error(src: &Path, dst: &Path, chosen: Method, method: Method, e: EngineError) -> Error {
     let refused = |reason: String| Error::MethodRefused {
         method: chosen.name(),
-        src: job.src.clone(),
-        dst: job.dst.clone(),
+        src: src.to_path_buf(),
+        dst: dst.to_path_buf(),
         reason,
     };
     match e {
@@ -201,11 +354,11 @@ fn engine_error(job: &Job, chosen: Method, method: Method, e: EngineError) -> Er
             "{} copied nothing, but the file has data",
             method.name()
         )),
-        EngineError::Read(errno) => Error::io(Op::Read, &job.src, errno),
-        EngineError::Write(errno) => Error::io(Op::Write, &job.dst, errno),
+        EngineError::Read(errno) => Error::io(Op::Read, src, errno),
+        EngineError::Write(errno) => Error::io(Op::Write, dst, errno),
         EngineError::Transfer(errno) => Error::Copying {
-            src: job.src.clone(),
-            dst: job.dst.clone(),
+            src: src.to_path_buf(),
+            dst: dst.to_path_buf(),
             errno,
         },
     }

@@ -17,6 +17,16 @@ pub(crate) enum Op {
     Close,
     Target,
     TargetDirectory,
+    Access,
+    CreateDirectory,
+    CreateSymlink,
+    CreateFifo,
+    CreateSpecial,
+    ReadLink,
+    Remove,
+    PreserveOwnership,
+    PreservePermissions,
+    PreserveTimes,
 }
 
 impl Op {
@@ -31,6 +41,16 @@ impl Op {
             Op::Close => format!("failed to close {path}"),
             Op::Target => format!("target {path}"),
             Op::TargetDirectory => format!("target directory {path}"),
+            Op::Access => format!("cannot access {path}"),
+            Op::CreateDirectory => format!("cannot create directory {path}"),
+            Op::CreateSymlink => format!("cannot create symbolic link {path}"),
+            Op::CreateFifo => format!("cannot create fifo {path}"),
+            Op::CreateSpecial => format!("cannot create special file {path}"),
+            Op::ReadLink => format!("cannot read symbolic link {path}"),
+            Op::Remove => format!("cannot remove {path}"),
+            Op::PreserveOwnership => format!("failed to preserve ownership for {path}"),
+            Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
+            Op::PreserveTimes => format!("failed to preserve times for {path}"),
         }
     }
 }
@@ -50,6 +70,16 @@ pub(crate) enum Error {
     DanglingSymlink(PathBuf),
     /// Two sources of this run map to one destination.
     JustCreated { dst: PathBuf, src: PathBuf },
+    /// A directory source over an existing non-directory.
+    OverwriteNonDirectory { dst: PathBuf, src: PathBuf },
+    /// A directory met again inside its own copy (GNU names the top-level pair).
+    IntoItself { src: PathBuf, dst: PathBuf },
+    /// A second name of an already copied file could not be linked to its copy.
+    HardLink {
+        dst: PathBuf,
+        target: PathBuf,
+        errno: Errno,
+    },
     /// A call that reads and writes at once (sendfile, copy_file_range) failed.
     Copying {
         src: PathBuf,
@@ -120,6 +150,25 @@ impl fmt::Display for Error {
                 "will not overwrite just-created {} with {}",
                 q(dst),
                 q(src)
+            ),
+            Error::OverwriteNonDirectory { dst, src } => write!(
+                f,
+                "cannot overwrite non-directory {} with directory {}",
+                q(dst),
+                q(src)
+            ),
+            Error::IntoItself { src, dst } => write!(
+                f,
+                "cannot copy a directory, {}, into itself, {}",
+                q(src),
+                q(dst)
+            ),
+            Error::HardLink { dst, target, errno } => write!(
+                f,
+                "cannot create hard link {} to {}: {}",
+                q(dst),
+                q(target),
+                strerror(*errno)
             ),
             Error::Copying { src, dst, errno } => write!(
                 f,

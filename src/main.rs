@@ -6,12 +6,15 @@ mod copy;
 mod engine;
 mod error;
 mod generate;
+mod metadata;
+mod nodes;
 mod options;
 mod plan;
 mod progress;
 mod quote;
 mod report;
 mod usage;
+mod walk;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -71,12 +74,7 @@ fn run(options: &options::Options) -> ExitCode {
     let progress = progress::Progress::start(options.progress, sources);
     let mut session = copy::Session::new(options, engine::Counters::with_progress(progress));
     for job in &plan.jobs {
-        if let Err(e) = session.copy(job, plan.into_directory) {
-            session
-                .summary
-                .counters
-                .suspend_progress(|| report::error(&e));
-        }
+        session.copy(job, plan.into_directory);
     }
     session.summary.counters.finish_progress();
     if let Some(format) = options.stats {

@@ -12,8 +12,113 @@ pub(crate) enum StatsFormat {
     Json,
 }
 
+/// When symbolic links among the sources are followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Deref {
+    /// `-P`: copy symlinks as symlinks.
+    Never,
+    /// `-H`: follow symlinks named on the command line only.
+    CommandLine,
+    /// `-L`: follow every symlink.
+    Always,
+}
+
+/// One change to the preserved attributes, in command-line order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AttributeEvent {
+    Preserve(String),
+    NoPreserve(String),
+}
+
+/// Which attributes a copy keeps (`-p`, `-a`, `--preserve`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Preserve {
+    /// Permission bits (and setuid/setgid/sticky when ownership is kept too).
+    pub(crate) mode: bool,
+    /// Owner and group.
+    pub(crate) ownership: bool,
+    /// Access and modification times, to the nanosecond.
+    pub(crate) timestamps: bool,
+    /// Hard links among the sources stay hard links.
+    pub(crate) links: bool,
+    /// Extended attributes (and so ACLs).
+    pub(crate) xattr: bool,
+    /// `--no-preserve=mode` was given: new files get the default 0666/0777 less the umask
+    /// instead of the source's bits.
+    pub(crate) default_mode: bool,
+}
+
+/// The names `--preserve` and `--no-preserve` take.
+const ATTRIBUTES: [&str; 7] = [
+    "mode",
+    "timestamps",
+    "ownership",
+    "links",
+    "context",
+    "xattr",
+    "all",
+];
+
+impl Preserve {
+    fn set(&mut self, list: &str, option: &str, on: bool) -> Result<(), Error> {
+        let choices: Vec<(&str, &str)> = ATTRIBUTES.iter().map(|a| (*a, *a)).collect();
+        for name in list.split(',') {
+            match argmatch(name, option, &choices)? {
+                "mode" => {
+                    self.mode = on;
+                    self.default_mode = !on;
+                }
+                "timestamps" => self.timestamps = on,
+                "ownership" => self.ownership = on,
+                "links" => self.links = on,
+                "xattr" => self.xattr = on,
+                "all" => {
+                    self.mode = on;
+                    self.default_mode = !on;
+                    self.timestamps = on;
+                    self.ownership = on;
+                    self.links = on;
+                    self.xattr = on;
+                }
+                _ => {} // SELinux context: nothing to keep without SELinux.
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies `-p`, `-a`, `-d`, `--preserve` and `--no-preserve` in order.
+    fn from_events(events: &[AttributeEvent]) -> Result<Preserve, Error> {
+        let mut p = Preserve::default();
+        for event in events {
+            match event {
+                AttributeEvent::Preserve(list) => p.set(list, "--preserve", true)?,
+                AttributeEvent::NoPreserve(list) => p.set(list, "--no-preserve", false)?,
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl Preserve {
+    /// The permission bits a new file (or directory) is created with, before the umask.
+    pub(crate) fn creation_bits(&self, src_mode: u32, dir: bool) -> u32 {
+        match (self.default_mode, dir) {
+            (true, true) => 0o777,
+            (true, false) => 0o666,
+            (false, true) => src_mode & 0o7777,
+            (false, false) => src_mode & 0o777,
+        }
+    }
+}
+
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
+    pub(crate) recursive: bool,
+    pub(crate) deref: Option<Deref>,
+    pub(crate) attributes: Vec<AttributeEvent>,
+    pub(crate) verbose: bool,
+    pub(crate) one_file_system: bool,
+    pub(crate) copy_contents: bool,
     pub(crate) target_directory: Option<PathBuf>,
     pub(crate) no_target_directory: bool,
     pub(crate) method: String,
@@ -49,6 +154,18 @@ pub(crate) struct Compare {
 /// Everything a copy run needs to know.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
+    /// Copy directories and their contents (`-r`, `-R`, `-a`).
+    pub(crate) recursive: bool,
+    /// Which symlinks are followed (`-L`, `-P`, `-H`; default `-P` with `-r`, else `-L`).
+    pub(crate) deref: Deref,
+    /// Attributes to keep (`-p`, `-a`, `--preserve`, `--no-preserve`).
+    pub(crate) preserve: Preserve,
+    /// Print each copy as `'src' -> 'dst'` (`-v`).
+    pub(crate) verbose: bool,
+    /// Do not descend into directories on other filesystems (`-x`).
+    pub(crate) one_file_system: bool,
+    /// Read special files as data even when recursive (`--copy-contents`).
+    pub(crate) copy_contents: bool,
     /// How file data is moved (`--method`).
     pub(crate) method: Method,
     /// Buffer size for read-write and count per call for the in-kernel methods (`--bufsize`).
@@ -97,7 +214,18 @@ impl Options {
             })
             .transpose()?;
         let compare = raw.compare.map(Compare::new).transpose()?;
+        let deref = raw.deref.unwrap_or(if raw.recursive {
+            Deref::Never
+        } else {
+            Deref::Always
+        });
         Ok(Options {
+            recursive: raw.recursive,
+            deref,
+            preserve: Preserve::from_events(&raw.attributes)?,
+            verbose: raw.verbose || raw.debug,
+            one_file_system: raw.one_file_system,
+            copy_contents: raw.copy_contents,
             method,
             bufsize,
             target_directory: raw.target_directory,

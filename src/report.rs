@@ -38,10 +38,20 @@ pub(crate) fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());
 }
 
-/// GNU cp's `--debug` output for one file (its `-v` line, then the offload line), plus the
-/// method fastcp used, on stdout. fastcp does not clone or look for holes yet, so reflink and
-/// sparse detection are "no", as GNU says when it does not try them.
-pub(crate) fn debug(src: &Path, dst: &Path, outcome: &Outcome) {
+/// `'src' -> 'dst'`, GNU cp's -v line, on stdout.
+pub(crate) fn verbose(src: &Path, dst: &Path) {
+    let _ = writeln!(
+        std::io::stdout(),
+        "{} -> {}",
+        quote(src.as_os_str()),
+        quote(dst.as_os_str())
+    );
+}
+
+/// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on
+/// stdout. fastcp does not clone or look for holes yet, so reflink and sparse detection are
+/// "no", as GNU says when it does not try them.
+pub(crate) fn debug(outcome: &Outcome) {
     let tried_cfr = outcome.method == Method::CopyFileRange
         || outcome
             .fallbacks
@@ -55,9 +65,7 @@ pub(crate) fn debug(src: &Path, dst: &Path, outcome: &Outcome) {
         "avoided"
     };
     let mut text = format!(
-        "{} -> {}\ncopy offload: {offload}, reflink: no, sparse detection: no\nmethod: {}",
-        quote(src.as_os_str()),
-        quote(dst.as_os_str()),
+        "copy offload: {offload}, reflink: no, sparse detection: no\nmethod: {}",
         outcome.method.name()
     );
     for f in &outcome.fallbacks {

@@ -100,6 +100,42 @@ pub enum Entry {
     Other { mode: u32 },
 }
 
+/// Attributes compared on request: owner, modification time, and hard-link group (the first
+/// path, in sorted order, of the names sharing the inode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attrs {
+    pub uid: u32,
+    pub gid: u32,
+    pub mtime: Option<(i64, i64)>,
+    pub link_group: Option<PathBuf>,
+    pub kind: u32,
+}
+
+/// Owner, times (when `times`), and hard-link groups of every path below `root`.
+pub fn attributes(root: &Path, times: bool) -> BTreeMap<PathBuf, Attrs> {
+    let tree = snapshot(root);
+    let mut first_name: BTreeMap<(u64, u64), PathBuf> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    for rel in tree.keys() {
+        let meta = std::fs::symlink_metadata(root.join(rel)).unwrap();
+        let key = (meta.dev(), meta.ino());
+        let link_group = (meta.nlink() > 1 && !meta.is_dir())
+            .then(|| first_name.entry(key).or_insert_with(|| rel.clone()).clone());
+        // A directory's own mtime changes when entries are added; symlinks too are compared.
+        out.insert(
+            rel.clone(),
+            Attrs {
+                uid: meta.uid(),
+                gid: meta.gid(),
+                mtime: times.then(|| (meta.mtime(), meta.mtime_nsec())),
+                link_group,
+                kind: meta.mode() & 0o170000,
+            },
+        );
+    }
+    out
+}
+
 /// Every path below `root` (not following symlinks) with its type, permission bits and content.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
     let mut out = BTreeMap::new();
@@ -184,6 +220,43 @@ pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
 pub fn assert_same_as_gnu(setup: impl Fn(&Path), args: &[&str]) -> Side {
     let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
     assert_same_as_gnu_os(setup, &args)
+}
+
+/// `assert_same_as_gnu`, also comparing owners, hard-link groups and (when `times`)
+/// modification times to the nanosecond below `under` (a path inside the fixture).
+pub fn assert_same_attributes_as_gnu(
+    setup: impl Fn(&Path),
+    args: &[&str],
+    under: &str,
+    times: bool,
+) {
+    let theirs = Scratch::new();
+    let ours = Scratch::new();
+    setup(theirs.path());
+    setup(ours.path());
+    let gnu = gnu_cp()
+        .current_dir(theirs.path())
+        .args(args)
+        .output()
+        .unwrap();
+    let fast = fastcp()
+        .current_dir(ours.path())
+        .args(args)
+        .output()
+        .unwrap();
+    let prog = fastcp_path().to_string_lossy().into_owned();
+    assert_eq!(
+        normalize(&fast.stderr, &prog),
+        normalize(&gnu.stderr, "/bin/cp"),
+        "stderr differs for {args:?}"
+    );
+    assert_eq!(fast.status.code(), gnu.status.code(), "{args:?}");
+    assert_eq!(snapshot(ours.path()), snapshot(theirs.path()), "{args:?}");
+    assert_eq!(
+        attributes(&ours.join(under), times),
+        attributes(&theirs.join(under), times),
+        "attributes differ for {args:?}"
+    );
 }
 
 /// `assert_same_as_gnu` for arguments that are not UTF-8.
@@ -278,4 +351,51 @@ pub fn is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(false)
+}
+
+/// For output whose order follows the source's inode numbers (-v lines, the order of errors):
+/// builds the fixture once, runs GNU cp and fastcp on that one source with `{dst}` in `args`
+/// replaced by `gnu-out` and `our-out`, and compares output (with the names swapped back) and
+/// the two copies.
+pub fn assert_same_on_one_source(setup: impl Fn(&Path), args: &[&str]) {
+    let s = Scratch::new();
+    setup(s.path());
+    let with =
+        |name: &str| -> Vec<String> { args.iter().map(|a| a.replace("{dst}", name)).collect() };
+    let gnu = gnu_cp()
+        .current_dir(s.path())
+        .args(with("gnu-out"))
+        .output()
+        .unwrap();
+    let ours = fastcp()
+        .current_dir(s.path())
+        .args(with("our-out"))
+        .output()
+        .unwrap();
+    let prog = fastcp_path().to_string_lossy().into_owned();
+    let text = |b: &[u8], p: &str, name: &str| normalize(b, p).replace(name, "OUT");
+    assert_eq!(
+        text(&ours.stdout, &prog, "our-out"),
+        text(&gnu.stdout, "/bin/cp", "gnu-out"),
+        "stdout differs for {args:?}"
+    );
+    assert_eq!(
+        text(&ours.stderr, &prog, "our-out"),
+        text(&gnu.stderr, "/bin/cp", "gnu-out"),
+        "stderr differs for {args:?}"
+    );
+    assert_eq!(ours.status.code(), gnu.status.code());
+    let tree = |name: &str| {
+        let p = s.join(name);
+        if p.exists() {
+            snapshot(&p)
+        } else {
+            BTreeMap::new()
+        }
+    };
+    assert_eq!(
+        tree("our-out"),
+        tree("gnu-out"),
+        "copies differ for {args:?}"
+    );
 }

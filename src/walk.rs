@@ -1,0 +1,235 @@
+//! Recursion over a source tree, by directory file descriptors.
+//!
+//! Every entry is opened relative to its parent's descriptor (openat, O_NOFOLLOW,
+//! O_DIRECTORY), so a symlink swapped into the tree during the copy cannot redirect reads or
+//! writes outside it. Entries are visited in inode order, as GNU cp does (it reads directories
+//! faster on most filesystems, and it makes `-v` output and partial results the same).
+
+use crate::copy::{At, Node, Session, file_type, id};
+use crate::error::{Error, Op};
+use crate::metadata;
+use crate::options::Deref;
+use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// `dir/name` with the user's slashes kept (GNU's file_name_concat): `d/` + `f` is `d/f`.
+pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut bytes = dir.as_os_str().as_bytes().to_vec();
+    if !bytes.ends_with(b"/") {
+        bytes.push(b'/');
+    }
+    bytes.extend_from_slice(name.as_bytes());
+    PathBuf::from(OsStr::from_bytes(&bytes))
+}
+
+/// The entries of a directory, `.` and `..` left out, in inode order.
+fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<OsString>, Error> {
+    let mut reader =
+        rustix::fs::Dir::read_from(dir).map_err(|e| Error::io(Op::Access, shown, e))?;
+    let mut list = Vec::new();
+    while let Some(entry) = reader.read() {
+        let entry = entry.map_err(|e| Error::io(Op::Access, shown, e))?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            list.push((entry.ino(), OsStr::from_bytes(name).to_os_string()));
+        }
+    }
+    list.sort();
+    Ok(list.into_iter().map(|(_, name)| name).collect())
+}
+
+fn open_dir(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
+    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    if !follow {
+        flags |= OFlags::NOFOLLOW;
+    }
+    rustix::fs::openat(at.dir, at.name, flags, Mode::empty())
+}
+
+/// What became of the destination directory.
+struct Target {
+    fd: OwnedFd,
+    /// Created by this copy (not merged into an existing one).
+    created: bool,
+    /// The mode to restore after filling, when it had to be widened to u+rwx.
+    restore: Option<u32>,
+}
+
+impl Session<'_> {
+    /// Copies a directory and everything below it. Errors on entries are reported and the walk
+    /// goes on; the directory's own attributes are applied after its contents.
+    pub(crate) fn copy_dir(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<(), Error> {
+        if let Some(earlier) = self.dirs.get(&id(src_st)) {
+            if same_name(src.shown, earlier) {
+                self.into_self = true;
+                return Err(Error::IntoItself {
+                    src: self.top.0.clone(),
+                    dst: self.top.1.clone(),
+                });
+            }
+            if self.opts.deref != Deref::Always
+                && !(node.top && self.opts.deref == Deref::CommandLine)
+            {
+                return Err(Error::Fatal(format!(
+                    "will not create hard link {} to directory {}",
+                    crate::quote::quote(dst.shown.as_os_str()),
+                    crate::quote::quote(earlier.as_os_str())
+                )));
+            }
+        } else {
+            self.dirs.insert(id(src_st), dst.shown.to_path_buf());
+        }
+        // GNU creates the directory before reading the source, so an unreadable source
+        // directory still leaves its (empty) copy with the source's mode.
+        let target = self.target_dir(src, src_st, dst)?;
+        if target.created {
+            self.verbose(src.shown, dst.shown);
+        }
+        let listed = open_dir(src, node.follow)
+            .map_err(|e| Error::io(Op::Access, src.shown, e))
+            .and_then(|fd| entries(&fd, src.shown).map(|names| (fd, names)));
+        let (src_fd, names) = match listed {
+            Ok(listed) => listed,
+            Err(e) => {
+                self.finish_dir(&target, None, src_st, dst.shown)?;
+                return Err(e);
+            }
+        };
+        let follow = self.opts.deref == Deref::Always;
+        for name in names {
+            if self.into_self {
+                break;
+            }
+            let src_path = concat(src.shown, &name);
+            let dst_path = concat(dst.shown, &name);
+            let name = Path::new(&name);
+            let child_src = At {
+                dir: src_fd.as_fd(),
+                name,
+                shown: &src_path,
+            };
+            let child_dst = At {
+                dir: target.fd.as_fd(),
+                name,
+                shown: &dst_path,
+            };
+            let result = child_src
+                .stat(follow)
+                .map_err(|e| Error::io(Op::Stat, &src_path, e))
+                .and_then(|st| {
+                    if self.opts.one_file_system
+                        && file_type(&st) == FileType::Directory
+                        && st.st_dev != src_st.st_dev
+                    {
+                        return self.mount_point(child_src, &st, child_dst);
+                    }
+                    self.copy_node(child_src, &st, child_dst, Node { follow, top: false })
+                });
+            if let Err(e) = result {
+                self.fail(&e);
+            }
+        }
+        self.finish_dir(&target, Some(&src_fd), src_st, dst.shown)
+    }
+
+    /// Creates the destination directory, or opens the existing one to merge into.
+    fn target_dir(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<Target, Error> {
+        let mut want = None;
+        match dst.stat(true) {
+            Ok(st) if file_type(&st) == FileType::Directory => {}
+            Ok(_) => {
+                return Err(Error::OverwriteNonDirectory {
+                    dst: dst.shown.to_path_buf(),
+                    src: src.shown.to_path_buf(),
+                });
+            }
+            Err(Errno::NOENT) => {
+                let preserve = self.opts.preserve;
+                let bits = preserve.creation_bits(src_st.st_mode, true);
+                let held = metadata::held_back(&preserve, bits);
+                // Created open to its owner, who must fill it even when the source is
+                // read-only, and closed to others until the chown is done; the final bits
+                // come after the contents.
+                let mode = Mode::from_raw_mode((bits & !held) | 0o700);
+                rustix::fs::mkdirat(dst.dir, dst.name, mode)
+                    .map_err(|e| Error::io(Op::CreateDirectory, dst.shown, e))?;
+                want = Some(bits & !metadata::umask() & 0o777);
+            }
+            Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
+        }
+        let fd = open_dir(dst, true).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
+        let mut restore = None;
+        if let Some(want) = want {
+            let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
+            // Remember the new directory, so meeting it in the source means "into itself".
+            self.dirs.insert(id(&st), dst.shown.to_path_buf());
+            if st.st_mode & 0o777 != want {
+                // Keep the set-id and sticky bits the kernel gave it (inherited setgid).
+                restore = Some((st.st_mode & 0o7000) | want);
+            }
+        }
+        Ok(Target {
+            fd,
+            created: want.is_some(),
+            restore,
+        })
+    }
+
+    /// A directory on another filesystem under -x: created, not entered (GNU cp).
+    fn mount_point(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
+        let target = self.target_dir(src, src_st, dst)?;
+        if target.created {
+            self.verbose(src.shown, dst.shown);
+        }
+        let src_fd = open_dir(src, false).ok();
+        self.finish_dir(&target, src_fd.as_ref(), src_st, dst.shown)
+    }
+
+    /// Applies the directory's final attributes once its contents are in place.
+    fn finish_dir(
+        &mut self,
+        target: &Target,
+        src_fd: Option<&OwnedFd>,
+        src_st: &Stat,
+        shown: &Path,
+    ) -> Result<(), Error> {
+        let preserve = self.opts.preserve;
+        let src_fd = src_fd.map(|fd| fd.as_fd());
+        metadata::apply(target.fd.as_fd(), src_fd, src_st, &preserve, shown)?;
+        // After the chown (which clears set-id bits); chmod changes only the ctime, so the
+        // times just set stay.
+        if !preserve.mode
+            && let Some(mode) = target.restore
+        {
+            rustix::fs::fchmod(&target.fd, Mode::from_raw_mode(mode))
+                .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether two paths name the same directory entry: the same last component in the same
+/// directory (GNU's same_name), however the directory is spelled.
+fn same_name(a: &Path, b: &Path) -> bool {
+    if a.file_name() != b.file_name() {
+        return false;
+    }
+    let parent = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
+        (Ok(x), Ok(y)) => id(&x) == id(&y),
+        _ => false,
+    }
+}
