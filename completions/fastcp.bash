@@ -23,7 +23,7 @@ _fastcp() {
 
     case "${cmd}" in
         fastcp)
-            opts="-t -T -a -d -L -P -H -r -x -p -v --target-directory --no-target-directory --archive --dereference --no-dereference --recursive --copy-contents --one-file-system --preserve --no-preserve --verbose --method --bufsize --progress --stats --debug --compare --methods --bufsizes --runs --cold --generate --help --version"
+            opts="-t -T -a -d -L -P -H -r -x -p -f -i -n -u -b -S -v --target-directory --no-target-directory --archive --dereference --no-dereference --recursive --copy-contents --one-file-system --preserve --no-preserve --force --interactive --no-clobber --update --remove-destination --backup --suffix --verbose --method --bufsize --progress --stats --debug --compare --methods --bufsizes --runs --cold --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -42,6 +42,26 @@ _fastcp() {
                     return 0
                     ;;
                 --no-preserve)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --update)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suffix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -S)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,9 @@
 complete -c fastcp -s t -l target-directory -d 'Copy all SOURCE arguments into DIRECTORY' -r
 complete -c fastcp -l preserve -d 'Preserve the attributes in LIST (default: mode,ownership,timestamps); also links, context, xattr, all' -r
 complete -c fastcp -l no-preserve -d 'Don\'t preserve the attributes in LIST' -r
+complete -c fastcp -s u -l update -d 'Copy only when SOURCE is newer than DEST or DEST is missing (WHEN: older, all, none)' -r
+complete -c fastcp -l backup -d 'Make a backup of each existing destination file (CONTROL: none, simple, existing, numbered)' -r
+complete -c fastcp -s S -l suffix -d 'Override the usual backup suffix' -r
 complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range' -r
 complete -c fastcp -l bufsize -d 'Buffer size for read-write; bytes per call for sendfile and copy-file-range' -r
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
@@ -19,6 +22,11 @@ complete -c fastcp -s r -l recursive -d 'Copy directories recursively'
 complete -c fastcp -l copy-contents -d 'Copy contents of special files when recursive'
 complete -c fastcp -s x -l one-file-system -d 'Stay on this file system'
 complete -c fastcp -s p -d 'Same as --preserve=mode,ownership,timestamps'
+complete -c fastcp -s f -l force -d 'If an existing destination file cannot be opened, remove it and try again'
+complete -c fastcp -s i -l interactive -d 'Prompt before overwrite (overrides a previous -n)'
+complete -c fastcp -s n -l no-clobber -d 'Do not overwrite an existing file (overrides a previous -i)'
+complete -c fastcp -l remove-destination -d 'Remove each existing destination file before opening it'
+complete -c fastcp -s b -d 'Like --backup but does not accept an argument'
 complete -c fastcp -s v -l verbose -d 'Explain what is being done'
 complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
 complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'

@@ -95,6 +95,60 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LIST", action = clap::ArgAction::Append, help_heading = "Attributes")]
     no_preserve: Vec<String>,
 
+    /// If an existing destination file cannot be opened, remove it and try again
+    #[arg(short = 'f', long, help_heading = "Existing destinations")]
+    force: bool,
+
+    /// Prompt before overwrite (overrides a previous -n)
+    #[arg(short = 'i', long, help_heading = "Existing destinations")]
+    interactive: bool,
+
+    /// Do not overwrite an existing file (overrides a previous -i)
+    #[arg(short = 'n', long, help_heading = "Existing destinations")]
+    no_clobber: bool,
+
+    /// Copy only when SOURCE is newer than DEST or DEST is missing (WHEN: older, all, none)
+    #[arg(
+        short = 'u',
+        long,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        default_missing_value = "older",
+        require_equals = true,
+        help_heading = "Existing destinations"
+    )]
+    update: Option<String>,
+
+    /// Remove each existing destination file before opening it
+    #[arg(long, help_heading = "Existing destinations")]
+    remove_destination: bool,
+
+    /// Make a backup of each existing destination file (CONTROL: none, simple, existing,
+    /// numbered)
+    #[arg(
+        long,
+        value_name = "CONTROL",
+        num_args = 0..=1,
+        default_missing_value = "",
+        require_equals = true,
+        help_heading = "Existing destinations"
+    )]
+    backup: Option<String>,
+
+    /// Like --backup but does not accept an argument
+    #[arg(short = 'b', help_heading = "Existing destinations")]
+    backup_default: bool,
+
+    /// Override the usual backup suffix
+    #[arg(
+        short = 'S',
+        long,
+        value_name = "SUFFIX",
+        allow_hyphen_values = true,
+        help_heading = "Existing destinations"
+    )]
+    suffix: Option<String>,
+
     /// Explain what is being done
     #[arg(short = 'v', long, help_heading = "Seeing what happens")]
     verbose: bool,
@@ -211,10 +265,32 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         return Ok(Request::Generate(dir));
     }
     let attributes = attribute_events(&matches);
+    let ask_last = match (
+        last_index(&matches, "interactive"),
+        last_index(&matches, "no_clobber"),
+    ) {
+        (Some(i), Some(n)) => Some(i > n),
+        (Some(_), None) => Some(true),
+        (None, Some(_)) => Some(false),
+        (None, None) => None,
+    };
+    let overwrite = crate::options::RawOverwrite {
+        ask: ask_last,
+        force: cli.force,
+        update: cli.update,
+        remove_destination: cli.remove_destination,
+        backup: match (cli.backup, cli.backup_default) {
+            (Some(control), _) => Some(control),
+            (None, true) => Some(String::new()),
+            (None, false) => None,
+        },
+        suffix: cli.suffix,
+    };
     let options = Options::new(crate::options::Raw {
         recursive: cli.recursive || cli.archive,
         deref: last_dereference(&matches),
         attributes,
+        overwrite,
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,
         copy_contents: cli.copy_contents,

@@ -5,6 +5,7 @@ use crate::engine::{self, EngineError, Method, Transfer};
 use crate::error::{Error, Op};
 use crate::metadata;
 use crate::options::{Deref, Options};
+use crate::overwrite::Decision;
 use crate::plan::Job;
 use crate::quote::quote;
 use crate::report::{self, Summary};
@@ -79,6 +80,8 @@ pub(crate) struct Session<'a> {
     pub(crate) top: (PathBuf, PathBuf),
     /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
     pub(crate) into_self: bool,
+    /// The backup made of the destination being written, for the -v line.
+    pub(crate) backup: Option<PathBuf>,
 }
 
 impl<'a> Session<'a> {
@@ -92,6 +95,7 @@ impl<'a> Session<'a> {
             links: HashMap::new(),
             top: (PathBuf::new(), PathBuf::new()),
             into_self: false,
+            backup: None,
         }
     }
 
@@ -101,10 +105,11 @@ impl<'a> Session<'a> {
         self.summary.counters.suspend_progress(|| report::error(e));
     }
 
-    /// Prints `'src' -> 'dst'` for -v.
-    pub(crate) fn verbose(&self, src: &Path, dst: &Path) {
+    /// Prints `'src' -> 'dst'` for -v (with the backup just made, if any).
+    pub(crate) fn verbose(&mut self, src: &Path, dst: &Path) {
+        let backup = self.backup.take();
         if self.opts.verbose {
-            report::verbose(src, dst);
+            report::verbose(src, dst, backup.as_deref());
         }
     }
 
@@ -197,7 +202,7 @@ impl<'a> Session<'a> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
-        let dst_st = destination(src, src_st, dst)?;
+        let mut dst_st = destination(src, src_st, dst)?;
         if node.top
             && let Some(st) = &dst_st
             && self.written.contains(&name_key(dst.shown, st))
@@ -207,8 +212,24 @@ impl<'a> Session<'a> {
                 src: src.shown.to_path_buf(),
             });
         }
+        if let Some(st) = &dst_st {
+            match self.existing(src_st, dst, st)? {
+                Decision::Skip => return Ok(()),
+                Decision::Create => dst_st = None,
+                Decision::Overwrite => {}
+            }
+        }
         let src_fd = open_source(src, src_st, node.follow)?;
-        let dst_fd = open_destination(dst, src_st, dst_st.is_some(), &self.opts.preserve)?;
+        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), &self.opts.preserve) {
+            // -f: a destination that cannot be opened is removed and created anew.
+            Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
+                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
+                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
+                dst_st = None;
+                open_destination(dst, src_st, false, &self.opts.preserve)?
+            }
+            result => result?,
+        };
         let dst_now = rustix::fs::fstat(&dst_fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
         let transfer = Transfer {
             src: src_fd.as_fd(),

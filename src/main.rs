@@ -9,6 +9,7 @@ mod generate;
 mod metadata;
 mod nodes;
 mod options;
+mod overwrite;
 mod plan;
 mod progress;
 mod quote;

@@ -4,8 +4,10 @@
 use crate::copy::{At, Session, file_type};
 use crate::error::{Error, Op};
 use crate::metadata;
+use crate::overwrite::Decision;
 use rustix::fs::{AtFlags, FileType, Mode, Stat};
 use rustix::io::Errno;
+use std::os::unix::ffi::OsStrExt;
 
 impl Session<'_> {
     /// Recreates a symlink with the same target (its own owner and times under -a).
@@ -17,19 +19,11 @@ impl Session<'_> {
     ) -> Result<(), Error> {
         let target = rustix::fs::readlinkat(src.dir, src.name, Vec::new())
             .map_err(|e| Error::io(Op::ReadLink, src.shown, e))?;
-        let target =
-            std::ffi::OsStr::new(std::str::from_utf8(target.to_bytes()).unwrap_or_default())
-                .to_os_string();
-        let target = if target.is_empty() {
-            return Err(Error::io(Op::ReadLink, src.shown, Errno::ILSEQ));
-        } else {
-            target
-        };
-        self.replace(
-            dst,
-            |d| rustix::fs::symlinkat(&target, d.dir, d.name),
-            Op::CreateSymlink,
-        )?;
+        let target = std::ffi::OsStr::from_bytes(target.to_bytes()).to_os_string();
+        let make = |d: At<'_>| rustix::fs::symlinkat(&target, d.dir, d.name);
+        if !self.replace(src_st, dst, make, Op::CreateSymlink)? {
+            return Ok(());
+        }
         let preserve = self.opts.preserve;
         metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
         self.verbose(src.shown, dst.shown);
@@ -51,11 +45,11 @@ impl Session<'_> {
         };
         let bits = self.opts.preserve.creation_bits(src_st.st_mode, false);
         let rdev = src_st.st_rdev;
-        self.replace(
-            dst,
-            |d| rustix::fs::mknodat(d.dir, d.name, kind, Mode::from_raw_mode(bits), rdev),
-            op,
-        )?;
+        let make =
+            |d: At<'_>| rustix::fs::mknodat(d.dir, d.name, kind, Mode::from_raw_mode(bits), rdev);
+        if !self.replace(src_st, dst, make, op)? {
+            return Ok(());
+        }
         let preserve = self.opts.preserve;
         if preserve.mode || preserve.ownership || preserve.timestamps {
             // Opening a FIFO or device could block or act; attributes go by name instead.
@@ -105,25 +99,35 @@ impl Session<'_> {
         Ok(true)
     }
 
-    /// Creates `dst` with `make`; an existing non-directory in the way is removed first, as
-    /// GNU cp does for files it cannot open for writing.
+    /// Creates `dst` with `make`. Something already there is dealt with as -n, -i, -u and
+    /// --backup say; a non-directory in the way is then removed, as GNU cp does for files it
+    /// cannot open for writing. Returns false when the existing file is kept.
     fn replace(
         &mut self,
+        src_st: &Stat,
         dst: At<'_>,
         make: impl Fn(At<'_>) -> rustix::io::Result<()>,
         op: Op,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         match make(dst) {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(true),
             Err(Errno::EXIST) => {
-                if let Ok(st) = dst.stat(false)
-                    && file_type(&st) == FileType::Directory
-                {
+                let st = dst
+                    .stat(false)
+                    .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
+                if file_type(&st) == FileType::Directory {
                     return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
                 }
-                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
-                make(dst).map_err(|e| Error::io(op, dst.shown, e))
+                match self.existing(src_st, dst, &st)? {
+                    Decision::Skip => return Ok(false),
+                    Decision::Create => {}
+                    Decision::Overwrite => {
+                        rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
+                            .map_err(|e| Error::io(Op::Remove, dst.shown, e))?
+                    }
+                }
+                make(dst).map_err(|e| Error::io(op, dst.shown, e))?;
+                Ok(true)
             }
             Err(e) => Err(Error::io(op, dst.shown, e)),
         }

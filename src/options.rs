@@ -111,8 +111,105 @@ impl Preserve {
     }
 }
 
+/// What to do with a destination that exists (`-i`, `-n`, `-u`, `-b`...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Overwrite {
+    /// Some(true): ask (-i); Some(false): never overwrite (-n); None: overwrite.
+    pub(crate) ask: Option<bool>,
+    /// Remove a destination that cannot be opened, and try again (-f).
+    pub(crate) force: bool,
+    /// Which existing destinations to replace (-u).
+    pub(crate) update: Update,
+    /// Remove the destination before copying (--remove-destination).
+    pub(crate) remove_destination: bool,
+    /// How to name backups of replaced destinations (-b, --backup).
+    pub(crate) backup: Option<Backup>,
+    /// The simple backup suffix (-S, SIMPLE_BACKUP_SUFFIX, `~`).
+    pub(crate) suffix: String,
+}
+
+/// `--update`: which existing destinations are replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Update {
+    All,
+    None,
+    Older,
+}
+
+/// GNU's version-control kinds of backup names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backup {
+    /// `file~`
+    Simple,
+    /// `file.~N~`
+    Numbered,
+    /// Numbered if numbered backups exist already, else simple.
+    Existing,
+}
+
+/// -i/-n, -f, -u, --remove-destination, --backup and -S as given.
+pub(crate) struct RawOverwrite {
+    pub(crate) ask: Option<bool>,
+    pub(crate) force: bool,
+    pub(crate) update: Option<String>,
+    pub(crate) remove_destination: bool,
+    /// Some("") for -b or --backup without a value.
+    pub(crate) backup: Option<String>,
+    pub(crate) suffix: Option<String>,
+}
+
+const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
+    ("none", None),
+    ("off", None),
+    ("simple", Some(Backup::Simple)),
+    ("never", Some(Backup::Simple)),
+    ("existing", Some(Backup::Existing)),
+    ("nil", Some(Backup::Existing)),
+    ("numbered", Some(Backup::Numbered)),
+    ("t", Some(Backup::Numbered)),
+];
+
+impl Overwrite {
+    fn new(raw: RawOverwrite) -> Result<Overwrite, Error> {
+        let update = match raw.update.as_deref() {
+            None => Update::All,
+            Some(v) => argmatch(
+                v,
+                "--update",
+                &[
+                    ("all", Update::All),
+                    ("none", Update::None),
+                    ("older", Update::Older),
+                ],
+            )?,
+        };
+        let backup = match raw.backup.as_deref() {
+            None => None,
+            Some("") => match std::env::var("VERSION_CONTROL") {
+                Ok(v) if !v.is_empty() => argmatch(&v, "$VERSION_CONTROL", &BACKUP_CONTROLS)?,
+                _ => Some(Backup::Existing),
+            },
+            Some(v) => argmatch(v, "backup type", &BACKUP_CONTROLS)?,
+        };
+        let suffix = raw
+            .suffix
+            .or_else(|| std::env::var("SIMPLE_BACKUP_SUFFIX").ok())
+            .filter(|s| !s.is_empty() && !s.contains('/'))
+            .unwrap_or_else(|| "~".to_string());
+        Ok(Overwrite {
+            ask: raw.ask,
+            force: raw.force,
+            update,
+            remove_destination: raw.remove_destination,
+            backup,
+            suffix,
+        })
+    }
+}
+
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
+    pub(crate) overwrite: RawOverwrite,
     pub(crate) recursive: bool,
     pub(crate) deref: Option<Deref>,
     pub(crate) attributes: Vec<AttributeEvent>,
@@ -160,6 +257,8 @@ pub(crate) struct Options {
     pub(crate) deref: Deref,
     /// Attributes to keep (`-p`, `-a`, `--preserve`, `--no-preserve`).
     pub(crate) preserve: Preserve,
+    /// What to do with existing destinations.
+    pub(crate) overwrite: Overwrite,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -223,6 +322,7 @@ impl Options {
             recursive: raw.recursive,
             deref,
             preserve: Preserve::from_events(&raw.attributes)?,
+            overwrite: Overwrite::new(raw.overwrite)?,
             verbose: raw.verbose || raw.debug,
             one_file_system: raw.one_file_system,
             copy_contents: raw.copy_contents,
@@ -294,7 +394,7 @@ fn locale_quote(text: &str) -> String {
 }
 
 /// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix.
-pub(crate) fn argmatch<T: Copy>(
+pub(crate) fn argmatch<T: Copy + PartialEq>(
     value: &str,
     option: &str,
     choices: &[(&str, T)],
@@ -306,8 +406,12 @@ pub(crate) fn argmatch<T: Copy>(
         .iter()
         .filter(|(name, _)| !value.is_empty() && name.starts_with(value))
         .collect();
-    if let [(_, v)] = matches.as_slice() {
-        return Ok(*v);
+    // A prefix of several synonyms (`n` for none and nil...) is ambiguous only when they mean
+    // different things.
+    if let Some((_, first)) = matches.first()
+        && matches.iter().all(|(_, v)| v == first)
+    {
+        return Ok(*first);
     }
     let problem = if matches.is_empty() {
         "invalid"
@@ -319,8 +423,15 @@ pub(crate) fn argmatch<T: Copy>(
         locale_quote(value),
         locale_quote(option)
     );
-    for (name, _) in choices {
-        text.push_str(&format!("\n  - {}", locale_quote(name)));
+    // Synonyms share a line, as GNU's argmatch_valid prints them.
+    let mut last: Option<T> = None;
+    for (name, v) in choices {
+        if last == Some(*v) {
+            text.push_str(&format!(", {}", locale_quote(name)));
+        } else {
+            text.push_str(&format!("\n  - {}", locale_quote(name)));
+        }
+        last = Some(*v);
     }
     Err(Error::Usage(text))
 }

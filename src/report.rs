@@ -38,14 +38,18 @@ pub(crate) fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());
 }
 
-/// `'src' -> 'dst'`, GNU cp's -v line, on stdout.
-pub(crate) fn verbose(src: &Path, dst: &Path) {
-    let _ = writeln!(
-        std::io::stdout(),
-        "{} -> {}",
-        quote(src.as_os_str()),
-        quote(dst.as_os_str())
-    );
+/// `'src' -> 'dst'`, GNU cp's -v line, on stdout, with the backup made if any.
+pub(crate) fn verbose(src: &Path, dst: &Path, backup: Option<&Path>) {
+    let mut line = format!("{} -> {}", quote(src.as_os_str()), quote(dst.as_os_str()));
+    if let Some(b) = backup {
+        line.push_str(&format!(" (backup: {})", quote(b.as_os_str())));
+    }
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// GNU cp's -v line for --remove-destination.
+pub(crate) fn removed(path: &Path) {
+    let _ = writeln!(std::io::stdout(), "removed {}", quote(path.as_os_str()));
 }
 
 /// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on

@@ -1,0 +1,220 @@
+//! Existing destinations: -n, -i, -u, -f, --remove-destination, -b/--backup and -S behave as in
+//! GNU cp on the same fixture.
+
+mod util;
+
+use std::io::Write;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::process::Stdio;
+use util::{Scratch, assert_same_as_gnu, fastcp_path, normalize, snapshot};
+
+fn fixture(dir: &Path) {
+    std::fs::write(dir.join("a"), b"new\n").unwrap();
+    std::fs::write(dir.join("b"), b"old\n").unwrap();
+    std::fs::write(dir.join("c"), b"old c\n").unwrap();
+    std::fs::write(dir.join("c.~1~"), b"first backup\n").unwrap();
+    symlink("b", dir.join("lb")).unwrap();
+    std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+    std::fs::write(dir.join("d/a"), b"tree a\n").unwrap();
+    std::fs::write(dir.join("d/sub/x"), b"tree x\n").unwrap();
+    std::fs::create_dir_all(dir.join("e/sub")).unwrap();
+    std::fs::write(dir.join("e/a"), b"old tree a\n").unwrap();
+    // b is newer than a: -u keeps it.
+    let t = |secs| rustix::fs::Timestamps {
+        last_access: rustix::fs::Timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+        last_modification: rustix::fs::Timespec {
+            tv_sec: secs,
+            tv_nsec: 0,
+        },
+    };
+    let set = |p: &str, secs| {
+        rustix::fs::utimensat(
+            rustix::fs::CWD,
+            dir.join(p),
+            &t(secs),
+            rustix::fs::AtFlags::empty(),
+        )
+        .unwrap()
+    };
+    set("a", 1_500_000_000);
+    set("b", 1_600_000_000);
+    set("c", 1_400_000_000);
+}
+
+macro_rules! same_as_gnu {
+    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            assert_same_as_gnu(fixture, &[$($arg),*]);
+        }
+    )*};
+}
+
+same_as_gnu! {
+    no_clobber_keeps_the_destination: ["-n", "a", "b"],
+    no_clobber_verbose_says_nothing: ["-nv", "a", "b"],
+    no_clobber_in_a_tree: ["-rn", "d/.", "e"],
+    update_keeps_a_newer_destination: ["-u", "a", "b"],
+    update_replaces_an_older_destination: ["-uv", "a", "c"],
+    update_copies_a_missing_destination: ["-u", "a", "new"],
+    update_in_a_tree: ["-ruv", "d/.", "e"],
+    remove_destination_first: ["--remove-destination", "-v", "a", "b"],
+    simple_backup: ["-bv", "a", "b"],
+    backup_suffix: ["-b", "-S", ".bak", "-v", "a", "b"],
+    numbered_backup: ["--backup=numbered", "-v", "a", "b"],
+    existing_numbered_backups_continue: ["--backup=existing", "-v", "a", "c"],
+    default_backup_follows_existing_numbers: ["-b", "-v", "a", "c"],
+    no_backup_with_none: ["--backup=none", "-v", "a", "b"],
+    backup_of_a_missing_destination: ["-bv", "a", "new"],
+    backup_renames_a_symlink_itself: ["-b", "a", "lb"],
+    invalid_backup_type: ["--backup=sometimes", "a", "b"],
+    backup_type_prefix: ["--backup=num", "-v", "a", "b"],
+    force_overwrites: ["-f", "a", "b"],
+    backup_in_a_tree: ["-rb", "d/.", "e"],
+}
+
+#[test]
+fn version_control_and_suffix_come_from_the_environment() {
+    for (var, value, args) in [
+        ("VERSION_CONTROL", "numbered", &["-bv", "a", "b"][..]),
+        ("VERSION_CONTROL", "simple", &["-bv", "a", "c"]),
+        ("VERSION_CONTROL", "bogus", &["-b", "a", "b"]),
+        ("SIMPLE_BACKUP_SUFFIX", ".orig", &["-bv", "a", "b"]),
+    ] {
+        let (gnu, ours) = run_both(args, None, Some((var, value)));
+        assert_eq!(ours, gnu, "{var}={value} {args:?}");
+    }
+}
+
+/// Runs both programs on fresh fixtures with `stdin` fed and one extra environment variable,
+/// and returns (status, stdout, stderr, tree) for each.
+fn run_both(args: &[&str], stdin: Option<&[u8]>, env: Option<(&str, &str)>) -> (Outcome, Outcome) {
+    let run = |program: &Path, name: &str| {
+        let s = Scratch::new();
+        fixture(s.path());
+        let mut cmd = std::process::Command::new(program);
+        cmd.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("LC_ALL", "C")
+            .current_dir(s.path())
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        let prog = program.to_string_lossy().into_owned();
+        (
+            out.status.code(),
+            normalize(&out.stdout, &prog),
+            normalize(&out.stderr, &prog),
+            snapshot(s.path()),
+            name.to_string(),
+        )
+    };
+    let strip = |o: (
+        Option<i32>,
+        String,
+        String,
+        std::collections::BTreeMap<std::path::PathBuf, util::Entry>,
+        String,
+    )| {
+        Outcome {
+            code: o.0,
+            stdout: o.1,
+            stderr: o.2,
+            tree: o.3,
+        }
+    };
+    (
+        strip(run(Path::new("/bin/cp"), "gnu")),
+        strip(run(&fastcp_path(), "ours")),
+    )
+}
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    tree: std::collections::BTreeMap<std::path::PathBuf, util::Entry>,
+}
+
+#[test]
+fn interactive_asks_and_obeys_the_answer() {
+    for (answer, args) in [
+        (&b"y\n"[..], &["-i", "a", "b"][..]),
+        (b"Yes\n", &["-iv", "a", "b"]),
+        (b"n\n", &["-i", "a", "b"]),
+        (b"", &["-i", "a", "b"]),
+        (b"y\n", &["-n", "-i", "a", "b"]),
+        (b"y\n", &["-i", "-n", "a", "b"]),
+        (b"y\nn\n", &["-ri", "d/.", "e"]),
+        (b"y\n", &["-i", "a", "new"]),
+    ] {
+        let (gnu, ours) = run_both(args, Some(answer), None);
+        assert_eq!(ours, gnu, "{args:?} answering {answer:?}");
+    }
+}
+
+/// -f removes a destination that cannot be opened for writing and copies anew.
+#[test]
+fn force_replaces_an_unwritable_destination() {
+    if !util::is_root() {
+        return;
+    }
+    let setup = |dir: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::write(dir.join("a"), b"new\n").unwrap();
+        std::fs::write(dir.join("ro"), b"old\n").unwrap();
+        std::fs::set_permissions(dir.join("ro"), std::fs::Permissions::from_mode(0o444)).unwrap();
+        rustix::fs::chownat(
+            rustix::fs::CWD,
+            dir.join("ro"),
+            Some(rustix::fs::Uid::from_raw(65534)),
+            Some(rustix::fs::Gid::from_raw(65534)),
+            rustix::fs::AtFlags::empty(),
+        )
+        .unwrap();
+    };
+    for args in [&["a", "ro"][..], &["-f", "a", "ro"]] {
+        let (gnu, ours) = util::differential_unprivileged(setup, args);
+        assert_eq!(ours.stderr, gnu.stderr, "{args:?}");
+        assert_eq!(ours.code, gnu.code, "{args:?}");
+        assert_eq!(ours.tree, gnu.tree, "{args:?}");
+    }
+}
+
+/// `--update=none` and `--update=all` (GNU 9.3's spelling; 9.1 has only plain -u).
+#[test]
+fn update_none_and_all() {
+    let s = Scratch::new();
+    fixture(s.path());
+    util::fastcp()
+        .current_dir(s.path())
+        .args(["--update=none", "a", "c"])
+        .assert()
+        .success();
+    assert_eq!(s.read("c"), b"old c\n");
+    util::fastcp()
+        .current_dir(s.path())
+        .args(["--update=all", "a", "b"])
+        .assert()
+        .success();
+    assert_eq!(s.read("b"), b"new\n");
+}
