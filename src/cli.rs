@@ -163,6 +163,11 @@ pub(crate) struct Cli {
     )]
     method: String,
 
+    /// Keep holes of sparse files (auto), also make holes of zero runs (always), or write
+    /// every byte (never)
+    #[arg(long, value_name = "WHEN", help_heading = "How to copy")]
+    sparse: Option<String>,
+
     /// Buffer size for read-write; bytes per call for sendfile and copy-file-range
     #[arg(
         long,
@@ -291,6 +296,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         deref: last_dereference(&matches),
         attributes,
         overwrite,
+        sparse: cli.sparse,
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,
         copy_contents: cli.copy_contents,

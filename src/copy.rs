@@ -9,6 +9,7 @@ use crate::overwrite::Decision;
 use crate::plan::Job;
 use crate::quote::quote;
 use crate::report::{self, Summary};
+use crate::sparse::{self, Layout};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::collections::{HashMap, HashSet};
@@ -236,11 +237,23 @@ impl<'a> Session<'a> {
             dst: dst_fd.as_fd(),
             bufsize: self.opts.bufsize,
             blksize: blksize(src_st).max(blksize(&dst_now)),
+            limit: u64::MAX,
+            zeros_to_holes: false,
         };
-        let outcome = engine::copy(&transfer, self.opts.method, &mut self.summary.counters)
-            .map_err(|(method, e)| {
-                engine_error(src.shown, dst.shown, self.opts.method, method, e)
-            })?;
+        let method = self.opts.method;
+        let counters = &mut self.summary.counters;
+        let mut layout = sparse::layout(src_st, self.opts.sparse, method);
+        let zeros = layout == Layout::ExtentsAndZeros;
+        let result = match layout {
+            Layout::Dense => None,
+            _ => sparse::copy_extents(&transfer, method, zeros, counters),
+        };
+        let result = result.unwrap_or_else(|| {
+            layout = Layout::Dense;
+            engine::copy(&transfer, method, counters)
+        });
+        let outcome =
+            result.map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
         let preserve = self.opts.preserve;
         metadata::apply(
             dst_fd.as_fd(),
@@ -260,7 +273,7 @@ impl<'a> Session<'a> {
             .add(&outcome, report::file_class(src_st.st_mode));
         self.verbose(src.shown, dst.shown);
         if self.opts.debug {
-            report::debug(&outcome);
+            report::debug(&outcome, layout.debug_name());
         }
         Ok(())
     }

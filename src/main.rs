@@ -14,6 +14,7 @@ mod plan;
 mod progress;
 mod quote;
 mod report;
+mod sparse;
 mod usage;
 mod walk;
 

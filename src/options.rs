@@ -111,6 +111,17 @@ impl Preserve {
     }
 }
 
+/// `--sparse`: when holes are kept or made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sparse {
+    /// Keep the holes of sources that have some (the default).
+    Auto,
+    /// Keep holes and turn runs of zeros into holes too.
+    Always,
+    /// Write every byte.
+    Never,
+}
+
 /// What to do with a destination that exists (`-i`, `-n`, `-u`, `-b`...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Overwrite {
@@ -209,6 +220,7 @@ impl Overwrite {
 
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
+    pub(crate) sparse: Option<String>,
     pub(crate) overwrite: RawOverwrite,
     pub(crate) recursive: bool,
     pub(crate) deref: Option<Deref>,
@@ -259,6 +271,8 @@ pub(crate) struct Options {
     pub(crate) preserve: Preserve,
     /// What to do with existing destinations.
     pub(crate) overwrite: Overwrite,
+    /// When holes are kept or made (`--sparse`).
+    pub(crate) sparse: Sparse,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -323,6 +337,18 @@ impl Options {
             deref,
             preserve: Preserve::from_events(&raw.attributes)?,
             overwrite: Overwrite::new(raw.overwrite)?,
+            sparse: match raw.sparse.as_deref() {
+                None => Sparse::Auto,
+                Some(v) => argmatch(
+                    v,
+                    "--sparse",
+                    &[
+                        ("never", Sparse::Never),
+                        ("auto", Sparse::Auto),
+                        ("always", Sparse::Always),
+                    ],
+                )?,
+            },
             verbose: raw.verbose || raw.debug,
             one_file_system: raw.one_file_system,
             copy_contents: raw.copy_contents,

@@ -53,9 +53,8 @@ pub(crate) fn removed(path: &Path) {
 }
 
 /// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on
-/// stdout. fastcp does not clone or look for holes yet, so reflink and sparse detection are
-/// "no", as GNU says when it does not try them.
-pub(crate) fn debug(outcome: &Outcome) {
+/// stdout. fastcp does not clone yet, so reflink is "no", as GNU says when it does not try.
+pub(crate) fn debug(outcome: &Outcome, sparse: &str) {
     let tried_cfr = outcome.method == Method::CopyFileRange
         || outcome
             .fallbacks
@@ -69,7 +68,7 @@ pub(crate) fn debug(outcome: &Outcome) {
         "avoided"
     };
     let mut text = format!(
-        "copy offload: {offload}, reflink: no, sparse detection: no\nmethod: {}",
+        "copy offload: {offload}, reflink: no, sparse detection: {sparse}\nmethod: {}",
         outcome.method.name()
     );
     for f in &outcome.fallbacks {

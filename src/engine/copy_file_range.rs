@@ -1,6 +1,6 @@
 //! The copy_file_range(2) engine: the filesystem copies, shares (reflink) or splices extents.
 
-use super::{Call, Counters, EngineError, kernel_loop};
+use super::{Call, Counters, EngineError, Span, kernel_loop};
 use std::os::fd::BorrowedFd;
 
 /// Copies `src` to `dst` from their current file positions with copy_file_range. Linux refuses
@@ -9,10 +9,10 @@ use std::os::fd::BorrowedFd;
 pub(crate) fn copy(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
-    chunk: usize,
+    span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    kernel_loop(Call::CopyFileRange, chunk, counters, |count| {
+    kernel_loop(Call::CopyFileRange, span, counters, |count| {
         rustix::fs::copy_file_range(src, None, dst, None, count)
     })
 }

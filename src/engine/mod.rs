@@ -233,6 +233,26 @@ pub(crate) struct Transfer<'a> {
     pub(crate) bufsize: Option<usize>,
     /// The larger of the two files' `st_blksize`.
     pub(crate) blksize: u64,
+    /// Stop after this many bytes (one data extent of a sparse file); `u64::MAX` for all.
+    pub(crate) limit: u64,
+    /// Seek over all-zero blocks instead of writing them (read-write under --sparse=always).
+    pub(crate) zeros_to_holes: bool,
+}
+
+/// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span {
+    pub(crate) chunk: usize,
+    pub(crate) limit: u64,
+    pub(crate) zeros_to_holes: bool,
+}
+
+impl Span {
+    /// The count to ask of the next call, after `copied` bytes.
+    fn next(&self, copied: u64) -> usize {
+        let left = self.limit.saturating_sub(copied);
+        usize::try_from(left).map_or(self.chunk, |left| left.min(self.chunk))
+    }
 }
 
 impl Transfer<'_> {
@@ -245,24 +265,29 @@ impl Transfer<'_> {
         }
     }
 
-    /// Runs one engine to the end of the source.
+    /// Runs one engine to the end of the source (or of the span).
     fn run_one(&self, method: Method, counters: &mut Counters) -> Result<u64, EngineError> {
-        let chunk = self.chunk(method);
+        let span = Span {
+            chunk: self.chunk(method),
+            limit: self.limit,
+            zeros_to_holes: self.zeros_to_holes,
+        };
         match method {
-            Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, chunk, counters),
-            Method::Sendfile => sendfile::copy(self.src, self.dst, chunk, counters),
+            Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
+            Method::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
             Method::ReadWrite | Method::Auto => {
-                read_write::copy(self.src, self.dst, chunk, counters)
+                read_write::copy(self.src, self.dst, span, counters)
             }
         }
     }
 
-    /// Whether the source has a byte at offset 0, asked without moving its offset. `None` when
-    /// it cannot be asked (pipes and sockets have no offsets).
+    /// Whether the source has a byte at its current offset, asked without moving it. `None`
+    /// when it cannot be asked (pipes and sockets have no offsets).
     fn source_has_data(&self) -> Option<bool> {
         let mut byte = [0u8; 1];
+        let at = rustix::fs::seek(self.src, rustix::fs::SeekFrom::Current(0)).ok()?;
         loop {
-            match rustix::io::pread(self.src, &mut byte, 0) {
+            match rustix::io::pread(self.src, &mut byte, at) {
                 Ok(n) => return Some(n > 0),
                 Err(Errno::INTR) => continue,
                 Err(_) => return None,
@@ -301,15 +326,11 @@ pub(crate) fn copy(
         (Method::CopyFileRange, Method::Sendfile),
         (Method::Sendfile, Method::ReadWrite),
     ] {
-        let reason = match transfer.run_one(method, counters) {
-            Ok(0) => match transfer.source_has_data() {
-                Some(false) => return Ok(finished(0, method, fallbacks)),
-                Some(true) => "copied nothing from a source with data".to_string(),
-                None => "copied nothing and the source cannot be probed".to_string(),
-            },
-            Ok(bytes) => return Ok(finished(bytes, method, fallbacks)),
-            Err(EngineError::Unsupported(errno)) => errno_name(errno),
-            Err(e) => return Err((method, e)),
+        let result = transfer.run_one(method, counters);
+        let reason = match auto_step(result, || transfer.source_has_data()) {
+            Step::Done(bytes) => return Ok(finished(bytes, method, fallbacks)),
+            Step::Fail(e) => return Err((method, e)),
+            Step::Next(reason) => reason,
         };
         fallbacks.push(Fallback {
             from: method,
@@ -322,6 +343,30 @@ pub(crate) fn copy(
         .run_one(method, counters)
         .map_err(|e| (method, e))?;
     Ok(finished(bytes, method, fallbacks))
+}
+
+/// What `auto` does after one method ran.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Done(u64),
+    Next(String),
+    Fail(EngineError),
+}
+
+/// `auto`'s decision table. An immediate end of file is believed only when the source really
+/// has no byte where the copy stands (copy_file_range said 0 for /proc files on 5.3-5.18
+/// kernels); a refusal before any byte moves on to the next method; anything else is final.
+fn auto_step(result: Result<u64, EngineError>, has_data: impl FnOnce() -> Option<bool>) -> Step {
+    match result {
+        Ok(0) => match has_data() {
+            Some(false) => Step::Done(0),
+            Some(true) => Step::Next("copied nothing from a source with data".to_string()),
+            None => Step::Next("copied nothing and the source cannot be probed".to_string()),
+        },
+        Ok(bytes) => Step::Done(bytes),
+        Err(EngineError::Unsupported(errno)) => Step::Next(errno_name(errno)),
+        Err(e) => Step::Fail(e),
+    }
 }
 
 fn finished(bytes: u64, method: Method, fallbacks: Vec<Fallback>) -> Outcome {
@@ -339,14 +384,21 @@ fn finished(bytes: u64, method: Method, fallbacks: Vec<Fallback>) -> Outcome {
 /// ends early there, one that grew is followed to its new end.
 fn kernel_loop(
     call: Call,
-    chunk: usize,
+    span: Span,
     counters: &mut Counters,
     mut step: impl FnMut(usize) -> rustix::io::Result<usize>,
 ) -> Result<u64, EngineError> {
-    let chunk = chunk.clamp(1, MAX_PER_CALL);
+    let span = Span {
+        chunk: span.chunk.clamp(1, MAX_PER_CALL),
+        ..span
+    };
     let mut copied: u64 = 0;
     loop {
-        match step(chunk) {
+        let count = span.next(copied);
+        if count == 0 {
+            return Ok(copied);
+        }
+        match step(count) {
             Ok(0) => {
                 counters.record(call, 0);
                 return Ok(copied);
@@ -372,51 +424,59 @@ mod tests {
     use std::io::{Seek, SeekFrom, Write};
     use std::os::fd::AsFd;
 
-    /// A source whose in-kernel calls report end of file at once although it has data: what
-    /// copy_file_range did for /proc files on 5.3-5.18 kernels. Positioning the source at its
-    /// end reproduces it on any kernel.
-    fn eof_but_data() -> (
-        tempfile::NamedTempFile,
-        std::fs::File,
-        tempfile::NamedTempFile,
-    ) {
-        let mut src = tempfile::NamedTempFile::new().unwrap();
-        src.write_all(b"hidden data").unwrap();
-        let mut file = src.reopen().unwrap();
-        file.seek(SeekFrom::End(0)).unwrap();
-        (src, file, tempfile::NamedTempFile::new().unwrap())
-    }
-
     fn transfer<'a>(src: &'a std::fs::File, dst: &'a std::fs::File) -> Transfer<'a> {
         Transfer {
             src: src.as_fd(),
             dst: dst.as_fd(),
             bufsize: None,
             blksize: 4096,
+            limit: u64::MAX,
+            zeros_to_holes: false,
         }
     }
 
     #[test]
     fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
-        let (_keep, src, dst) = eof_but_data();
-        let transfer = transfer(&src, dst.as_file());
-        let outcome = copy(&transfer, Method::Auto, &mut Counters::default()).unwrap();
-        assert_eq!(outcome.method, Method::ReadWrite);
-        let reasons: Vec<_> = outcome
-            .fallbacks
-            .iter()
-            .map(|f| f.reason.as_str())
-            .collect();
-        assert_eq!(reasons, ["copied nothing from a source with data"; 2]);
+        let step = auto_step(Ok(0), || Some(true));
+        assert_eq!(
+            step,
+            Step::Next("copied nothing from a source with data".into())
+        );
+        assert_eq!(auto_step(Ok(0), || Some(false)), Step::Done(0));
+        assert!(matches!(auto_step(Ok(0), || None), Step::Next(_)));
     }
 
     #[test]
-    fn explicit_method_reports_no_progress() {
+    fn auto_falls_back_only_on_refusals() {
+        let refused = Err(EngineError::Unsupported(Errno::XDEV));
+        assert_eq!(auto_step(refused, || None), Step::Next("EXDEV".into()));
+        let full = Err(EngineError::Write(Errno::NOSPC));
+        assert_eq!(
+            auto_step(full, || None),
+            Step::Fail(EngineError::Write(Errno::NOSPC))
+        );
+        assert_eq!(
+            auto_step(Ok(7), || panic!("no probe needed")),
+            Step::Done(7)
+        );
+    }
+
+    /// A source positioned at its end, with data before: an in-kernel call returns 0 at once,
+    /// and the probe (at the current offset) agrees there is nothing more to copy.
+    #[test]
+    fn explicit_method_at_end_of_file_is_done() {
         for method in [Method::CopyFileRange, Method::Sendfile] {
-            let (_keep, src, dst) = eof_but_data();
-            let transfer = transfer(&src, dst.as_file());
-            let result = copy(&transfer, method, &mut Counters::default());
-            assert_eq!(result, Err((method, EngineError::NoProgress)));
+            let mut src = tempfile::NamedTempFile::new().unwrap();
+            src.write_all(b"data before").unwrap();
+            let mut file = src.reopen().unwrap();
+            file.seek(SeekFrom::End(0)).unwrap();
+            let dst = tempfile::NamedTempFile::new().unwrap();
+            let outcome = copy(
+                &transfer(&file, dst.as_file()),
+                method,
+                &mut Counters::default(),
+            );
+            assert_eq!(outcome.map(|o| o.bytes), Ok(0));
         }
     }
 

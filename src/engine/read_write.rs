@@ -1,21 +1,35 @@
 //! The read(2)/write(2) engine: every byte passes through a user-space buffer.
 
-use super::{Call, Counters, EngineError, MAX_PER_CALL};
+use super::{Call, Counters, EngineError, MAX_PER_CALL, Span};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 
-/// Copies `src` to `dst` through a buffer of `bufsize` bytes until read returns 0. Works on
-/// everything that can be read, pipes and /proc included; it is `auto`'s last resort.
+/// The block size zero detection works in (--sparse=always): holes smaller than a page
+/// save nothing on any filesystem.
+const HOLE_BLOCK: usize = 4096;
+
+/// Copies `src` to `dst` through a buffer of `span.chunk` bytes until read returns 0 or the
+/// span is done. Works on everything that can be read, pipes and /proc included; it is
+/// `auto`'s last resort. With `zeros_to_holes`, all-zero blocks are skipped with lseek, so the
+/// caller must set the final length (ftruncate) to keep a trailing hole.
 pub(crate) fn copy(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
-    bufsize: usize,
+    span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let mut buf = vec![0u8; bufsize.clamp(1, MAX_PER_CALL)];
+    let span = Span {
+        chunk: span.chunk.clamp(1, MAX_PER_CALL),
+        ..span
+    };
+    let mut buf = vec![0u8; span.chunk];
     let mut copied: u64 = 0;
     loop {
-        let n = match rustix::io::read(src, &mut buf[..]) {
+        let want = span.next(copied);
+        if want == 0 {
+            return Ok(copied);
+        }
+        let n = match rustix::io::read(src, &mut buf[..want]) {
             Ok(n) => n,
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(EngineError::Read(errno)),
@@ -24,9 +38,44 @@ pub(crate) fn copy(
         if n == 0 {
             return Ok(copied);
         }
-        write_all(dst, &buf[..n], counters)?;
+        if span.zeros_to_holes {
+            write_sparse(dst, &buf[..n], counters)?;
+        } else {
+            write_all(dst, &buf[..n], counters)?;
+        }
         copied += n as u64;
     }
+}
+
+/// Writes `data`, seeking over the all-zero blocks instead of writing them.
+fn write_sparse(
+    dst: BorrowedFd<'_>,
+    data: &[u8],
+    counters: &mut Counters,
+) -> Result<(), EngineError> {
+    let mut start = 0;
+    while start < data.len() {
+        let end = (start + HOLE_BLOCK).min(data.len());
+        let zero = data[start..end].iter().all(|b| *b == 0);
+        // Extend the run while blocks are of the same kind, to make few calls.
+        let mut run_end = end;
+        while run_end < data.len() {
+            let next = (run_end + HOLE_BLOCK).min(data.len());
+            if data[run_end..next].iter().all(|b| *b == 0) != zero {
+                break;
+            }
+            run_end = next;
+        }
+        if zero {
+            let skip = i64::try_from(run_end - start).unwrap_or(i64::MAX);
+            rustix::fs::seek(dst, rustix::fs::SeekFrom::Current(skip))
+                .map_err(EngineError::Write)?;
+        } else {
+            write_all(dst, &data[start..run_end], counters)?;
+        }
+        start = run_end;
+    }
+    Ok(())
 }
 
 /// Writes all of `data`: write(2) may store less than asked (a signal, a nearly full disk), and

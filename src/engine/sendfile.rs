@@ -1,6 +1,6 @@
 //! The sendfile(2) engine: the kernel moves page-cache pages from source to destination.
 
-use super::{Call, Counters, EngineError, kernel_loop};
+use super::{Call, Counters, EngineError, Span, kernel_loop};
 use std::os::fd::BorrowedFd;
 
 /// Copies `src` to `dst` from their current offsets with sendfile. Passing no offset makes the
@@ -9,10 +9,10 @@ use std::os::fd::BorrowedFd;
 pub(crate) fn copy(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
-    chunk: usize,
+    span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    kernel_loop(Call::Sendfile, chunk, counters, |count| {
+    kernel_loop(Call::Sendfile, span, counters, |count| {
         rustix::fs::sendfile(dst, src, None, count)
     })
 }

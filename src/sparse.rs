@@ -1,0 +1,127 @@
+//! Holes: copying only the data extents of a sparse file (SEEK_DATA/SEEK_HOLE), and under
+//! `--sparse=always` turning runs of zeros into holes as well.
+
+use crate::engine::{self, Counters, EngineError, Method, Outcome, Transfer};
+use crate::options::Sparse;
+use rustix::fs::{SeekFrom, Stat};
+use rustix::io::Errno;
+
+/// How a file's data is laid out in its copy, as GNU's --debug names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// Every byte written: "sparse detection: no".
+    Dense,
+    /// Only data extents copied: "SEEK_HOLE".
+    Extents,
+    /// Zero runs skipped too: "SEEK_HOLE + zeros".
+    ExtentsAndZeros,
+}
+
+impl Layout {
+    pub(crate) fn debug_name(self) -> &'static str {
+        match self {
+            Layout::Dense => "no",
+            Layout::Extents => "SEEK_HOLE",
+            Layout::ExtentsAndZeros => "SEEK_HOLE + zeros",
+        }
+    }
+}
+
+/// GNU's test for a file worth scanning for holes: fewer blocks allocated than its size needs.
+fn probably_sparse(st: &Stat) -> bool {
+    st.st_blocks.saturating_mul(512) < st.st_size
+}
+
+/// The layout to use for copying `src_st` under `mode` with `method`.
+pub(crate) fn layout(src_st: &Stat, mode: Sparse, method: Method) -> Layout {
+    let regular =
+        rustix::fs::FileType::from_raw_mode(src_st.st_mode) == rustix::fs::FileType::RegularFile;
+    match mode {
+        _ if !regular => Layout::Dense,
+        Sparse::Never => Layout::Dense,
+        // Zeros can only be seen in a buffer, so `always` reads through one (GNU's "copy
+        // offload: avoided"), unless the user chose an in-kernel method explicitly.
+        Sparse::Always if matches!(method, Method::Auto | Method::ReadWrite) => {
+            Layout::ExtentsAndZeros
+        }
+        Sparse::Always => Layout::Extents,
+        Sparse::Auto if probably_sparse(src_st) => Layout::Extents,
+        Sparse::Auto => Layout::Dense,
+    }
+}
+
+/// Copies the data extents of the source one by one, leaving the holes between them as holes,
+/// and sets the destination's length at the end (a file may end in a hole). Returns `None`
+/// when the filesystem cannot tell data from holes, so the caller copies densely.
+pub(crate) fn copy_extents(
+    transfer: &Transfer<'_>,
+    method: Method,
+    zeros: bool,
+    counters: &mut Counters,
+) -> Option<Result<Outcome, (Method, EngineError)>> {
+    let src = transfer.src;
+    let dst = transfer.dst;
+    let io = |e: Errno| (method, EngineError::Read(e));
+    let mut pos: u64 = 0;
+    let mut method = if zeros { Method::ReadWrite } else { method };
+    let mut total = Outcome {
+        bytes: 0,
+        method,
+        fallbacks: Vec::new(),
+    };
+    loop {
+        let data = match rustix::fs::seek(src, SeekFrom::Data(pos)) {
+            Ok(data) => data,
+            // No data after `pos`: the rest of the file is a hole.
+            Err(Errno::NXIO) => break,
+            Err(Errno::INVAL | Errno::OPNOTSUPP) if pos == 0 => return None,
+            Err(e) => return Some(Err(io(e))),
+        };
+        let hole = match rustix::fs::seek(src, SeekFrom::Hole(data)) {
+            Ok(hole) => hole,
+            Err(e) => return Some(Err(io(e))),
+        };
+        if let Err(e) = rustix::fs::seek(src, SeekFrom::Start(data))
+            .and_then(|_| rustix::fs::seek(dst, SeekFrom::Start(data)))
+        {
+            return Some(Err(io(e)));
+        }
+        let extent = Transfer {
+            limit: hole - data,
+            zeros_to_holes: zeros,
+            ..*transfer
+        };
+        let outcome = match engine::copy(&extent, method, counters) {
+            Ok(outcome) => outcome,
+            Err(e) => return Some(Err(e)),
+        };
+        // Once `auto` found a method that works, the other extents use it directly.
+        method = outcome.method;
+        total.method = outcome.method;
+        total.bytes += outcome.bytes;
+        total.fallbacks.extend(outcome.fallbacks);
+        pos = data + outcome.bytes;
+        if outcome.bytes < hole - data {
+            // The source shrank while it was copied: it ends here.
+            return Some(
+                set_length(dst, pos)
+                    .map(|()| total)
+                    .map_err(|e| (method, e)),
+            );
+        }
+    }
+    // The source may have grown since it was examined; its end is where it ends now.
+    let end = match rustix::fs::fstat(src) {
+        Ok(st) => u64::try_from(st.st_size).unwrap_or(0).max(pos),
+        Err(e) => return Some(Err(io(e))),
+    };
+    Some(
+        set_length(dst, end)
+            .map(|()| total)
+            .map_err(|e| (method, e)),
+    )
+}
+
+fn set_length(dst: std::os::fd::BorrowedFd<'_>, len: u64) -> Result<(), EngineError> {
+    rustix::fs::ftruncate(dst, len).map_err(EngineError::Write)
+}
