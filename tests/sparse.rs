@@ -28,11 +28,7 @@ fn extents(path: &Path) -> Vec<(u64, u64)> {
     let f = std::fs::File::open(path).unwrap();
     let mut out = Vec::new();
     let mut pos = 0;
-    loop {
-        let data = match rustix::fs::seek(&f, rustix::fs::SeekFrom::Data(pos)) {
-            Ok(d) => d,
-            Err(_) => break,
-        };
+    while let Ok(data) = rustix::fs::seek(&f, rustix::fs::SeekFrom::Data(pos)) {
         let hole = rustix::fs::seek(&f, rustix::fs::SeekFrom::Hole(data)).unwrap();
         out.push((data, hole));
         pos = hole;
