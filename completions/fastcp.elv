@@ -29,6 +29,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --suffix 'Override the usual backup suffix'
             cand --method 'How to move the data: auto, read-write, sendfile, copy-file-range'
             cand --sparse 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)'
+            cand --reflink 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never'
             cand --bufsize 'Buffer size for read-write; bytes per call for sendfile and copy-file-range'
             cand --progress 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never'
             cand --stats 'Print what the copy did to stderr when it ends; FORMAT is text or json'

@@ -168,6 +168,18 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "WHEN", help_heading = "How to copy")]
     sparse: Option<String>,
 
+    /// Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen),
+    /// always (or fail), never
+    #[arg(
+        long,
+        value_name = "WHEN",
+        num_args = 0..=1,
+        default_missing_value = "always",
+        require_equals = true,
+        help_heading = "How to copy"
+    )]
+    reflink: Option<String>,
+
     /// Buffer size for read-write; bytes per call for sendfile and copy-file-range
     #[arg(
         long,
@@ -297,6 +309,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         attributes,
         overwrite,
         sparse: cli.sparse,
+        reflink: cli.reflink,
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,
         copy_contents: cli.copy_contents,

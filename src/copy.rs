@@ -1,10 +1,10 @@
 //! Copies one job: the checks GNU cp makes before writing, the regular-file copy (open, create,
 //! engine, close, attributes), and the dispatch to directories, symlinks and special files.
 
-use crate::engine::{self, EngineError, Method, Transfer};
+use crate::engine::{self, EngineError, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
 use crate::metadata;
-use crate::options::{Deref, Options};
+use crate::options::{Deref, Options, ReflinkMode};
 use crate::overwrite::Decision;
 use crate::plan::Job;
 use crate::quote::quote;
@@ -239,21 +239,44 @@ impl<'a> Session<'a> {
             blksize: blksize(src_st).max(blksize(&dst_now)),
             limit: u64::MAX,
             zeros_to_holes: false,
+            may_share: self.opts.reflink != ReflinkMode::Never,
         };
         let method = self.opts.method;
-        let counters = &mut self.summary.counters;
+        let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
         let mut layout = sparse::layout(src_st, self.opts.sparse, method);
-        let zeros = layout == Layout::ExtentsAndZeros;
-        let result = match layout {
-            Layout::Dense => None,
-            _ => sparse::copy_extents(&transfer, method, zeros, counters),
+        let outcome = match cloned {
+            Some(outcome) => {
+                layout = Layout::Dense;
+                outcome
+            }
+            None => {
+                let counters = &mut self.summary.counters;
+                let zeros = layout == Layout::ExtentsAndZeros;
+                let result = match layout {
+                    Layout::Dense => None,
+                    _ => sparse::copy_extents(&transfer, method, zeros, counters),
+                };
+                let result = result.unwrap_or_else(|| {
+                    layout = Layout::Dense;
+                    engine::copy(&transfer, method, counters)
+                });
+                let mut outcome = result
+                    .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
+                if let Reflink::Refused(reason) = &reflink {
+                    // The clone's refusal led to the first method tried after it.
+                    let next = outcome.fallbacks.first().map_or(outcome.method, |f| f.from);
+                    outcome.fallbacks.insert(
+                        0,
+                        Fallback {
+                            from: Method::Reflink,
+                            to: next,
+                            reason: reason.clone(),
+                        },
+                    );
+                }
+                outcome
+            }
         };
-        let result = result.unwrap_or_else(|| {
-            layout = Layout::Dense;
-            engine::copy(&transfer, method, counters)
-        });
-        let outcome =
-            result.map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
         let preserve = self.opts.preserve;
         metadata::apply(
             dst_fd.as_fd(),
@@ -273,9 +296,66 @@ impl<'a> Session<'a> {
             .add(&outcome, report::file_class(src_st.st_mode));
         self.verbose(src.shown, dst.shown);
         if self.opts.debug {
-            report::debug(&outcome, layout.debug_name());
+            report::debug(&outcome, reflink.debug_name(), layout.debug_name());
         }
         Ok(())
+    }
+}
+
+/// What became of the attempt to clone a file (for --debug and --stats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reflink {
+    NotTried,
+    Cloned,
+    /// The filesystem refused, for this reason (an errno name).
+    Refused(String),
+}
+
+impl Reflink {
+    fn debug_name(&self) -> &'static str {
+        match self {
+            Reflink::NotTried => "no",
+            Reflink::Cloned => "yes",
+            Reflink::Refused(_) => "unsupported",
+        }
+    }
+}
+
+impl Session<'_> {
+    /// Clones the file when --reflink asks (always), or allows it and no method was chosen
+    /// (auto, the default, as GNU cp 9). An explicit --method is a request to measure that
+    /// method, so it is not bypassed by a clone unless --reflink=always says so.
+    fn try_clone(
+        &mut self,
+        transfer: &Transfer<'_>,
+        src_st: &Stat,
+        src: &Path,
+        dst: &Path,
+    ) -> Result<(Option<engine::Outcome>, Reflink), Error> {
+        let wanted = match self.opts.reflink {
+            ReflinkMode::Always => true,
+            ReflinkMode::Auto => self.opts.method == Method::Auto,
+            ReflinkMode::Never => false,
+        };
+        if !wanted || file_type(src_st) != FileType::RegularFile {
+            return Ok((None, Reflink::NotTried));
+        }
+        match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
+            Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
+            Err((_, EngineError::Unsupported(errno)))
+                if self.opts.reflink == ReflinkMode::Always =>
+            {
+                Err(Error::CloneFailed {
+                    dst: dst.to_path_buf(),
+                    src: src.to_path_buf(),
+                    errno,
+                })
+            }
+            Err((_, EngineError::Unsupported(errno))) => {
+                Ok((None, Reflink::Refused(engine::errno_name(errno))))
+            }
+            Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
+        }
     }
 }
 

@@ -80,6 +80,12 @@ pub(crate) enum Error {
         target: PathBuf,
         errno: Errno,
     },
+    /// --reflink=always, and the filesystem cannot clone.
+    CloneFailed {
+        dst: PathBuf,
+        src: PathBuf,
+        errno: Errno,
+    },
     /// A call that reads and writes at once (sendfile, copy_file_range) failed.
     Copying {
         src: PathBuf,
@@ -168,6 +174,13 @@ impl fmt::Display for Error {
                 "cannot create hard link {} to {}: {}",
                 q(dst),
                 q(target),
+                strerror(*errno)
+            ),
+            Error::CloneFailed { dst, src, errno } => write!(
+                f,
+                "failed to clone {} from {}: {}",
+                q(dst),
+                q(src),
                 strerror(*errno)
             ),
             Error::Copying { src, dst, errno } => write!(

@@ -122,6 +122,16 @@ pub(crate) enum Sparse {
     Never,
 }
 
+/// `--reflink`: when files are cloned (FICLONE) instead of copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReflinkMode {
+    /// Clone when the filesystem can and no --method was chosen (the default, as GNU cp 9).
+    Auto,
+    /// Clone or fail.
+    Always,
+    Never,
+}
+
 /// What to do with a destination that exists (`-i`, `-n`, `-u`, `-b`...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Overwrite {
@@ -221,6 +231,7 @@ impl Overwrite {
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
     pub(crate) sparse: Option<String>,
+    pub(crate) reflink: Option<String>,
     pub(crate) overwrite: RawOverwrite,
     pub(crate) recursive: bool,
     pub(crate) deref: Option<Deref>,
@@ -273,6 +284,8 @@ pub(crate) struct Options {
     pub(crate) overwrite: Overwrite,
     /// When holes are kept or made (`--sparse`).
     pub(crate) sparse: Sparse,
+    /// When files are cloned (`--reflink`).
+    pub(crate) reflink: ReflinkMode,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -337,6 +350,18 @@ impl Options {
             deref,
             preserve: Preserve::from_events(&raw.attributes)?,
             overwrite: Overwrite::new(raw.overwrite)?,
+            reflink: match raw.reflink.as_deref() {
+                None => ReflinkMode::Auto,
+                Some(v) => argmatch(
+                    v,
+                    "--reflink",
+                    &[
+                        ("auto", ReflinkMode::Auto),
+                        ("always", ReflinkMode::Always),
+                        ("never", ReflinkMode::Never),
+                    ],
+                )?,
+            },
             sparse: match raw.sparse.as_deref() {
                 None => Sparse::Auto,
                 Some(v) => argmatch(

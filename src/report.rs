@@ -53,26 +53,34 @@ pub(crate) fn removed(path: &Path) {
 }
 
 /// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on
-/// stdout. fastcp does not clone yet, so reflink is "no", as GNU says when it does not try.
-pub(crate) fn debug(outcome: &Outcome, sparse: &str) {
+/// stdout.
+pub(crate) fn debug(outcome: &Outcome, reflink: &str, sparse: &str) {
     let tried_cfr = outcome.method == Method::CopyFileRange
         || outcome
             .fallbacks
             .iter()
             .any(|f| f.from == Method::CopyFileRange);
-    let offload = if outcome.method == Method::CopyFileRange {
-        "yes"
+    // After a clone GNU copies no data, so it never learns about offload or holes.
+    let (offload, sparse) = if outcome.method == Method::Reflink {
+        ("unknown", "unknown")
+    } else if outcome.method == Method::CopyFileRange {
+        ("yes", sparse)
     } else if tried_cfr {
-        "unsupported"
+        ("unsupported", sparse)
     } else {
-        "avoided"
+        ("avoided", sparse)
     };
     let mut text = format!(
-        "copy offload: {offload}, reflink: no, sparse detection: {sparse}\nmethod: {}",
+        "copy offload: {offload}, reflink: {reflink}, sparse detection: {sparse}\nmethod: {}",
         outcome.method.name()
     );
-    for f in &outcome.fallbacks {
-        text.push_str(&format!(" (after {}: {})", f.from.name(), f.reason));
+    if !outcome.fallbacks.is_empty() {
+        let tried: Vec<String> = outcome
+            .fallbacks
+            .iter()
+            .map(|f| format!("{}: {}", f.from.name(), f.reason))
+            .collect();
+        text.push_str(&format!(" (after {})", tried.join(", ")));
     }
     let _ = writeln!(std::io::stdout(), "{text}");
 }

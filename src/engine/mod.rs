@@ -6,6 +6,7 @@
 
 pub(crate) mod copy_file_range;
 pub(crate) mod read_write;
+pub(crate) mod reflink;
 pub(crate) mod sendfile;
 
 use crate::progress::Progress;
@@ -26,6 +27,8 @@ pub(crate) enum Method {
     ReadWrite,
     Sendfile,
     CopyFileRange,
+    /// FICLONE: share the source's extents (chosen by --reflink, never by --method).
+    Reflink,
 }
 
 impl Method {
@@ -36,6 +39,7 @@ impl Method {
             Method::ReadWrite => "read-write",
             Method::Sendfile => "sendfile",
             Method::CopyFileRange => "copy-file-range",
+            Method::Reflink => "reflink",
         }
     }
 }
@@ -47,11 +51,17 @@ pub(crate) enum Call {
     Write,
     Sendfile,
     CopyFileRange,
+    Ficlone,
 }
 
 impl Call {
-    pub(crate) const ALL: [Call; 4] =
-        [Call::Read, Call::Write, Call::Sendfile, Call::CopyFileRange];
+    pub(crate) const ALL: [Call; 5] = [
+        Call::Read,
+        Call::Write,
+        Call::Sendfile,
+        Call::CopyFileRange,
+        Call::Ficlone,
+    ];
 
     /// The system call's own name.
     pub(crate) fn name(self) -> &'static str {
@@ -60,6 +70,7 @@ impl Call {
             Call::Write => "write",
             Call::Sendfile => "sendfile",
             Call::CopyFileRange => "copy_file_range",
+            Call::Ficlone => "ficlone",
         }
     }
 }
@@ -83,7 +94,7 @@ pub(crate) struct CallStats {
 /// written bytes are reported to.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
-    per_call: [CallStats; 4],
+    per_call: [CallStats; 5],
     /// The progress display, when one may be drawn.
     progress: Option<Progress>,
 }
@@ -165,6 +176,7 @@ fn means_unsupported(errno: Errno) -> bool {
         Errno::ACCESS,
         Errno::TXTBSY,
         Errno::BADF,
+        Errno::NOTTY,
     ]
     .contains(&errno)
 }
@@ -199,6 +211,7 @@ pub(crate) fn errno_name(errno: Errno) -> String {
         (Errno::ACCESS, "EACCES"),
         (Errno::TXTBSY, "ETXTBSY"),
         (Errno::BADF, "EBADF"),
+        (Errno::NOTTY, "ENOTTY"),
     ];
     match known.iter().find(|(e, _)| *e == errno) {
         Some((_, name)) => (*name).to_string(),
@@ -237,6 +250,9 @@ pub(crate) struct Transfer<'a> {
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write under --sparse=always).
     pub(crate) zeros_to_holes: bool,
+    /// Whether `auto` may use copy_file_range, which shares extents on btrfs and XFS as a
+    /// clone would (false under --reflink=never, as GNU cp).
+    pub(crate) may_share: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -275,6 +291,7 @@ impl Transfer<'_> {
         match method {
             Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
             Method::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
+            Method::Reflink => reflink::copy(self.src, self.dst, span, counters),
             Method::ReadWrite | Method::Auto => {
                 read_write::copy(self.src, self.dst, span, counters)
             }
@@ -322,10 +339,15 @@ pub(crate) fn copy(
         return Ok(finished(bytes, method, Vec::new()));
     }
     let mut fallbacks = Vec::new();
-    for (method, next) in [
-        (Method::CopyFileRange, Method::Sendfile),
-        (Method::Sendfile, Method::ReadWrite),
-    ] {
+    let chain: &[(Method, Method)] = if transfer.may_share {
+        &[
+            (Method::CopyFileRange, Method::Sendfile),
+            (Method::Sendfile, Method::ReadWrite),
+        ]
+    } else {
+        &[(Method::Sendfile, Method::ReadWrite)]
+    };
+    for &(method, next) in chain {
         let result = transfer.run_one(method, counters);
         let reason = match auto_step(result, || transfer.source_has_data()) {
             Step::Done(bytes) => return Ok(finished(bytes, method, fallbacks)),
@@ -432,6 +454,7 @@ mod tests {
             blksize: 4096,
             limit: u64::MAX,
             zeros_to_holes: false,
+            may_share: true,
         }
     }
 
