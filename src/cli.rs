@@ -66,6 +66,30 @@ pub(crate) struct Cli {
     #[arg(short = 'r', short_alias = 'R', long, help_heading = "What to copy")]
     recursive: bool,
 
+    /// Hard link files instead of copying
+    #[arg(short = 'l', long, help_heading = "What to copy")]
+    link: bool,
+
+    /// Make symbolic links instead of copying
+    #[arg(short = 's', long, help_heading = "What to copy")]
+    symbolic_link: bool,
+
+    /// Use full source file name under DIRECTORY
+    #[arg(long, help_heading = "Where to copy")]
+    parents: bool,
+
+    /// Remove any trailing slashes from each SOURCE argument
+    #[arg(long, help_heading = "Where to copy")]
+    strip_trailing_slashes: bool,
+
+    /// Follow existing symlinks to directories in the destination
+    #[arg(long, help_heading = "Where to copy")]
+    keep_directory_symlink: bool,
+
+    /// Don't copy the file data, just the attributes
+    #[arg(long, help_heading = "Attributes")]
+    attributes_only: bool,
+
     /// Copy contents of special files when recursive
     #[arg(long, help_heading = "What to copy")]
     copy_contents: bool,
@@ -310,6 +334,14 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         overwrite,
         sparse: cli.sparse,
         reflink: cli.reflink,
+        links: crate::options::RawLinks {
+            hard: cli.link,
+            symbolic: cli.symbolic_link,
+            parents: cli.parents,
+            strip_trailing_slashes: cli.strip_trailing_slashes,
+            keep_directory_symlink: cli.keep_directory_symlink,
+            attributes_only: cli.attributes_only,
+        },
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,
         copy_contents: cli.copy_contents,

@@ -70,7 +70,7 @@ pub(crate) fn run(opts: &Options, settings: &Compare, plan: &Plan) -> Result<(),
             samples[i].push(one_run(opts, settings, job, rows[i])?);
         }
     }
-    print!("{}", table(job, &src_st, settings, &rows, &samples));
+    crate::report::out(&table(job, &src_st, settings, &rows, &samples));
     Ok(())
 }
 

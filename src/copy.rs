@@ -4,7 +4,7 @@
 use crate::engine::{self, EngineError, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
 use crate::metadata;
-use crate::options::{Deref, Options, ReflinkMode};
+use crate::options::{Deref, Make, Options, ReflinkMode};
 use crate::overwrite::Decision;
 use crate::plan::Job;
 use crate::quote::quote;
@@ -156,7 +156,21 @@ impl<'a> Session<'a> {
         }
         self.top = (job.src.clone(), job.dst.clone());
         self.into_self = false;
-        self.copy_node(src, &src_st, dst, Node { follow, top: true })?;
+        let made = match &job.parents_of {
+            Some(base) => self.make_parents(&job.src, base)?,
+            None => Vec::new(),
+        };
+        let result = self.copy_node(src, &src_st, dst, Node { follow, top: true });
+        // The directories --parents made get their source's attributes after their contents.
+        let preserve = self.opts.preserve;
+        for (dir, st) in made.iter().rev() {
+            if preserve.mode || preserve.ownership || preserve.timestamps {
+                let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
+                    .map_err(|e| Error::io(Op::Access, dir, e))?;
+                metadata::apply(fd.as_fd(), None, st, &preserve, dir)?;
+            }
+        }
+        result?;
         if into_directory
             && !is_dir
             && let Ok(st) = dst.stat(true)
@@ -177,6 +191,11 @@ impl<'a> Session<'a> {
         let kind = file_type(src_st);
         if kind == FileType::Directory {
             return self.copy_dir(src, src_st, dst, node);
+        }
+        match self.opts.make {
+            Make::HardLink => return self.hard_link(src, src_st, dst, node.follow),
+            Make::Symlink => return self.symbolic_link(src, src_st, dst),
+            Make::Copy => {}
         }
         if self.opts.preserve.links && src_st.st_nlink > 1 && self.link_again(src, src_st, dst)? {
             return Ok(());
@@ -221,13 +240,13 @@ impl<'a> Session<'a> {
             }
         }
         let src_fd = open_source(src, src_st, node.follow)?;
-        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), &self.opts.preserve) {
+        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
             Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
                 rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
                     .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
                 dst_st = None;
-                open_destination(dst, src_st, false, &self.opts.preserve)?
+                open_destination(dst, src_st, false, self.opts)?
             }
             result => result?,
         };
@@ -241,6 +260,9 @@ impl<'a> Session<'a> {
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
         };
+        if self.opts.attributes_only {
+            return self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src);
+        }
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
         let mut layout = sparse::layout(src_st, self.opts.sparse, method);
@@ -299,6 +321,70 @@ impl<'a> Session<'a> {
             report::debug(&outcome, reflink.debug_name(), layout.debug_name());
         }
         Ok(())
+    }
+}
+
+impl Session<'_> {
+    /// --attributes-only: the file exists (created empty, or left as it was), and gets the
+    /// preserved attributes; no data moves.
+    fn finish_attributes_only(
+        &mut self,
+        src_fd: BorrowedFd<'_>,
+        src_st: &Stat,
+        dst_fd: OwnedFd,
+        dst: At<'_>,
+        src: At<'_>,
+    ) -> Result<(), Error> {
+        let preserve = self.opts.preserve;
+        metadata::apply(dst_fd.as_fd(), Some(src_fd), src_st, &preserve, dst.shown)?;
+        close(dst_fd, dst.shown)?;
+        self.verbose(src.shown, dst.shown);
+        Ok(())
+    }
+}
+
+impl Session<'_> {
+    /// --parents: creates the directories of `src`'s own path below `base` (GNU's
+    /// make_dir_parents_private), each with its source directory's permission bits. Returns
+    /// the ones it made, with their sources' stat, for the attributes applied afterwards.
+    fn make_parents(&mut self, src: &Path, base: &Path) -> Result<Vec<(PathBuf, Stat)>, Error> {
+        let bytes = src.as_os_str().as_bytes();
+        let mut made = Vec::new();
+        let mut end = 0;
+        while let Some(slash) = bytes[end..].iter().position(|&b| b == b'/') {
+            let cut = end + slash;
+            end = cut + 1;
+            let prefix = &bytes[..cut];
+            let rel = prefix
+                .iter()
+                .position(|&b| b != b'/')
+                .map_or(&prefix[..0], |start| &prefix[start..]);
+            if rel.is_empty() || bytes[end..].iter().all(|&b| b == b'/') {
+                continue;
+            }
+            let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
+            let dst_dir = crate::walk::concat(base, std::ffi::OsStr::from_bytes(rel));
+            let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
+            match rustix::fs::stat(&dst_dir) {
+                Ok(st) if file_type(&st) == FileType::Directory => continue,
+                Ok(_) => {
+                    return Err(Error::Fatal(format!(
+                        "{} exists but is not a directory",
+                        quote(dst_dir.as_os_str())
+                    )));
+                }
+                Err(_) => {}
+            }
+            let bits = self.opts.preserve.creation_bits(src_st.st_mode, true);
+            rustix::fs::mkdir(&dst_dir, Mode::from_raw_mode(bits))
+                .map_err(|e| Error::io(Op::CreateDirectory, &dst_dir, e))?;
+            if self.opts.verbose {
+                // GNU prints these lines unquoted.
+                report::out(&format!("{} -> {}\n", src_dir.display(), dst_dir.display()));
+            }
+            made.push((dst_dir, src_st));
+        }
+        Ok(made)
     }
 }
 
@@ -420,11 +506,18 @@ fn open_destination(
     dst: At<'_>,
     src_st: &Stat,
     exists: bool,
-    preserve: &crate::options::Preserve,
+    opts: &Options,
 ) -> Result<OwnedFd, Error> {
+    let preserve = &opts.preserve;
     let base = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     let result = if exists {
-        rustix::fs::openat(dst.dir, dst.name, base | OFlags::TRUNC, Mode::empty())
+        // --attributes-only leaves an existing file's data alone.
+        let trunc = if opts.attributes_only {
+            OFlags::empty()
+        } else {
+            OFlags::TRUNC
+        };
+        rustix::fs::openat(dst.dir, dst.name, base | trunc, Mode::empty())
     } else {
         let bits = preserve.creation_bits(src_st.st_mode, false);
         let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits));

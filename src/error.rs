@@ -80,6 +80,12 @@ pub(crate) enum Error {
         target: PathBuf,
         errno: Errno,
     },
+    /// -s could not make the symbolic link.
+    SymbolicLink {
+        dst: PathBuf,
+        target: PathBuf,
+        errno: Errno,
+    },
     /// --reflink=always, and the filesystem cannot clone.
     CloneFailed {
         dst: PathBuf,
@@ -172,6 +178,13 @@ impl fmt::Display for Error {
             Error::HardLink { dst, target, errno } => write!(
                 f,
                 "cannot create hard link {} to {}: {}",
+                q(dst),
+                q(target),
+                strerror(*errno)
+            ),
+            Error::SymbolicLink { dst, target, errno } => write!(
+                f,
+                "cannot create symbolic link {} to {}: {}",
                 q(dst),
                 q(target),
                 strerror(*errno)

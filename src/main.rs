@@ -35,10 +35,9 @@ fn main() -> ExitCode {
     };
     match request {
         cli::Request::Print(text) => {
-            if text.ends_with('\n') {
-                print!("{text}");
-            } else {
-                println!("{text}");
+            report::out(&text);
+            if !text.ends_with('\n') {
+                report::out("\n");
             }
             ExitCode::SUCCESS
         }
@@ -85,7 +84,7 @@ fn run(options: &options::Options) -> ExitCode {
             elapsed: started.elapsed(),
             usage: usage::Usage::now(),
         };
-        eprint!("{}", measured.render(format));
+        report::err(&measured.render(format));
     }
     if session.summary.failures > 0 {
         ExitCode::FAILURE

@@ -133,3 +133,120 @@ impl Session<'_> {
         }
     }
 }
+
+/// GNU's `quotef`: a name bare when the shell would take it as is, quoted otherwise.
+fn quotef(path: &std::path::Path) -> String {
+    let bytes = path.as_os_str().as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-+,:@%=".contains(b));
+    if plain {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        crate::quote::quote(path.as_os_str())
+    }
+}
+
+impl Session<'_> {
+    /// -l: makes `dst` another name of the source file.
+    pub(crate) fn hard_link(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        follow: bool,
+    ) -> Result<(), Error> {
+        let flags = if follow {
+            AtFlags::SYMLINK_FOLLOW
+        } else {
+            AtFlags::empty()
+        };
+        let link = |d: At<'_>| rustix::fs::linkat(src.dir, src.name, d.dir, d.name, flags);
+        let failed = |errno| Error::HardLink {
+            dst: dst.shown.to_path_buf(),
+            target: src.shown.to_path_buf(),
+            errno,
+        };
+        if self.make_link(src_st, dst, link, failed)? {
+            self.verbose(src.shown, dst.shown);
+        }
+        Ok(())
+    }
+
+    /// -s: makes `dst` a symbolic link to the source as it was named. A relative name only
+    /// means the source from the current directory, so GNU refuses it elsewhere.
+    pub(crate) fn symbolic_link(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+    ) -> Result<(), Error> {
+        let target = src.shown.as_os_str().to_os_string();
+        if !target.as_bytes().starts_with(b"/") && !in_current_directory(dst.shown) {
+            return Err(Error::Fatal(format!(
+                "{}: can make relative symbolic links only in current directory",
+                quotef(dst.shown)
+            )));
+        }
+        let link = |d: At<'_>| rustix::fs::symlinkat(&target, d.dir, d.name);
+        let failed = |errno| Error::SymbolicLink {
+            dst: dst.shown.to_path_buf(),
+            target: src.shown.to_path_buf(),
+            errno,
+        };
+        if self.make_link(src_st, dst, link, failed)? {
+            self.verbose(src.shown, dst.shown);
+        }
+        Ok(())
+    }
+
+    /// Makes a link with `link`. When a name is in the way: the source itself is fine as it
+    /// is, a directory is refused, and a file is replaced only under -f (or moved aside by
+    /// --backup, or kept by -n/-u/-i), as GNU cp. Returns whether a link was made.
+    fn make_link(
+        &mut self,
+        src_st: &Stat,
+        dst: At<'_>,
+        link: impl Fn(At<'_>) -> rustix::io::Result<()>,
+        failed: impl Fn(Errno) -> Error,
+    ) -> Result<bool, Error> {
+        match link(dst) {
+            Ok(()) => return Ok(true),
+            Err(Errno::EXIST) => {}
+            Err(e) => return Err(failed(e)),
+        }
+        let st = dst
+            .stat(false)
+            .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
+        if crate::copy::id(&st) == crate::copy::id(src_st) {
+            return Ok(false);
+        }
+        if file_type(&st) == FileType::Directory {
+            return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
+        }
+        match self.existing(src_st, dst, &st)? {
+            Decision::Skip => return Ok(false),
+            Decision::Create => {}
+            Decision::Overwrite if self.opts.overwrite.force => {
+                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
+                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
+            }
+            Decision::Overwrite => return Err(failed(Errno::EXIST)),
+        }
+        link(dst).map_err(failed)?;
+        Ok(true)
+    }
+}
+
+/// Whether `path` names an entry of the current directory (its parent is `.` by identity).
+fn in_current_directory(path: &std::path::Path) -> bool {
+    match path.parent() {
+        None => true,
+        Some(p) if p.as_os_str().is_empty() => true,
+        Some(p) => match (rustix::fs::stat(p), rustix::fs::stat(".")) {
+            (Ok(a), Ok(b)) => crate::copy::id(&a) == crate::copy::id(&b),
+            _ => false,
+        },
+    }
+}

@@ -122,6 +122,27 @@ pub(crate) enum Sparse {
     Never,
 }
 
+/// -l, -s, --parents and the other switches that change what a copy is, as given.
+pub(crate) struct RawLinks {
+    pub(crate) hard: bool,
+    pub(crate) symbolic: bool,
+    pub(crate) parents: bool,
+    pub(crate) strip_trailing_slashes: bool,
+    pub(crate) keep_directory_symlink: bool,
+    pub(crate) attributes_only: bool,
+}
+
+/// What a "copy" of a non-directory makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Make {
+    /// A copy of the data.
+    Copy,
+    /// A hard link to the source (-l).
+    HardLink,
+    /// A symbolic link to the source (-s).
+    Symlink,
+}
+
 /// `--reflink`: when files are cloned (FICLONE) instead of copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReflinkMode {
@@ -230,6 +251,7 @@ impl Overwrite {
 
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
+    pub(crate) links: RawLinks,
     pub(crate) sparse: Option<String>,
     pub(crate) reflink: Option<String>,
     pub(crate) overwrite: RawOverwrite,
@@ -286,6 +308,14 @@ pub(crate) struct Options {
     pub(crate) sparse: Sparse,
     /// When files are cloned (`--reflink`).
     pub(crate) reflink: ReflinkMode,
+    /// Copies, hard links or symlinks (-l, -s).
+    pub(crate) make: Make,
+    /// Sources keep their path under the target directory (--parents).
+    pub(crate) parents: bool,
+    /// Existing symlinks to directories in the destination are followed.
+    pub(crate) keep_directory_symlink: bool,
+    /// Only the attributes, no data (--attributes-only).
+    pub(crate) attributes_only: bool,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -340,11 +370,33 @@ impl Options {
             })
             .transpose()?;
         let compare = raw.compare.map(Compare::new).transpose()?;
-        let deref = raw.deref.unwrap_or(if raw.recursive {
-            Deref::Never
+        let links = raw.links;
+        if links.hard && links.symbolic {
+            return Err(Error::Usage(
+                "cannot make both hard and symbolic links".into(),
+            ));
+        }
+        let make = if links.hard {
+            Make::HardLink
+        } else if links.symbolic {
+            Make::Symlink
         } else {
-            Deref::Always
-        });
+            Make::Copy
+        };
+        let mut operands = raw.operands;
+        if links.strip_trailing_slashes {
+            for op in &mut operands {
+                *op = crate::plan::strip_trailing_slashes(op);
+            }
+        }
+        // GNU: -r copies symlinks as symlinks, unless hard links are made (cp.c).
+        let deref = raw
+            .deref
+            .unwrap_or(if raw.recursive && make != Make::HardLink {
+                Deref::Never
+            } else {
+                Deref::Always
+            });
         Ok(Options {
             recursive: raw.recursive,
             deref,
@@ -385,7 +437,11 @@ impl Options {
             stats,
             debug: raw.debug,
             compare,
-            operands: raw.operands,
+            operands,
+            make,
+            parents: links.parents,
+            keep_directory_symlink: links.keep_directory_symlink,
+            attributes_only: links.attributes_only,
         })
     }
 }

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Job {
     pub(crate) src: PathBuf,
     pub(crate) dst: PathBuf,
+    /// Under --parents, the target directory the source's own path is recreated in.
+    pub(crate) parents_of: Option<PathBuf>,
 }
 
 /// The jobs of a run, in command-line order.
@@ -43,6 +45,16 @@ fn last_component(src: &Path) -> &OsStr {
     OsStr::from_bytes(&trimmed[start..])
 }
 
+/// `path` without trailing slashes (but `/` stays `/`).
+pub(crate) fn strip_trailing_slashes(path: &Path) -> PathBuf {
+    let bytes = path.as_os_str().as_bytes();
+    match bytes.iter().rposition(|&b| b != b'/') {
+        Some(end) => PathBuf::from(OsStr::from_bytes(&bytes[..=end])),
+        None if bytes.is_empty() => PathBuf::new(),
+        None => PathBuf::from("/"),
+    }
+}
+
 /// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat).
 fn join(dir: &Path, name: &OsStr) -> PathBuf {
     let mut bytes = dir.as_os_str().as_bytes().to_vec();
@@ -53,13 +65,27 @@ fn join(dir: &Path, name: &OsStr) -> PathBuf {
     PathBuf::from(OsStr::from_bytes(&bytes))
 }
 
-fn into(dir: &Path, sources: &[PathBuf]) -> Plan {
+fn into(dir: &Path, sources: &[PathBuf], parents: bool) -> Plan {
     Plan {
         jobs: sources
             .iter()
-            .map(|src| Job {
-                src: src.clone(),
-                dst: join(dir, last_component(src)),
+            .map(|src| {
+                if parents {
+                    // GNU keeps the whole name, leading slashes dropped: /a/b goes to dir/a/b.
+                    let bytes = src.as_os_str().as_bytes();
+                    let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
+                    Job {
+                        src: src.clone(),
+                        dst: join(dir, OsStr::from_bytes(&bytes[start..])),
+                        parents_of: Some(dir.to_path_buf()),
+                    }
+                } else {
+                    Job {
+                        src: src.clone(),
+                        dst: join(dir, last_component(src)),
+                        parents_of: None,
+                    }
+                }
             })
             .collect(),
         into_directory: true,
@@ -71,6 +97,7 @@ fn single(src: &Path, dst: &Path) -> Plan {
         jobs: vec![Job {
             src: src.to_path_buf(),
             dst: dst.to_path_buf(),
+            parents_of: None,
         }],
         into_directory: false,
     }
@@ -98,7 +125,7 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
             return Err(Error::Usage("missing file operand".into()));
         }
         check_target(Op::TargetDirectory, dir)?;
-        return Ok(into(dir, operands));
+        return Ok(into(dir, operands, opts.parents));
     }
     let (sources, last) = match operands.as_slice() {
         [] => return Err(Error::Usage("missing file operand".into())),
@@ -119,12 +146,17 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
         }
         return Ok(single(&sources[0], last));
     }
+    if opts.parents && directory(last) != Ok(true) {
+        return Err(Error::Usage(
+            "with --parents, the destination must be a directory".into(),
+        ));
+    }
     if sources.len() > 1 {
         check_target(Op::Target, last)?;
-        return Ok(into(last, sources));
+        return Ok(into(last, sources, opts.parents));
     }
     match directory(last) {
-        Ok(true) => Ok(into(last, sources)),
+        Ok(true) => Ok(into(last, sources, opts.parents)),
         _ => Ok(single(&sources[0], last)),
     }
 }

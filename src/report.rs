@@ -33,6 +33,17 @@ pub(crate) fn error(e: &Error) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
+/// Writes `text` to stdout. A closed pipe (`fastcp -v ... | head`) is not worth a panic, and
+/// the copy itself must go on, so write errors are ignored here.
+pub(crate) fn out(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}
+
+/// Writes `text` to stderr, ignoring errors for the same reason.
+pub(crate) fn err(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
 /// Prints a warning: the copy goes on and the exit status does not change.
 pub(crate) fn warn(text: &str) {
     let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());

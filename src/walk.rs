@@ -91,7 +91,7 @@ impl Session<'_> {
         }
         // GNU creates the directory before reading the source, so an unreadable source
         // directory still leaves its (empty) copy with the source's mode.
-        let target = self.target_dir(src, src_st, dst)?;
+        let target = self.target_dir(src, src_st, dst, node.top)?;
         if target.created {
             self.verbose(src.shown, dst.shown);
         }
@@ -143,9 +143,18 @@ impl Session<'_> {
     }
 
     /// Creates the destination directory, or opens the existing one to merge into.
-    fn target_dir(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<Target, Error> {
+    fn target_dir(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        top: bool,
+    ) -> Result<Target, Error> {
+        // Inside the tree a symlink in the destination is not a directory (GNU cp 9.1), unless
+        // --keep-directory-symlink; a command-line destination is followed.
+        let follow = top || self.opts.keep_directory_symlink;
         let mut want = None;
-        match dst.stat(true) {
+        match dst.stat(follow) {
             Ok(st) if file_type(&st) == FileType::Directory => {}
             Ok(_) => {
                 return Err(Error::OverwriteNonDirectory {
@@ -167,7 +176,7 @@ impl Session<'_> {
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
-        let fd = open_dir(dst, true).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
+        let fd = open_dir(dst, follow).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
         let mut restore = None;
         if let Some(want) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
@@ -187,7 +196,7 @@ impl Session<'_> {
 
     /// A directory on another filesystem under -x: created, not entered (GNU cp).
     fn mount_point(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
-        let target = self.target_dir(src, src_st, dst)?;
+        let target = self.target_dir(src, src_st, dst, false)?;
         if target.created {
             self.verbose(src.shown, dst.shown);
         }

@@ -1,0 +1,107 @@
+//! -l, -s, --parents, --strip-trailing-slashes, --attributes-only and destination symlinks
+//! inside trees, against GNU cp on the same fixture.
+
+mod util;
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use util::{Scratch, assert_same_as_gnu, assert_same_attributes_as_gnu};
+
+fn fixture(dir: &Path) {
+    std::fs::create_dir_all(dir.join("d/s")).unwrap();
+    std::fs::write(dir.join("d/f"), b"f\n").unwrap();
+    std::fs::write(dir.join("d/s/g"), b"g\n").unwrap();
+    symlink("f", dir.join("d/l")).unwrap();
+    std::fs::write(dir.join("a"), b"a\n").unwrap();
+    std::fs::write(dir.join("other"), b"other\n").unwrap();
+    std::fs::create_dir(dir.join("t")).unwrap();
+    std::fs::set_permissions(dir.join("a"), std::fs::Permissions::from_mode(0o640)).unwrap();
+    std::fs::write(dir.join("old"), b"old data\n").unwrap();
+    // A destination tree whose "s" is a symlink to a directory.
+    std::fs::create_dir_all(dir.join("k/real")).unwrap();
+    symlink("real", dir.join("k/s")).unwrap();
+}
+
+macro_rules! same_as_gnu {
+    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            assert_same_as_gnu(fixture, &[$($arg),*]);
+        }
+    )*};
+}
+
+same_as_gnu! {
+    hard_link_a_file: ["-l", "a", "b"],
+    hard_link_into_directory: ["-lv", "a", "t"],
+    hard_link_over_another_file: ["-l", "a", "other"],
+    hard_link_forced_over_another_file: ["-lf", "a", "other"],
+    hard_link_onto_itself: ["-l", "a", "a"],
+    hard_link_a_tree: ["-rl", "d", "e"],
+    hard_and_symbolic_together: ["-ls", "a", "b"],
+    symlink_in_current_directory: ["-s", "a", "b"],
+    relative_symlink_elsewhere_is_refused: ["-s", "a", "t/b"],
+    symlink_over_existing_file_needs_force: ["-s", "a", "other"],
+    symlink_forced_over_existing_file: ["-sf", "a", "other"],
+    parents_recreates_the_path: ["--parents", "-v", "d/s/g", "d/f", "t"],
+    parents_recursive: ["--parents", "-r", "d/s", "t"],
+    parents_need_a_directory: ["--parents", "d/f", "a"],
+    parents_with_preserve: ["--parents", "-p", "d/s/g", "t"],
+    strip_trailing_slashes: ["-r", "--strip-trailing-slashes", "d/", "e"],
+    attributes_only_new_file: ["--attributes-only", "a", "new"],
+    attributes_only_keeps_existing_data: ["--attributes-only", "-p", "a", "old"],
+    symlink_to_directory_in_destination_tree: ["-r", "d/.", "k"],
+}
+
+#[test]
+fn hard_links_share_the_inode() {
+    assert_same_attributes_as_gnu(fixture, &["-rl", "d", "e"], "", false);
+}
+
+/// -rs needs absolute names; both programs link to the same absolute source.
+#[test]
+fn symbolic_link_a_tree_with_absolute_names() {
+    let s = Scratch::new();
+    fixture(s.path());
+    let src = s.join("d");
+    let src = src.to_str().unwrap();
+    util::gnu_cp()
+        .current_dir(s.path())
+        .args(["-rs", src, "gnu"])
+        .assert()
+        .success();
+    util::fastcp()
+        .current_dir(s.path())
+        .args(["-rs", src, "ours"])
+        .assert()
+        .success();
+    assert_eq!(
+        util::snapshot(&s.join("ours")),
+        util::snapshot(&s.join("gnu"))
+    );
+    assert!(
+        std::fs::symlink_metadata(s.join("ours/f"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+/// --keep-directory-symlink (GNU 9.2) follows the destination's symlink instead of refusing.
+#[test]
+fn keep_directory_symlink_copies_through_it() {
+    let s = Scratch::new();
+    fixture(s.path());
+    util::fastcp()
+        .current_dir(s.path())
+        .args(["-r", "--keep-directory-symlink", "d/.", "k"])
+        .assert()
+        .success();
+    assert_eq!(s.read("k/real/g"), b"g\n");
+    assert!(
+        std::fs::symlink_metadata(s.join("k/s"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
