@@ -5,7 +5,7 @@ mod util;
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use util::{assert_same_as_gnu, assert_same_attributes_as_gnu};
+use util::{Scratch, assert_same_as_gnu, assert_same_attributes_as_gnu};
 
 /// A tree with a bit of everything: nested directories, an empty one, a symlink to a file, a
 /// dangling symlink, a symlink to a directory, a FIFO, hard links, odd modes and old times.
@@ -235,4 +235,150 @@ fn unreadable_entries_are_reported_and_skipped() {
     assert_eq!(ours.code, gnu.code);
     assert_eq!(ours.tree, gnu.tree);
     assert_eq!(ours.code, 1);
+}
+
+same_tree_as_gnu! {
+    force_archive: ["-fa", "d", "existing"],
+    update_archive: ["-ua", "d", "existing"],
+    no_clobber_recursive: ["-nr", "d", "existing"],
+}
+
+/// Names that need quoting, bytes that are not UTF-8, and a newline, inside a tree.
+#[test]
+fn unusual_names_inside_a_tree() {
+    use std::os::unix::ffi::OsStrExt;
+    let odd = |dir: &Path| {
+        let d = dir.join("odd");
+        std::fs::create_dir_all(&d).unwrap();
+        for name in [
+            &b"new\nline"[..],
+            b"\xff\xfe",
+            b"sp ace",
+            b"-dash",
+            b"quote'd",
+        ] {
+            let p = d.join(std::ffi::OsStr::from_bytes(name));
+            std::fs::write(&p, name).unwrap();
+        }
+        std::fs::create_dir(d.join(std::ffi::OsStr::from_bytes(b"dir\xff"))).unwrap();
+    };
+    util::assert_same_on_one_source(odd, &["-rv", "odd", "{dst}"]);
+}
+
+/// Setuid and setgid bits survive only when the owner does (GNU cp).
+#[test]
+fn set_id_bits_need_ownership() {
+    if !util::is_root() {
+        return;
+    }
+    let setuid = |dir: &Path| {
+        let f = dir.join("suid");
+        std::fs::write(&f, b"#!/bin/sh\n").unwrap();
+        rustix::fs::chownat(
+            rustix::fs::CWD,
+            &f,
+            Some(rustix::fs::Uid::from_raw(65534)),
+            Some(rustix::fs::Gid::from_raw(65534)),
+            rustix::fs::AtFlags::empty(),
+        )
+        .unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    };
+    for args in [
+        &["suid", "plain"][..],
+        &["-p", "suid", "kept"],
+        &["--preserve=mode", "suid", "mode-only"],
+        &["-a", "--no-preserve=ownership", "suid", "no-owner"],
+    ] {
+        assert_same_attributes_as_gnu(setuid, args, "", false);
+    }
+}
+
+/// Extended attributes are copied under -a and --preserve=xattr, not by default.
+#[test]
+fn extended_attributes_under_archive() {
+    let with_xattr = |dir: &Path| {
+        tree(dir);
+        let f = std::fs::File::open(dir.join("d/f")).unwrap();
+        rustix::fs::fsetxattr(&f, "user.fastcp", b"value", rustix::fs::XattrFlags::empty())
+            .unwrap();
+    };
+    let s = Scratch::new();
+    with_xattr(s.path());
+    let get = |p: &Path| {
+        let f = std::fs::File::open(p).unwrap();
+        let mut buf = [0u8; 64];
+        rustix::fs::fgetxattr(&f, "user.fastcp", &mut buf[..])
+            .ok()
+            .map(|n| buf[..n].to_vec())
+    };
+    for (args, kept) in [
+        (&["-a", "d", "archive"][..], true),
+        (&["-r", "--preserve=xattr", "d", "asked"], true),
+        (&["-r", "d", "no-xattr"], false),
+    ] {
+        util::fastcp()
+            .current_dir(s.path())
+            .args(args)
+            .assert()
+            .success();
+        let dst = s.join(args[args.len() - 1]).join("f");
+        assert_eq!(get(&dst).is_some(), kept, "{args:?}");
+        if kept {
+            assert_eq!(get(&dst).unwrap(), b"value");
+        }
+        // GNU cp agrees.
+        let gnu_dst = format!("gnu-{}", args[args.len() - 1]);
+        let mut gnu_args: Vec<&str> = args[..args.len() - 1].to_vec();
+        gnu_args.push(&gnu_dst);
+        util::gnu_cp()
+            .current_dir(s.path())
+            .args(&gnu_args)
+            .assert()
+            .success();
+        assert_eq!(
+            get(&s.join(&gnu_dst).join("f")).is_some(),
+            kept,
+            "GNU {args:?}"
+        );
+    }
+}
+
+/// -x: a filesystem mounted inside the source is not entered; its mount point is copied
+/// empty, as GNU cp does.
+#[test]
+fn one_file_system_stays_put() {
+    let s = Scratch::new();
+    tree(s.path());
+    let mnt = s.mkdir("d/mnt");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mnt)
+        .status();
+    if !matches!(mounted, Ok(st) if st.success()) {
+        eprintln!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    std::fs::write(mnt.join("inside"), b"other fs").unwrap();
+    let run = |prog: &str, dst: &str| {
+        let mut cmd = if prog == "gnu" {
+            util::gnu_cp()
+        } else {
+            util::fastcp()
+        };
+        cmd.current_dir(s.path())
+            .args(["-rx", "d", dst])
+            .output()
+            .unwrap()
+    };
+    let gnu = run("gnu", "gnu-out");
+    let ours = run("ours", "our-out");
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(ours.status.code(), gnu.status.code());
+    assert_eq!(
+        util::snapshot(&s.join("our-out")),
+        util::snapshot(&s.join("gnu-out"))
+    );
+    assert!(s.join("our-out/mnt").is_dir());
+    assert!(!s.join("our-out/mnt/inside").exists());
 }
