@@ -81,6 +81,9 @@ pub(crate) struct Session<'a> {
     pub(crate) top: (PathBuf, PathBuf),
     /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
     pub(crate) into_self: bool,
+    /// The source directories being copied, outermost first: meeting one again below itself
+    /// (through a followed symlink) is a cycle.
+    pub(crate) ancestors: Vec<Id>,
     /// The backup made of the destination being written, for the -v line.
     pub(crate) backup: Option<PathBuf>,
 }
@@ -96,6 +99,7 @@ impl<'a> Session<'a> {
             links: HashMap::new(),
             top: (PathBuf::new(), PathBuf::new()),
             into_self: false,
+            ancestors: Vec::new(),
             backup: None,
         }
     }

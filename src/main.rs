@@ -48,8 +48,29 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        cli::Request::Copy(options) if options.recursive => run_with_deep_stack(&options),
         cli::Request::Copy(options) => run(&options),
     }
+}
+
+/// A recursive copy descends one stack frame group per directory level, and trees can be
+/// thousands of levels deep: it runs on a thread with a large stack (address space only; the
+/// pages are used as the depth needs them). Plain file copies stay on the main thread: a
+/// second thread makes every read and write take the file-position lock (see progress.rs).
+fn run_with_deep_stack(options: &options::Options) -> ExitCode {
+    const STACK: usize = 1 << 30;
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("copy".into())
+            .stack_size(STACK)
+            .spawn_scoped(scope, || run(options));
+        match worker.map(|handle| handle.join()) {
+            Ok(Ok(code)) => code,
+            // The thread could not start (no memory for its stack) or panicked: copy here.
+            Ok(Err(_)) => ExitCode::FAILURE,
+            Err(_) => run(options),
+        }
+    })
 }
 
 /// Copies every job, reporting each failure and going on with the next, as GNU cp does.

@@ -69,6 +69,25 @@ impl Session<'_> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
+        if self.ancestors.contains(&id(src_st)) {
+            return Err(Error::Fatal(format!(
+                "cannot copy cyclic symbolic link {}",
+                crate::quote::quote(src.shown.as_os_str())
+            )));
+        }
+        self.ancestors.push(id(src_st));
+        let result = self.copy_dir_checked(src, src_st, dst, node);
+        self.ancestors.pop();
+        result
+    }
+
+    fn copy_dir_checked(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<(), Error> {
         if let Some(earlier) = self.dirs.get(&id(src_st)) {
             if same_name(src.shown, earlier) {
                 self.into_self = true;

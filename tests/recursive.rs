@@ -382,3 +382,60 @@ fn one_file_system_stays_put() {
     assert!(s.join("our-out/mnt").is_dir());
     assert!(!s.join("our-out/mnt/inside").exists());
 }
+
+/// Regression: a symlink back to an ancestor under -L recursed until the stack overflowed.
+#[test]
+fn cyclic_symlink_is_refused_like_gnu() {
+    let cyclic = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("d/s")).unwrap();
+        std::fs::write(dir.join("d/f"), b"f").unwrap();
+        symlink("..", dir.join("d/s/up")).unwrap();
+    };
+    assert_same_as_gnu(cyclic, &["-rL", "d", "e"]);
+}
+
+/// Regression: 600 levels of directories overflowed the stack of a debug build. The tree
+/// walk keeps two descriptors per level and no path limit: 3000 levels copy whole (GNU cp
+/// stops at PATH_MAX, about 2000 here).
+#[test]
+fn very_deep_tree_copies_whole() {
+    let s = Scratch::new();
+    let mut fd = rustix::fs::open(
+        s.mkdir("deep"),
+        rustix::fs::OFlags::RDONLY,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    for _ in 0..3000 {
+        rustix::fs::mkdirat(&fd, "d", rustix::fs::Mode::from_raw_mode(0o755)).unwrap();
+        fd = rustix::fs::openat(
+            &fd,
+            "d",
+            rustix::fs::OFlags::RDONLY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+    }
+    rustix::fs::mkdirat(&fd, "leaf", rustix::fs::Mode::from_raw_mode(0o755)).unwrap();
+    util::fastcp()
+        .current_dir(s.path())
+        .args(["-r", "deep", "copy"])
+        .assert()
+        .success();
+    let mut fd = rustix::fs::open(
+        s.join("copy"),
+        rustix::fs::OFlags::RDONLY,
+        rustix::fs::Mode::empty(),
+    )
+    .unwrap();
+    for _ in 0..3000 {
+        fd = rustix::fs::openat(
+            &fd,
+            "d",
+            rustix::fs::OFlags::RDONLY,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+    }
+    assert!(rustix::fs::statat(&fd, "leaf", rustix::fs::AtFlags::empty()).is_ok());
+}
