@@ -367,7 +367,7 @@ impl Session<'_> {
                 continue;
             }
             let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
-            let dst_dir = crate::walk::concat(base, std::ffi::OsStr::from_bytes(rel));
+            let dst_dir = crate::plan::concat(base, std::ffi::OsStr::from_bytes(rel));
             let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
             match rustix::fs::stat(&dst_dir) {
                 Ok(st) if file_type(&st) == FileType::Directory => continue,

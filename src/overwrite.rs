@@ -4,9 +4,9 @@
 use crate::copy::{At, Session};
 use crate::error::{Error, Op};
 use crate::options::{Backup, Update};
+use crate::plan::concat;
 use crate::quote::quote;
 use crate::report;
-use crate::walk::concat;
 use rustix::fs::{AtFlags, Stat};
 use std::ffi::OsString;
 use std::io::{BufRead, Write};

@@ -55,8 +55,9 @@ pub(crate) fn strip_trailing_slashes(path: &Path) -> PathBuf {
     }
 }
 
-/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat).
-fn join(dir: &Path, name: &OsStr) -> PathBuf {
+/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat): `d/` + `f`
+/// is `d/f`.
+pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
     let mut bytes = dir.as_os_str().as_bytes().to_vec();
     if !bytes.ends_with(b"/") {
         bytes.push(b'/');
@@ -76,13 +77,13 @@ fn into(dir: &Path, sources: &[PathBuf], parents: bool) -> Plan {
                     let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
                     Job {
                         src: src.clone(),
-                        dst: join(dir, OsStr::from_bytes(&bytes[start..])),
+                        dst: concat(dir, OsStr::from_bytes(&bytes[start..])),
                         parents_of: Some(dir.to_path_buf()),
                     }
                 } else {
                     Job {
                         src: src.clone(),
-                        dst: join(dir, last_component(src)),
+                        dst: concat(dir, last_component(src)),
                         parents_of: None,
                     }
                 }
@@ -175,7 +176,7 @@ mod tests {
 
     #[test]
     fn join_keeps_the_users_slashes() {
-        assert_eq!(join(Path::new("d"), OsStr::new("a")), Path::new("d/a"));
-        assert_eq!(join(Path::new("d/"), OsStr::new("a")), Path::new("d/a"));
+        assert_eq!(concat(Path::new("d"), OsStr::new("a")), Path::new("d/a"));
+        assert_eq!(concat(Path::new("d/"), OsStr::new("a")), Path::new("d/a"));
     }
 }

@@ -9,22 +9,13 @@ use crate::copy::{At, Node, Session, file_type, id};
 use crate::error::{Error, Op};
 use crate::metadata;
 use crate::options::Deref;
+use crate::plan::concat;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-
-/// `dir/name` with the user's slashes kept (GNU's file_name_concat): `d/` + `f` is `d/f`.
-pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
-    let mut bytes = dir.as_os_str().as_bytes().to_vec();
-    if !bytes.ends_with(b"/") {
-        bytes.push(b'/');
-    }
-    bytes.extend_from_slice(name.as_bytes());
-    PathBuf::from(OsStr::from_bytes(&bytes))
-}
 
 /// The entries of a directory, `.` and `..` left out, in inode order.
 fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<OsString>, Error> {
