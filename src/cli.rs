@@ -392,13 +392,15 @@ fn attribute_events(m: &ArgMatches) -> Vec<AttributeEvent> {
     let mut events: Vec<(usize, AttributeEvent)> = Vec::new();
     let presets = [
         ("preserve_default", "mode,ownership,timestamps"),
-        ("archive", "all"),
         ("no_deref_preserve_links", "links"),
     ];
     for (id, list) in presets {
         if let Some(i) = last_index(m, id) {
             events.push((i, AttributeEvent::Preserve(list.to_string())));
         }
+    }
+    if let Some(i) = last_index(m, "archive") {
+        events.push((i, AttributeEvent::Archive));
     }
     for (id, make) in [
         (

@@ -3,7 +3,7 @@
 //! every other change touches ctime and a directory's contents touch its mtime).
 
 use crate::error::{Error, Op};
-use crate::options::Preserve;
+use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
@@ -79,8 +79,13 @@ pub(crate) fn apply(
     }
     if preserve.xattr
         && let Some(src_fd) = src_fd
+        && let Err(e) = copy_xattrs(src_fd, fd, shown)
     {
-        copy_xattrs(src_fd, fd, shown)?;
+        match preserve.xattr_errors {
+            XattrErrors::Fail => return Err(e),
+            XattrErrors::Report => crate::report::error(&e),
+            XattrErrors::Silent => {}
+        }
     }
     if preserve.mode {
         let mut mode = src.st_mode & MODE_BITS;

@@ -28,6 +28,20 @@ pub(crate) enum Deref {
 pub(crate) enum AttributeEvent {
     Preserve(String),
     NoPreserve(String),
+    /// -a: everything, and failures to copy xattrs kept quiet (GNU's reduce_diagnostics).
+    Archive,
+}
+
+/// What a failure to copy an extended attribute does (GNU cp's three behaviours).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum XattrErrors {
+    /// --preserve=xattr: the file fails.
+    #[default]
+    Fail,
+    /// --preserve=all: the error is printed and the copy counts as done.
+    Report,
+    /// -a: nothing is said.
+    Silent,
 }
 
 /// Which attributes a copy keeps (`-p`, `-a`, `--preserve`).
@@ -43,6 +57,8 @@ pub(crate) struct Preserve {
     pub(crate) links: bool,
     /// Extended attributes (and so ACLs).
     pub(crate) xattr: bool,
+    /// What a failure to copy an extended attribute does.
+    pub(crate) xattr_errors: XattrErrors,
     /// `--no-preserve=mode` was given: new files get the default 0666/0777 less the umask
     /// instead of the source's bits.
     pub(crate) default_mode: bool,
@@ -71,8 +87,14 @@ impl Preserve {
                 "timestamps" => self.timestamps = on,
                 "ownership" => self.ownership = on,
                 "links" => self.links = on,
-                "xattr" => self.xattr = on,
+                "xattr" => {
+                    self.xattr = on;
+                    self.xattr_errors = XattrErrors::Fail;
+                }
                 "all" => {
+                    if on && !self.xattr {
+                        self.xattr_errors = XattrErrors::Report;
+                    }
                     self.mode = on;
                     self.default_mode = !on;
                     self.timestamps = on;
@@ -93,6 +115,10 @@ impl Preserve {
             match event {
                 AttributeEvent::Preserve(list) => p.set(list, "--preserve", true)?,
                 AttributeEvent::NoPreserve(list) => p.set(list, "--no-preserve", false)?,
+                AttributeEvent::Archive => {
+                    p.set("all", "--archive", true)?;
+                    p.xattr_errors = XattrErrors::Silent;
+                }
             }
         }
         Ok(p)

@@ -439,3 +439,27 @@ fn very_deep_tree_copies_whole() {
     }
     assert!(rustix::fs::statat(&fd, "leaf", rustix::fs::AtFlags::empty()).is_ok());
 }
+
+/// Device nodes are recreated with the same device number under -R, and read as data with
+/// --copy-contents (a copy of /dev/null's node reads as an empty file).
+#[test]
+fn device_nodes_recreated_or_read() {
+    if !util::is_root() {
+        return;
+    }
+    let with_device = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("dev")).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            dir.join("dev/null"),
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::from_raw_mode(0o666),
+            rustix::fs::makedev(1, 3),
+        )
+        .unwrap();
+        std::fs::write(dir.join("dev/file"), b"data").unwrap();
+    };
+    assert_same_as_gnu(with_device, &["-r", "dev", "out"]);
+    assert_same_as_gnu(with_device, &["-a", "dev", "out"]);
+    assert_same_as_gnu(with_device, &["-r", "--copy-contents", "dev", "out"]);
+}

@@ -97,7 +97,7 @@ pub enum Entry {
     File { mode: u32, data: Vec<u8> },
     Dir { mode: u32 },
     Symlink { target: PathBuf },
-    Other { mode: u32 },
+    Other { mode: u32, kind: u32, rdev: u64 },
 }
 
 /// Attributes compared on request: owner, modification time, and hard-link group (the first
@@ -163,7 +163,11 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
                 data: std::fs::read(&path).unwrap(),
             }
         } else {
-            Entry::Other { mode }
+            Entry::Other {
+                mode,
+                kind: meta.mode() & 0o170000,
+                rdev: meta.rdev(),
+            }
         };
         out.insert(rel, e);
     }
