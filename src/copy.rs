@@ -104,9 +104,13 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Prints an error without tearing the progress bar, and counts it.
+    /// Prints an error without tearing the progress bar, and counts it. After a signal,
+    /// errors are the signal's doing (EINTR from a blocked open...) and are not printed.
     pub(crate) fn fail(&mut self, e: &Error) {
         self.summary.failures += 1;
+        if matches!(e, Error::Interrupted) || crate::signals::pending().is_some() {
+            return;
+        }
         self.summary.counters.suspend_progress(|| report::error(e));
     }
 
@@ -567,6 +571,7 @@ fn engine_error(src: &Path, dst: &Path, chosen: Method, method: Method, e: Engin
         )),
         EngineError::Read(errno) => Error::io(Op::Read, src, errno),
         EngineError::Write(errno) => Error::io(Op::Write, dst, errno),
+        EngineError::Interrupted => Error::Interrupted,
         EngineError::Transfer(errno) => Error::Copying {
             src: src.to_path_buf(),
             dst: dst.to_path_buf(),

@@ -107,6 +107,8 @@ pub(crate) enum Error {
         dst: PathBuf,
         reason: String,
     },
+    /// A signal asked the copy to stop; nothing is printed for it.
+    Interrupted,
     /// A bad command line; GNU adds the `Try '... --help'` line.
     Usage(String),
     /// A fatal condition stated in GNU's own words, without the usage hint.
@@ -219,6 +221,7 @@ impl fmt::Display for Error {
                 q(src),
                 q(dst)
             ),
+            Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
         }
     }

@@ -14,6 +14,7 @@ mod plan;
 mod progress;
 mod quote;
 mod report;
+mod signals;
 mod sparse;
 mod usage;
 mod walk;
@@ -64,6 +65,9 @@ fn run_with_deep_stack(options: &options::Options) -> ExitCode {
             .name("copy".into())
             .stack_size(STACK)
             .spawn_scoped(scope, || run(options));
+        if worker.is_ok() {
+            signals::block_here();
+        }
         match worker.map(|handle| handle.join()) {
             Ok(Ok(code)) => code,
             // The thread could not start (no memory for its stack) or panicked: copy here.
@@ -94,11 +98,18 @@ fn run(options: &options::Options) -> ExitCode {
     }
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
     let progress = progress::Progress::start(options.progress, sources);
+    signals::install();
     let mut session = copy::Session::new(options, engine::Counters::with_progress(progress));
     for job in &plan.jobs {
+        if signals::pending().is_some() {
+            break;
+        }
         session.copy(job, plan.into_directory);
     }
     session.summary.counters.finish_progress();
+    if let Some(signal) = signals::pending() {
+        signals::reraise(signal);
+    }
     if let Some(format) = options.stats {
         let measured = report::Measured {
             summary: &session.summary,

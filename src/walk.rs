@@ -117,7 +117,7 @@ impl Session<'_> {
         };
         let follow = self.opts.deref == Deref::Always;
         for name in names {
-            if self.into_self {
+            if self.into_self || crate::signals::pending().is_some() {
                 break;
             }
             let src_path = concat(src.shown, &name);

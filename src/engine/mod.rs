@@ -162,6 +162,8 @@ pub(crate) enum EngineError {
     Write(Errno),
     /// A call that reads and writes at once failed, and the error does not say which side.
     Transfer(Errno),
+    /// SIGINT, SIGTERM or SIGHUP arrived: the copy stops where it stands.
+    Interrupted,
 }
 
 /// Errors after which a combined call may be retried another way: the kernel says "not for
@@ -416,6 +418,9 @@ fn kernel_loop(
     };
     let mut copied: u64 = 0;
     loop {
+        if crate::signals::pending().is_some() {
+            return Err(EngineError::Interrupted);
+        }
         let count = span.next(copied);
         if count == 0 {
             return Ok(copied);

@@ -25,12 +25,18 @@ pub(crate) fn copy(
     let mut buf = vec![0u8; span.chunk];
     let mut copied: u64 = 0;
     loop {
+        if crate::signals::pending().is_some() {
+            return Err(EngineError::Interrupted);
+        }
         let want = span.next(copied);
         if want == 0 {
             return Ok(copied);
         }
         let n = match rustix::io::read(src, &mut buf[..want]) {
             Ok(n) => n,
+            Err(Errno::INTR) if crate::signals::pending().is_some() => {
+                return Err(EngineError::Interrupted);
+            }
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(EngineError::Read(errno)),
         };
