@@ -173,6 +173,18 @@ pub(crate) struct Cli {
     )]
     suffix: Option<String>,
 
+    /// Write each file under a temporary name and rename it into place when complete
+    #[arg(long, help_heading = "Safety")]
+    atomic: bool,
+
+    /// Sync each file's data (and new directory entries) to disk before reporting it done
+    #[arg(long, help_heading = "Safety")]
+    fsync: bool,
+
+    /// Read each copy back and compare it with its source
+    #[arg(long, help_heading = "Safety")]
+    verify: bool,
+
     /// Explain what is being done
     #[arg(short = 'v', long, help_heading = "Seeing what happens")]
     verbose: bool,
@@ -341,6 +353,11 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
             strip_trailing_slashes: cli.strip_trailing_slashes,
             keep_directory_symlink: cli.keep_directory_symlink,
             attributes_only: cli.attributes_only,
+        },
+        safety: crate::options::Safety {
+            atomic: cli.atomic,
+            fsync: cli.fsync,
+            verify: cli.verify,
         },
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,

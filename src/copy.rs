@@ -1,6 +1,7 @@
 //! Copies one job: the checks GNU cp makes before writing, the regular-file copy (open, create,
 //! engine, close, attributes), and the dispatch to directories, symlinks and special files.
 
+use crate::durable;
 use crate::engine::{self, EngineError, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
 use crate::metadata;
@@ -248,6 +249,9 @@ impl<'a> Session<'a> {
             }
         }
         let src_fd = open_source(src, src_st, node.follow)?;
+        if self.opts.atomic && !self.opts.attributes_only {
+            return self.copy_atomically(src, src_st, &src_fd, dst, dst_st.as_ref());
+        }
         let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
             Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
@@ -258,7 +262,74 @@ impl<'a> Session<'a> {
             }
             result => result?,
         };
-        let dst_now = rustix::fs::fstat(&dst_fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
+        if self.opts.attributes_only {
+            return self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src);
+        }
+        let done = self.fill(src, src_st, &src_fd, dst, &dst_fd, dst_st.is_none())?;
+        close(dst_fd, dst.shown)?;
+        self.done(src, src_st, dst, done);
+        Ok(())
+    }
+
+    /// --atomic: writes a temporary file beside the destination and renames it over the
+    /// destination only when its data and attributes are complete (and synced, with --fsync).
+    /// Any failure or signal removes the temporary file and leaves the destination untouched.
+    fn copy_atomically(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        src_fd: &OwnedFd,
+        dst: At<'_>,
+        dst_st: Option<&Stat>,
+    ) -> Result<(), Error> {
+        let temp_name = durable::temp_name(dst.name);
+        let temp = At {
+            dir: dst.dir,
+            name: &temp_name,
+            shown: dst.shown,
+        };
+        let fd = open_destination(temp, src_st, false, self.opts)?;
+        let result = (|| {
+            // An existing destination keeps its permission bits, as when written in place.
+            if let Some(old) = dst_st
+                && !self.opts.preserve.mode
+            {
+                rustix::fs::fchmod(&fd, Mode::from_raw_mode(old.st_mode & metadata::MODE_BITS))
+                    .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
+            }
+            let done = self.fill(src, src_st, src_fd, temp, &fd, dst_st.is_none())?;
+            close(fd, dst.shown)?;
+            rustix::fs::renameat(dst.dir, &temp_name, dst.dir, dst.name)
+                .map_err(|e| Error::io(Op::CreateRegular, dst.shown, e))?;
+            if self.opts.fsync {
+                durable::sync_dir(dst.dir, dst.name, dst.shown)?;
+            }
+            Ok(done)
+        })();
+        match result {
+            Ok(done) => {
+                self.done(src, src_st, dst, done);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = rustix::fs::unlinkat(dst.dir, &temp_name, AtFlags::empty());
+                Err(e)
+            }
+        }
+    }
+
+    /// Moves the data (clone, extents or whole), applies the attributes, and syncs and
+    /// verifies as asked. `dst` names the file being written (a temporary one under --atomic).
+    fn fill(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        src_fd: &OwnedFd,
+        dst: At<'_>,
+        dst_fd: &OwnedFd,
+        new: bool,
+    ) -> Result<Done, Error> {
+        let dst_now = rustix::fs::fstat(dst_fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
         let transfer = Transfer {
             src: src_fd.as_fd(),
             dst: dst_fd.as_fd(),
@@ -268,9 +339,6 @@ impl<'a> Session<'a> {
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
         };
-        if self.opts.attributes_only {
-            return self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src);
-        }
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
         let mut layout = sparse::layout(src_st, self.opts.sparse, method);
@@ -316,20 +384,47 @@ impl<'a> Session<'a> {
             dst.shown,
         )?;
         let bits = preserve.creation_bits(src_st.st_mode, false);
-        if dst_st.is_none() && !preserve.mode && metadata::held_back(&preserve, bits) != 0 {
+        if new && !preserve.mode && metadata::held_back(&preserve, bits) != 0 {
             let mode = Mode::from_raw_mode(bits & !metadata::umask());
-            rustix::fs::fchmod(&dst_fd, mode)
+            rustix::fs::fchmod(dst_fd, mode)
                 .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
         }
-        close(dst_fd, dst.shown)?;
+        if self.opts.fsync {
+            durable::sync_file(dst_fd.as_fd(), dst.shown)?;
+            if new && !self.opts.atomic {
+                durable::sync_dir(dst.dir, dst.name, dst.shown)?;
+            }
+        }
+        if self.opts.verify && file_type(src_st) == FileType::RegularFile {
+            durable::verify(src_fd.as_fd(), dst, src.shown)?;
+        }
+        Ok(Done {
+            outcome,
+            reflink,
+            layout,
+        })
+    }
+
+    /// Counts a finished file and prints its -v and --debug lines.
+    fn done(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>, done: Done) {
         self.summary
-            .add(&outcome, report::file_class(src_st.st_mode));
+            .add(&done.outcome, report::file_class(src_st.st_mode));
         self.verbose(src.shown, dst.shown);
         if self.opts.debug {
-            report::debug(&outcome, reflink.debug_name(), layout.debug_name());
+            report::debug(
+                &done.outcome,
+                done.reflink.debug_name(),
+                done.layout.debug_name(),
+            );
         }
-        Ok(())
     }
+}
+
+/// What `fill` did, for the report once the file is in place.
+struct Done {
+    outcome: engine::Outcome,
+    reflink: Reflink,
+    layout: Layout,
 }
 
 impl Session<'_> {

@@ -3,6 +3,7 @@
 mod cli;
 mod compare;
 mod copy;
+mod durable;
 mod engine;
 mod error;
 mod generate;

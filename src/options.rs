@@ -158,6 +158,13 @@ pub(crate) struct RawLinks {
     pub(crate) attributes_only: bool,
 }
 
+/// --atomic, --fsync, --verify.
+pub(crate) struct Safety {
+    pub(crate) atomic: bool,
+    pub(crate) fsync: bool,
+    pub(crate) verify: bool,
+}
+
 /// What a "copy" of a non-directory makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Make {
@@ -278,6 +285,7 @@ impl Overwrite {
 /// The command line's values before validation, as cli.rs hands them over.
 pub(crate) struct Raw {
     pub(crate) links: RawLinks,
+    pub(crate) safety: Safety,
     pub(crate) sparse: Option<String>,
     pub(crate) reflink: Option<String>,
     pub(crate) overwrite: RawOverwrite,
@@ -342,6 +350,12 @@ pub(crate) struct Options {
     pub(crate) keep_directory_symlink: bool,
     /// Only the attributes, no data (--attributes-only).
     pub(crate) attributes_only: bool,
+    /// Write under a temporary name, rename into place when complete (--atomic).
+    pub(crate) atomic: bool,
+    /// fdatasync each file and fsync directories of new entries (--fsync).
+    pub(crate) fsync: bool,
+    /// Read each copy back and compare (--verify).
+    pub(crate) verify: bool,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -468,6 +482,9 @@ impl Options {
             parents: links.parents,
             keep_directory_symlink: links.keep_directory_symlink,
             attributes_only: links.attributes_only,
+            atomic: raw.safety.atomic,
+            fsync: raw.safety.fsync,
+            verify: raw.safety.verify,
         })
     }
 }

@@ -1,0 +1,105 @@
+//! Making a copy last and checking it: fsync (--fsync), reading it back (--verify), and the
+//! temporary name an --atomic copy is written under.
+
+use crate::copy::At;
+use crate::error::{Error, Op};
+use crate::quote::quote;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// `.name.fastcp-PID-N` beside `name`: hidden, unique to this process, never a name the user
+/// asked for. Created with O_EXCL, so a clash fails instead of clobbering.
+pub(crate) fn temp_name(name: &Path) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let base = name.file_name().map(|b| b.as_bytes()).unwrap_or(b"file");
+    let mut temp = OsString::from(".");
+    temp.push(std::ffi::OsStr::from_bytes(base));
+    temp.push(format!(".fastcp-{}-{n}", std::process::id()));
+    match name.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join(temp),
+        _ => PathBuf::from(temp),
+    }
+}
+
+/// fdatasync: the data (and the size) are on the disk before the file is reported done.
+pub(crate) fn sync_file(fd: BorrowedFd<'_>, shown: &Path) -> Result<(), Error> {
+    rustix::fs::fdatasync(fd).map_err(|e| Error::io(Op::Write, shown, e))
+}
+
+/// fsync of the directory holding the new entry `name` (relative to `dir`): without it the
+/// name may vanish in a crash even though the data was synced.
+pub(crate) fn sync_dir(dir: BorrowedFd<'_>, name: &Path, shown: &Path) -> Result<(), Error> {
+    let parent = match name.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let fd = rustix::fs::openat(
+        dir,
+        parent,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(Op::Access, shown, e))?;
+    match rustix::fs::fsync(&fd) {
+        // Some filesystems cannot sync a directory; the data sync is what they offer.
+        Ok(()) | Err(Errno::INVAL | Errno::ROFS) => Ok(()),
+        Err(e) => Err(Error::io(Op::Write, shown, e)),
+    }
+}
+
+/// Reads the source and the finished copy back and compares them; a difference is an error
+/// naming the file and the first differing byte.
+pub(crate) fn verify(src: BorrowedFd<'_>, dst: At<'_>, src_shown: &Path) -> Result<(), Error> {
+    let copy = rustix::fs::openat(
+        dst.dir,
+        dst.name,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(Op::OpenRead, dst.shown, e))?;
+    const CHUNK: usize = 1 << 20;
+    let (mut a, mut b) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
+    let mut offset: u64 = 0;
+    loop {
+        let n = read_at(src, &mut a, offset).map_err(|e| Error::io(Op::Read, src_shown, e))?;
+        let m =
+            read_at(copy.as_fd(), &mut b, offset).map_err(|e| Error::io(Op::Read, dst.shown, e))?;
+        let common = n.min(m);
+        let differs = a[..common]
+            .iter()
+            .zip(&b[..common])
+            .position(|(x, y)| x != y);
+        if let Some(at) = differs.or((n != m).then_some(common)) {
+            return Err(Error::Fatal(format!(
+                "verification failed: {} differs from {} at byte {}",
+                quote(dst.shown.as_os_str()),
+                quote(src_shown.as_os_str()),
+                offset + at as u64
+            )));
+        }
+        if n == 0 {
+            return Ok(());
+        }
+        offset += n as u64;
+    }
+}
+
+/// Fills `buf` from `offset` unless the file ends first.
+fn read_at(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> rustix::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match rustix::io::pread(fd, &mut buf[filled..], offset + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
