@@ -206,7 +206,13 @@ impl<'a> Session<'a> {
             Make::Symlink => return self.symbolic_link(src, src_st, dst),
             Make::Copy => {}
         }
-        if self.opts.preserve.links && src_st.st_nlink > 1 && self.link_again(src, src_st, dst)? {
+        // GNU remembers every file met through a followed symlink too: under -L two names
+        // can reach one file whose link count is 1.
+        let track = self.opts.preserve.links
+            && (src_st.st_nlink > 1
+                || self.opts.deref == Deref::Always
+                || (node.top && self.opts.deref == Deref::CommandLine));
+        if track && self.link_again(src, src_st, dst)? {
             return Ok(());
         }
         match kind {
@@ -217,7 +223,7 @@ impl<'a> Session<'a> {
             }
             _ => self.copy_regular(src, src_st, dst, node)?,
         }
-        if self.opts.preserve.links && src_st.st_nlink > 1 {
+        if track {
             self.links.insert(id(src_st), dst.shown.to_path_buf());
         }
         Ok(())

@@ -28,6 +28,14 @@ fn main() -> ExitCode {
     if let Some(name) = args.first() {
         report::set_program_name(name.to_string_lossy().into_owned());
     }
+    // A panic is a bug, but users get one line in cp's style and exit status 1, not a Rust
+    // backtrace. The tests fail on this line too.
+    std::panic::set_hook(Box::new(|info| {
+        report::err(&format!(
+            "{}: internal error, please report it: {info}\n",
+            report::program_name()
+        ));
+    }));
     let request = match cli::parse(args) {
         Ok(request) => request,
         Err(e) => {
