@@ -162,3 +162,45 @@ fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    /// Errors after the data are reported, never swallowed: an fd that cannot be changed
+    /// (O_PATH) makes each attribute step fail with its own message.
+    #[test]
+    fn attribute_failures_are_errors() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let st = rustix::fs::stat(file.path()).unwrap();
+        let fd = rustix::fs::open(file.path(), rustix::fs::OFlags::PATH, Mode::empty()).unwrap();
+        let cases = [
+            (
+                Preserve {
+                    mode: true,
+                    ..Preserve::default()
+                },
+                "failed to preserve permissions for",
+            ),
+            (
+                Preserve {
+                    timestamps: true,
+                    ..Preserve::default()
+                },
+                "failed to preserve times for",
+            ),
+            (
+                Preserve {
+                    ownership: true,
+                    ..Preserve::default()
+                },
+                "failed to preserve ownership for",
+            ),
+        ];
+        for (preserve, message) in cases {
+            let err = apply(fd.as_fd(), None, &st, &preserve, Path::new("x")).unwrap_err();
+            assert!(err.to_string().starts_with(message), "{err}");
+        }
+    }
+}

@@ -75,3 +75,20 @@ fn growing_source_is_copied_to_its_end() {
         );
     }
 }
+
+/// Another file renamed over the source mid-copy: the copy goes on reading the file it opened
+/// (the old inode), so the result is that file whole, never a mix.
+#[test]
+fn source_replaced_by_rename_copies_the_opened_file() {
+    for method in METHODS {
+        let replacement = pattern(1 << 20, 9);
+        let (s, data) = copy_while(method, |src| {
+            let other = src.with_file_name("other");
+            std::fs::write(&other, &replacement).unwrap();
+            std::fs::rename(&other, src).unwrap();
+        });
+        let got = s.read("dst");
+        assert_eq!(got.len(), data.len(), "{method}");
+        assert!(got == data, "{method}: bytes from two files");
+    }
+}
