@@ -42,6 +42,21 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file.",
             )],
             &[
+                ('R', "Before any method, "),
+                ('B', "--reflink"),
+                ('R', "=auto (the default, when no "),
+                ('B', "--method"),
+                (
+                    'R',
+                    " is given) or =always tries ioctl(FICLONE), which shares the source's extents on btrfs and XFS; ",
+                ),
+                ('B', "--sparse"),
+                (
+                    'R',
+                    "=auto copies only the data extents of a sparse source (SEEK_DATA/SEEK_HOLE) with whichever method is chosen, and =always also turns runs of zeros into holes while reading through a buffer.",
+                ),
+            ],
+            &[
                 ('B', "auto"),
                 (
                     'R',
@@ -108,10 +123,23 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
     ),
     (
         "EXIT STATUS",
-        &[&[(
-            'R',
-            "0 when every file was copied; 1 when anything failed, usage errors included, as GNU cp. A failure on one source is reported and the remaining sources are still copied.",
-        )]],
+        &[
+            &[(
+                'R',
+                "0 when every file was copied; 1 when anything failed, usage errors included, as GNU cp. A failure on one source is reported and the remaining sources are still copied.",
+            )],
+            &[
+                (
+                    'R',
+                    "SIGINT, SIGTERM and SIGHUP stop the copy at once (long sendfile and copy_file_range calls return early), remove an ",
+                ),
+                ('B', "--atomic"),
+                (
+                    'R',
+                    " temporary file, and end fastcp by the same signal, so a shell reports 130, 143 or 129.",
+                ),
+            ],
+        ],
     ),
     (
         "EXAMPLES",
