@@ -474,6 +474,18 @@ mod tests {
         assert!(matches!(auto_step(Ok(0), || None), Step::Next(_)));
     }
 
+    /// A full disk and an exhausted quota are write errors ("error writing 'f'"), never a
+    /// reason to fall back, even on the first call.
+    #[test]
+    fn full_disk_and_quota_are_write_errors() {
+        for errno in [Errno::NOSPC, Errno::DQUOT, Errno::FBIG] {
+            assert_eq!(classify(errno, 0), EngineError::Write(errno));
+            assert_eq!(classify(errno, 4096), EngineError::Write(errno));
+        }
+        assert_eq!(classify(Errno::XDEV, 0), EngineError::Unsupported(Errno::XDEV));
+        assert_eq!(classify(Errno::XDEV, 1), EngineError::Transfer(Errno::XDEV));
+    }
+
     #[test]
     fn auto_falls_back_only_on_refusals() {
         let refused = Err(EngineError::Unsupported(Errno::XDEV));
