@@ -1,6 +1,7 @@
 //! Copies one job: the checks GNU cp makes before writing, the regular-file copy (open, create,
 //! engine, close, attributes), and the dispatch to directories, symlinks and special files.
 
+use crate::clone::Reflink;
 use crate::durable;
 use crate::engine::{self, EngineError, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
@@ -452,108 +453,6 @@ impl Session<'_> {
     }
 }
 
-impl Session<'_> {
-    /// --parents: creates the directories of `src`'s own path below `base` (GNU's
-    /// make_dir_parents_private), each with its source directory's permission bits. Returns
-    /// the ones it made, with their sources' stat, for the attributes applied afterwards.
-    fn make_parents(&mut self, src: &Path, base: &Path) -> Result<Vec<(PathBuf, Stat)>, Error> {
-        let bytes = src.as_os_str().as_bytes();
-        let mut made = Vec::new();
-        let mut end = 0;
-        while let Some(slash) = bytes[end..].iter().position(|&b| b == b'/') {
-            let cut = end + slash;
-            end = cut + 1;
-            let prefix = &bytes[..cut];
-            let rel = prefix
-                .iter()
-                .position(|&b| b != b'/')
-                .map_or(&prefix[..0], |start| &prefix[start..]);
-            if rel.is_empty() || bytes[end..].iter().all(|&b| b == b'/') {
-                continue;
-            }
-            let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
-            let dst_dir = crate::plan::concat(base, std::ffi::OsStr::from_bytes(rel));
-            let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
-            match rustix::fs::stat(&dst_dir) {
-                Ok(st) if file_type(&st) == FileType::Directory => continue,
-                Ok(_) => {
-                    return Err(Error::Fatal(format!(
-                        "{} exists but is not a directory",
-                        quote(dst_dir.as_os_str())
-                    )));
-                }
-                Err(_) => {}
-            }
-            let bits = self.opts.preserve.creation_bits(src_st.st_mode, true);
-            rustix::fs::mkdir(&dst_dir, Mode::from_raw_mode(bits))
-                .map_err(|e| Error::io(Op::CreateDirectory, &dst_dir, e))?;
-            if self.opts.verbose {
-                // GNU prints these lines unquoted.
-                report::out(&format!("{} -> {}\n", src_dir.display(), dst_dir.display()));
-            }
-            made.push((dst_dir, src_st));
-        }
-        Ok(made)
-    }
-}
-
-/// What became of the attempt to clone a file (for --debug and --stats).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Reflink {
-    NotTried,
-    Cloned,
-    /// The filesystem refused, for this reason (an errno name).
-    Refused(String),
-}
-
-impl Reflink {
-    fn debug_name(&self) -> &'static str {
-        match self {
-            Reflink::NotTried => "no",
-            Reflink::Cloned => "yes",
-            Reflink::Refused(_) => "unsupported",
-        }
-    }
-}
-
-impl Session<'_> {
-    /// Clones the file when --reflink asks (always), or allows it and no method was chosen
-    /// (auto, the default, as GNU cp 9). An explicit --method is a request to measure that
-    /// method, so it is not bypassed by a clone unless --reflink=always says so.
-    fn try_clone(
-        &mut self,
-        transfer: &Transfer<'_>,
-        src_st: &Stat,
-        src: &Path,
-        dst: &Path,
-    ) -> Result<(Option<engine::Outcome>, Reflink), Error> {
-        let wanted = match self.opts.reflink {
-            ReflinkMode::Always => true,
-            ReflinkMode::Auto => self.opts.method == Method::Auto,
-            ReflinkMode::Never => false,
-        };
-        if !wanted || file_type(src_st) != FileType::RegularFile {
-            return Ok((None, Reflink::NotTried));
-        }
-        match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
-            Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
-            Err((_, EngineError::Unsupported(errno)))
-                if self.opts.reflink == ReflinkMode::Always =>
-            {
-                Err(Error::CloneFailed {
-                    dst: dst.to_path_buf(),
-                    src: src.to_path_buf(),
-                    errno,
-                })
-            }
-            Err((_, EngineError::Unsupported(errno))) => {
-                Ok((None, Reflink::Refused(engine::errno_name(errno))))
-            }
-            Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
-        }
-    }
-}
-
 /// How a node was reached.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
@@ -657,7 +556,13 @@ fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
 }
 
 /// Maps an engine's failure to the message for this file.
-fn engine_error(src: &Path, dst: &Path, chosen: Method, method: Method, e: EngineError) -> Error {
+pub(crate) fn engine_error(
+    src: &Path,
+    dst: &Path,
+    chosen: Method,
+    method: Method,
+    e: EngineError,
+) -> Error {
     let refused = |reason: String| Error::MethodRefused {
         method: chosen.name(),
         src: src.to_path_buf(),

@@ -1,6 +1,7 @@
 //! fastcp: a drop-in `cp` that lets you choose how the kernel moves the bytes.
 
 mod cli;
+mod clone;
 mod compare;
 mod copy;
 mod durable;
@@ -11,6 +12,7 @@ mod metadata;
 mod nodes;
 mod options;
 mod overwrite;
+mod parents;
 mod plan;
 mod progress;
 mod quote;

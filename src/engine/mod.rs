@@ -482,7 +482,10 @@ mod tests {
             assert_eq!(classify(errno, 0), EngineError::Write(errno));
             assert_eq!(classify(errno, 4096), EngineError::Write(errno));
         }
-        assert_eq!(classify(Errno::XDEV, 0), EngineError::Unsupported(Errno::XDEV));
+        assert_eq!(
+            classify(Errno::XDEV, 0),
+            EngineError::Unsupported(Errno::XDEV)
+        );
         assert_eq!(classify(Errno::XDEV, 1), EngineError::Transfer(Errno::XDEV));
     }
 

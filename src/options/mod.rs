@@ -3,6 +3,12 @@
 use crate::engine::Method;
 use crate::error::Error;
 pub(crate) use crate::progress::ProgressMode;
+
+mod overwrite;
+mod preserve;
+
+pub(crate) use overwrite::{Backup, Overwrite, RawOverwrite, Update};
+pub(crate) use preserve::{AttributeEvent, Preserve, XattrErrors};
 use std::path::PathBuf;
 
 /// The format of `--stats`.
@@ -21,120 +27,6 @@ pub(crate) enum Deref {
     CommandLine,
     /// `-L`: follow every symlink.
     Always,
-}
-
-/// One change to the preserved attributes, in command-line order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum AttributeEvent {
-    Preserve(String),
-    NoPreserve(String),
-    /// -a: everything, and failures to copy xattrs kept quiet (GNU's reduce_diagnostics).
-    Archive,
-}
-
-/// What a failure to copy an extended attribute does (GNU cp's three behaviours).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum XattrErrors {
-    /// --preserve=xattr: the file fails.
-    #[default]
-    Fail,
-    /// --preserve=all: the error is printed and the copy counts as done.
-    Report,
-    /// -a: nothing is said.
-    Silent,
-}
-
-/// Which attributes a copy keeps (`-p`, `-a`, `--preserve`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Preserve {
-    /// Permission bits (and setuid/setgid/sticky when ownership is kept too).
-    pub(crate) mode: bool,
-    /// Owner and group.
-    pub(crate) ownership: bool,
-    /// Access and modification times, to the nanosecond.
-    pub(crate) timestamps: bool,
-    /// Hard links among the sources stay hard links.
-    pub(crate) links: bool,
-    /// Extended attributes (and so ACLs).
-    pub(crate) xattr: bool,
-    /// What a failure to copy an extended attribute does.
-    pub(crate) xattr_errors: XattrErrors,
-    /// `--no-preserve=mode` was given: new files get the default 0666/0777 less the umask
-    /// instead of the source's bits.
-    pub(crate) default_mode: bool,
-}
-
-/// The names `--preserve` and `--no-preserve` take.
-const ATTRIBUTES: [&str; 7] = [
-    "mode",
-    "timestamps",
-    "ownership",
-    "links",
-    "context",
-    "xattr",
-    "all",
-];
-
-impl Preserve {
-    fn set(&mut self, list: &str, option: &str, on: bool) -> Result<(), Error> {
-        let choices: Vec<(&str, &str)> = ATTRIBUTES.iter().map(|a| (*a, *a)).collect();
-        for name in list.split(',') {
-            match argmatch(name, option, &choices)? {
-                "mode" => {
-                    self.mode = on;
-                    self.default_mode = !on;
-                }
-                "timestamps" => self.timestamps = on,
-                "ownership" => self.ownership = on,
-                "links" => self.links = on,
-                "xattr" => {
-                    self.xattr = on;
-                    self.xattr_errors = XattrErrors::Fail;
-                }
-                "all" => {
-                    if on && !self.xattr {
-                        self.xattr_errors = XattrErrors::Report;
-                    }
-                    self.mode = on;
-                    self.default_mode = !on;
-                    self.timestamps = on;
-                    self.ownership = on;
-                    self.links = on;
-                    self.xattr = on;
-                }
-                _ => {} // SELinux context: nothing to keep without SELinux.
-            }
-        }
-        Ok(())
-    }
-
-    /// Applies `-p`, `-a`, `-d`, `--preserve` and `--no-preserve` in order.
-    fn from_events(events: &[AttributeEvent]) -> Result<Preserve, Error> {
-        let mut p = Preserve::default();
-        for event in events {
-            match event {
-                AttributeEvent::Preserve(list) => p.set(list, "--preserve", true)?,
-                AttributeEvent::NoPreserve(list) => p.set(list, "--no-preserve", false)?,
-                AttributeEvent::Archive => {
-                    p.set("all", "--archive", true)?;
-                    p.xattr_errors = XattrErrors::Silent;
-                }
-            }
-        }
-        Ok(p)
-    }
-}
-
-impl Preserve {
-    /// The permission bits a new file (or directory) is created with, before the umask.
-    pub(crate) fn creation_bits(&self, src_mode: u32, dir: bool) -> u32 {
-        match (self.default_mode, dir) {
-            (true, true) => 0o777,
-            (true, false) => 0o666,
-            (false, true) => src_mode & 0o7777,
-            (false, false) => src_mode & 0o777,
-        }
-    }
 }
 
 /// `--sparse`: when holes are kept or made.
@@ -184,102 +76,6 @@ pub(crate) enum ReflinkMode {
     /// Clone or fail.
     Always,
     Never,
-}
-
-/// What to do with a destination that exists (`-i`, `-n`, `-u`, `-b`...).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Overwrite {
-    /// Some(true): ask (-i); Some(false): never overwrite (-n); None: overwrite.
-    pub(crate) ask: Option<bool>,
-    /// Remove a destination that cannot be opened, and try again (-f).
-    pub(crate) force: bool,
-    /// Which existing destinations to replace (-u).
-    pub(crate) update: Update,
-    /// Remove the destination before copying (--remove-destination).
-    pub(crate) remove_destination: bool,
-    /// How to name backups of replaced destinations (-b, --backup).
-    pub(crate) backup: Option<Backup>,
-    /// The simple backup suffix (-S, SIMPLE_BACKUP_SUFFIX, `~`).
-    pub(crate) suffix: String,
-}
-
-/// `--update`: which existing destinations are replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Update {
-    All,
-    None,
-    Older,
-}
-
-/// GNU's version-control kinds of backup names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backup {
-    /// `file~`
-    Simple,
-    /// `file.~N~`
-    Numbered,
-    /// Numbered if numbered backups exist already, else simple.
-    Existing,
-}
-
-/// -i/-n, -f, -u, --remove-destination, --backup and -S as given.
-pub(crate) struct RawOverwrite {
-    pub(crate) ask: Option<bool>,
-    pub(crate) force: bool,
-    pub(crate) update: Option<String>,
-    pub(crate) remove_destination: bool,
-    /// Some("") for -b or --backup without a value.
-    pub(crate) backup: Option<String>,
-    pub(crate) suffix: Option<String>,
-}
-
-const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
-    ("none", None),
-    ("off", None),
-    ("simple", Some(Backup::Simple)),
-    ("never", Some(Backup::Simple)),
-    ("existing", Some(Backup::Existing)),
-    ("nil", Some(Backup::Existing)),
-    ("numbered", Some(Backup::Numbered)),
-    ("t", Some(Backup::Numbered)),
-];
-
-impl Overwrite {
-    fn new(raw: RawOverwrite) -> Result<Overwrite, Error> {
-        let update = match raw.update.as_deref() {
-            None => Update::All,
-            Some(v) => argmatch(
-                v,
-                "--update",
-                &[
-                    ("all", Update::All),
-                    ("none", Update::None),
-                    ("older", Update::Older),
-                ],
-            )?,
-        };
-        let backup = match raw.backup.as_deref() {
-            None => None,
-            Some("") => match std::env::var("VERSION_CONTROL") {
-                Ok(v) if !v.is_empty() => argmatch(&v, "$VERSION_CONTROL", &BACKUP_CONTROLS)?,
-                _ => Some(Backup::Existing),
-            },
-            Some(v) => argmatch(v, "backup type", &BACKUP_CONTROLS)?,
-        };
-        let suffix = raw
-            .suffix
-            .or_else(|| std::env::var("SIMPLE_BACKUP_SUFFIX").ok())
-            .filter(|s| !s.is_empty() && !s.contains('/'))
-            .unwrap_or_else(|| "~".to_string());
-        Ok(Overwrite {
-            ask: raw.ask,
-            force: raw.force,
-            update,
-            remove_destination: raw.remove_destination,
-            backup,
-            suffix,
-        })
-    }
 }
 
 /// The command line's values before validation, as cli.rs hands them over.

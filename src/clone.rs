@@ -1,0 +1,65 @@
+//! Clones (--reflink): trying FICLONE before any method, and what became of the attempt.
+
+use crate::copy::{Session, engine_error, file_type};
+use crate::engine::{self, EngineError, Method, Transfer};
+use crate::error::Error;
+use crate::options::ReflinkMode;
+use rustix::fs::{FileType, Stat};
+use std::path::Path;
+
+/// What became of the attempt to clone a file (for --debug and --stats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Reflink {
+    NotTried,
+    Cloned,
+    /// The filesystem refused, for this reason (an errno name).
+    Refused(String),
+}
+
+impl Reflink {
+    pub(crate) fn debug_name(&self) -> &'static str {
+        match self {
+            Reflink::NotTried => "no",
+            Reflink::Cloned => "yes",
+            Reflink::Refused(_) => "unsupported",
+        }
+    }
+}
+
+impl Session<'_> {
+    /// Clones the file when --reflink asks (always), or allows it and no method was chosen
+    /// (auto, the default, as GNU cp 9). An explicit --method is a request to measure that
+    /// method, so it is not bypassed by a clone unless --reflink=always says so.
+    pub(crate) fn try_clone(
+        &mut self,
+        transfer: &Transfer<'_>,
+        src_st: &Stat,
+        src: &Path,
+        dst: &Path,
+    ) -> Result<(Option<engine::Outcome>, Reflink), Error> {
+        let wanted = match self.opts.reflink {
+            ReflinkMode::Always => true,
+            ReflinkMode::Auto => self.opts.method == Method::Auto,
+            ReflinkMode::Never => false,
+        };
+        if !wanted || file_type(src_st) != FileType::RegularFile {
+            return Ok((None, Reflink::NotTried));
+        }
+        match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
+            Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
+            Err((_, EngineError::Unsupported(errno)))
+                if self.opts.reflink == ReflinkMode::Always =>
+            {
+                Err(Error::CloneFailed {
+                    dst: dst.to_path_buf(),
+                    src: src.to_path_buf(),
+                    errno,
+                })
+            }
+            Err((_, EngineError::Unsupported(errno))) => {
+                Ok((None, Reflink::Refused(engine::errno_name(errno))))
+            }
+            Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
+        }
+    }
+}

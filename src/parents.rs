@@ -1,0 +1,58 @@
+//! --parents: the directories of a source's own path, recreated below the target directory.
+
+use crate::copy::{Session, file_type};
+use crate::error::{Error, Op};
+use crate::quote::quote;
+use crate::report;
+use rustix::fs::{FileType, Mode, Stat};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+impl Session<'_> {
+    /// --parents: creates the directories of `src`'s own path below `base` (GNU's
+    /// make_dir_parents_private), each with its source directory's permission bits. Returns
+    /// the ones it made, with their sources' stat, for the attributes applied afterwards.
+    pub(crate) fn make_parents(
+        &mut self,
+        src: &Path,
+        base: &Path,
+    ) -> Result<Vec<(PathBuf, Stat)>, Error> {
+        let bytes = src.as_os_str().as_bytes();
+        let mut made = Vec::new();
+        let mut end = 0;
+        while let Some(slash) = bytes[end..].iter().position(|&b| b == b'/') {
+            let cut = end + slash;
+            end = cut + 1;
+            let prefix = &bytes[..cut];
+            let rel = prefix
+                .iter()
+                .position(|&b| b != b'/')
+                .map_or(&prefix[..0], |start| &prefix[start..]);
+            if rel.is_empty() || bytes[end..].iter().all(|&b| b == b'/') {
+                continue;
+            }
+            let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
+            let dst_dir = crate::plan::concat(base, std::ffi::OsStr::from_bytes(rel));
+            let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
+            match rustix::fs::stat(&dst_dir) {
+                Ok(st) if file_type(&st) == FileType::Directory => continue,
+                Ok(_) => {
+                    return Err(Error::Fatal(format!(
+                        "{} exists but is not a directory",
+                        quote(dst_dir.as_os_str())
+                    )));
+                }
+                Err(_) => {}
+            }
+            let bits = self.opts.preserve.creation_bits(src_st.st_mode, true);
+            rustix::fs::mkdir(&dst_dir, Mode::from_raw_mode(bits))
+                .map_err(|e| Error::io(Op::CreateDirectory, &dst_dir, e))?;
+            if self.opts.verbose {
+                // GNU prints these lines unquoted.
+                report::out(&format!("{} -> {}\n", src_dir.display(), dst_dir.display()));
+            }
+            made.push((dst_dir, src_st));
+        }
+        Ok(made)
+    }
+}
