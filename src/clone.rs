@@ -5,6 +5,7 @@ use crate::engine::{self, EngineError, Method, Transfer};
 use crate::error::Error;
 use crate::options::ReflinkMode;
 use rustix::fs::{FileType, Stat};
+use rustix::io::Errno;
 use std::path::Path;
 
 /// What became of the attempt to clone a file (for --debug and --stats).
@@ -45,6 +46,12 @@ impl Session<'_> {
         if !wanted || file_type(src_st) != FileType::RegularFile {
             return Ok((None, Reflink::NotTried));
         }
+        // A filesystem without clones (ext4, tmpfs) refuses every file of a tree alike: it
+        // is asked once, not once per file.
+        let unsupported = Errno::OPNOTSUPP;
+        if self.opts.reflink == ReflinkMode::Auto && self.no_clone.contains(&src_st.st_dev) {
+            return Ok((None, Reflink::Refused(engine::errno_name(unsupported))));
+        }
         match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
             Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
             Err((_, EngineError::Unsupported(errno)))
@@ -57,6 +64,9 @@ impl Session<'_> {
                 })
             }
             Err((_, EngineError::Unsupported(errno))) => {
+                if errno == unsupported {
+                    self.no_clone.insert(src_st.st_dev);
+                }
                 Ok((None, Reflink::Refused(engine::errno_name(errno))))
             }
             Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),

@@ -88,6 +88,8 @@ pub(crate) struct Session<'a> {
     pub(crate) ancestors: Vec<Id>,
     /// The backup made of the destination being written, for the -v line.
     pub(crate) backup: Option<PathBuf>,
+    /// Source filesystems (st_dev) that refused FICLONE as unsupported.
+    pub(crate) no_clone: HashSet<u64>,
 }
 
 impl<'a> Session<'a> {
@@ -103,6 +105,7 @@ impl<'a> Session<'a> {
             into_self: false,
             ancestors: Vec::new(),
             backup: None,
+            no_clone: HashSet::new(),
         }
     }
 
@@ -170,7 +173,12 @@ impl<'a> Session<'a> {
             Some(base) => self.make_parents(&job.src, base)?,
             None => Vec::new(),
         };
-        let result = self.copy_node(src, &src_st, dst, Node { follow, top: true });
+        let node = Node {
+            follow,
+            top: true,
+            fresh: false,
+        };
+        let result = self.copy_node(src, &src_st, dst, node);
         // The directories --parents made get their source's attributes after their contents.
         let preserve = self.opts.preserve;
         for (dir, st) in made.iter().rev() {
@@ -238,7 +246,11 @@ impl<'a> Session<'a> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
-        let mut dst_st = destination(src, src_st, dst)?;
+        let mut dst_st = if node.fresh {
+            None
+        } else {
+            destination(src, src_st, dst)?
+        };
         if node.top
             && let Some(st) = &dst_st
             && self.written.contains(&name_key(dst.shown, st))
@@ -336,12 +348,12 @@ impl<'a> Session<'a> {
         dst_fd: &OwnedFd,
         new: bool,
     ) -> Result<Done, Error> {
-        let dst_now = rustix::fs::fstat(dst_fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
         let transfer = Transfer {
             src: src_fd.as_fd(),
             dst: dst_fd.as_fd(),
             bufsize: self.opts.bufsize,
-            blksize: blksize(src_st).max(blksize(&dst_now)),
+            blksize: u64::try_from(src_st.st_blksize).unwrap_or(0),
+            dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
@@ -460,6 +472,10 @@ pub(crate) struct Node {
     pub(crate) follow: bool,
     /// It was named on the command line.
     pub(crate) top: bool,
+    /// Its destination directory was just created by this copy, so nothing can be at the
+    /// destination name but what another process put there meanwhile, which the exclusive
+    /// create (O_EXCL, or mkdir) then refuses: the destination is not looked at first.
+    pub(crate) fresh: bool,
 }
 
 /// Looks at the destination before anything is opened: the same-file, directory and dangling
@@ -584,9 +600,4 @@ pub(crate) fn engine_error(
             errno,
         },
     }
-}
-
-/// A file's preferred I/O size; never negative in practice, but the field is signed.
-fn blksize(st: &Stat) -> u64 {
-    u64::try_from(st.st_blksize).unwrap_or(0)
 }

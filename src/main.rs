@@ -37,6 +37,8 @@ fn main() -> ExitCode {
             "{}: internal error, please report it: {info}\n",
             report::program_name()
         ));
+        // Release builds abort on panic (no unwinding tables to load); exit as cp would.
+        std::process::exit(1);
     }));
     let request = match cli::parse(args) {
         Ok(request) => request,

@@ -89,7 +89,7 @@ pub(crate) fn copy_extents(
         let extent = Transfer {
             limit: hole - data,
             zeros_to_holes: zeros,
-            ..*transfer
+            ..transfer.clone()
         };
         let outcome = match engine::copy(&extent, method, counters) {
             Ok(outcome) => outcome,

@@ -101,7 +101,7 @@ impl Session<'_> {
         }
         // GNU creates the directory before reading the source, so an unreadable source
         // directory still leaves its (empty) copy with the source's mode.
-        let target = self.target_dir(src, src_st, dst, node.top)?;
+        let target = self.target_dir(src, src_st, dst, node)?;
         if target.created {
             self.verbose(src.shown, dst.shown);
         }
@@ -143,7 +143,12 @@ impl Session<'_> {
                     {
                         return self.mount_point(child_src, &st, child_dst);
                     }
-                    self.copy_node(child_src, &st, child_dst, Node { follow, top: false })
+                    let node = Node {
+                        follow,
+                        top: false,
+                        fresh: target.created,
+                    };
+                    self.copy_node(child_src, &st, child_dst, node)
                 });
             if let Err(e) = result {
                 self.fail(&e);
@@ -158,13 +163,18 @@ impl Session<'_> {
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
-        top: bool,
+        node: Node,
     ) -> Result<Target, Error> {
         // Inside the tree a symlink in the destination is not a directory (GNU cp 9.1), unless
         // --keep-directory-symlink; a command-line destination is followed.
-        let follow = top || self.opts.keep_directory_symlink;
+        let follow = node.top || self.opts.keep_directory_symlink;
         let mut want = None;
-        match dst.stat(follow) {
+        let existing = if node.fresh {
+            Err(Errno::NOENT)
+        } else {
+            dst.stat(follow)
+        };
+        match existing {
             Ok(st) if file_type(&st) == FileType::Directory => {}
             Ok(_) => {
                 return Err(Error::OverwriteNonDirectory {
@@ -206,7 +216,12 @@ impl Session<'_> {
 
     /// A directory on another filesystem under -x: created, not entered (GNU cp).
     fn mount_point(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
-        let target = self.target_dir(src, src_st, dst, false)?;
+        let node = Node {
+            follow: false,
+            top: false,
+            fresh: false,
+        };
+        let target = self.target_dir(src, src_st, dst, node)?;
         if target.created {
             self.verbose(src.shown, dst.shown);
         }

@@ -241,13 +241,17 @@ pub(crate) struct Outcome {
 }
 
 /// One file's data transfer: the open files and the sizing hints.
+#[derive(Clone)]
 pub(crate) struct Transfer<'a> {
     pub(crate) src: BorrowedFd<'a>,
     pub(crate) dst: BorrowedFd<'a>,
     /// `--bufsize`, when given.
     pub(crate) bufsize: Option<usize>,
-    /// The larger of the two files' `st_blksize`.
+    /// The source's `st_blksize`.
     pub(crate) blksize: u64,
+    /// The destination's, asked only when a buffer is sized from it (read-write without
+    /// --bufsize): the in-kernel methods never need it, and it costs an fstat per file.
+    pub(crate) dst_blksize: std::cell::OnceCell<u64>,
     /// Stop after this many bytes (one data extent of a sparse file); `u64::MAX` for all.
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write under --sparse=always).
@@ -278,7 +282,13 @@ impl Transfer<'_> {
     fn chunk(&self, method: Method) -> usize {
         match (self.bufsize, method) {
             (Some(size), _) => size,
-            (None, Method::ReadWrite) => default_bufsize(self.blksize),
+            (None, Method::ReadWrite) => {
+                let dst = *self.dst_blksize.get_or_init(|| {
+                    rustix::fs::fstat(self.dst)
+                        .map_or(0, |st| u64::try_from(st.st_blksize).unwrap_or(0))
+                });
+                default_bufsize(self.blksize.max(dst))
+            }
             (None, _) => MAX_PER_CALL,
         }
     }
@@ -457,6 +467,7 @@ mod tests {
             dst: dst.as_fd(),
             bufsize: None,
             blksize: 4096,
+            dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: true,

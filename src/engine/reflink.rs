@@ -14,11 +14,12 @@ pub(crate) fn copy(
     _span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let size = rustix::fs::fstat(src)
-        .map(|st| u64::try_from(st.st_size).unwrap_or(0))
-        .map_err(EngineError::Read)?;
     match rustix::fs::ioctl_ficlone(dst, src) {
         Ok(()) => {
+            // Asked only now: most filesystems refuse, and this runs for every file.
+            let size = rustix::fs::fstat(src)
+                .map(|st| u64::try_from(st.st_size).unwrap_or(0))
+                .map_err(EngineError::Read)?;
             counters.record(Call::Ficlone, usize::try_from(size).unwrap_or(usize::MAX));
             Ok(size)
         }
