@@ -34,6 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('--sparse', '--sparse', [CompletionResultType]::ParameterName, 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)')
             [CompletionResult]::new('--reflink', '--reflink', [CompletionResultType]::ParameterName, 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never')
             [CompletionResult]::new('--bufsize', '--bufsize', [CompletionResultType]::ParameterName, 'Buffer size for read-write; bytes per call for sendfile and copy-file-range')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print what the copy did to stderr when it ends; FORMAT is text or json')
             [CompletionResult]::new('--methods', '--methods', [CompletionResultType]::ParameterName, 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]')

@@ -31,6 +31,8 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --sparse 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)'
             cand --reflink 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never'
             cand --bufsize 'Buffer size for read-write; bytes per call for sendfile and copy-file-range'
+            cand -j 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
+            cand --jobs 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
             cand --progress 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never'
             cand --stats 'Print what the copy did to stderr when it ends; FORMAT is text or json'
             cand --methods 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]'

@@ -8,6 +8,7 @@ complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfil
 complete -c fastcp -l sparse -d 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)' -r
 complete -c fastcp -l reflink -d 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never' -r
 complete -c fastcp -l bufsize -d 'Buffer size for read-write; bytes per call for sendfile and copy-file-range' -r
+complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
 complete -c fastcp -l stats -d 'Print what the copy did to stderr when it ends; FORMAT is text or json' -r
 complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]' -r

@@ -225,6 +225,16 @@ pub(crate) struct Cli {
     )]
     bufsize: Option<String>,
 
+    /// Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        allow_hyphen_values = true,
+        help_heading = "How to copy"
+    )]
+    jobs: Option<String>,
+
     /// Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never
     #[arg(
         long,
@@ -366,6 +376,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         no_target_directory: cli.no_target_directory,
         method: cli.method,
         bufsize: cli.bufsize,
+        jobs: cli.jobs,
         progress: cli.progress,
         stats: cli.stats,
         debug: cli.debug,

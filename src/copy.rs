@@ -9,6 +9,7 @@ use crate::metadata;
 use crate::options::{Deref, Make, Options, ReflinkMode};
 use crate::overwrite::Decision;
 use crate::plan::Job;
+use crate::pool::{DirGuard, Pool, Task};
 use crate::quote::quote;
 use crate::report::{self, Summary};
 use crate::sparse::{self, Layout};
@@ -16,9 +17,10 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A file's identity: device and inode.
 pub(crate) type Id = (u64, u64);
@@ -90,6 +92,10 @@ pub(crate) struct Session<'a> {
     pub(crate) backup: Option<PathBuf>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
+    /// The copying threads' queue, in a parallel tree copy.
+    pub(crate) pool: Option<&'a Pool>,
+    /// The directory being walked, which queued files keep open until they are copied.
+    pub(crate) dir: Option<Arc<DirGuard>>,
 }
 
 impl<'a> Session<'a> {
@@ -106,6 +112,8 @@ impl<'a> Session<'a> {
             ancestors: Vec::new(),
             backup: None,
             no_clone: HashSet::new(),
+            pool: None,
+            dir: None,
         }
     }
 
@@ -226,11 +234,12 @@ impl<'a> Session<'a> {
         }
         match kind {
             FileType::Symlink => self.copy_symlink(src, src_st, dst)?,
-            FileType::RegularFile => self.copy_regular(src, src_st, dst, node)?,
+            // A file whose other names will be linked to its copy is copied here and now.
+            FileType::RegularFile => self.copy_regular(src, src_st, dst, node, !track)?,
             _ if self.opts.recursive && !self.opts.copy_contents => {
                 self.make_special(src, src_st, dst)?
             }
-            _ => self.copy_regular(src, src_st, dst, node)?,
+            _ => self.copy_regular(src, src_st, dst, node, false)?,
         }
         if track {
             self.links.insert(id(src_st), dst.shown.to_path_buf());
@@ -238,15 +247,58 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Copies a regular file, or reads a special file as data.
+    /// Copies a regular file, or reads a special file as data. With `may_queue`, a regular
+    /// file met in a parallel tree copy goes to a copying thread once both ends are open, so
+    /// the refusals and open errors come in walk order, as in a sequential copy.
     fn copy_regular(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
         node: Node,
+        may_queue: bool,
     ) -> Result<(), Error> {
-        let mut dst_st = if node.fresh {
+        let Some(dst_st) = self.decide(src, src_st, dst, node)? else {
+            return Ok(());
+        };
+        let Some(opened) = self.open_regular(src, src_st, dst, dst_st, node)? else {
+            return Ok(());
+        };
+        if may_queue
+            && let Some(pool) = self.pool
+            && let Some(dir) = self.queueable(src, src_st, dst)
+        {
+            let task = Task {
+                dir,
+                name: src.name.as_os_str().to_os_string(),
+                src_path: src.shown.to_path_buf(),
+                dst_path: dst.shown.to_path_buf(),
+                src_st: *src_st,
+                opened,
+                backup: self.backup.take(),
+            };
+            return match pool.submit(task) {
+                None => Ok(()),
+                // The queue is full: this thread copies the file itself.
+                Some(task) => {
+                    self.backup = task.backup;
+                    self.complete(src, src_st, dst, task.opened)
+                }
+            };
+        }
+        self.complete(src, src_st, dst, opened)
+    }
+
+    /// Looks at the destination and decides what to do: `None` to skip the file, or the
+    /// existing destination to overwrite (`Some(None)`: create a new file).
+    fn decide(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<Option<Option<Stat>>, Error> {
+        let dst_st = if node.fresh {
             None
         } else {
             destination(src, src_st, dst)?
@@ -261,15 +313,51 @@ impl<'a> Session<'a> {
             });
         }
         if let Some(st) = &dst_st {
-            match self.existing(src_st, dst, st)? {
-                Decision::Skip => return Ok(()),
-                Decision::Create => dst_st = None,
-                Decision::Overwrite => {}
-            }
+            return Ok(match self.existing(src_st, dst, st)? {
+                Decision::Skip => None,
+                Decision::Create => Some(None),
+                Decision::Overwrite => Some(dst_st),
+            });
         }
+        Ok(Some(None))
+    }
+
+    /// The directory being walked, when the copy is parallel and `src` and `dst` are its
+    /// entries: a regular file there may be copied by another thread.
+    fn queueable(&self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Option<Arc<DirGuard>> {
+        let dir = self.dir.as_ref()?;
+        let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
+        let in_walk = dir.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
+            && same(dir.dst.as_fd(), dst.dir)
+            && src.name == dst.name;
+        (in_walk && file_type(src_st) == FileType::RegularFile).then(|| Arc::clone(dir))
+    }
+
+    /// Opens the source and the destination decided on (a temporary file beside it under
+    /// --atomic). `None` when nothing more is to be done (--attributes-only).
+    fn open_regular(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        mut dst_st: Option<Stat>,
+        node: Node,
+    ) -> Result<Option<Opened>, Error> {
         let src_fd = open_source(src, src_st, node.follow)?;
         if self.opts.atomic && !self.opts.attributes_only {
-            return self.copy_atomically(src, src_st, &src_fd, dst, dst_st.as_ref());
+            let name = durable::temp_name(dst.name);
+            let temp = At {
+                dir: dst.dir,
+                name: &name,
+                shown: dst.shown,
+            };
+            let fd = open_destination(temp, src_st, false, self.opts)?;
+            return Ok(Some(Opened {
+                src: src_fd,
+                dst: fd,
+                new: dst_st.is_none(),
+                temp: Some(Temp { name, old: dst_st }),
+            }));
         }
         let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
@@ -282,43 +370,58 @@ impl<'a> Session<'a> {
             result => result?,
         };
         if self.opts.attributes_only {
-            return self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src);
+            self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src)?;
+            return Ok(None);
         }
-        let done = self.fill(src, src_st, &src_fd, dst, &dst_fd, dst_st.is_none())?;
-        close(dst_fd, dst.shown)?;
-        self.done(src, src_st, dst, done);
-        Ok(())
+        Ok(Some(Opened {
+            src: src_fd,
+            dst: dst_fd,
+            new: dst_st.is_none(),
+            temp: None,
+        }))
     }
 
-    /// --atomic: writes a temporary file beside the destination and renames it over the
-    /// destination only when its data and attributes are complete (and synced, with --fsync).
-    /// Any failure or signal removes the temporary file and leaves the destination untouched.
-    fn copy_atomically(
+    /// Moves the data into the opened destination, closes it, applies the attributes, and
+    /// under --atomic renames the temporary file into place.
+    pub(crate) fn complete(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
-        src_fd: &OwnedFd,
         dst: At<'_>,
-        dst_st: Option<&Stat>,
+        opened: Opened,
     ) -> Result<(), Error> {
-        let temp_name = durable::temp_name(dst.name);
-        let temp = At {
+        let Opened {
+            src: src_fd,
+            dst: dst_fd,
+            new,
+            temp,
+        } = opened;
+        let Some(temp) = temp else {
+            let done = self.fill(src, src_st, &src_fd, dst, &dst_fd, new)?;
+            close(dst_fd, dst.shown)?;
+            self.done(src, src_st, dst, done);
+            return Ok(());
+        };
+        // --atomic: the destination is replaced only when its data and attributes are
+        // complete (and synced, with --fsync). Any failure or signal removes the temporary
+        // file and leaves the destination untouched.
+        let at = At {
             dir: dst.dir,
-            name: &temp_name,
+            name: &temp.name,
             shown: dst.shown,
         };
-        let fd = open_destination(temp, src_st, false, self.opts)?;
         let result = (|| {
             // An existing destination keeps its permission bits, as when written in place.
-            if let Some(old) = dst_st
+            if let Some(old) = temp.old
                 && !self.opts.preserve.mode
             {
-                rustix::fs::fchmod(&fd, Mode::from_raw_mode(old.st_mode & metadata::MODE_BITS))
+                let mode = Mode::from_raw_mode(old.st_mode & metadata::MODE_BITS);
+                rustix::fs::fchmod(&dst_fd, mode)
                     .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
             }
-            let done = self.fill(src, src_st, src_fd, temp, &fd, dst_st.is_none())?;
-            close(fd, dst.shown)?;
-            rustix::fs::renameat(dst.dir, &temp_name, dst.dir, dst.name)
+            let done = self.fill(src, src_st, &src_fd, at, &dst_fd, new)?;
+            close(dst_fd, dst.shown)?;
+            rustix::fs::renameat(dst.dir, &temp.name, dst.dir, dst.name)
                 .map_err(|e| Error::io(Op::CreateRegular, dst.shown, e))?;
             if self.opts.fsync {
                 durable::sync_dir(dst.dir, dst.name, dst.shown)?;
@@ -331,7 +434,7 @@ impl<'a> Session<'a> {
                 Ok(())
             }
             Err(e) => {
-                let _ = rustix::fs::unlinkat(dst.dir, &temp_name, AtFlags::empty());
+                temp.remove(dst.dir);
                 Err(e)
             }
         }
@@ -435,6 +538,37 @@ impl<'a> Session<'a> {
                 done.reflink.debug_name(),
                 done.layout.debug_name(),
             );
+        }
+    }
+}
+
+/// A regular file's two ends, open and ready for the data.
+pub(crate) struct Opened {
+    src: OwnedFd,
+    dst: OwnedFd,
+    /// The destination was created, not an existing file opened to be overwritten.
+    new: bool,
+    /// --atomic: the temporary file being written instead of the destination.
+    temp: Option<Temp>,
+}
+
+/// The temporary file --atomic writes, and the destination it will replace, if any.
+struct Temp {
+    name: PathBuf,
+    old: Option<Stat>,
+}
+
+impl Temp {
+    fn remove(&self, dir: BorrowedFd<'_>) {
+        let _ = rustix::fs::unlinkat(dir, &self.name, AtFlags::empty());
+    }
+}
+
+impl Opened {
+    /// Gives up on a file not yet filled (a signal arrived): no temporary file stays behind.
+    pub(crate) fn abandon(self, dir: BorrowedFd<'_>) {
+        if let Some(temp) = &self.temp {
+            temp.remove(dir);
         }
     }
 }

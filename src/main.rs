@@ -14,6 +14,7 @@ mod options;
 mod overwrite;
 mod parents;
 mod plan;
+mod pool;
 mod progress;
 mod quote;
 mod report;
@@ -112,28 +113,73 @@ fn run(options: &options::Options) -> ExitCode {
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
     let progress = progress::Progress::start(options.progress, sources);
     signals::install();
-    let mut session = copy::Session::new(options, engine::Counters::with_progress(progress));
-    for job in &plan.jobs {
-        if signals::pending().is_some() {
-            break;
-        }
-        session.copy(job, plan.into_directory);
-    }
-    session.summary.counters.finish_progress();
+    let mut summary = copy_all(options, &plan, engine::Counters::with_progress(progress));
+    summary.counters.finish_progress();
     if let Some(signal) = signals::pending() {
         signals::reraise(signal);
     }
     if let Some(format) = options.stats {
         let measured = report::Measured {
-            summary: &session.summary,
+            summary: &summary,
             elapsed: started.elapsed(),
             usage: usage::Usage::now(),
         };
         report::err(&measured.render(format));
     }
-    if session.summary.failures > 0 {
+    if summary.failures > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Copies every job of the plan, one file at a time, or for a recursive copy with `-j N`,
+/// with N threads (see pool.rs). Returns what was counted on all of them.
+fn copy_all(
+    options: &options::Options,
+    plan: &plan::Plan,
+    counters: engine::Counters,
+) -> report::Summary {
+    let jobs = |session: &mut copy::Session<'_>| {
+        for job in &plan.jobs {
+            if signals::pending().is_some() {
+                break;
+            }
+            session.copy(job, plan.into_directory);
+        }
+    };
+    if !options.recursive || options.jobs < 2 {
+        let mut session = copy::Session::new(options, counters);
+        jobs(&mut session);
+        return session.summary;
+    }
+    let pool = pool::Pool::new(options.jobs);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..options.jobs)
+            .filter_map(|_| {
+                let counters = counters.sibling();
+                let pool = &pool;
+                std::thread::Builder::new()
+                    .name("copy".into())
+                    .spawn_scoped(scope, move || pool::work(pool, options, counters))
+                    .ok()
+            })
+            .collect();
+        signals::register_thread();
+        let mut session = copy::Session::new(options, counters);
+        session.pool = Some(&pool);
+        jobs(&mut session);
+        pool.close();
+        // What is still queued is shared with the other threads.
+        pool::drain(&pool, &mut session);
+        signals::unregister_thread();
+        let mut summary = session.summary;
+        for worker in workers {
+            if let Ok(theirs) = worker.join() {
+                summary.merge(theirs);
+            }
+        }
+        summary.failures += pool.dir_failures();
+        summary
+    })
 }

@@ -24,9 +24,9 @@ pub(crate) enum ProgressMode {
 /// How long a copy runs before anything is drawn.
 const GRACE: Duration = Duration::from_secs(1);
 /// Calls between two looks at the clock, for copies made of many small calls.
-const CALLS_PER_CHECK: u64 = 64;
-/// A call this large is worth a look at the clock by itself.
-const BYTES_PER_CHECK: u64 = 64 * 1024;
+pub(crate) const CALLS_PER_CHECK: u64 = 64;
+/// Bytes that are worth a look at the clock by themselves.
+pub(crate) const BYTES_PER_CHECK: u64 = 64 * 1024;
 /// Sources whose size is read per update, so a long list never stalls the copy.
 const SIZES_PER_UPDATE: usize = 256;
 
@@ -53,7 +53,6 @@ pub(crate) struct Progress {
     counted: usize,
     total: u64,
     done: u64,
-    calls: u64,
 }
 
 impl Progress {
@@ -75,17 +74,13 @@ impl Progress {
             counted: 0,
             total: 0,
             done: 0,
-            calls: 0,
         })
     }
 
-    /// Notes `bytes` written. Cheap: an add and a compare, and a clock read now and then.
+    /// Notes `bytes` written (by one copying thread, since it last reported), and redraws
+    /// when it is time. The counters call this every few dozen calls, not on every one.
     pub(crate) fn advance(&mut self, bytes: u64) {
         self.done += bytes;
-        self.calls += 1;
-        if bytes < BYTES_PER_CHECK && !self.calls.is_multiple_of(CALLS_PER_CHECK) {
-            return;
-        }
         let now = Instant::now();
         if now >= self.next_update {
             self.update(now);

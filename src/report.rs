@@ -141,6 +141,20 @@ impl Summary {
         }
     }
 
+    /// Adds what another copying thread counted.
+    pub(crate) fn merge(&mut self, other: Summary) {
+        self.files += other.files;
+        self.failures += other.failures;
+        self.bytes += other.bytes;
+        self.counters.merge(other.counters);
+        for (key, n) in other.methods {
+            *self.methods.entry(key).or_default() += n;
+        }
+        for (key, n) in other.fallbacks {
+            *self.fallbacks.entry(key).or_default() += n;
+        }
+    }
+
     /// Adds a finished file of class `class`.
     pub(crate) fn add(&mut self, outcome: &Outcome, class: &'static str) {
         self.files += 1;

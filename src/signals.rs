@@ -12,8 +12,49 @@ static PENDING: AtomicI32 = AtomicI32::new(0);
 
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
+/// The threads copying at once (-j), by kernel thread id; 0 is a free slot. A signal reaches
+/// one thread of the process; the handler passes it on to the others, so a long call blocked
+/// in any of them returns at once too.
+static COPYING: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+
 extern "C" fn note(signal: libc::c_int) {
-    PENDING.store(signal, Ordering::SeqCst);
+    if PENDING.swap(signal, Ordering::SeqCst) != 0 {
+        return;
+    }
+    // SAFETY: getpid, gettid and tgkill are async-signal-safe system calls. A thread that
+    // ended meanwhile makes tgkill fail with ESRCH, which is ignored.
+    unsafe {
+        let (pid, me) = (libc::getpid(), libc::gettid());
+        for slot in &COPYING {
+            let tid = slot.load(Ordering::SeqCst);
+            if tid != 0 && tid != me {
+                libc::syscall(libc::SYS_tgkill, pid, tid, signal);
+            }
+        }
+    }
+}
+
+/// Marks the calling thread as one that copies, to be interrupted with the others.
+pub(crate) fn register_thread() {
+    // SAFETY: gettid cannot fail.
+    let me = unsafe { libc::gettid() };
+    for slot in &COPYING {
+        if slot
+            .compare_exchange(0, me, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
+/// Undoes `register_thread` before the thread ends.
+pub(crate) fn unregister_thread() {
+    // SAFETY: gettid cannot fail.
+    let me = unsafe { libc::gettid() };
+    for slot in &COPYING {
+        let _ = slot.compare_exchange(me, 0, Ordering::SeqCst, Ordering::SeqCst);
+    }
 }
 
 /// Installs the handlers (once, before copying).

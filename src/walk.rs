@@ -10,12 +10,14 @@ use crate::error::{Error, Op};
 use crate::metadata;
 use crate::options::Deref;
 use crate::plan::concat;
+use crate::pool::{DirGuard, Finish};
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The entries of a directory, `.` and `..` left out, in inode order.
 fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<OsString>, Error> {
@@ -105,18 +107,25 @@ impl Session<'_> {
         if target.created {
             self.verbose(src.shown, dst.shown);
         }
+        let finish = self.finish_of(&target, src_st, dst.shown);
         let listed = open_dir(src, node.follow)
             .map_err(|e| Error::io(Op::Access, src.shown, e))
             .and_then(|fd| entries(&fd, src.shown).map(|names| (fd, names)));
         let (src_fd, names) = match listed {
             Ok(listed) => listed,
             Err(e) => {
-                self.finish_dir(&target, None, src_st, dst.shown)?;
+                let guard = DirGuard::new(None, target.fd, finish, self.dir.clone(), self.pool);
+                DirGuard::finish_if_last(Arc::new(guard))?;
                 return Err(e);
             }
         };
+        let guard = DirGuard::new(Some(src_fd), target.fd, finish, self.dir.clone(), self.pool);
+        let guard = Arc::new(guard);
+        let outer = self.dir.replace(Arc::clone(&guard));
         let follow = self.opts.deref == Deref::Always;
+        let src_dir = guard.src.as_ref().map(|fd| fd.as_fd());
         for name in names {
+            let Some(src_dir) = src_dir else { break };
             if self.into_self || crate::signals::pending().is_some() {
                 break;
             }
@@ -124,12 +133,12 @@ impl Session<'_> {
             let dst_path = concat(dst.shown, &name);
             let name = Path::new(&name);
             let child_src = At {
-                dir: src_fd.as_fd(),
+                dir: src_dir,
                 name,
                 shown: &src_path,
             };
             let child_dst = At {
-                dir: target.fd.as_fd(),
+                dir: guard.dst.as_fd(),
                 name,
                 shown: &dst_path,
             };
@@ -154,7 +163,18 @@ impl Session<'_> {
                 self.fail(&e);
             }
         }
-        self.finish_dir(&target, Some(&src_fd), src_st, dst.shown)
+        self.dir = outer;
+        DirGuard::finish_if_last(guard)
+    }
+
+    /// What finishing the directory `target` takes.
+    fn finish_of(&self, target: &Target, src_st: &Stat, shown: &Path) -> Finish {
+        Finish {
+            src_st: *src_st,
+            shown: shown.to_path_buf(),
+            restore: target.restore,
+            preserve: self.opts.preserve,
+        }
     }
 
     /// Creates the destination directory, or opens the existing one to merge into.
@@ -225,31 +245,29 @@ impl Session<'_> {
         if target.created {
             self.verbose(src.shown, dst.shown);
         }
+        let finish = self.finish_of(&target, src_st, dst.shown);
         let src_fd = open_dir(src, false).ok();
-        self.finish_dir(&target, src_fd.as_ref(), src_st, dst.shown)
+        DirGuard::finish_if_last(Arc::new(DirGuard::new(
+            src_fd, target.fd, finish, None, None,
+        )))
     }
+}
 
-    /// Applies the directory's final attributes once its contents are in place.
-    fn finish_dir(
-        &mut self,
-        target: &Target,
-        src_fd: Option<&OwnedFd>,
-        src_st: &Stat,
-        shown: &Path,
-    ) -> Result<(), Error> {
-        let preserve = self.opts.preserve;
-        let src_fd = src_fd.map(|fd| fd.as_fd());
-        metadata::apply(target.fd.as_fd(), src_fd, src_st, &preserve, shown)?;
-        // After the chown (which clears set-id bits); chmod changes only the ctime, so the
-        // times just set stay.
-        if !preserve.mode
-            && let Some(mode) = target.restore
-        {
-            rustix::fs::fchmod(&target.fd, Mode::from_raw_mode(mode))
-                .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
-        }
-        Ok(())
+/// Applies a directory's final attributes once its contents are in place.
+pub(crate) fn finish_dir(guard: &DirGuard, finish: &Finish) -> Result<(), Error> {
+    let preserve = finish.preserve;
+    let src_fd = guard.src.as_ref().map(|fd| fd.as_fd());
+    let shown = &finish.shown;
+    metadata::apply(guard.dst.as_fd(), src_fd, &finish.src_st, &preserve, shown)?;
+    // After the chown (which clears set-id bits); chmod changes only the ctime, so the
+    // times just set stay.
+    if !preserve.mode
+        && let Some(mode) = finish.restore
+    {
+        rustix::fs::fchmod(&guard.dst, Mode::from_raw_mode(mode))
+            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
     }
+    Ok(())
 }
 
 /// Whether two paths name the same directory entry: the same last component in the same

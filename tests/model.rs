@@ -79,6 +79,8 @@ fn build(path: &Path, node: &Node, seed: &mut u64, first_file: &mut Option<std::
 
 const OPTIONS: &[&str] = &["-r", "-a", "-p", "-L", "-P", "-n", "-u", "-d"];
 const SPARSE: &[&str] = &["", "--sparse=auto", "--sparse=always", "--sparse=never"];
+/// fastcp only: the default (one thread per CPU), one by one, and more threads than CPUs.
+const JOBS: &[&str] = &["", "-j1", "-j3"];
 const METHODS: &[&str] = &[
     "",
     "--method=read-write",
@@ -94,6 +96,7 @@ proptest! {
         options in proptest::sample::subsequence(OPTIONS, 0..4),
         sparse in 0..SPARSE.len(),
         method in 0..METHODS.len(),
+        jobs in 0..JOBS.len(),
         existing in any::<bool>(),
     ) {
         let s = Scratch::new();
@@ -126,8 +129,8 @@ proptest! {
             let dst = if ours { "our-out" } else { "gnu-out" };
             let mut cmd = if ours { fastcp() } else { gnu_cp() };
             cmd.current_dir(s.path()).args(&args);
-            if ours && !METHODS[method].is_empty() {
-                cmd.arg(METHODS[method]);
+            if ours {
+                cmd.args([METHODS[method], JOBS[jobs]].iter().filter(|a| !a.is_empty()));
             }
             // "src/." copies the contents, so an existing destination is merged into.
             cmd.args(["src/.", dst]).output().unwrap()

@@ -9,9 +9,10 @@ pub(crate) mod read_write;
 pub(crate) mod reflink;
 pub(crate) mod sendfile;
 
-use crate::progress::Progress;
+use crate::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, Progress};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
+use std::sync::{Arc, Mutex};
 
 /// The largest count Linux moves in one read, write, sendfile or copy_file_range call
 /// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
@@ -91,40 +92,82 @@ pub(crate) struct CallStats {
 }
 
 /// Per-kind call statistics, summed over every file of a run, and the progress display that
-/// written bytes are reported to.
+/// written bytes are reported to. Each copying thread has its own; they share the display.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
     per_call: [CallStats; 5],
     /// The progress display, when one may be drawn.
-    progress: Option<Progress>,
+    progress: Option<Arc<Mutex<Progress>>>,
+    /// Bytes written and calls made since the display last heard of them.
+    unreported: (u64, u64),
 }
 
 impl Counters {
     /// Counters that also report written bytes to `progress`.
     pub(crate) fn with_progress(progress: Option<Progress>) -> Counters {
         Counters {
-            progress,
+            progress: progress.map(|p| Arc::new(Mutex::new(p))),
             ..Counters::default()
+        }
+    }
+
+    /// Fresh counters for another copying thread, reporting to the same display.
+    pub(crate) fn sibling(&self) -> Counters {
+        Counters {
+            progress: self.progress.clone(),
+            ..Counters::default()
+        }
+    }
+
+    /// Adds the calls another thread counted.
+    pub(crate) fn merge(&mut self, mut other: Counters) {
+        other.report_progress();
+        for (mine, theirs) in self.per_call.iter_mut().zip(other.per_call) {
+            mine.calls += theirs.calls;
+            mine.bytes += theirs.bytes;
+            mine.data_calls += theirs.data_calls;
+            mine.max = mine.max.max(theirs.max);
+            if theirs.min > 0 && (mine.min == 0 || theirs.min < mine.min) {
+                mine.min = theirs.min;
+            }
         }
     }
 
     /// Runs `f`, which prints a message, without tearing the progress bar.
     pub(crate) fn suspend_progress(&self, f: impl FnOnce()) {
         match &self.progress {
-            Some(p) => p.suspend(f),
+            Some(p) => match p.lock() {
+                Ok(p) => p.suspend(f),
+                Err(_) => f(),
+            },
             None => f(),
         }
     }
 
     /// Ends the progress display, if any.
     pub(crate) fn finish_progress(&mut self) {
-        if let Some(p) = &mut self.progress {
+        self.report_progress();
+        if let Some(p) = &self.progress
+            && let Ok(mut p) = p.lock()
+        {
             p.finish();
         }
     }
 
+    /// Hands the bytes written since the last time to the display.
+    fn report_progress(&mut self) {
+        let (bytes, calls) = std::mem::take(&mut self.unreported);
+        if calls > 0
+            && let Some(p) = &self.progress
+            && let Ok(mut p) = p.lock()
+        {
+            p.advance(bytes);
+        }
+    }
+
     /// Notes one call of `call` that moved `moved` bytes. This runs once per system call, so
-    /// it costs one relaxed atomic add at most: the progress bar samples, it is never pushed.
+    /// it costs two adds and a compare: the display hears of the bytes only every few dozen
+    /// calls (or after a large one), and looks at the clock only then.
     pub(crate) fn record(&mut self, call: Call, moved: usize) {
         let s = &mut self.per_call[call as usize];
         let moved = moved as u64;
@@ -136,10 +179,12 @@ impl Counters {
             if s.min == 0 || moved < s.min {
                 s.min = moved;
             }
-            if call != Call::Read
-                && let Some(progress) = &mut self.progress
-            {
-                progress.advance(moved);
+            if call != Call::Read && self.progress.is_some() {
+                self.unreported.0 += moved;
+                self.unreported.1 += 1;
+                if self.unreported.0 >= BYTES_PER_CHECK || self.unreported.1 >= CALLS_PER_CHECK {
+                    self.report_progress();
+                }
             }
         }
     }

@@ -95,6 +95,7 @@ pub(crate) struct Raw {
     pub(crate) no_target_directory: bool,
     pub(crate) method: String,
     pub(crate) bufsize: Option<String>,
+    pub(crate) jobs: Option<String>,
     pub(crate) progress: Option<String>,
     pub(crate) stats: Option<String>,
     pub(crate) debug: bool,
@@ -162,6 +163,8 @@ pub(crate) struct Options {
     pub(crate) method: Method,
     /// Buffer size for read-write and count per call for the in-kernel methods (`--bufsize`).
     pub(crate) bufsize: Option<usize>,
+    /// Files of a tree copied at once (`-j`); 1 copies one by one on one thread.
+    pub(crate) jobs: usize,
     /// Copy every operand into this directory (`-t`).
     pub(crate) target_directory: Option<PathBuf>,
     /// Treat the last operand as a file even when it is a directory (`-T`).
@@ -182,6 +185,12 @@ impl Options {
     pub(crate) fn new(raw: Raw) -> Result<Options, Error> {
         let method = argmatch(&raw.method, "--method", &METHODS)?;
         let bufsize = raw.bufsize.as_deref().map(size_arg).transpose()?;
+        let jobs = match raw.jobs.as_deref() {
+            // -v and --debug lines come in GNU's order unless -j asks for speed instead.
+            None if raw.verbose || raw.debug => 1,
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+            Some(text) => jobs_arg(text)?,
+        };
         let progress = match raw.progress.as_deref() {
             None => ProgressMode::Auto,
             Some(v) => argmatch(
@@ -267,6 +276,7 @@ impl Options {
             copy_contents: raw.copy_contents,
             method,
             bufsize,
+            jobs,
             target_directory: raw.target_directory,
             no_target_directory: raw.no_target_directory,
             progress,
@@ -292,6 +302,19 @@ const METHODS: [(&str, Method); 4] = [
     ("sendfile", Method::Sendfile),
     ("copy-file-range", Method::CopyFileRange),
 ];
+
+/// The most threads `-j` starts: beyond this, more threads only contend for the same disk.
+const MAX_JOBS: usize = 256;
+
+fn jobs_arg(text: &str) -> Result<usize, Error> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(Error::Usage(format!(
+            "invalid number of jobs: {} (1 to {MAX_JOBS})",
+            locale_quote(text)
+        ))),
+    }
+}
 
 fn size_arg(text: &str) -> Result<usize, Error> {
     parse_size(text)
@@ -438,6 +461,15 @@ mod tests {
             "16777216T",
         ] {
             assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn jobs_are_counted_from_one() {
+        assert_eq!(jobs_arg("1").unwrap(), 1);
+        assert_eq!(jobs_arg("8").unwrap(), 8);
+        for bad in ["0", "-1", "", "x", "1.5", "257", "99999999999999999999999"] {
+            assert!(jobs_arg(bad).is_err(), "{bad}");
         }
     }
 

@@ -1,0 +1,225 @@
+//! Parallel tree copies (`-j N`): one thread walks the tree, N-1 more copy its regular files.
+//!
+//! The walking thread does everything that decides or must happen in order: it reads the
+//! directories, creates the destination directories, stats, asks the `-i` questions, makes the
+//! backups and the hard links, and opens both ends of each regular file (so open errors come
+//! in walk order). What it hands out is the pair of open files: fill, close, attributes, and
+//! the rename under --atomic. When the queue is full it copies the file itself,
+//! which bounds the memory and keeps every thread busy. A directory's own attributes wait for
+//! everything below it: each task holds its directory's [`DirGuard`], and each guard its
+//! parent's; the last one to let go applies the attributes, so directory times are still set
+//! after their contents, as in a sequential copy.
+
+use crate::copy::{At, Opened, Session};
+use crate::error::Error;
+use crate::options::{Options, Preserve};
+use crate::report::{self, Summary};
+use rustix::fs::Stat;
+use std::collections::VecDeque;
+use std::ffi::OsString;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// Tasks waiting per copying thread: enough to keep them busy while the walker stats.
+const QUEUED_PER_THREAD: usize = 16;
+/// Each waiting task holds two descriptors: the queue stays well inside the usual limit of
+/// 1024, beside the two per directory level of the walk.
+const QUEUED_AT_MOST: usize = 128;
+
+/// A directory being filled: its two descriptors, and what to do when it is complete.
+pub(crate) struct DirGuard {
+    pub(crate) src: Option<OwnedFd>,
+    pub(crate) dst: OwnedFd,
+    finish: Option<Finish>,
+    /// Kept alive until this directory is finished, so the parent finishes after it.
+    _parent: Option<Arc<DirGuard>>,
+    /// Where a failure to finish counts when a copying thread finishes the directory.
+    failures: Option<Arc<AtomicU64>>,
+}
+
+/// The attributes a directory gets once its contents are in place.
+pub(crate) struct Finish {
+    pub(crate) src_st: Stat,
+    pub(crate) shown: PathBuf,
+    /// The mode to restore when the directory was created wider (u+rwx) to be filled.
+    pub(crate) restore: Option<u32>,
+    pub(crate) preserve: Preserve,
+}
+
+impl DirGuard {
+    pub(crate) fn new(
+        src: Option<OwnedFd>,
+        dst: OwnedFd,
+        finish: Finish,
+        parent: Option<Arc<DirGuard>>,
+        pool: Option<&Pool>,
+    ) -> DirGuard {
+        DirGuard {
+            src,
+            dst,
+            finish: Some(finish),
+            _parent: parent,
+            failures: pool.map(|p| Arc::clone(&p.dir_failures)),
+        }
+    }
+
+    /// Finishes the directory now, when nothing else holds it (always so when copying one by
+    /// one); otherwise the last holder finishes it.
+    pub(crate) fn finish_if_last(guard: Arc<DirGuard>) -> Result<(), Error> {
+        match Arc::try_unwrap(guard) {
+            Ok(mut guard) => match guard.finish.take() {
+                Some(finish) => crate::walk::finish_dir(&guard, &finish),
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl Drop for DirGuard {
+    fn drop(&mut self) {
+        if let Some(finish) = self.finish.take()
+            && let Err(e) = crate::walk::finish_dir(self, &finish)
+        {
+            if let Some(failures) = &self.failures {
+                failures.fetch_add(1, Ordering::Relaxed);
+            }
+            if crate::signals::pending().is_none() {
+                report::error(&e);
+            }
+        }
+    }
+}
+
+/// A regular file to copy, its destination decided.
+pub(crate) struct Task {
+    pub(crate) dir: Arc<DirGuard>,
+    pub(crate) name: OsString,
+    pub(crate) src_path: PathBuf,
+    pub(crate) dst_path: PathBuf,
+    pub(crate) src_st: Stat,
+    pub(crate) opened: Opened,
+    /// The backup made of the destination, for the -v line.
+    pub(crate) backup: Option<PathBuf>,
+}
+
+struct Queue {
+    tasks: VecDeque<Task>,
+    closed: bool,
+}
+
+/// The tasks waiting for a copying thread.
+pub(crate) struct Pool {
+    queue: Mutex<Queue>,
+    ready: Condvar,
+    capacity: usize,
+    /// Directories that failed to finish on a copying thread.
+    dir_failures: Arc<AtomicU64>,
+}
+
+impl Pool {
+    pub(crate) fn new(threads: usize) -> Pool {
+        Pool {
+            queue: Mutex::new(Queue {
+                tasks: VecDeque::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            capacity: (threads * QUEUED_PER_THREAD).min(QUEUED_AT_MOST),
+            dir_failures: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Queues `task`, or gives it back when the queue is full: the caller copies it.
+    pub(crate) fn submit(&self, task: Task) -> Option<Task> {
+        let Ok(mut queue) = self.queue.lock() else {
+            return Some(task);
+        };
+        if queue.tasks.len() >= self.capacity {
+            return Some(task);
+        }
+        queue.tasks.push_back(task);
+        drop(queue);
+        self.ready.notify_one();
+        None
+    }
+
+    /// The next task, waiting for one; `None` once the walk is over and the queue empty.
+    fn next(&self) -> Option<Task> {
+        let mut queue = self.queue.lock().ok()?;
+        loop {
+            if let Some(task) = queue.tasks.pop_front() {
+                return Some(task);
+            }
+            if queue.closed {
+                return None;
+            }
+            queue = self.ready.wait(queue).ok()?;
+        }
+    }
+
+    /// Ends the walk: the copying threads finish what is queued and stop.
+    pub(crate) fn close(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.closed = true;
+        }
+        self.ready.notify_all();
+    }
+
+    /// Directories whose attributes failed on a copying thread.
+    pub(crate) fn dir_failures(&self) -> u64 {
+        self.dir_failures.load(Ordering::Relaxed)
+    }
+}
+
+/// A copying thread: takes tasks until the walk is over, and returns what it counted.
+pub(crate) fn work<'a>(
+    pool: &'a Pool,
+    opts: &'a Options,
+    counters: crate::engine::Counters,
+) -> Summary {
+    crate::signals::register_thread();
+    let mut session = Session::new(opts, counters);
+    drain(pool, &mut session);
+    crate::signals::unregister_thread();
+    session.summary
+}
+
+/// Copies queued files until the walk is over and the queue empty.
+pub(crate) fn drain<'a>(pool: &'a Pool, session: &mut Session<'a>) {
+    while let Some(task) = pool.next() {
+        // After a signal the queue is only emptied: dropping a task still lets its
+        // directory finish.
+        if crate::signals::pending().is_none() {
+            session.run_task(task);
+        } else {
+            task.opened.abandon(task.dir.dst.as_fd());
+        }
+    }
+}
+
+impl<'a> Session<'a> {
+    /// Copies one queued file (on whichever thread takes it).
+    pub(crate) fn run_task(&mut self, task: Task) {
+        let Some(src_dir) = task.dir.src.as_ref() else {
+            return;
+        };
+        let name = Path::new(&task.name);
+        let src = At {
+            dir: src_dir.as_fd(),
+            name,
+            shown: &task.src_path,
+        };
+        let dst = At {
+            dir: task.dir.dst.as_fd(),
+            name,
+            shown: &task.dst_path,
+        };
+        self.backup = task.backup;
+        if let Err(e) = self.complete(src, &task.src_st, dst, task.opened) {
+            self.fail(&e);
+        }
+    }
+}
