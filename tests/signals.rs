@@ -96,3 +96,45 @@ fn fifo_without_writer_is_killable() {
         assert!(took < Duration::from_millis(500), "took {took:?}");
     }
 }
+
+/// In a parallel tree copy the signal reaches one thread; every copying thread must stop,
+/// even one deep inside a single long sendfile or copy_file_range call.
+#[test]
+fn signals_stop_every_thread_of_a_parallel_copy() {
+    let s = Scratch::new();
+    let tree = s.join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    for name in ["a", "b", "c"] {
+        std::fs::File::create(tree.join(name))
+            .unwrap()
+            .set_len(3 << 30)
+            .unwrap();
+    }
+    for method in ["sendfile", "copy-file-range"] {
+        let dst = s.join("copy");
+        let method_arg = format!("--method={method}");
+        let child = spawn(&[
+            std::ffi::OsStr::new("-r"),
+            std::ffi::OsStr::new("-j3"),
+            std::ffi::OsStr::new(&method_arg),
+            std::ffi::OsStr::new("--sparse=never"),
+            tree.as_os_str(),
+            dst.as_os_str(),
+        ]);
+        let (took, by) = stop(
+            child,
+            rustix::process::Signal::INT,
+            Duration::from_millis(300),
+        );
+        assert_eq!(by, Some(libc_sigint()), "{method}: not ended by SIGINT");
+        assert!(
+            took < Duration::from_millis(900),
+            "{method}: took {took:?} to stop"
+        );
+        let _ = std::fs::remove_dir_all(&dst);
+    }
+}
+
+fn libc_sigint() -> i32 {
+    rustix::process::Signal::INT.as_raw()
+}

@@ -1,0 +1,266 @@
+//! Parallel tree copies (-j): the same trees, attributes, messages and exit statuses as GNU cp
+//! and as fastcp -j1, with directory times set after their contents, hard links kept, -v lines
+//! whole, errors reported with exit 1, and no temporary file left by --atomic.
+
+mod util;
+
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::Path;
+use std::process::{Command, Output};
+use util::{Scratch, attributes, fastcp, fastcp_path, normalize, snapshot};
+
+/// A tree with enough files per directory for several threads to work in one directory at
+/// once: nested directories, files of many sizes (empty, sparse, over a buffer), symlinks,
+/// hard links across directories, an empty directory, and set times and modes.
+fn tree(root: &Path) {
+    let src = root.join("src");
+    for d in 0..6 {
+        let dir = src.join(format!("d{d}")).join(format!("inner{}", d % 3));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..40 {
+            let size = (f * 977 + d * 131) % 70_000;
+            std::fs::write(
+                dir.join(format!("f{f}")),
+                util::pattern(size, (d * 100 + f) as u64),
+            )
+            .unwrap();
+        }
+        std::fs::write(src.join(format!("d{d}/top")), b"top").unwrap();
+        symlink(format!("inner{}/f1", d % 3), src.join(format!("d{d}/link"))).unwrap();
+    }
+    let sparse = std::fs::File::create(src.join("d0/sparse")).unwrap();
+    sparse.set_len(40 << 20).unwrap();
+    std::fs::hard_link(src.join("d1/top"), src.join("d4/hard")).unwrap();
+    std::fs::hard_link(src.join("d2/inner2/f7"), src.join("d5/inner2/hard")).unwrap();
+    std::fs::create_dir(src.join("empty")).unwrap();
+    std::fs::set_permissions(src.join("d3"), std::fs::Permissions::from_mode(0o750)).unwrap();
+    // Old times on the directories, so a file created after its directory was finished
+    // would show as a changed directory time.
+    // Each fixture is built separately: every time is set, so both sources are alike.
+    let old = filetime::FileTime::from_unix_time(1_000_000_000, 123_456_789);
+    for path in snapshot(&src).keys() {
+        filetime::set_symlink_file_times(src.join(path), old, old).unwrap();
+    }
+    filetime::set_symlink_file_times(&src, old, old).unwrap();
+}
+
+/// Runs GNU cp with `args` and fastcp with `args` plus `extra` on one source built by
+/// `setup` (so both read directories in the same order), `{dst}` standing for `gnu-out` and
+/// `our-out`; `existing` prepares each destination first. With `drop`, both run as `nobody`.
+/// Returns both outputs with the destination names replaced by `out`, and the fixture.
+fn both(
+    setup: impl Fn(&Path),
+    existing: impl Fn(&Path),
+    args: &[&str],
+    extra: &[&str],
+    drop: bool,
+) -> (Output, Output, Scratch) {
+    let s = Scratch::new();
+    setup(s.path());
+    let run = |program: &Path, dst: &str, extra: &[&str]| {
+        existing(&s.join(dst));
+        let mut cmd = Command::new(if drop { Path::new("setpriv") } else { program });
+        if drop {
+            cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]);
+            cmd.arg(program);
+        }
+        let mut out = cmd
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .env("LC_ALL", "C")
+            .current_dir(s.path())
+            .args(args.iter().map(|a| a.replace("{dst}", dst)))
+            .args(extra)
+            .output()
+            .unwrap();
+        let prog = program.to_string_lossy().into_owned();
+        let text = |b: &[u8]| normalize(b, &prog).replace(dst, "out").into_bytes();
+        out.stdout = text(&out.stdout);
+        out.stderr = text(&out.stderr);
+        out
+    };
+    let gnu = run(Path::new("/bin/cp"), "gnu-out", &[]);
+    let ours = run(&fastcp_path(), "our-out", extra);
+    (gnu, ours, s)
+}
+
+fn nothing(_: &Path) {}
+
+/// Asserts GNU cp and fastcp with `extra` agree on status, messages, the resulting trees,
+/// and (with `times`) owners, hard-link groups and nanosecond times.
+fn assert_like_gnu(
+    setup: impl Fn(&Path),
+    existing: impl Fn(&Path),
+    args: &[&str],
+    extra: &[&str],
+    times: bool,
+) -> Output {
+    let (gnu, ours, s) = both(setup, existing, args, extra, false);
+    compare(&gnu, &ours, &s, args, extra, times);
+    ours
+}
+
+fn compare(gnu: &Output, ours: &Output, s: &Scratch, args: &[&str], extra: &[&str], times: bool) {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert_eq!(text(&ours.stderr), text(&gnu.stderr), "{args:?} {extra:?}");
+    assert_eq!(ours.status.code(), gnu.status.code(), "{args:?} {extra:?}");
+    let (mine, theirs) = (s.join("our-out"), s.join("gnu-out"));
+    assert_eq!(snapshot(&mine), snapshot(&theirs), "{args:?} {extra:?}");
+    assert_eq!(
+        attributes(&mine, times),
+        attributes(&theirs, times),
+        "{args:?} {extra:?}"
+    );
+}
+
+#[test]
+fn parallel_copies_equal_gnu_and_sequential_ones() {
+    for jobs in ["-j1", "-j2", "-j4", "-j16"] {
+        assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[jobs], true);
+        assert_like_gnu(tree, nothing, &["-r", "src", "{dst}"], &[jobs], false);
+        assert_like_gnu(tree, nothing, &["-rp", "src", "{dst}"], &[jobs], true);
+    }
+    // Every method, and the default thread count.
+    for method in util::METHODS {
+        let method = format!("--method={method}");
+        assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[&method], true);
+    }
+}
+
+#[test]
+fn parallel_merge_into_an_existing_tree() {
+    let existing = |out: &Path| {
+        std::fs::create_dir_all(out.join("d1/inner1")).unwrap();
+        std::fs::write(out.join("d1/inner1/f3"), b"old").unwrap();
+        std::fs::write(out.join("d1/keep"), b"kept").unwrap();
+        let old = filetime::FileTime::from_unix_time(1_000_000_000, 0);
+        filetime::set_file_times(out.join("d1/inner1/f3"), old, old).unwrap();
+    };
+    for opt in ["-r", "-rn", "-ru"] {
+        assert_like_gnu(tree, existing, &[opt, "src/.", "{dst}"], &["-j3"], false);
+    }
+    // --atomic writes each file under a temporary name: none may be left behind.
+    let args = ["-r", "src/.", "{dst}"];
+    let ours = assert_like_gnu(tree, existing, &args, &["-j3", "--atomic"], false);
+    assert!(ours.status.success());
+}
+
+#[test]
+fn verbose_lines_stay_whole_with_jobs() {
+    let (gnu, ours, _s) = both(tree, nothing, &["-rv", "src", "{dst}"], &["-j4"], false);
+    assert!(ours.status.success() && gnu.status.success());
+    let lines = |o: &Output| {
+        let mut v: Vec<String> = String::from_utf8(o.stdout.clone())
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        v.sort();
+        v
+    };
+    // Each line whole (one arrow, quoted ends), one per entry, the same set as GNU's.
+    let ours_lines = lines(&ours);
+    for line in &ours_lines {
+        assert_eq!(line.matches(" -> ").count(), 1, "{line}");
+        assert!(line.starts_with('\'') && line.ends_with('\''), "{line}");
+    }
+    assert_eq!(ours_lines, lines(&gnu));
+    // Without -j, -v keeps GNU's order exactly (inode order: one source for both).
+    util::assert_same_on_one_source(tree, &["-rv", "src", "{dst}"]);
+}
+
+#[test]
+fn errors_in_a_parallel_copy_are_reported_and_the_rest_copied() {
+    if !util::is_root() {
+        return;
+    }
+    let setup = |root: &Path| {
+        tree(root);
+        let src = root.join("src");
+        for f in ["d0/inner0/f3", "d2/inner2/f9", "d5/top"] {
+            std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o200)).unwrap();
+        }
+        std::fs::set_permissions(
+            src.join("d4/inner1"),
+            std::fs::Permissions::from_mode(0o300),
+        )
+        .unwrap();
+        // A read-only directory: created writable to be filled, read-only at the end.
+        std::fs::set_permissions(
+            src.join("d1/inner1"),
+            std::fs::Permissions::from_mode(0o555),
+        )
+        .unwrap();
+        // Let nobody walk and create the destination.
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        chown_all(&src);
+    };
+    for opt in ["-r", "-a"] {
+        let args = [opt, "src", "{dst}"];
+        let (gnu, ours, s) = both(setup, nothing, &args, &["-j3"], true);
+        assert_eq!(gnu.status.code(), Some(1));
+        // Open errors are found by the walk, in the same order as GNU's.
+        compare(&gnu, &ours, &s, &args, &["-j3"], false);
+        // Let the temporary directory be removed.
+        let _ = Command::new("chmod")
+            .arg("-R")
+            .arg("u+rwx")
+            .arg(s.path())
+            .status();
+    }
+}
+
+fn chown_all(dir: &Path) {
+    let status = Command::new("chown")
+        .args(["-R", "-h", "65534:65534"])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn stats_count_every_file_copied_by_every_thread() {
+    let s = Scratch::new();
+    tree(s.path());
+    let out = fastcp()
+        .current_dir(s.path())
+        .args(["-r", "-j4", "--stats=json", "src", "out"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stats = util::stats_json(&out.stderr);
+    let files = snapshot(&s.join("src"))
+        .values()
+        .filter(|e| matches!(e, util::Entry::File { .. }))
+        .count();
+    // The sparse file is all hole: nothing of it is written.
+    let bytes: usize = snapshot(&s.join("src"))
+        .iter()
+        .map(|(path, e)| match e {
+            util::Entry::File { data, .. } if !path.ends_with("sparse") => data.len(),
+            _ => 0,
+        })
+        .sum();
+    // Without -a, hard-linked names are copied as separate files.
+    assert_eq!(stats["files"].as_u64(), Some(files as u64), "{stats}");
+    assert_eq!(stats["bytes"].as_u64(), Some(bytes as u64), "{stats}");
+}
+
+#[test]
+fn bad_job_counts_are_usage_errors() {
+    let s = Scratch::new();
+    s.write("a", b"a");
+    for bad in ["-j0", "-jx", "-j-1", "-j257", "--jobs="] {
+        let out = fastcp()
+            .current_dir(s.path())
+            .args([bad, "a", "b"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("invalid number of jobs"), "{bad}: {err}");
+        assert!(err.contains("Try '"), "{bad}: {err}");
+        assert!(!s.join("b").exists());
+    }
+}
