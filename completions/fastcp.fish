@@ -4,14 +4,14 @@ complete -c fastcp -l no-preserve -d 'Don\'t preserve the attributes in LIST' -r
 complete -c fastcp -s u -l update -d 'Copy only when SOURCE is newer than DEST or DEST is missing (WHEN: older, all, none)' -r
 complete -c fastcp -l backup -d 'Make a backup of each existing destination file (CONTROL: none, simple, existing, numbered)' -r
 complete -c fastcp -s S -l suffix -d 'Override the usual backup suffix' -r
-complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range' -r
+complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range, splice' -r
 complete -c fastcp -l sparse -d 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)' -r
 complete -c fastcp -l reflink -d 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never' -r
-complete -c fastcp -l bufsize -d 'Buffer size for read-write; bytes per call for sendfile and copy-file-range' -r
+complete -c fastcp -l bufsize -d 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range' -r
 complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
 complete -c fastcp -l stats -d 'Print what the copy did to stderr when it ends; FORMAT is text or json' -r
-complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]' -r
+complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r
 complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]' -r
 complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
 complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F

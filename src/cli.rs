@@ -20,7 +20,8 @@ use std::path::PathBuf;
     max_term_width = 80,
     override_usage = "fastcp [OPTION]... [-T] SOURCE DEST\n       fastcp [OPTION]... SOURCE... DIRECTORY\n       fastcp [OPTION]... -t DIRECTORY SOURCE...",
     after_help = "METHOD is auto (copy_file_range, then sendfile, then read-write, falling back only \
-while nothing has been copied), read-write, sendfile or copy-file-range. SIZE takes the suffixes \
+while nothing has been copied), read-write, sendfile, copy-file-range or splice. SIZE takes the \
+suffixes \
 K, M, G (powers of 1024), KiB, MiB, GiB, and KB, MB, GB (powers of 1000)."
 )]
 pub(crate) struct Cli {
@@ -189,7 +190,7 @@ pub(crate) struct Cli {
     #[arg(short = 'v', long, help_heading = "Seeing what happens")]
     verbose: bool,
 
-    /// How to move the data: auto, read-write, sendfile, copy-file-range
+    /// How to move the data: auto, read-write, sendfile, copy-file-range, splice
     #[arg(
         long,
         value_name = "METHOD",
@@ -216,7 +217,8 @@ pub(crate) struct Cli {
     )]
     reflink: Option<String>,
 
-    /// Buffer size for read-write; bytes per call for sendfile and copy-file-range
+    /// Buffer size for read-write, pipe size for splice; bytes per call for sendfile and
+    /// copy-file-range
     #[arg(
         long,
         value_name = "SIZE",
@@ -265,7 +267,8 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Comparing methods")]
     compare: bool,
 
-    /// Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range]
+    /// Methods to compare, comma-separated [default:
+    /// read-write,sendfile,copy-file-range,splice]
     #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
     methods: Option<String>,
 

@@ -37,6 +37,13 @@ fn rows(settings: &Compare, bufsize: Option<usize>) -> Vec<Row> {
                 method,
                 bufsize: Some(b),
             }));
+        } else if method == Method::Splice {
+            // The pipe has a size even when none is asked: show it.
+            let pipe = bufsize.unwrap_or(crate::engine::splice::DEFAULT_PIPE);
+            rows.push(Row {
+                method,
+                bufsize: Some(pipe),
+            });
         } else {
             rows.push(Row { method, bufsize });
         }

@@ -29,6 +29,18 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ),
             ],
             &[
+                ('B', "splice"),
+                (
+                    'R',
+                    " moves the data through a pipe with splice(2): file to pipe, then pipe to file, two calls per chunk, the pages passed by reference. The pipe is enlarged with fcntl(F_SETPIPE_SZ) to ",
+                ),
+                ('I', "SIZE"),
+                (
+                    'R',
+                    " (default 1 MiB, the usual pipe-max-size; larger sizes need CAP_SYS_RESOURCE, and the pipe keeps its default size when refused). This is what sendfile does inside the kernel with a hidden pipe; auto never chooses it, as it measured no faster than sendfile here. Each copying thread keeps its pipe from file to file.",
+                ),
+            ],
+            &[
                 ('B', "read-write"),
                 ('R', " reads into a buffer of "),
                 ('I', "SIZE"),
@@ -104,7 +116,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ('B', "syscalls"),
             (
                 'R',
-                ": for each of read, write, sendfile and copy_file_range, the number of ",
+                ": for each of read, write, sendfile, copy_file_range, ficlone and splice (both directions, file to pipe and pipe to file), the number of ",
             ),
             ('B', "calls"),
             (

@@ -109,6 +109,7 @@ engine_tests! {
     read_write => "read-write",
     sendfile => "sendfile",
     copy_file_range => "copy-file-range",
+    splice => "splice",
 }
 
 /// The call counts are exact: 1 MiB through an 8 KiB buffer is 128 full reads, one read that
@@ -155,6 +156,58 @@ fn bufsize_bounds_kernel_calls() {
         );
         assert_eq!(stats["syscalls"][call]["max"], 65536);
     }
+}
+
+/// splice moves each chunk twice (file to pipe, pipe to file) through a pipe of --bufsize
+/// bytes; a pipe larger than an unprivileged user may have keeps its default size.
+#[test]
+fn splice_goes_through_a_pipe_of_bufsize() {
+    let s = Scratch::new();
+    let src = s.write("src", &pattern(MIB, 2));
+    let dst = s.join("dst");
+    let stats = copy_with_stats(&[
+        OsStr::new("--method=splice"),
+        OsStr::new("--bufsize=64K"),
+        src.as_os_str(),
+        dst.as_os_str(),
+    ]);
+    assert_eq!(stats["syscalls"]["splice"]["data_calls"], 32, "{stats}");
+    assert_eq!(stats["syscalls"]["splice"]["calls"], 33, "{stats}");
+    assert_eq!(stats["syscalls"]["splice"]["max"], 65536, "{stats}");
+    assert_eq!(
+        stats["syscalls"]["splice"]["bytes"],
+        2 * MIB as u64,
+        "{stats}"
+    );
+    assert_eq!(std::fs::read(&dst).unwrap(), pattern(MIB, 2));
+    // Default: a 1 MiB pipe, one chunk each way.
+    let stats = copy_with_stats(&[
+        OsStr::new("--method=splice"),
+        src.as_os_str(),
+        s.join("dst2").as_os_str(),
+    ]);
+    assert_eq!(stats["syscalls"]["splice"]["max"], MIB as u64, "{stats}");
+    if !util::is_root() {
+        return;
+    }
+    // As nobody, 8 MiB is over pipe-max-size: the pipe stays at its default 64 KiB.
+    std::fs::set_permissions(
+        s.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(util::fastcp_path())
+        .args(["--method=splice", "--bufsize=8M", "--stats=json"])
+        .arg(&src)
+        .arg(s.join("dst3"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stats = util::stats_json(&out.stderr);
+    assert_eq!(stats["syscalls"]["splice"]["max"], 65536, "{stats}");
+    assert_eq!(std::fs::read(s.join("dst3")).unwrap(), pattern(MIB, 2));
 }
 
 /// A regular file on the same filesystem goes through copy_file_range under `auto`.

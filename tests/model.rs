@@ -86,6 +86,7 @@ const METHODS: &[&str] = &[
     "--method=read-write",
     "--method=sendfile",
     "--method=copy-file-range",
+    "--method=splice",
 ];
 
 proptest! {

@@ -190,10 +190,10 @@ fn dev_full_reports_no_space() {
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
         let text = String::from_utf8_lossy(&out.stderr);
-        // /dev/full takes neither copy_file_range (not a regular file) nor sendfile (no
-        // splice_write): explicit methods are refused, auto falls back to write(2).
+        // /dev/full takes neither copy_file_range (not a regular file) nor sendfile or
+        // splice (no splice_write): explicit methods are refused, auto falls back to write(2).
         let expected = match method {
-            "sendfile" | "copy-file-range" => {
+            "sendfile" | "copy-file-range" | "splice" => {
                 format!("to '/dev/full' with --method={method}: Invalid argument")
             }
             _ => "error writing '/dev/full': No space left on device".to_string(),

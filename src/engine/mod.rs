@@ -8,6 +8,7 @@ pub(crate) mod copy_file_range;
 pub(crate) mod read_write;
 pub(crate) mod reflink;
 pub(crate) mod sendfile;
+pub(crate) mod splice;
 
 use crate::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, Progress};
 use rustix::io::Errno;
@@ -28,6 +29,9 @@ pub(crate) enum Method {
     ReadWrite,
     Sendfile,
     CopyFileRange,
+    /// splice(2) through a pipe: chosen by --method only, never by `auto` (it is sendfile's
+    /// own mechanism, with two calls per chunk instead of one).
+    Splice,
     /// FICLONE: share the source's extents (chosen by --reflink, never by --method).
     Reflink,
 }
@@ -40,6 +44,7 @@ impl Method {
             Method::ReadWrite => "read-write",
             Method::Sendfile => "sendfile",
             Method::CopyFileRange => "copy-file-range",
+            Method::Splice => "splice",
             Method::Reflink => "reflink",
         }
     }
@@ -53,15 +58,18 @@ pub(crate) enum Call {
     Sendfile,
     CopyFileRange,
     Ficlone,
+    /// Both directions: file to pipe, and pipe to file.
+    Splice,
 }
 
 impl Call {
-    pub(crate) const ALL: [Call; 5] = [
+    pub(crate) const ALL: [Call; 6] = [
         Call::Read,
         Call::Write,
         Call::Sendfile,
         Call::CopyFileRange,
         Call::Ficlone,
+        Call::Splice,
     ];
 
     /// The system call's own name.
@@ -72,6 +80,7 @@ impl Call {
             Call::Sendfile => "sendfile",
             Call::CopyFileRange => "copy_file_range",
             Call::Ficlone => "ficlone",
+            Call::Splice => "splice",
         }
     }
 }
@@ -95,7 +104,7 @@ pub(crate) struct CallStats {
 /// written bytes are reported to. Each copying thread has its own; they share the display.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Counters {
-    per_call: [CallStats; 5],
+    per_call: [CallStats; 6],
     /// The progress display, when one may be drawn.
     progress: Option<Arc<Mutex<Progress>>>,
     /// Bytes written and calls made since the display last heard of them.
@@ -179,12 +188,20 @@ impl Counters {
             if s.min == 0 || moved < s.min {
                 s.min = moved;
             }
-            if call != Call::Read && self.progress.is_some() {
-                self.unreported.0 += moved;
-                self.unreported.1 += 1;
-                if self.unreported.0 >= BYTES_PER_CHECK || self.unreported.1 >= CALLS_PER_CHECK {
-                    self.report_progress();
-                }
+            // A splice call moves either into its pipe or out of it: the engine says which.
+            if call != Call::Read && call != Call::Splice {
+                self.progressed(moved as usize);
+            }
+        }
+    }
+
+    /// Notes `bytes` written to a destination, for the progress display.
+    pub(crate) fn progressed(&mut self, bytes: usize) {
+        if self.progress.is_some() {
+            self.unreported.0 += bytes as u64;
+            self.unreported.1 += 1;
+            if self.unreported.0 >= BYTES_PER_CHECK || self.unreported.1 >= CALLS_PER_CHECK {
+                self.report_progress();
             }
         }
     }
@@ -348,6 +365,7 @@ impl Transfer<'_> {
         match method {
             Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
             Method::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
+            Method::Splice => splice::copy(self.src, self.dst, span, self.bufsize, counters),
             Method::Reflink => reflink::copy(self.src, self.dst, span, counters),
             Method::ReadWrite | Method::Auto => {
                 read_write::copy(self.src, self.dst, span, counters)

@@ -296,11 +296,12 @@ impl Options {
 }
 
 /// The names `--method` takes.
-const METHODS: [(&str, Method); 4] = [
+const METHODS: [(&str, Method); 5] = [
     ("auto", Method::Auto),
     ("read-write", Method::ReadWrite),
     ("sendfile", Method::Sendfile),
     ("copy-file-range", Method::CopyFileRange),
+    ("splice", Method::Splice),
 ];
 
 /// The most threads `-j` starts: beyond this, more threads only contend for the same disk.
@@ -324,7 +325,12 @@ fn size_arg(text: &str) -> Result<usize, Error> {
 impl Compare {
     fn new(raw: RawCompare) -> Result<Compare, Error> {
         let methods = match raw.methods.as_deref() {
-            None => vec![Method::ReadWrite, Method::Sendfile, Method::CopyFileRange],
+            None => vec![
+                Method::ReadWrite,
+                Method::Sendfile,
+                Method::CopyFileRange,
+                Method::Splice,
+            ],
             Some(list) => list
                 .split(',')
                 .map(|m| argmatch(m, "--methods", &METHODS[1..]))

@@ -292,7 +292,13 @@ pub fn stats_json(stderr: &[u8]) -> serde_json::Value {
 }
 
 /// The methods every engine test runs under, with the names `--method` takes.
-pub const METHODS: [&str; 4] = ["auto", "read-write", "sendfile", "copy-file-range"];
+pub const METHODS: [&str; 5] = [
+    "auto",
+    "read-write",
+    "sendfile",
+    "copy-file-range",
+    "splice",
+];
 
 /// Asserts two files have identical bytes, reading in chunks so multi-GiB files fit.
 pub fn assert_same_bytes(a: &Path, b: &Path) {

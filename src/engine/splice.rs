@@ -1,0 +1,150 @@
+//! The splice(2) engine: file → pipe → file, the pages moved by reference through a pipe
+//! enlarged with F_SETPIPE_SZ. sendfile does the same inside the kernel with a hidden pipe;
+//! this engine shows the mechanism, and lets the pipe size be chosen (`--bufsize`).
+
+use super::{Call, Counters, EngineError, MAX_PER_CALL, Span, classify, means_unsupported};
+use rustix::io::Errno;
+use rustix::pipe::{PipeFlags, SpliceFlags};
+use std::cell::RefCell;
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+/// The pipe asked for when no --bufsize is given: the default limit for unprivileged users
+/// (/proc/sys/fs/pipe-max-size).
+pub(crate) const DEFAULT_PIPE: usize = 1 << 20;
+
+/// A pipe, its capacity, and the capacity that was asked for.
+struct Pipe {
+    read: OwnedFd,
+    write: OwnedFd,
+    size: usize,
+    asked: usize,
+}
+
+thread_local! {
+    /// Each copying thread keeps its pipe between files: it is empty after every file that
+    /// finished, and dropped after any that did not.
+    static PIPE: RefCell<Option<Pipe>> = const { RefCell::new(None) };
+}
+
+fn new_pipe(asked: usize) -> rustix::io::Result<Pipe> {
+    let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
+    // Larger than pipe-max-size is refused (EPERM) for users without CAP_SYS_RESOURCE:
+    // then the pipe keeps its default size, which is asked back.
+    let size = match rustix::pipe::fcntl_setpipe_size(&write, asked) {
+        Ok(size) => size,
+        Err(_) => rustix::pipe::fcntl_getpipe_size(&write)?,
+    };
+    Ok(Pipe {
+        read,
+        write,
+        size,
+        asked,
+    })
+}
+
+/// Copies `src` to `dst` from their current offsets through a pipe until the source ends.
+pub(crate) fn copy(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    span: Span,
+    bufsize: Option<usize>,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    let asked = bufsize.unwrap_or(DEFAULT_PIPE).clamp(4096, MAX_PER_CALL);
+    let pipe = PIPE.with(|cell| cell.borrow_mut().take());
+    let pipe = match pipe {
+        Some(pipe) if pipe.asked == asked => pipe,
+        _ => new_pipe(asked).map_err(EngineError::Unsupported)?,
+    };
+    let result = run(src, dst, span, &pipe, counters);
+    if result.is_ok() {
+        PIPE.with(|cell| *cell.borrow_mut() = Some(pipe));
+    }
+    result
+}
+
+fn run(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    span: Span,
+    pipe: &Pipe,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    let mut copied: u64 = 0;
+    loop {
+        if crate::signals::pending().is_some() {
+            return Err(EngineError::Interrupted);
+        }
+        let want = span.next(copied).min(pipe.size);
+        if want == 0 {
+            return Ok(copied);
+        }
+        let into_pipe = rustix::pipe::splice(src, None, &pipe.write, None, want, SpliceFlags::MOVE);
+        let n = match into_pipe {
+            Ok(n) => {
+                counters.record(Call::Splice, n);
+                n
+            }
+            Err(errno) => {
+                counters.record(Call::Splice, 0);
+                if errno == Errno::INTR {
+                    continue;
+                }
+                // Reading failed, or the source cannot be spliced (before the first byte).
+                return Err(match classify(errno, copied) {
+                    EngineError::Transfer(e) | EngineError::Write(e) => EngineError::Read(e),
+                    other => other,
+                });
+            }
+        };
+        if n == 0 {
+            return Ok(copied);
+        }
+        if let Err(e) = drain(pipe, dst, n, counters) {
+            return Err(match e {
+                // The destination refuses splice (/dev/full, O_APPEND files) before any
+                // byte: a refusal, like sendfile's, with the source put back where it was.
+                EngineError::Write(errno) if copied == 0 && means_unsupported(errno) => {
+                    let back = -i64::try_from(n).unwrap_or(0);
+                    let _ = rustix::fs::seek(src, rustix::fs::SeekFrom::Current(back));
+                    EngineError::Unsupported(errno)
+                }
+                other => other,
+            });
+        }
+        copied += n as u64;
+    }
+}
+
+/// Moves the `n` bytes now in the pipe to `dst`. They have left the source: any failure here
+/// is the destination's, and the copy stops with it.
+fn drain(
+    pipe: &Pipe,
+    dst: BorrowedFd<'_>,
+    mut n: usize,
+    counters: &mut Counters,
+) -> Result<(), EngineError> {
+    while n > 0 {
+        match rustix::pipe::splice(&pipe.read, None, dst, None, n, SpliceFlags::MOVE) {
+            // A destination that takes nothing is full (as write(2) returning 0).
+            Ok(0) => {
+                counters.record(Call::Splice, 0);
+                return Err(EngineError::Write(Errno::NOSPC));
+            }
+            Ok(m) => {
+                counters.record(Call::Splice, m);
+                counters.progressed(m);
+                n -= m;
+            }
+            Err(Errno::INTR) if crate::signals::pending().is_none() => {
+                counters.record(Call::Splice, 0);
+            }
+            Err(Errno::INTR) => return Err(EngineError::Interrupted),
+            Err(errno) => {
+                counters.record(Call::Splice, 0);
+                return Err(EngineError::Write(errno));
+            }
+        }
+    }
+    Ok(())
+}
