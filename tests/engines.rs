@@ -180,13 +180,14 @@ fn splice_goes_through_a_pipe_of_bufsize() {
         "{stats}"
     );
     assert_eq!(std::fs::read(&dst).unwrap(), pattern(MIB, 2));
-    // Default: a 1 MiB pipe, one chunk each way.
+    // Default: a 512 KiB pipe, two chunks each way.
     let stats = copy_with_stats(&[
         OsStr::new("--method=splice"),
         src.as_os_str(),
         s.join("dst2").as_os_str(),
     ]);
-    assert_eq!(stats["syscalls"]["splice"]["max"], MIB as u64, "{stats}");
+    assert_eq!(stats["syscalls"]["splice"]["max"], 512 * 1024, "{stats}");
+    assert_eq!(stats["syscalls"]["splice"]["data_calls"], 4, "{stats}");
     if !util::is_root() {
         return;
     }
@@ -208,6 +209,28 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     let stats = util::stats_json(&out.stderr);
     assert_eq!(stats["syscalls"]["splice"]["max"], 65536, "{stats}");
     assert_eq!(std::fs::read(s.join("dst3")).unwrap(), pattern(MIB, 2));
+}
+
+/// On ext4, `auto` copies files of 1 MiB and more with splice (measured faster there), and
+/// smaller ones with copy_file_range; elsewhere copy_file_range serves both.
+#[test]
+fn auto_splices_large_files_on_ext4() {
+    let s = Scratch::new();
+    let big = s.write("big", &pattern(2 * MIB, 9));
+    let small = s.write("small", &pattern(MIB - 1, 9));
+    let ext4 = rustix::fs::statfs(s.path()).unwrap().f_type == 0xEF53;
+    for (src, large) in [(&big, true), (&small, false)] {
+        let dst = s.join("dst");
+        let _ = std::fs::remove_file(&dst);
+        let stats = copy_with_stats(&[src.as_os_str(), dst.as_os_str()]);
+        let method = if ext4 && large {
+            "splice"
+        } else {
+            "copy-file-range"
+        };
+        assert_eq!(stats["methods"]["regular"][method], 1, "{stats}");
+        assert_eq!(std::fs::read(&dst).unwrap(), std::fs::read(src).unwrap());
+    }
 }
 
 /// A regular file on the same filesystem goes through copy_file_range under `auto`.

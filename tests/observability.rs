@@ -271,7 +271,7 @@ fn compare_runs_every_method_verifies_and_leaves_a_copy() {
         ("read-write", "128 KiB"),
         ("sendfile", "max"),
         ("copy-file-range", "max"),
-        ("splice", "1 MiB"),
+        ("splice", "512 KiB"),
     ];
     assert_eq!(rows.len(), expected.len(), "{table}");
     for (row, (method, size)) in rows.iter().zip(expected) {

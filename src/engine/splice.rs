@@ -10,7 +10,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 /// The pipe asked for when no --bufsize is given: the default limit for unprivileged users
 /// (/proc/sys/fs/pipe-max-size).
-pub(crate) const DEFAULT_PIPE: usize = 1 << 20;
+pub(crate) const DEFAULT_PIPE: usize = 512 << 10;
 
 /// A pipe, its capacity, and the capacity that was asked for.
 struct Pipe {
