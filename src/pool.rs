@@ -108,7 +108,13 @@ pub(crate) struct Task {
 struct Queue {
     tasks: VecDeque<Task>,
     closed: bool,
+    /// Copying threads asleep, waiting for tasks.
+    sleeping: usize,
 }
+
+/// Tasks that gather before a sleeping thread is woken: waking one costs two futex calls,
+/// which per file would cost as much as a small file's copy.
+const WAKE_AT: usize = 8;
 
 /// The tasks waiting for a copying thread.
 pub(crate) struct Pool {
@@ -125,6 +131,7 @@ impl Pool {
             queue: Mutex::new(Queue {
                 tasks: VecDeque::new(),
                 closed: false,
+                sleeping: 0,
             }),
             ready: Condvar::new(),
             capacity: (threads * QUEUED_PER_THREAD).min(QUEUED_AT_MOST),
@@ -141,8 +148,11 @@ impl Pool {
             return Some(task);
         }
         queue.tasks.push_back(task);
+        let wake = queue.sleeping > 0 && queue.tasks.len() >= WAKE_AT;
         drop(queue);
-        self.ready.notify_one();
+        if wake {
+            self.ready.notify_one();
+        }
         None
     }
 
@@ -156,7 +166,9 @@ impl Pool {
             if queue.closed {
                 return None;
             }
+            queue.sleeping += 1;
             queue = self.ready.wait(queue).ok()?;
+            queue.sleeping -= 1;
         }
     }
 
