@@ -92,8 +92,6 @@ pub(crate) struct Session<'a> {
     pub(crate) backup: Option<PathBuf>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
-    /// Source filesystems (st_dev) where `auto` copies large files with splice.
-    pub(crate) splice_fs: HashMap<u64, bool>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
     /// The directory being walked, which queued files keep open until they are copied.
@@ -114,7 +112,6 @@ impl<'a> Session<'a> {
             ancestors: Vec::new(),
             backup: None,
             no_clone: HashSet::new(),
-            splice_fs: HashMap::new(),
             pool: None,
             dir: None,
         }
@@ -463,9 +460,6 @@ impl<'a> Session<'a> {
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
-            prefer_splice: self.opts.method == Method::Auto
-                && file_type(src_st) == FileType::RegularFile
-                && self.splice_serves(src_fd.as_fd(), src_st),
         };
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
@@ -576,17 +570,6 @@ impl Opened {
         if let Some(temp) = &self.temp {
             temp.remove(dir);
         }
-    }
-}
-
-impl Session<'_> {
-    /// Whether `auto` copies this source with splice (asked of each filesystem once).
-    fn splice_serves(&mut self, src: BorrowedFd<'_>, st: &Stat) -> bool {
-        st.st_size >= engine::SPLICE_FROM
-            && *self
-                .splice_fs
-                .entry(st.st_dev)
-                .or_insert_with(|| engine::splice_filesystem(src))
     }
 }
 

@@ -211,37 +211,19 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     assert_eq!(std::fs::read(s.join("dst3")).unwrap(), pattern(MIB, 2));
 }
 
-/// On ext4, `auto` copies files of 1 MiB and more with splice (measured faster there), and
-/// smaller ones with copy_file_range; elsewhere copy_file_range serves both.
-#[test]
-fn auto_splices_large_files_on_ext4() {
-    let s = Scratch::new();
-    let big = s.write("big", &pattern(2 * MIB, 9));
-    let small = s.write("small", &pattern(MIB - 1, 9));
-    let ext4 = rustix::fs::statfs(s.path()).unwrap().f_type == 0xEF53;
-    for (src, large) in [(&big, true), (&small, false)] {
-        let dst = s.join("dst");
-        let _ = std::fs::remove_file(&dst);
-        let stats = copy_with_stats(&[src.as_os_str(), dst.as_os_str()]);
-        let method = if ext4 && large {
-            "splice"
-        } else {
-            "copy-file-range"
-        };
-        assert_eq!(stats["methods"]["regular"][method], 1, "{stats}");
-        assert_eq!(std::fs::read(&dst).unwrap(), std::fs::read(src).unwrap());
-    }
-}
-
 /// A regular file on the same filesystem goes through copy_file_range under `auto`.
 #[test]
 fn auto_prefers_copy_file_range() {
     let s = Scratch::new();
-    let src = s.write("src", &pattern(100_000, 3));
-    let dst = s.join("dst");
-    let stats = copy_with_stats(&[src.as_os_str(), dst.as_os_str()]);
-    assert_eq!(stats["methods"]["regular"]["copy-file-range"], 1, "{stats}");
-    // ext4 cannot clone: the only fallback allowed is from the clone attempt.
-    let fallbacks = stats["fallbacks"].as_array().unwrap();
-    assert!(fallbacks.iter().all(|f| f["from"] == "reflink"), "{stats}");
+    // Small and large: auto never switches to splice by size.
+    for size in [100_000, 3 * MIB] {
+        let src = s.write("src", &pattern(size, 3));
+        let dst = s.join("dst");
+        let _ = std::fs::remove_file(&dst);
+        let stats = copy_with_stats(&[src.as_os_str(), dst.as_os_str()]);
+        assert_eq!(stats["methods"]["regular"]["copy-file-range"], 1, "{stats}");
+        // ext4 cannot clone: the only fallback allowed is from the clone attempt.
+        let fallbacks = stats["fallbacks"].as_array().unwrap();
+        assert!(fallbacks.iter().all(|f| f["from"] == "reflink"), "{stats}");
+    }
 }

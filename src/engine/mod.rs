@@ -29,8 +29,7 @@ pub(crate) enum Method {
     ReadWrite,
     Sendfile,
     CopyFileRange,
-    /// splice(2) through a pipe: chosen by --method only, never by `auto` (it is sendfile's
-    /// own mechanism, with two calls per chunk instead of one).
+    /// splice(2) through a pipe: chosen by --method only, never by `auto` (see splice.rs).
     Splice,
     /// FICLONE: share the source's extents (chosen by --reflink, never by --method).
     Reflink,
@@ -321,10 +320,6 @@ pub(crate) struct Transfer<'a> {
     /// Whether `auto` may use copy_file_range, which shares extents on btrfs and XFS as a
     /// clone would (false under --reflink=never, as GNU cp).
     pub(crate) may_share: bool,
-    /// Whether `auto` starts with splice: a large file on a filesystem where
-    /// copy_file_range and sendfile only splice through the kernel's small internal pipe
-    /// (see `splice_serves`).
-    pub(crate) prefer_splice: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -392,22 +387,6 @@ impl Transfer<'_> {
     }
 }
 
-/// The filesystem magic of ext2/3/4 (statfs(2)).
-const EXT4_SUPER_MAGIC: i64 = 0xEF53;
-/// Files smaller than this gain nothing from a larger pipe and pay a third call.
-pub(crate) const SPLICE_FROM: i64 = 1 << 20;
-
-/// Whether `auto` should copy large regular files on the filesystem of `src` with splice.
-/// On ext4, copy_file_range and sendfile move data through a 64 KiB pipe inside the kernel;
-/// splice through our 512 KiB pipe measured 11-15% faster on 1 GiB (warm cache), while on
-/// tmpfs it measured the same, and XFS, btrfs and network filesystems do better with
-/// copy_file_range (clones, server-side copies). So only ext4, for files of SPLICE_FROM up.
-// f_type is i64 here, but narrower on some architectures: the conversion is not useless there.
-#[allow(clippy::useless_conversion)]
-pub(crate) fn splice_filesystem(src: BorrowedFd<'_>) -> bool {
-    rustix::fs::fstatfs(src).is_ok_and(|fs| i64::from(fs.f_type) == EXT4_SUPER_MAGIC)
-}
-
 /// GNU's read-write buffer: 128 KiB or the larger block size, rounded up to a power of two.
 pub(crate) fn default_bufsize(blksize: u64) -> usize {
     // Some filesystems report absurd st_blksize values; 8 MiB bounds the buffer as GNU's
@@ -434,12 +413,7 @@ pub(crate) fn copy(
         return Ok(finished(bytes, method, Vec::new()));
     }
     let mut fallbacks = Vec::new();
-    let chain: &[(Method, Method)] = if transfer.prefer_splice {
-        &[
-            (Method::Splice, Method::Sendfile),
-            (Method::Sendfile, Method::ReadWrite),
-        ]
-    } else if transfer.may_share {
+    let chain: &[(Method, Method)] = if transfer.may_share {
         &[
             (Method::CopyFileRange, Method::Sendfile),
             (Method::Sendfile, Method::ReadWrite),
@@ -559,7 +533,6 @@ mod tests {
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: true,
-            prefer_splice: false,
         }
     }
 
