@@ -261,9 +261,7 @@ impl<'a> Session<'a> {
         let Some(dst_st) = self.decide(src, src_st, dst, node)? else {
             return Ok(());
         };
-        let Some(opened) = self.open_regular(src, src_st, dst, dst_st, node)? else {
-            return Ok(());
-        };
+        let src_fd = open_source(src, src_st, node.follow)?;
         if may_queue
             && let Some(pool) = self.pool
             && let Some(dir) = self.queueable(src, src_st, dst)
@@ -274,7 +272,8 @@ impl<'a> Session<'a> {
                 src_path: src.shown.to_path_buf(),
                 dst_path: dst.shown.to_path_buf(),
                 src_st: *src_st,
-                opened,
+                src_fd,
+                dst_st,
                 backup: self.backup.take(),
             };
             return match pool.submit(task) {
@@ -282,11 +281,27 @@ impl<'a> Session<'a> {
                 // The queue is full: this thread copies the file itself.
                 Some(task) => {
                     self.backup = task.backup;
-                    self.complete(src, src_st, dst, task.opened)
+                    self.write_to(src, src_st, dst, task.src_fd, task.dst_st)
                 }
             };
         }
-        self.complete(src, src_st, dst, opened)
+        self.write_to(src, src_st, dst, src_fd, dst_st)
+    }
+
+    /// Opens the destination decided on (`dst_st`: the existing file to overwrite) and copies
+    /// the opened source into it.
+    pub(crate) fn write_to(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        src_fd: OwnedFd,
+        dst_st: Option<Stat>,
+    ) -> Result<(), Error> {
+        match self.open_target(src, src_st, dst, src_fd, dst_st)? {
+            Some(opened) => self.complete(src, src_st, dst, opened),
+            None => Ok(()),
+        }
     }
 
     /// Looks at the destination and decides what to do: `None` to skip the file, or the
@@ -325,6 +340,9 @@ impl<'a> Session<'a> {
     /// The directory being walked, when the copy is parallel and `src` and `dst` are its
     /// entries: a regular file there may be copied by another thread.
     fn queueable(&self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Option<Arc<DirGuard>> {
+        if self.opts.attributes_only {
+            return None;
+        }
         let dir = self.dir.as_ref()?;
         let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
         let in_walk = dir.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
@@ -333,17 +351,16 @@ impl<'a> Session<'a> {
         (in_walk && file_type(src_st) == FileType::RegularFile).then(|| Arc::clone(dir))
     }
 
-    /// Opens the source and the destination decided on (a temporary file beside it under
-    /// --atomic). `None` when nothing more is to be done (--attributes-only).
-    fn open_regular(
+    /// Opens the destination decided on (a temporary file beside it under --atomic). `None`
+    /// when nothing more is to be done (--attributes-only).
+    fn open_target(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
+        src_fd: OwnedFd,
         mut dst_st: Option<Stat>,
-        node: Node,
     ) -> Result<Option<Opened>, Error> {
-        let src_fd = open_source(src, src_st, node.follow)?;
         if self.opts.atomic && !self.opts.attributes_only {
             let name = durable::temp_name(dst.name);
             let temp = At {
@@ -383,7 +400,7 @@ impl<'a> Session<'a> {
 
     /// Moves the data into the opened destination, closes it, applies the attributes, and
     /// under --atomic renames the temporary file into place.
-    pub(crate) fn complete(
+    fn complete(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
@@ -543,7 +560,7 @@ impl<'a> Session<'a> {
 }
 
 /// A regular file's two ends, open and ready for the data.
-pub(crate) struct Opened {
+struct Opened {
     src: OwnedFd,
     dst: OwnedFd,
     /// The destination was created, not an existing file opened to be overwritten.
@@ -561,15 +578,6 @@ struct Temp {
 impl Temp {
     fn remove(&self, dir: BorrowedFd<'_>) {
         let _ = rustix::fs::unlinkat(dir, &self.name, AtFlags::empty());
-    }
-}
-
-impl Opened {
-    /// Gives up on a file not yet filled (a signal arrived): no temporary file stays behind.
-    pub(crate) fn abandon(self, dir: BorrowedFd<'_>) {
-        if let Some(temp) = &self.temp {
-            temp.remove(dir);
-        }
     }
 }
 

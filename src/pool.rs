@@ -2,15 +2,18 @@
 //!
 //! The walking thread does everything that decides or must happen in order: it reads the
 //! directories, creates the destination directories, stats, asks the `-i` questions, makes the
-//! backups and the hard links, and opens both ends of each regular file (so open errors come
-//! in walk order). What it hands out is the pair of open files: fill, close, attributes, and
-//! the rename under --atomic. When the queue is full it copies the file itself,
-//! which bounds the memory and keeps every thread busy. A directory's own attributes wait for
-//! everything below it: each task holds its directory's [`DirGuard`], and each guard its
-//! parent's; the last one to let go applies the attributes, so directory times are still set
-//! after their contents, as in a sequential copy.
+//! backups and the hard links, and opens the source of each regular file (so a source that
+//! cannot be read is reported in walk order, as GNU cp would). What it hands out is the open
+//! source and the decided destination: create, fill, close, attributes, and the rename under
+//! --atomic. Creating is the costliest step of a small file, so it goes to the copying threads,
+//! which keeps the walk from being the bottleneck (measured: the walk thread took 58% of the
+//! samples while it also created the files, 50% since). When the queue is full the walk copies
+//! the file itself, which bounds the memory and keeps every thread busy. A directory's own
+//! attributes wait for everything below it: each task holds its directory's [`DirGuard`], and
+//! each guard its parent's; the last one to let go applies the attributes, so directory times
+//! are still set after their contents, as in a sequential copy.
 
-use crate::copy::{At, Opened, Session};
+use crate::copy::{At, Session};
 use crate::error::Error;
 use crate::options::{Options, Preserve};
 use crate::report::{self, Summary};
@@ -100,7 +103,10 @@ pub(crate) struct Task {
     pub(crate) src_path: PathBuf,
     pub(crate) dst_path: PathBuf,
     pub(crate) src_st: Stat,
-    pub(crate) opened: Opened,
+    /// The source, opened (and checked) by the walk.
+    pub(crate) src_fd: OwnedFd,
+    /// The existing destination to overwrite, if any.
+    pub(crate) dst_st: Option<Stat>,
     /// The backup made of the destination, for the -v line.
     pub(crate) backup: Option<PathBuf>,
 }
@@ -206,8 +212,6 @@ pub(crate) fn drain<'a>(pool: &'a Pool, session: &mut Session<'a>) {
         // directory finish.
         if crate::signals::pending().is_none() {
             session.run_task(task);
-        } else {
-            task.opened.abandon(task.dir.dst.as_fd());
         }
     }
 }
@@ -230,7 +234,7 @@ impl<'a> Session<'a> {
             shown: &task.dst_path,
         };
         self.backup = task.backup;
-        if let Err(e) = self.complete(src, &task.src_st, dst, task.opened) {
+        if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.dst_st) {
             self.fail(&e);
         }
     }
