@@ -52,6 +52,13 @@ impl Session<'_> {
         if self.opts.reflink == ReflinkMode::Auto && self.no_clone.contains(&src_st.st_dev) {
             return Ok((None, Reflink::Refused(engine::errno_name(unsupported))));
         }
+        // Nor between two filesystems already found to be two (EXDEV), in a tree.
+        let pair = self.dst_dev.map(|d| (src_st.st_dev, d));
+        if self.opts.reflink == ReflinkMode::Auto
+            && pair.is_some_and(|pair| self.cross.contains(&pair))
+        {
+            return Ok((None, Reflink::Refused(engine::errno_name(Errno::XDEV))));
+        }
         match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
             Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
             Err((_, EngineError::Unsupported(errno)))
@@ -66,6 +73,9 @@ impl Session<'_> {
             Err((_, EngineError::Unsupported(errno))) => {
                 if errno == unsupported {
                     self.no_clone.insert(src_st.st_dev);
+                }
+                if let (Errno::XDEV, Some(pair)) = (errno, pair) {
+                    self.cross.insert(pair);
                 }
                 Ok((None, Reflink::Refused(engine::errno_name(errno))))
             }

@@ -92,6 +92,12 @@ pub(crate) struct Session<'a> {
     pub(crate) backup: Option<PathBuf>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
+    /// The filesystem of the destination directory of the file being copied, when known (in
+    /// a tree walk).
+    pub(crate) dst_dev: Option<u64>,
+    /// Pairs of filesystems (source, destination) between which copy_file_range failed
+    /// with EXDEV: `auto` does not ask again for every file of a tree.
+    pub(crate) cross: HashSet<(u64, u64)>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
     /// The directory being walked, which queued files keep open until they are copied.
@@ -112,6 +118,8 @@ impl<'a> Session<'a> {
             ancestors: Vec::new(),
             backup: None,
             no_clone: HashSet::new(),
+            dst_dev: None,
+            cross: HashSet::new(),
             pool: None,
             dir: None,
         }
@@ -262,6 +270,7 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         let src_fd = open_source(src, src_st, node.follow)?;
+        self.dst_dev = self.walk_dir(src, dst).map(|dir| dir.dst_dev);
         if may_queue
             && let Some(pool) = self.pool
             && let Some(dir) = self.queueable(src, src_st, dst)
@@ -340,15 +349,20 @@ impl<'a> Session<'a> {
     /// The directory being walked, when the copy is parallel and `src` and `dst` are its
     /// entries: a regular file there may be copied by another thread.
     fn queueable(&self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Option<Arc<DirGuard>> {
-        if self.opts.attributes_only {
+        if self.opts.attributes_only || file_type(src_st) != FileType::RegularFile {
             return None;
         }
+        self.walk_dir(src, dst).map(Arc::clone)
+    }
+
+    /// The directory being walked, when `src` and `dst` are its entries.
+    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<&Arc<DirGuard>> {
         let dir = self.dir.as_ref()?;
         let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
         let in_walk = dir.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
             && same(dir.dst.as_fd(), dst.dir)
             && src.name == dst.name;
-        (in_walk && file_type(src_st) == FileType::RegularFile).then(|| Arc::clone(dir))
+        in_walk.then_some(dir)
     }
 
     /// Opens the destination decided on (a temporary file beside it under --atomic). `None`
@@ -477,6 +491,9 @@ impl<'a> Session<'a> {
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
+            cross_device: self
+                .dst_dev
+                .is_some_and(|d| self.cross.contains(&(src_st.st_dev, d))),
         };
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
@@ -499,6 +516,15 @@ impl<'a> Session<'a> {
                 });
                 let mut outcome = result
                     .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
+                let exdev = engine::errno_name(Errno::XDEV);
+                if let Some(dst_dev) = self.dst_dev
+                    && outcome
+                        .fallbacks
+                        .iter()
+                        .any(|f| f.from == Method::CopyFileRange && f.reason == exdev)
+                {
+                    self.cross.insert((src_st.st_dev, dst_dev));
+                }
                 if let Reflink::Refused(reason) = &reflink {
                     // The clone's refusal led to the first method tried after it.
                     let next = outcome.fallbacks.first().map_or(outcome.method, |f| f.from);

@@ -35,6 +35,8 @@ const QUEUED_AT_MOST: usize = 128;
 pub(crate) struct DirGuard {
     pub(crate) src: Option<OwnedFd>,
     pub(crate) dst: OwnedFd,
+    /// The destination directory's filesystem (st_dev).
+    pub(crate) dst_dev: u64,
     finish: Option<Finish>,
     /// Kept alive until this directory is finished, so the parent finishes after it.
     _parent: Option<Arc<DirGuard>>,
@@ -54,7 +56,7 @@ pub(crate) struct Finish {
 impl DirGuard {
     pub(crate) fn new(
         src: Option<OwnedFd>,
-        dst: OwnedFd,
+        (dst, dst_dev): (OwnedFd, u64),
         finish: Finish,
         parent: Option<Arc<DirGuard>>,
         pool: Option<&Pool>,
@@ -62,6 +64,7 @@ impl DirGuard {
         DirGuard {
             src,
             dst,
+            dst_dev,
             finish: Some(finish),
             _parent: parent,
             failures: pool.map(|p| Arc::clone(&p.dir_failures)),
@@ -234,6 +237,7 @@ impl<'a> Session<'a> {
             shown: &task.dst_path,
         };
         self.backup = task.backup;
+        self.dst_dev = Some(task.dir.dst_dev);
         if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.dst_st) {
             self.fail(&e);
         }

@@ -46,6 +46,8 @@ fn open_dir(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
 /// What became of the destination directory.
 struct Target {
     fd: OwnedFd,
+    /// Its filesystem (st_dev).
+    dev: u64,
     /// Created by this copy (not merged into an existing one).
     created: bool,
     /// The mode to restore after filling, when it had to be widened to u+rwx.
@@ -114,12 +116,19 @@ impl Session<'_> {
         let (src_fd, names) = match listed {
             Ok(listed) => listed,
             Err(e) => {
-                let guard = DirGuard::new(None, target.fd, finish, self.dir.clone(), self.pool);
+                let dst = (target.fd, target.dev);
+                let guard = DirGuard::new(None, dst, finish, self.dir.clone(), self.pool);
                 DirGuard::finish_if_last(Arc::new(guard))?;
                 return Err(e);
             }
         };
-        let guard = DirGuard::new(Some(src_fd), target.fd, finish, self.dir.clone(), self.pool);
+        let guard = DirGuard::new(
+            Some(src_fd),
+            (target.fd, target.dev),
+            finish,
+            self.dir.clone(),
+            self.pool,
+        );
         let guard = Arc::new(guard);
         let outer = self.dir.replace(Arc::clone(&guard));
         let follow = self.opts.deref == Deref::Always;
@@ -189,13 +198,14 @@ impl Session<'_> {
         // --keep-directory-symlink; a command-line destination is followed.
         let follow = node.top || self.opts.keep_directory_symlink;
         let mut want = None;
+        let mut dev = 0;
         let existing = if node.fresh {
             Err(Errno::NOENT)
         } else {
             dst.stat(follow)
         };
         match existing {
-            Ok(st) if file_type(&st) == FileType::Directory => {}
+            Ok(st) if file_type(&st) == FileType::Directory => dev = st.st_dev,
             Ok(_) => {
                 return Err(Error::OverwriteNonDirectory {
                     dst: dst.shown.to_path_buf(),
@@ -220,6 +230,7 @@ impl Session<'_> {
         let mut restore = None;
         if let Some(want) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
+            dev = st.st_dev;
             // Remember the new directory, so meeting it in the source means "into itself".
             self.dirs.insert(id(&st), dst.shown.to_path_buf());
             if st.st_mode & 0o777 != want {
@@ -229,6 +240,7 @@ impl Session<'_> {
         }
         Ok(Target {
             fd,
+            dev,
             created: want.is_some(),
             restore,
         })
@@ -247,9 +259,8 @@ impl Session<'_> {
         }
         let finish = self.finish_of(&target, src_st, dst.shown);
         let src_fd = open_dir(src, false).ok();
-        DirGuard::finish_if_last(Arc::new(DirGuard::new(
-            src_fd, target.fd, finish, None, None,
-        )))
+        let dst = (target.fd, target.dev);
+        DirGuard::finish_if_last(Arc::new(DirGuard::new(src_fd, dst, finish, None, None)))
     }
 }
 

@@ -264,3 +264,50 @@ fn bad_job_counts_are_usage_errors() {
         assert!(!s.join("b").exists());
     }
 }
+
+/// Across filesystems, copy_file_range and FICLONE fail with EXDEV for every file: fastcp asks
+/// once per thread and pair of filesystems, and still reports the fallback for every file.
+#[test]
+fn cross_filesystem_refusals_are_asked_once() {
+    let s = Scratch::new();
+    tree(s.path());
+    let Ok(other) = tempfile::Builder::new()
+        .prefix("fastcp-test")
+        .tempdir_in("/dev/shm")
+    else {
+        return;
+    };
+    let dev = |p: &Path| std::os::unix::fs::MetadataExt::dev(&std::fs::metadata(p).unwrap());
+    if dev(other.path()) == dev(s.path()) {
+        return;
+    }
+    let out = fastcp()
+        .args(["-r", "-j2", "--stats=json"])
+        .arg(s.join("src"))
+        .arg(other.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stats = util::stats_json(&out.stderr);
+    let files = stats["files"].as_u64().unwrap();
+    assert!(files > 200, "{stats}");
+    for call in ["copy_file_range", "ficlone"] {
+        let calls = stats["syscalls"][call]["calls"].as_u64().unwrap();
+        assert!((1..=2).contains(&calls), "{call}: {stats}");
+    }
+    let fallbacks = stats["fallbacks"].as_array().unwrap();
+    let cfr = fallbacks
+        .iter()
+        .find(|f| f["from"] == "copy-file-range" && f["reason"] == "EXDEV")
+        .unwrap_or_else(|| panic!("{stats}"));
+    // Every file with data fell back (the all-hole sparse file moves none).
+    assert_eq!(
+        cfr["files"], stats["methods"]["regular"]["sendfile"],
+        "{stats}"
+    );
+    assert_eq!(cfr["files"].as_u64(), Some(files - 1), "{stats}");
+    assert_eq!(
+        snapshot(&other.path().join("out")),
+        snapshot(&s.join("src"))
+    );
+}

@@ -320,6 +320,9 @@ pub(crate) struct Transfer<'a> {
     /// Whether `auto` may use copy_file_range, which shares extents on btrfs and XFS as a
     /// clone would (false under --reflink=never, as GNU cp).
     pub(crate) may_share: bool,
+    /// copy_file_range already failed with EXDEV between these two filesystems: `auto`
+    /// records the same fallback without making the call again.
+    pub(crate) cross_device: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -413,7 +416,14 @@ pub(crate) fn copy(
         return Ok(finished(bytes, method, Vec::new()));
     }
     let mut fallbacks = Vec::new();
-    let chain: &[(Method, Method)] = if transfer.may_share {
+    if transfer.may_share && transfer.cross_device {
+        fallbacks.push(Fallback {
+            from: Method::CopyFileRange,
+            to: Method::Sendfile,
+            reason: errno_name(Errno::XDEV),
+        });
+    }
+    let chain: &[(Method, Method)] = if transfer.may_share && !transfer.cross_device {
         &[
             (Method::CopyFileRange, Method::Sendfile),
             (Method::Sendfile, Method::ReadWrite),
@@ -533,6 +543,7 @@ mod tests {
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: true,
+            cross_device: false,
         }
     }
 
