@@ -83,6 +83,34 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
         ],
     ),
     (
+        "PARALLEL COPIES",
+        &[&[
+            ('B', "-j"),
+            (
+                'R',
+                " N (default: the number of CPUs) copies up to N files of a tree at once. One thread walks the tree in GNU cp's order: it reads directories, creates the destination directories, asks the ",
+            ),
+            ('B', "-i"),
+            (
+                'R',
+                " questions, makes backups and hard links, and opens each source file, so unreadable sources are reported in GNU's order; the other threads create the destination files, move the data and apply the attributes. A directory gets its times and mode only after everything below it is complete. With ",
+            ),
+            ('B', "-v"),
+            ('R', " or "),
+            ('B', "--debug"),
+            ('R', " and no "),
+            ('B', "-j"),
+            (
+                'R',
+                ", files are copied one at a time so the lines come in GNU's order; with an explicit ",
+            ),
+            ('B', "-j"),
+            ('R', " they come whole, in the order the copies finish. "),
+            ('B', "-j1"),
+            ('R', " copies one file at a time on one thread."),
+        ]],
+    ),
+    (
         "STATISTICS",
         &[&[
             ('B', "--stats=json"),
