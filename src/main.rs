@@ -20,6 +20,7 @@ mod quote;
 mod report;
 mod signals;
 mod sparse;
+mod tally;
 mod usage;
 mod walk;
 
@@ -111,7 +112,7 @@ fn run(options: &options::Options) -> ExitCode {
         };
     }
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
-    let progress = progress::Progress::start(options.progress, sources);
+    let progress = progress::Progress::start(options.progress, sources, options.recursive);
     signals::install();
     let mut summary = copy_all(options, &plan, engine::Counters::with_progress(progress));
     summary.counters.finish_progress();

@@ -9,7 +9,13 @@ use util::{Scratch, fastcp, fastcp_path, pattern, stats_json};
 
 /// A FIFO whose writer trickles 1 MiB over about 1.6 s: a copy that is slow on any machine.
 fn slow_fifo(s: &Scratch) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
-    let fifo = s.join("slow");
+    slow_fifo_at(s.join("slow"))
+}
+
+/// `slow_fifo` at `fifo`.
+fn slow_fifo_at(
+    fifo: std::path::PathBuf,
+) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
     rustix::fs::mknodat(
         rustix::fs::CWD,
         &fifo,
@@ -122,6 +128,41 @@ fn progress_always_draws_into_a_pipe() {
     assert!(
         !text.contains('\r') && !text.contains('\x1b'),
         "plain lines only: {text:?}"
+    );
+}
+
+/// The total of a recursive copy is every file below its sources, counted while copying:
+/// while the slow first directory is copied, the bar already knows the second one's size.
+#[test]
+fn progress_total_covers_whole_trees() {
+    let s = Scratch::new();
+    std::fs::create_dir(s.join("first")).unwrap();
+    let (_, writer) = slow_fifo_at(s.join("first/slow"));
+    s.write("second/inner/big", &pattern(4 << 20, 8));
+    s.write("second/small", &pattern(1 << 20, 9));
+    let out = fastcp()
+        .current_dir(s.path())
+        .args([
+            "-r",
+            "--copy-contents",
+            "--progress=always",
+            "first",
+            "second",
+        ])
+        .arg(s.mkdir("out"))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let first = text.lines().next().unwrap_or_default();
+    // 1 MiB comes through the FIFO, 5 MiB from the regular files.
+    assert!(first.contains(" / 5.0 MiB ("), "{text}");
+    assert!(!first.contains("(100%)"), "{text}");
+    assert_eq!(
+        text.lines().last(),
+        Some("6.0 MiB / 6.0 MiB (100%)"),
+        "{text}"
     );
 }
 
