@@ -98,6 +98,9 @@ pub(crate) struct Session<'a> {
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
     /// with EXDEV: `auto` does not ask again for every file of a tree.
     pub(crate) cross: HashSet<(u64, u64)>,
+    /// The source just opened by the walk with the status of the open file (walk.rs), for
+    /// the copy to use instead of opening it again.
+    pub(crate) opened: Option<(Id, OwnedFd)>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
     /// The directory being walked, which queued files keep open until they are copied.
@@ -120,6 +123,7 @@ impl<'a> Session<'a> {
             no_clone: HashSet::new(),
             dst_dev: None,
             cross: HashSet::new(),
+            opened: None,
             pool: None,
             dir: None,
         }
@@ -269,7 +273,10 @@ impl<'a> Session<'a> {
         let Some(dst_st) = self.decide(src, src_st, dst, node)? else {
             return Ok(());
         };
-        let src_fd = open_source(src, src_st, node.follow)?;
+        let src_fd = match self.opened.take() {
+            Some((opened, fd)) if opened == id(src_st) => fd,
+            _ => open_source(src, src_st, node.follow)?,
+        };
         self.dst_dev = self.walk_dir(src, dst).map(|dir| dir.dst_dev);
         if may_queue
             && let Some(pool) = self.pool

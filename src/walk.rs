@@ -8,7 +8,7 @@
 use crate::copy::{At, Node, Session, file_type, id};
 use crate::error::{Error, Op};
 use crate::metadata;
-use crate::options::Deref;
+use crate::options::{Deref, Make};
 use crate::plan::concat;
 use crate::pool::{DirGuard, Finish};
 use rustix::fs::{FileType, Mode, OFlags, Stat};
@@ -19,8 +19,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The entries of a directory, `.` and `..` left out, in inode order.
-fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<OsString>, Error> {
+/// The entries of a directory, `.` and `..` left out, in inode order, with the type the
+/// directory records for each (`Unknown` on filesystems that record none).
+fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<(OsString, FileType)>, Error> {
     let mut reader =
         rustix::fs::Dir::read_from(dir).map_err(|e| Error::io(Op::Access, shown, e))?;
     let mut list = Vec::new();
@@ -28,11 +29,26 @@ fn entries(dir: &OwnedFd, shown: &Path) -> Result<Vec<OsString>, Error> {
         let entry = entry.map_err(|e| Error::io(Op::Access, shown, e))?;
         let name = entry.file_name().to_bytes();
         if name != b"." && name != b".." {
-            list.push((entry.ino(), OsStr::from_bytes(name).to_os_string()));
+            let name = OsStr::from_bytes(name).to_os_string();
+            list.push((entry.ino(), name, entry.file_type()));
         }
     }
-    list.sort();
-    Ok(list.into_iter().map(|(_, name)| name).collect())
+    list.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(list
+        .into_iter()
+        .map(|(_, name, kind)| (name, kind))
+        .collect())
+}
+
+/// Opens a directory entry recorded as a regular file, and stats the open file: one call
+/// less than stat then open, and the status is the opened file's by construction. `None`
+/// when that does not work out (the entry changed, or cannot be opened): the caller then
+/// takes the usual way, which reports any error at the point GNU cp does.
+fn open_recorded_file(at: At<'_>) -> Option<(OwnedFd, Stat)> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(at.dir, at.name, flags, Mode::empty()).ok()?;
+    let st = rustix::fs::fstat(&fd).ok()?;
+    (file_type(&st) == FileType::RegularFile).then_some((fd, st))
 }
 
 fn open_dir(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
@@ -133,7 +149,10 @@ impl Session<'_> {
         let outer = self.dir.replace(Arc::clone(&guard));
         let follow = self.opts.deref == Deref::Always;
         let src_dir = guard.src.as_ref().map(|fd| fd.as_fd());
-        for name in names {
+        // Regular files are opened at once (the copy needs them open anyway), unless symlinks
+        // are followed (the recorded type is the link's) or only links are made (-l, -s).
+        let open_early = !follow && self.opts.make == Make::Copy;
+        for (name, kind) in names {
             let Some(src_dir) = src_dir else { break };
             if self.into_self || crate::signals::pending().is_some() {
                 break;
@@ -151,8 +170,19 @@ impl Session<'_> {
                 name,
                 shown: &dst_path,
             };
-            let result = child_src
-                .stat(follow)
+            let early = if open_early && kind == FileType::RegularFile {
+                open_recorded_file(child_src)
+            } else {
+                None
+            };
+            let stat = match early {
+                Some((fd, st)) => {
+                    self.opened = Some((id(&st), fd));
+                    Ok(st)
+                }
+                None => child_src.stat(follow),
+            };
+            let result = stat
                 .map_err(|e| Error::io(Op::Stat, &src_path, e))
                 .and_then(|st| {
                     if self.opts.one_file_system
@@ -168,6 +198,8 @@ impl Session<'_> {
                     };
                     self.copy_node(child_src, &st, child_dst, node)
                 });
+            // Not taken when the file was linked or skipped.
+            self.opened = None;
             if let Err(e) = result {
                 self.fail(&e);
             }

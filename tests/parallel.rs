@@ -311,3 +311,44 @@ fn cross_filesystem_refusals_are_asked_once() {
         snapshot(&s.join("src"))
     );
 }
+
+/// The walk opens regular files as it meets them (one call less than stat then open); a file
+/// it cannot open is looked at again the usual way, so the answer is GNU's: skipped silently
+/// under -n when the destination exists, reported where cp reports it otherwise.
+#[test]
+fn unreadable_files_are_judged_as_gnu_judges_them() {
+    if !util::is_root() {
+        return;
+    }
+    let setup = |root: &Path| {
+        let src = root.join("src");
+        std::fs::create_dir_all(src.join("d")).unwrap();
+        for f in ["a", "u", "d/u2", "z"] {
+            std::fs::write(src.join(f), f.as_bytes()).unwrap();
+        }
+        for f in ["u", "d/u2"] {
+            std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        chown_all(&src);
+    };
+    let existing = |out: &Path| {
+        std::fs::create_dir_all(out.join("d")).unwrap();
+        std::fs::write(out.join("u"), b"old").unwrap();
+        std::fs::write(out.join("d/u2"), b"old").unwrap();
+        chown_all(out);
+    };
+    for opt in ["-rn", "-r", "-ru", "-a"] {
+        for jobs in ["-j1", "-j2"] {
+            let args = [opt, "src/.", "{dst}"];
+            let (gnu, ours, s) = both(setup, existing, &args, &[jobs], true);
+            compare(&gnu, &ours, &s, &args, &[jobs], false);
+            // -n and -u (the destinations are newer) skip the unreadable files.
+            if opt == "-rn" || opt == "-ru" {
+                assert!(ours.status.success(), "{ours:?}");
+            } else {
+                assert_eq!(ours.status.code(), Some(1));
+            }
+        }
+    }
+}
