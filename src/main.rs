@@ -17,6 +17,7 @@ mod plan;
 mod pool;
 mod progress;
 mod quote;
+mod regular;
 mod report;
 mod signals;
 mod sparse;
