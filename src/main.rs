@@ -19,6 +19,7 @@ mod progress;
 mod quote;
 mod regular;
 mod report;
+mod reserve;
 mod signals;
 mod sparse;
 mod tally;

@@ -12,6 +12,7 @@ use crate::options::{Options, ReflinkMode};
 use crate::overwrite::Decision;
 use crate::pool::{DirGuard, Task};
 use crate::report;
+use crate::reserve;
 use crate::sparse::{self, Layout};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -279,10 +280,16 @@ impl<'a> Session<'a> {
                     Layout::Dense => None,
                     _ => sparse::copy_extents(&transfer, method, zeros, counters),
                 };
+                let mut reserved = 0;
                 let result = result.unwrap_or_else(|| {
                     layout = Layout::Dense;
+                    if file_type(src_st) == FileType::RegularFile {
+                        let size = u64::try_from(src_st.st_size).unwrap_or(0);
+                        reserved = reserve::reserve(transfer.dst, size);
+                    }
                     engine::copy(&transfer, method, counters)
                 });
+                reserve::release(transfer.dst, reserved);
                 let mut outcome = result
                     .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
                 let exdev = engine::errno_name(Errno::XDEV);

@@ -211,6 +211,35 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     assert_eq!(std::fs::read(s.join("dst3")).unwrap(), pattern(MIB, 2));
 }
 
+/// A large copy reserves its blocks first on ext4 (fallocate, KEEP_SIZE): the copy has the
+/// source's size and bytes, and no more blocks than its data needs.
+#[test]
+fn large_copies_reserve_exactly_their_blocks() {
+    use std::os::unix::fs::MetadataExt;
+    let s = Scratch::new();
+    let size = 5 * MIB + 123;
+    let src = s.write("src", &pattern(size, 11));
+    for method in util::METHODS {
+        let dst = s.join(format!("dst-{method}"));
+        let out = util::fastcp()
+            .arg(format!("--method={method}"))
+            .arg(&src)
+            .arg(&dst)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{method}: {out:?}");
+        let meta = std::fs::metadata(&dst).unwrap();
+        assert_eq!(meta.len(), size as u64, "{method}");
+        let needed = (size as u64).div_ceil(4096) * 4096;
+        assert!(
+            meta.blocks() * 512 <= needed + (64 << 10),
+            "{method}: {}",
+            meta.blocks()
+        );
+        assert_eq!(std::fs::read(&dst).unwrap(), pattern(size, 11), "{method}");
+    }
+}
+
 /// A regular file on the same filesystem goes through copy_file_range under `auto`.
 #[test]
 fn auto_prefers_copy_file_range() {
