@@ -195,8 +195,9 @@ impl Measured<'_> {
     fn text(&self) -> String {
         let s = self.summary;
         let mut out = format!(
-            "{} files, {} bytes ({}) in {:.3} s, {}/s; {} failed\n",
+            "{} {}, {} bytes ({}) in {:.3} s, {}/s; {} failed\n",
             s.files,
+            if s.files == 1 { "file" } else { "files" },
             s.bytes,
             human_bytes(s.bytes as f64),
             self.elapsed.as_secs_f64(),

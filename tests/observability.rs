@@ -224,7 +224,7 @@ fn stats_text_names_fallbacks_and_calls() {
         "{text}"
     );
     assert!(text.contains("sendfile: 2 calls (1 moved data)"), "{text}");
-    assert!(text.starts_with("1 files, "), "{text}");
+    assert!(text.starts_with("1 file, "), "{text}");
 }
 
 #[test]
