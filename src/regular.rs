@@ -23,8 +23,8 @@ use std::sync::Arc;
 
 impl<'a> Session<'a> {
     /// Copies a regular file, or reads a special file as data. With `may_queue`, a regular
-    /// file met in a parallel tree copy goes to a copying thread once both ends are open, so
-    /// the refusals and open errors come in walk order, as in a sequential copy.
+    /// file met in a parallel tree copy goes to a copying thread once its source is open, so
+    /// the refusals and unreadable sources are reported in walk order, as in a sequential copy.
     pub(crate) fn copy_regular(
         &mut self,
         src: At<'_>,
@@ -40,10 +40,13 @@ impl<'a> Session<'a> {
             Some((opened, fd)) if opened == id(src_st) => fd,
             _ => open_source(src, src_st, node.follow)?,
         };
-        self.dst_dev = self.walk_dir(src, dst).map(|dir| dir.dst_dev);
+        let dir = self.walk_dir(src, dst).map(Arc::clone);
+        self.dst_dev = dir.as_ref().map(|dir| dir.dst_dev);
+        let queueable = !self.opts.attributes_only && file_type(src_st) == FileType::RegularFile;
         if may_queue
+            && queueable
             && let Some(pool) = self.pool
-            && let Some(dir) = self.queueable(src, src_st, dst)
+            && let Some(dir) = dir
         {
             let task = Task {
                 dir,
@@ -116,16 +119,8 @@ impl<'a> Session<'a> {
         Ok(Some(None))
     }
 
-    /// The directory being walked, when the copy is parallel and `src` and `dst` are its
-    /// entries: a regular file there may be copied by another thread.
-    fn queueable(&self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Option<Arc<DirGuard>> {
-        if self.opts.attributes_only || file_type(src_st) != FileType::RegularFile {
-            return None;
-        }
-        self.walk_dir(src, dst).map(Arc::clone)
-    }
-
-    /// The directory being walked, when `src` and `dst` are its entries.
+    /// The directory being walked, when `src` and `dst` are its entries (a regular file there
+    /// may be copied by another thread in a parallel copy).
     fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<&Arc<DirGuard>> {
         let dir = self.dir.as_ref()?;
         let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();

@@ -6,16 +6,18 @@
 //! then stop, the caller cleans up, and `reraise` ends the process by the same signal, so the
 //! shell sees 130 or 143 as it expects. sigaction has no rustix wrapper: this goes through libc.
 
+use crate::options::MAX_JOBS;
 use std::sync::atomic::{AtomicI32, Ordering};
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
 
 const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
-/// The threads copying at once (-j), by kernel thread id; 0 is a free slot. A signal reaches
-/// one thread of the process; the handler passes it on to the others, so a long call blocked
-/// in any of them returns at once too.
-static COPYING: [AtomicI32; 64] = [const { AtomicI32::new(0) }; 64];
+/// The threads copying at once (-j N: the walk and N-1 others), by kernel thread id; 0 is a
+/// free slot. A signal reaches one thread of the process; the handler passes it on to the
+/// others, so a long call blocked in any of them returns at once too. One slot per thread -j
+/// may start: a thread without one would finish its file before it noticed the signal.
+static COPYING: [AtomicI32; MAX_JOBS] = [const { AtomicI32::new(0) }; MAX_JOBS];
 
 extern "C" fn note(signal: libc::c_int) {
     if PENDING.swap(signal, Ordering::SeqCst) != 0 {

@@ -148,12 +148,13 @@ impl Session<'_> {
         let guard = Arc::new(guard);
         let outer = self.dir.replace(Arc::clone(&guard));
         let follow = self.opts.deref == Deref::Always;
-        let src_dir = guard.src.as_ref().map(|fd| fd.as_fd());
+        let Some(src_dir) = guard.src.as_ref().map(|fd| fd.as_fd()) else {
+            unreachable!("the guard was made with the listed directory");
+        };
         // Regular files are opened at once (the copy needs them open anyway), unless symlinks
         // are followed (the recorded type is the link's) or only links are made (-l, -s).
         let open_early = !follow && self.opts.make == Make::Copy;
         for (name, kind) in names {
-            let Some(src_dir) = src_dir else { break };
             if self.into_self || crate::signals::pending().is_some() {
                 break;
             }

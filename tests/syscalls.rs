@@ -79,3 +79,50 @@ fn sendfile_loop_is_visible_to_strace() {
     let calls = log.lines().filter(|l| l.contains("sendfile(")).count();
     assert_eq!(calls, 5, "four of 256 KiB and one at end of file:\n{log}");
 }
+
+/// A tree copy costs each file: open the source (from the directory's type record, no stat
+/// first), fstat it, create the destination (no stat of it in a directory just created),
+/// copy_file_range until end of file, two closes. FICLONE, refused by ext4, is asked once.
+#[test]
+fn tree_files_cost_no_stats_and_one_clone_attempt() {
+    let s = Scratch::new();
+    for d in 0..4 {
+        for f in 0..25 {
+            s.write(format!("src/d{d}/f{f}"), &util::pattern(3000 + f, d as u64));
+        }
+    }
+    let (src, dst) = (s.join("src"), s.join("dst"));
+    let calls = "newfstatat,statx,stat,lstat,fstat,ioctl,openat,copy_file_range";
+    let Some(log) = trace(
+        calls,
+        &[
+            "-r".as_ref(),
+            "-j1".as_ref(),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ],
+    ) else {
+        return;
+    };
+    // Lines read `PID name(args) = result`.
+    let count = |name: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!(" {name}(")))
+            .count()
+    };
+    let files = 100;
+    // Path stats: the operands and the directories, never one per file.
+    let path_stats = count("newfstatat") + count("statx") + count("stat") + count("lstat");
+    assert!(
+        path_stats < 20,
+        "{path_stats} path stats for {files} files:\n{log}"
+    );
+    let clones = log.lines().filter(|l| l.contains("FICLONE")).count();
+    assert!(clones <= 1, "FICLONE asked per file:\n{log}");
+    let opens = count("openat");
+    assert!(opens <= 2 * files + 20, "{opens} opens:\n{log}");
+    assert!(count("fstat") <= files + 10, "{log}");
+    // Each file: one call that copies, one that finds the end.
+    assert_eq!(count("copy_file_range"), 2 * files, "{log}");
+    assert_eq!(util::snapshot(&dst), util::snapshot(&src));
+}

@@ -189,15 +189,15 @@ impl Counters {
             }
             // A splice call moves either into its pipe or out of it: the engine says which.
             if call != Call::Read && call != Call::Splice {
-                self.progressed(moved as usize);
+                self.progressed(moved);
             }
         }
     }
 
     /// Notes `bytes` written to a destination, for the progress display.
-    pub(crate) fn progressed(&mut self, bytes: usize) {
+    pub(crate) fn progressed(&mut self, bytes: u64) {
         if self.progress.is_some() {
-            self.unreported.0 += bytes as u64;
+            self.unreported.0 += bytes;
             self.unreported.1 += 1;
             if self.unreported.0 >= BYTES_PER_CHECK || self.unreported.1 >= CALLS_PER_CHECK {
                 self.report_progress();

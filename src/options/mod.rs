@@ -305,7 +305,8 @@ const METHODS: [(&str, Method); 5] = [
 ];
 
 /// The most threads `-j` starts: beyond this, more threads only contend for the same disk.
-const MAX_JOBS: usize = 256;
+/// signals.rs keeps one slot per thread.
+pub(crate) const MAX_JOBS: usize = 256;
 
 fn jobs_arg(text: &str) -> Result<usize, Error> {
     match text.parse::<usize>() {
