@@ -4,7 +4,7 @@
 
 use crate::engine::{self, EngineError, Method};
 use crate::error::{Error, Op};
-use crate::metadata;
+use crate::metadata::{self, Birth};
 use crate::options::{Deref, Make, Options};
 use crate::plan::Job;
 use crate::pool::{DirGuard, Pool};
@@ -90,6 +90,11 @@ pub(crate) struct Session<'a> {
     /// The filesystem of the destination directory of the file being copied, when known (in
     /// a tree walk).
     pub(crate) dst_dev: Option<u64>,
+    /// What a file created in the destination directory of the file being copied is born
+    /// with, when known (in a tree walk, with owner or mode to preserve).
+    pub(crate) birth: Option<Birth>,
+    /// The same for the file being written, when this copy created it.
+    pub(crate) born: Option<Birth>,
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
     /// with EXDEV: `auto` does not ask again for every file of a tree.
     pub(crate) cross: HashSet<(u64, u64)>,
@@ -117,6 +122,8 @@ impl<'a> Session<'a> {
             backup: None,
             no_clone: HashSet::new(),
             dst_dev: None,
+            birth: None,
+            born: None,
             cross: HashSet::new(),
             opened: None,
             pool: None,
@@ -200,7 +207,7 @@ impl<'a> Session<'a> {
             if preserve.mode || preserve.ownership || preserve.timestamps {
                 let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
                     .map_err(|e| Error::io(Op::Access, dir, e))?;
-                metadata::apply(fd.as_fd(), None, st, &preserve, dir)?;
+                metadata::apply(fd.as_fd(), None, st, &preserve, None, dir)?;
             }
         }
         result?;

@@ -23,9 +23,58 @@ pub(crate) fn umask() -> u32 {
 }
 
 /// Group and other bits held back at creation while the owner is still root's: set once the
-/// chown is done.
-pub(crate) fn held_back(preserve: &Preserve, bits: u32) -> u32 {
-    if preserve.ownership { bits & 0o077 } else { 0 }
+/// chown is done. A file born with the source's owner (`owned`) needs no chown, and nothing
+/// is held back.
+pub(crate) fn held_back(preserve: &Preserve, bits: u32, owned: bool) -> u32 {
+    if preserve.ownership && !owned {
+        bits & 0o077
+    } else {
+        0
+    }
+}
+
+/// What a file created in a directory is born with, as far as that is certain. GNU cp learns
+/// it from an fstat of each new file; this is learnt once per directory.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Birth {
+    /// Its owner and group: the creator's, the group the directory's when that is setgid.
+    pub(crate) owner: Option<(u32, u32)>,
+    /// Its permission bits are the ones asked for less the umask (no default ACL decides).
+    pub(crate) umask_only: bool,
+}
+
+/// Filesystems on which a new file is always its creator's (no mount option gives files to
+/// someone else, as vfat's uid= or NFS's root squashing do): ext2/3/4, XFS, btrfs, tmpfs.
+const CREATORS_OWN: [u64; 4] = [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994];
+
+impl Birth {
+    /// What files created in the directory `dir` are born with. Unknown (nothing certain) on
+    /// other filesystems, or when the group could come from a `grpid` mount option.
+    pub(crate) fn of(dir: BorrowedFd<'_>) -> Birth {
+        let (Ok(st), Ok(fs)) = (rustix::fs::fstat(dir), rustix::fs::fstatfs(dir)) else {
+            return Birth::default();
+        };
+        #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
+        if !CREATORS_OWN.contains(&(fs.f_type as u64)) {
+            return Birth::default();
+        }
+        let egid = rustix::process::getegid().as_raw();
+        let group = if st.st_mode & 0o2000 != 0 || st.st_gid == egid {
+            Some(st.st_gid)
+        } else {
+            None
+        };
+        let acl = rustix::fs::fgetxattr_query(dir, "system.posix_acl_default");
+        Birth {
+            owner: group.map(|gid| (rustix::process::geteuid().as_raw(), gid)),
+            umask_only: matches!(acl, Err(Errno::NODATA | Errno::NOTSUP)),
+        }
+    }
+
+    /// Whether a file born so already has `src`'s owner and group.
+    pub(crate) fn owns_like(born: Option<Birth>, src: &Stat) -> bool {
+        born.and_then(|b| b.owner) == Some((src.st_uid, src.st_gid))
+    }
 }
 
 /// Whether this process may give files away (root, or CAP_CHOWN in practice).
@@ -63,37 +112,79 @@ fn chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
     }
 }
 
-/// Applies the preserved attributes of `src` to the open destination `fd`. `created_mode` is
-/// the mode to restore when permissions are not preserved but were widened for filling a
-/// directory.
+/// Applies the preserved attributes of `src` to the open destination `fd`. `born`: `fd` is
+/// a file this copy just created with `preserve.creation_bits` (less what `held_back` held),
+/// born as that says; what it already has is not set again (two calls, each a journal
+/// transaction on ext4, saved per file under -a).
 pub(crate) fn apply(
     fd: BorrowedFd<'_>,
     src_fd: Option<BorrowedFd<'_>>,
     src: &Stat,
     preserve: &Preserve,
+    born: Option<Birth>,
     shown: &Path,
 ) -> Result<(), Error> {
     let mut owned = true;
-    if preserve.ownership {
+    let owned_at_birth = Birth::owns_like(born, src);
+    if preserve.ownership && !owned_at_birth {
         owned = chown(fd, src, shown)?;
     }
+    let mut copied = 0;
     if preserve.xattr
         && let Some(src_fd) = src_fd
-        && let Err(e) = copy_xattrs(src_fd, fd, shown)
     {
-        match preserve.xattr_errors {
-            XattrErrors::Fail => return Err(e),
-            XattrErrors::Report => crate::report::error(&e),
-            XattrErrors::Silent => {}
+        match copy_xattrs(src_fd, fd, shown) {
+            Ok(n) => copied = n,
+            Err(e) => {
+                // Some may have been set before the failure.
+                copied = 1;
+                match preserve.xattr_errors {
+                    XattrErrors::Fail => return Err(e),
+                    XattrErrors::Report => crate::report::error(&e),
+                    XattrErrors::Silent => {}
+                }
+            }
         }
+    }
+    if preserve.mode
+        && !preserve.xattr
+        && let Some(src_fd) = src_fd
+    {
+        // Permissions include the ACL (GNU's copy_acl): -p copies it without the other xattrs.
+        copied += copy_acls(src_fd, fd, src, shown)?;
+    }
+    if preserve.mode
+        && !born.is_some_and(|b| b.umask_only)
+        && let Some(src_fd) = src_fd
+    {
+        drop_acls_not_in(src_fd, fd, src, shown)?;
     }
     if preserve.mode {
         let mut mode = src.st_mode & MODE_BITS;
         if !owned {
             mode &= !0o6000;
         }
-        rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+        // Born with exactly these bits: asked for them all (nothing set-id, nothing held
+        // back), the umask took none, no default ACL or copied ACL changed them.
+        let bits = preserve.creation_bits(src.st_mode, false);
+        let as_born = born.is_some_and(|b| b.umask_only)
+            && copied == 0
+            && mode == bits
+            && held_back(preserve, bits, owned_at_birth) == 0
+            && bits & umask() == 0;
+        // A directory keeps the set-id bits it has (a setgid parent's, inherited at mkdir)
+        // when the source has none: GNU cp then sets only the ACL, which leaves them.
+        let dir = src.st_mode & 0o170000 == 0o040000;
+        if dir
+            && mode & 0o7000 == 0
+            && let Ok(now) = rustix::fs::fstat(fd)
+        {
+            mode |= now.st_mode & 0o7000;
+        }
+        if !as_born {
+            rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
+                .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+        }
     }
     if preserve.timestamps {
         rustix::fs::futimens(fd, &times(src))
@@ -126,20 +217,74 @@ pub(crate) fn apply_symlink(
     Ok(())
 }
 
+/// The ACL names a file of `st`'s type can have: the access ACL, and a directory's default.
+fn acl_names(st: &Stat) -> &'static [&'static str] {
+    if st.st_mode & 0o170000 == 0o040000 {
+        &["system.posix_acl_access", "system.posix_acl_default"]
+    } else {
+        &["system.posix_acl_access"]
+    }
+}
+
+/// Removes from `dst` the ACLs `src` does not have: one inherited from the destination
+/// directory's default ACL, or an overwritten file's own. GNU cp gives the copy the source's
+/// ACLs or none (the mode then says it all).
+fn drop_acls_not_in(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    st: &Stat,
+    shown: &Path,
+) -> Result<(), Error> {
+    for name in acl_names(st) {
+        if rustix::fs::fgetxattr_query(src, *name).is_ok() {
+            continue;
+        }
+        match rustix::fs::fremovexattr(dst, *name) {
+            Ok(()) | Err(Errno::NODATA | Errno::NOTSUP) => {}
+            Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
+        }
+    }
+    Ok(())
+}
+
+/// The ACLs of `src`, the access ACL and a directory's default one, set on `dst`. Returns how
+/// many were set. A source without ACLs (or on a filesystem without them) has none to copy.
+fn copy_acls(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    st: &Stat,
+    shown: &Path,
+) -> Result<usize, Error> {
+    let mut copied = 0;
+    let mut value = [0u8; 1024];
+    for name in acl_names(st) {
+        let len = match rustix::fs::fgetxattr(src, *name, &mut value[..]) {
+            Ok(len) => len,
+            Err(Errno::NODATA | Errno::NOTSUP) => continue,
+            Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
+        };
+        rustix::fs::fsetxattr(dst, *name, &value[..len], rustix::fs::XattrFlags::empty())
+            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+        copied += 1;
+    }
+    Ok(copied)
+}
+
 /// Copies every extended attribute (ACLs are stored as ones). A filesystem without xattrs is
-/// not an error, as in GNU cp.
-fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result<(), Error> {
+/// not an error, as in GNU cp. Returns how many were set.
+fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result<usize, Error> {
     let unsupported = |e: Errno| e == Errno::NOTSUP || e == Errno::NODATA;
+    let mut copied = 0;
     let size = match rustix::fs::flistxattr_query(src) {
-        Ok(0) => return Ok(()),
+        Ok(0) => return Ok(0),
         Ok(size) => size,
-        Err(e) if unsupported(e) => return Ok(()),
+        Err(e) if unsupported(e) => return Ok(0),
         Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
     };
     let mut names = vec![0u8; size];
     let len = match rustix::fs::flistxattr(src, &mut names[..]) {
         Ok(len) => len,
-        Err(e) if unsupported(e) => return Ok(()),
+        Err(e) if unsupported(e) => return Ok(0),
         Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
     };
     for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
@@ -155,12 +300,12 @@ fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result
             continue;
         };
         match rustix::fs::fsetxattr(dst, name, &value[..vlen], rustix::fs::XattrFlags::empty()) {
-            Ok(()) => {}
-            Err(e) if unsupported(e) => return Ok(()),
+            Ok(()) => copied += 1,
+            Err(e) if unsupported(e) => return Ok(copied),
             Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
         }
     }
-    Ok(())
+    Ok(copied)
 }
 
 #[cfg(test)]
@@ -199,7 +344,7 @@ mod tests {
             ),
         ];
         for (preserve, message) in cases {
-            let err = apply(fd.as_fd(), None, &st, &preserve, Path::new("x")).unwrap_err();
+            let err = apply(fd.as_fd(), None, &st, &preserve, None, Path::new("x")).unwrap_err();
             assert!(err.to_string().starts_with(message), "{err}");
         }
     }

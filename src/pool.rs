@@ -15,6 +15,7 @@
 
 use crate::copy::{At, Session};
 use crate::error::Error;
+use crate::metadata::Birth;
 use crate::options::{Options, Preserve};
 use crate::report::{self, Summary};
 use rustix::fs::Stat;
@@ -23,7 +24,7 @@ use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// Tasks waiting per copying thread: enough to keep them busy while the walker stats.
 const QUEUED_PER_THREAD: usize = 16;
@@ -37,6 +38,9 @@ pub(crate) struct DirGuard {
     pub(crate) dst: OwnedFd,
     /// The destination directory's filesystem (st_dev).
     pub(crate) dst_dev: u64,
+    /// What files created in the destination directory are born with, learnt when first
+    /// needed (attributes to preserve).
+    birth: OnceLock<Birth>,
     finish: Option<Finish>,
     /// Kept alive until this directory is finished, so the parent finishes after it.
     _parent: Option<Arc<DirGuard>>,
@@ -65,10 +69,16 @@ impl DirGuard {
             src,
             dst,
             dst_dev,
+            birth: OnceLock::new(),
             finish: Some(finish),
             _parent: parent,
             failures: pool.map(|p| Arc::clone(&p.dir_failures)),
         }
+    }
+
+    /// What files created in the destination directory are born with.
+    pub(crate) fn birth(&self) -> Birth {
+        *self.birth.get_or_init(|| Birth::of(self.dst.as_fd()))
     }
 
     /// Finishes the directory now, when nothing else holds it (always so when copying one by
@@ -238,6 +248,7 @@ impl<'a> Session<'a> {
         };
         self.backup = task.backup;
         self.dst_dev = Some(task.dir.dst_dev);
+        self.birth = self.wants_birth().then(|| task.dir.birth());
         if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.dst_st) {
             self.fail(&e);
         }

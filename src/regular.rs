@@ -42,6 +42,10 @@ impl<'a> Session<'a> {
         };
         let dir = self.walk_dir(src, dst).map(Arc::clone);
         self.dst_dev = dir.as_ref().map(|dir| dir.dst_dev);
+        self.birth = dir
+            .as_ref()
+            .filter(|_| self.wants_birth())
+            .map(|dir| dir.birth());
         let queueable = !self.opts.attributes_only && file_type(src_st) == FileType::RegularFile;
         if may_queue
             && queueable
@@ -119,6 +123,11 @@ impl<'a> Session<'a> {
         Ok(Some(None))
     }
 
+    /// Whether what new files are born with matters: owner or mode to preserve.
+    pub(crate) fn wants_birth(&self) -> bool {
+        self.opts.preserve.ownership || self.opts.preserve.mode
+    }
+
     /// The directory being walked, when `src` and `dst` are its entries (a regular file there
     /// may be copied by another thread in a parallel copy).
     fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<&Arc<DirGuard>> {
@@ -147,7 +156,8 @@ impl<'a> Session<'a> {
                 name: &name,
                 shown: dst.shown,
             };
-            let fd = open_destination(temp, src_st, false, self.opts)?;
+            self.born = self.birth;
+            let fd = open_destination(temp, src_st, false, self.born, self.opts)?;
             return Ok(Some(Opened {
                 src: src_fd,
                 dst: fd,
@@ -155,16 +165,18 @@ impl<'a> Session<'a> {
                 temp: Some(Temp { name, old: dst_st }),
             }));
         }
-        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), self.opts) {
+        let birth = self.birth;
+        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
             Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
                 rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
                     .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
                 dst_st = None;
-                open_destination(dst, src_st, false, self.opts)?
+                open_destination(dst, src_st, false, birth, self.opts)?
             }
             result => result?,
         };
+        self.born = if dst_st.is_none() { birth } else { None };
         if self.opts.attributes_only {
             self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src)?;
             return Ok(None);
@@ -317,10 +329,12 @@ impl<'a> Session<'a> {
             Some(src_fd.as_fd()),
             src_st,
             &preserve,
+            self.born,
             dst.shown,
         )?;
         let bits = preserve.creation_bits(src_st.st_mode, false);
-        if new && !preserve.mode && metadata::held_back(&preserve, bits) != 0 {
+        let owned = metadata::Birth::owns_like(self.born, src_st);
+        if new && !preserve.mode && metadata::held_back(&preserve, bits, owned) != 0 {
             let mode = Mode::from_raw_mode(bits & !metadata::umask());
             rustix::fs::fchmod(dst_fd, mode)
                 .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
@@ -397,7 +411,14 @@ impl Session<'_> {
         src: At<'_>,
     ) -> Result<(), Error> {
         let preserve = self.opts.preserve;
-        metadata::apply(dst_fd.as_fd(), Some(src_fd), src_st, &preserve, dst.shown)?;
+        metadata::apply(
+            dst_fd.as_fd(),
+            Some(src_fd),
+            src_st,
+            &preserve,
+            self.born,
+            dst.shown,
+        )?;
         close(dst_fd, dst.shown)?;
         self.verbose(src.shown, dst.shown);
         Ok(())
@@ -456,6 +477,7 @@ fn open_destination(
     dst: At<'_>,
     src_st: &Stat,
     exists: bool,
+    birth: Option<metadata::Birth>,
     opts: &Options,
 ) -> Result<OwnedFd, Error> {
     let preserve = &opts.preserve;
@@ -470,7 +492,8 @@ fn open_destination(
         rustix::fs::openat(dst.dir, dst.name, base | trunc, Mode::empty())
     } else {
         let bits = preserve.creation_bits(src_st.st_mode, false);
-        let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits));
+        let owned = metadata::Birth::owns_like(birth, src_st);
+        let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits, owned));
         rustix::fs::openat(
             dst.dir,
             dst.name,

@@ -248,24 +248,32 @@ impl Session<'_> {
             Err(Errno::NOENT) => {
                 let preserve = self.opts.preserve;
                 let bits = preserve.creation_bits(src_st.st_mode, true);
-                let held = metadata::held_back(&preserve, bits);
                 // Created open to its owner, who must fill it even when the source is
-                // read-only, and closed to others until the chown is done; the final bits
-                // come after the contents.
+                // read-only, closed to others until the chown is done, and never writable by
+                // others while it is filled (GNU's omitted permissions); the final bits come
+                // after the contents.
+                let held = match metadata::held_back(&preserve, bits, false) {
+                    0 => bits & 0o022,
+                    held => held,
+                };
                 let mode = Mode::from_raw_mode((bits & !held) | 0o700);
                 rustix::fs::mkdirat(dst.dir, dst.name, mode)
                     .map_err(|e| Error::io(Op::CreateDirectory, dst.shown, e))?;
-                want = Some(bits & !metadata::umask() & 0o777);
+                want = Some((bits, held));
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
         let fd = open_dir(dst, follow).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
         let mut restore = None;
-        if let Some(want) = want {
+        if let Some((bits, held)) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
             dev = st.st_dev;
             // Remember the new directory, so meeting it in the source means "into itself".
             self.dirs.insert(id(&st), dst.shown.to_path_buf());
+            // As GNU cp: what mkdir made of the bits asked for (the umask, or the parent's
+            // default ACL, masks each bit; u+rwx were added only to fill it), and the bits
+            // held back, less the umask.
+            let want = (st.st_mode & bits & !held & 0o777) | (held & !metadata::umask());
             if st.st_mode & 0o777 != want {
                 // Keep the set-id and sticky bits the kernel gave it (inherited setgid).
                 restore = Some((st.st_mode & 0o7000) | want);
@@ -302,7 +310,14 @@ pub(crate) fn finish_dir(guard: &DirGuard, finish: &Finish) -> Result<(), Error>
     let preserve = finish.preserve;
     let src_fd = guard.src.as_ref().map(|fd| fd.as_fd());
     let shown = &finish.shown;
-    metadata::apply(guard.dst.as_fd(), src_fd, &finish.src_st, &preserve, shown)?;
+    metadata::apply(
+        guard.dst.as_fd(),
+        src_fd,
+        &finish.src_st,
+        &preserve,
+        None,
+        shown,
+    )?;
     // After the chown (which clears set-id bits); chmod changes only the ctime, so the
     // times just set stay.
     if !preserve.mode

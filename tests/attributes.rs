@@ -1,0 +1,266 @@
+//! Attributes of the files a tree copy creates, against GNU cp: modes under every umask,
+//! owners and groups in setgid directories, default ACLs of the destination, set-id bits,
+//! copied ACLs and xattrs, for -a, -p and --preserve=mode, sequential and parallel. fastcp
+//! skips the chown and chmod a new file does not need (what it is born with is learnt once
+//! per directory); these are the cases where it does need them.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use util::{Scratch, attributes, fastcp_path, is_root, snapshot};
+
+/// The uid and gid of `nobody`, the "someone else" of these tests.
+const OTHER: u32 = 65534;
+
+/// A POSIX ACL xattr value (version 2): entries of tag, permissions and id.
+fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
+    let mut out = 2u32.to_le_bytes().to_vec();
+    for &(tag, perm, id) in entries {
+        out.extend_from_slice(&tag.to_le_bytes());
+        out.extend_from_slice(&perm.to_le_bytes());
+        out.extend_from_slice(&id.to_le_bytes());
+    }
+    out
+}
+
+const USER_OBJ: u16 = 0x01;
+const USER: u16 = 0x02;
+const GROUP_OBJ: u16 = 0x04;
+const MASK: u16 = 0x10;
+const OTHERS: u16 = 0x20;
+const NO_ID: u32 = u32::MAX;
+
+fn chown(path: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Where the copy goes: a plain directory, a setgid one of another group, or one with a
+/// default ACL that keeps group and others out of what is created in it.
+#[derive(Clone, Copy, Debug)]
+enum Parent {
+    Plain,
+    SetgidOther,
+    DefaultAcl,
+}
+
+/// The source tree (modes, owners, set-id bits, an ACL, an xattr, a setgid directory) and
+/// the destination parent.
+fn fixture(root: &Path, parent: Parent) {
+    let src = root.join("src");
+    let files: [(&str, u32, u32, u32); 7] = [
+        ("plain", 0o644, 0, 0),
+        ("private", 0o600, 0, 0),
+        ("exec", 0o755, 0, 0),
+        ("group", 0o640, 0, OTHER),
+        ("theirs", 0o644, OTHER, OTHER),
+        ("setuid", 0o4755, 0, 0),
+        ("sub/inner", 0o664, 0, 0),
+    ];
+    std::fs::create_dir_all(src.join("sub")).unwrap();
+    std::fs::create_dir_all(src.join("sgid")).unwrap();
+    for (i, (name, mode, uid, gid)) in files.iter().enumerate() {
+        let path = src.join(name);
+        std::fs::write(&path, vec![b'a' + i as u8; 100 * i + 1]).unwrap();
+        chown(&path, *uid, *gid);
+        chmod(&path, *mode);
+    }
+    let acl_file = src.join("acl");
+    std::fs::write(&acl_file, b"acl").unwrap();
+    let access = acl(&[
+        (USER_OBJ, 6, NO_ID),
+        (USER, 6, OTHER),
+        (GROUP_OBJ, 4, NO_ID),
+        (MASK, 6, NO_ID),
+        (OTHERS, 4, NO_ID),
+    ]);
+    rustix::fs::setxattr(
+        &acl_file,
+        "system.posix_acl_access",
+        &access,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    let xattr_file = src.join("xattr");
+    std::fs::write(&xattr_file, b"xattr").unwrap();
+    rustix::fs::setxattr(
+        &xattr_file,
+        "user.note",
+        b"kept",
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
+    chown(&src.join("sgid"), 0, OTHER);
+    chmod(&src.join("sgid"), 0o2775);
+    std::fs::write(src.join("sgid/in-sgid"), b"in a setgid directory").unwrap();
+    // Fixed times (directories last), so the two fixtures compare to the nanosecond.
+    let mut paths: Vec<PathBuf> = snapshot(&src).into_keys().map(|p| src.join(p)).collect();
+    paths.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    paths.push(src.clone());
+    for (i, path) in paths.iter().enumerate() {
+        let t = filetime::FileTime::from_unix_time(1_700_000_000 + i as i64, 123_456_789);
+        filetime::set_symlink_file_times(path, t, t).unwrap();
+    }
+    let out = root.join("out");
+    std::fs::create_dir(&out).unwrap();
+    match parent {
+        Parent::Plain => {}
+        Parent::SetgidOther => {
+            chown(&out, 0, OTHER);
+            chmod(&out, 0o2775);
+        }
+        Parent::DefaultAcl => {
+            let default = acl(&[
+                (USER_OBJ, 7, NO_ID),
+                (GROUP_OBJ, 0, NO_ID),
+                (OTHERS, 0, NO_ID),
+            ]);
+            rustix::fs::setxattr(
+                &out,
+                "system.posix_acl_default",
+                &default,
+                rustix::fs::XattrFlags::empty(),
+            )
+            .unwrap();
+        }
+    }
+}
+
+/// Every extended attribute of every path below `root`, by name, with its value.
+fn xattrs(root: &Path) -> BTreeMap<PathBuf, BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for rel in snapshot(root).keys() {
+        let path = root.join(rel);
+        let mut names = vec![0u8; 4096];
+        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
+        let mut values = BTreeMap::new();
+        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            let mut value = vec![0u8; 4096];
+            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
+            values.insert(name, value[..n].to_vec());
+        }
+        out.insert(rel.clone(), values);
+    }
+    out
+}
+
+/// An entry's permission bits, in octal, for the message when trees differ.
+fn modes(entry: Option<&util::Entry>) -> String {
+    match entry {
+        Some(util::Entry::File { mode, data }) => format!("file {mode:o}, {} bytes", data.len()),
+        Some(util::Entry::Dir { mode }) => format!("dir {mode:o}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Runs `program` with `args` under `umask`, in `dir`.
+fn run(program: &Path, umask: u32, args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask:03o}; exec \"$0\" \"$@\""))
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn new_files_get_the_attributes_gnu_cp_gives_them() {
+    if !is_root() {
+        eprintln!("skipped: owners and groups can only be given away as root");
+        return;
+    }
+    let parents = [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl];
+    let option_sets: [&[&str]; 4] = [&["-a"], &["-rp"], &["-r", "--preserve=mode"], &["-r"]];
+    for parent in parents {
+        for umask in [0o000, 0o022, 0o077] {
+            for options in option_sets {
+                for jobs in ["-j1", "-j2"] {
+                    let theirs = Scratch::new();
+                    let ours = Scratch::new();
+                    fixture(theirs.path(), parent);
+                    fixture(ours.path(), parent);
+                    let mut args = options.to_vec();
+                    args.extend(["src", "out/"]);
+                    let gnu = run(Path::new("/bin/cp"), umask, &args, theirs.path());
+                    args.insert(0, jobs);
+                    let fast = run(&fastcp_path(), umask, &args, ours.path());
+                    let case = format!("{parent:?}, umask {umask:03o}, {args:?}");
+                    assert_eq!(fast.status.code(), gnu.status.code(), "{case}");
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast.stderr),
+                        String::from_utf8_lossy(&gnu.stderr),
+                        "{case}"
+                    );
+                    let (o, t) = (ours.join("out"), theirs.join("out"));
+                    let (so, st) = (snapshot(&o), snapshot(&t));
+                    let differing: Vec<_> = so
+                        .keys()
+                        .chain(st.keys())
+                        .filter(|k| so.get(*k) != st.get(*k))
+                        .map(|k| (k, modes(so.get(k)), modes(st.get(k))))
+                        .collect();
+                    assert!(differing.is_empty(), "{case}: (ours, GNU's) {differing:?}");
+                    let times = options == ["-a"] || options == ["-rp"];
+                    assert_eq!(
+                        attributes(&o, times),
+                        attributes(&t, times),
+                        "owners: {case}"
+                    );
+                    assert_eq!(xattrs(&o), xattrs(&t), "xattrs: {case}");
+                }
+            }
+        }
+    }
+}
+
+/// The shortcut is taken where nothing needs setting: under -a, a new file whose owner is the
+/// copier's and whose bits the umask leaves alone gets neither chown nor chmod (one journal
+/// transaction each on ext4), as GNU cp, which skips the chown after an fstat.
+#[test]
+fn new_files_born_right_are_not_changed_again() {
+    let s = Scratch::new();
+    let src = s.mkdir("src");
+    for i in 0..5 {
+        let path = s.write(format!("src/f{i}"), b"data");
+        chmod(&path, 0o644);
+    }
+    let uid = std::fs::metadata(s.path()).unwrap().uid();
+    let trace = s.join("trace");
+    let out = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=fchown,fchmod", "-o"])
+        .arg(&trace)
+        .arg("sh")
+        .arg("-c")
+        .arg("umask 022; exec \"$0\" \"$@\"")
+        .arg(fastcp_path())
+        .args(["-j1", "-a"])
+        .arg(&src)
+        .arg(s.join("dst"))
+        .output();
+    let Ok(out) = out else {
+        eprintln!("skipped: strace is not installed");
+        return;
+    };
+    assert!(out.status.success(), "{out:?}");
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    // The directory itself is created u+rwx to be filled, and gets its owner and mode after.
+    let per_file = calls.lines().filter(|l| !l.contains("0755")).count();
+    let owner = std::fs::metadata(s.join("dst/f0")).unwrap();
+    assert_eq!(owner.uid(), uid);
+    assert_eq!(owner.mode() & 0o7777, 0o644);
+    assert!(
+        calls.lines().count() <= 2 && per_file <= 1,
+        "fchown/fchmod per file:\n{calls}"
+    );
+}
