@@ -101,3 +101,72 @@ fn source_replaced_by_rename_copies_the_opened_file() {
         assert!(got == data, "{method}: bytes from two files");
     }
 }
+
+/// Runs `program SRC DST` under strace with the open of SRC held back `delay_ms`, renames
+/// another file over SRC meanwhile (after `after_ms`), and returns the exit code, stderr with
+/// the program's name replaced by `cp`, and what DST holds. None when strace is missing.
+fn replaced_before_open(
+    program: &std::path::Path,
+    after_ms: u64,
+) -> Option<(i32, String, Option<Vec<u8>>)> {
+    let s = Scratch::new();
+    let src = s.write("src", b"the file that was looked at");
+    let other = s.write("other", b"a file put in its place");
+    let delay = format!("inject=openat:delay_enter={}", (after_ms + 700) * 1000);
+    let child = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=openat",
+            "-e",
+            &delay,
+            "-P",
+        ])
+        .arg(&src)
+        .arg(program)
+        .arg(&src)
+        .arg(s.join("dst"))
+        .env_clear()
+        .env("LC_ALL", "C")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(after_ms));
+    std::fs::rename(&other, &src).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .replace(&*program.to_string_lossy(), "cp")
+        .replace(&*s.path().to_string_lossy(), "DIR");
+    Some((
+        out.status.code().unwrap_or(-1),
+        stderr,
+        std::fs::read(s.join("dst")).ok(),
+    ))
+}
+
+/// A source replaced between its stat and its open is skipped, with GNU cp's message and
+/// status: what was decided about one file is never applied to another.
+#[test]
+fn source_replaced_between_stat_and_open_is_skipped_as_gnu_does() {
+    let fastcp = util::fastcp_path();
+    for after_ms in [300, 1000, 3000] {
+        let Some(gnu) = replaced_before_open(std::path::Path::new("/bin/cp"), after_ms) else {
+            eprintln!("skipped: strace is not installed");
+            return;
+        };
+        if gnu.2.is_some() {
+            continue; // the rename came before the stat: try again with more time
+        }
+        let ours = replaced_before_open(&fastcp, after_ms).unwrap();
+        assert!(
+            gnu.1.contains("as it was replaced while being copied"),
+            "{gnu:?}"
+        );
+        assert_eq!((ours.0, &ours.1, &ours.2), (gnu.0, &gnu.1, &gnu.2));
+        return;
+    }
+    panic!("the source was never replaced between its stat and its open");
+}
