@@ -111,6 +111,28 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
         ]],
     ),
     (
+        "ATTRIBUTES",
+        &[
+            &[
+                ('R', "As in GNU cp, preserving "),
+                ('B', "mode"),
+                (
+                    'R',
+                    " copies the access ACL (and a directory's default ACL) with the permission bits, and a copy gets the source's ACLs or none: one inherited from the destination directory's default ACL is removed. A new directory keeps the setgid bit it inherits from its parent unless the source has set-id bits of its own; without ",
+                ),
+                ('B', "--preserve=mode"),
+                (
+                    'R',
+                    ", group and other write bits are withheld while a new directory is filled and added back (less the umask) after its contents.",
+                ),
+            ],
+            &[(
+                'R',
+                "What a new file is born with is not set again: on ext2/3/4, XFS, btrfs and tmpfs a file is its creator's (the group the directory's when that is setgid), and without a default ACL its bits are the ones asked for less the umask. fastcp learns this once per destination directory (fstat, fstatfs and the default ACL) where GNU cp makes an fstat per file, and then skips the chown and chmod of a file that needs neither: two journal transactions per file on ext4 under -a.",
+            )],
+        ],
+    ),
+    (
         "STATISTICS",
         &[&[
             ('B', "--stats=json"),

@@ -1,5 +1,6 @@
 //! A filesystem that fills up mid-copy: GNU's message, exit 1, the other sources still tried,
-//! and no file reported as copied that is not whole. Runs on a real, size-limited tmpfs.
+//! and no file reported as copied that is not whole. Runs on a real, size-limited tmpfs, and on
+//! a loop-mounted btrfs with a quota group limit (EDQUOT).
 
 mod util;
 
@@ -108,4 +109,91 @@ fn no_space_message_matches_gnu() {
         util::normalize(&gnu.stderr, "/bin/cp")
     );
     assert_eq!(ours.status.code(), gnu.status.code());
+}
+
+/// A btrfs image with quota groups, mounted, and a subvolume `limited` to `limit` (root too is
+/// held to a qgroup limit).
+fn quota_fs(limit: &str) -> Option<SmallFs> {
+    let scratch = Scratch::new();
+    let image = scratch.join("fs.img");
+    std::fs::File::create(&image)
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    let run = |cmd: &mut std::process::Command| {
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !run(std::process::Command::new("mkfs.btrfs")
+        .arg("-q")
+        .arg(&image))
+    {
+        eprintln!("skipped: cannot make a btrfs filesystem (install btrfs-progs)");
+        return None;
+    }
+    let mount = scratch.mkdir("mnt");
+    if !run(std::process::Command::new("mount")
+        .args(["-o", "loop"])
+        .arg(&image)
+        .arg(&mount))
+    {
+        eprintln!("skipped: mounting a btrfs image was refused here");
+        return None;
+    }
+    let fs = SmallFs {
+        mount,
+        _scratch: scratch,
+    };
+    let sub = fs.path("limited");
+    let btrfs =
+        |args: &[&str], path: &Path| run(std::process::Command::new("btrfs").args(args).arg(path));
+    if !(btrfs(&["quota", "enable"], &fs.mount)
+        && btrfs(&["subvolume", "create"], &sub)
+        && btrfs(&["qgroup", "limit", limit], &sub))
+    {
+        eprintln!("skipped: btrfs quota groups are not available here");
+        return None;
+    }
+    Some(fs)
+}
+
+/// A copy over a disk quota (EDQUOT, not ENOSPC): GNU's message and status for every method
+/// that writes, and what landed is the source's prefix.
+#[test]
+fn quota_exceeded_is_reported_as_gnu_does() {
+    let Some(fs) = quota_fs("2M") else {
+        return;
+    };
+    // The source on another filesystem: nothing can be shared with it, every byte is written.
+    let outside = Scratch::new();
+    let big = pattern(6 << 20, 4);
+    let src = outside.write("big", &big);
+    let copy = fs.path("limited/copy");
+    let run = |mut cmd: assert_cmd::Command| {
+        let out = cmd.arg(&src).arg(&copy).output().unwrap();
+        (out.status.code(), out.stderr)
+    };
+    let (gnu_code, gnu_err) = run(util::gnu_cp());
+    let gnu_err = util::normalize(&gnu_err, "/bin/cp");
+    assert!(gnu_err.contains("Disk quota exceeded"), "{gnu_err}");
+    std::fs::remove_file(&copy).unwrap();
+    let prog = util::fastcp_path().to_string_lossy().into_owned();
+    for method in ["auto", "read-write", "sendfile", "splice"] {
+        let mut cmd = fastcp();
+        cmd.arg(format!("--method={method}"));
+        let (code, err) = run(cmd);
+        assert_eq!(util::normalize(&err, &prog), gnu_err, "{method}");
+        assert_eq!(code, gnu_code, "{method}");
+        let got = std::fs::read(&copy).unwrap();
+        assert!(got.len() < big.len(), "{method}: a partial copy");
+        assert!(got == big[..got.len()], "{method}: the source's prefix");
+        std::fs::remove_file(&copy).unwrap();
+        // Freed extents return to the quota only once the transaction commits.
+        let _ = std::process::Command::new("sync")
+            .arg("-f")
+            .arg(fs.path("limited"))
+            .status();
+    }
 }
