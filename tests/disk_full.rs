@@ -4,46 +4,8 @@
 
 mod util;
 
-use std::path::{Path, PathBuf};
-use util::{METHODS, Scratch, fastcp, pattern};
-
-/// A tmpfs of `size` mounted on a scratch directory, unmounted however the test ends.
-struct SmallFs {
-    mount: PathBuf,
-    _scratch: Scratch,
-}
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        let scratch = Scratch::new();
-        let mount = scratch.mkdir("mnt");
-        let status = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&mount)
-            .status()
-            .ok()?;
-        if !status.success() {
-            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
-            return None;
-        }
-        Some(SmallFs {
-            mount,
-            _scratch: scratch,
-        })
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.mount.join(rel)
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount")
-            .arg(&self.mount)
-            .status();
-    }
-}
+use std::path::Path;
+use util::{METHODS, Mounted, Scratch, fastcp, pattern};
 
 fn write(path: &Path, data: &[u8]) {
     std::fs::write(path, data).unwrap();
@@ -52,7 +14,7 @@ fn write(path: &Path, data: &[u8]) {
 #[test]
 fn no_space_is_reported_for_every_method() {
     for method in METHODS {
-        let Some(fs) = SmallFs::mount("4m") else {
+        let Some(fs) = Mounted::tmpfs("4m") else {
             return;
         };
         // Sources live on the same tmpfs so that copy_file_range accepts the pair.
@@ -90,7 +52,7 @@ fn no_space_is_reported_for_every_method() {
 /// The message matches GNU cp's for the same full filesystem.
 #[test]
 fn no_space_message_matches_gnu() {
-    let Some(fs) = SmallFs::mount("2m") else {
+    let Some(fs) = Mounted::tmpfs("2m") else {
         return;
     };
     write(&fs.path("big"), &pattern(1 << 20, 3));
@@ -113,42 +75,12 @@ fn no_space_message_matches_gnu() {
 
 /// A btrfs image with quota groups, mounted, and a subvolume `limited` to `limit` (root too is
 /// held to a qgroup limit).
-fn quota_fs(limit: &str) -> Option<SmallFs> {
-    let scratch = Scratch::new();
-    let image = scratch.join("fs.img");
-    std::fs::File::create(&image)
-        .unwrap()
-        .set_len(512 << 20)
-        .unwrap();
-    let run = |cmd: &mut std::process::Command| {
-        cmd.stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !run(std::process::Command::new("mkfs.btrfs")
-        .arg("-q")
-        .arg(&image))
-    {
-        eprintln!("skipped: cannot make a btrfs filesystem (install btrfs-progs)");
-        return None;
-    }
-    let mount = scratch.mkdir("mnt");
-    if !run(std::process::Command::new("mount")
-        .args(["-o", "loop"])
-        .arg(&image)
-        .arg(&mount))
-    {
-        eprintln!("skipped: mounting a btrfs image was refused here");
-        return None;
-    }
-    let fs = SmallFs {
-        mount,
-        _scratch: scratch,
-    };
+fn quota_fs(limit: &str) -> Option<Mounted> {
+    let fs = Mounted::image(&["mkfs.btrfs", "-q"])?;
     let sub = fs.path("limited");
-    let btrfs =
-        |args: &[&str], path: &Path| run(std::process::Command::new("btrfs").args(args).arg(path));
+    let btrfs = |args: &[&str], path: &Path| {
+        util::quiet(std::process::Command::new("btrfs").args(args).arg(path))
+    };
     if !(btrfs(&["quota", "enable"], &fs.mount)
         && btrfs(&["subvolume", "create"], &sub)
         && btrfs(&["qgroup", "limit", limit], &sub))

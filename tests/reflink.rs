@@ -4,73 +4,20 @@
 
 mod util;
 
-use std::path::PathBuf;
-use std::process::Command;
-use util::{Scratch, fastcp, pattern, stats_json};
+use util::{Mounted, Scratch, fastcp, pattern, stats_json};
 
-/// A filesystem image mounted on a scratch directory, unmounted however the test ends.
-struct Mounted {
-    mount: PathBuf,
-    _scratch: Scratch,
-}
-
-impl Mounted {
-    fn new(kind: &str) -> Option<Mounted> {
-        let scratch = Scratch::new();
-        let image = scratch.join("fs.img");
-        std::fs::File::create(&image)
-            .unwrap()
-            .set_len(512 << 20)
-            .unwrap();
-        let mkfs = match kind {
-            "xfs" => Command::new("mkfs.xfs")
-                .args(["-q", "-m", "reflink=1"])
-                .arg(&image)
-                .status(),
-            _ => Command::new("mkfs.btrfs").arg("-q").arg(&image).status(),
-        };
-        if !matches!(mkfs, Ok(s) if s.success()) {
-            eprintln!("skipped: cannot make a {kind} filesystem (install xfsprogs/btrfs-progs)");
-            return None;
-        }
-        let mount = scratch.mkdir("mnt");
-        let mounted = Command::new("mount")
-            .args(["-o", "loop"])
-            .arg(&image)
-            .arg(&mount)
-            .status();
-        if !matches!(mounted, Ok(s) if s.success()) {
-            eprintln!("skipped: mounting a {kind} image was refused here");
-            return None;
-        }
-        Some(Mounted {
-            mount,
-            _scratch: scratch,
-        })
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.mount.join(rel)
-    }
-
-    /// Bytes in use on the filesystem.
-    fn used(&self) -> u64 {
-        let _ = Command::new("sync").arg("-f").arg(&self.mount).status();
-        let st = rustix::fs::statvfs(&self.mount).unwrap();
-        (st.f_blocks - st.f_bfree) * st.f_frsize
-    }
-}
-
-impl Drop for Mounted {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.mount).status();
+/// The image for `kind`: XFS with reflinks, or btrfs.
+fn mounted(kind: &str) -> Option<Mounted> {
+    match kind {
+        "xfs" => Mounted::image(&["mkfs.xfs", "-q", "-m", "reflink=1"]),
+        _ => Mounted::image(&["mkfs.btrfs", "-q"]),
     }
 }
 
 const SIZE: usize = 64 << 20;
 
 fn clones_by_default(kind: &str) {
-    let Some(fs) = Mounted::new(kind) else { return };
+    let Some(fs) = mounted(kind) else { return };
     let data = pattern(SIZE, 1);
     std::fs::write(fs.path("src"), &data).unwrap();
     let before = fs.used();
@@ -90,7 +37,7 @@ fn clones_by_default(kind: &str) {
 }
 
 fn never_copies_the_data(kind: &str) {
-    let Some(fs) = Mounted::new(kind) else { return };
+    let Some(fs) = mounted(kind) else { return };
     let data = pattern(SIZE, 2);
     std::fs::write(fs.path("src"), &data).unwrap();
     let before = fs.used();
@@ -109,7 +56,7 @@ fn never_copies_the_data(kind: &str) {
 }
 
 fn always_fails_like_gnu_across_filesystems(kind: &str) {
-    let Some(fs) = Mounted::new(kind) else { return };
+    let Some(fs) = mounted(kind) else { return };
     let outside = Scratch::new();
     let src = outside.write("src", &pattern(10_000, 3));
     let gnu = util::gnu_cp()
@@ -144,7 +91,7 @@ fn always_fails_like_gnu_across_filesystems(kind: &str) {
 
 /// An explicit --method is measured, not bypassed by a clone; --reflink=always still clones.
 fn explicit_method_is_not_bypassed(kind: &str) {
-    let Some(fs) = Mounted::new(kind) else { return };
+    let Some(fs) = mounted(kind) else { return };
     std::fs::write(fs.path("src"), pattern(1 << 20, 4)).unwrap();
     let out = fastcp()
         .args(["--stats=json", "--method=read-write"])

@@ -77,6 +77,93 @@ impl Scratch {
     }
 }
 
+/// A filesystem mounted on a scratch directory for one test (a loop-mounted image or a
+/// tmpfs), unmounted however the test ends.
+pub struct Mounted {
+    pub mount: PathBuf,
+    _scratch: Scratch,
+}
+
+impl Mounted {
+    /// A 512 MiB sparse image made by `mkfs` (the program and its arguments; the image's path
+    /// is added) and loop-mounted. None, with the reason printed, where that cannot be done.
+    pub fn image(mkfs: &[&str]) -> Option<Mounted> {
+        let scratch = Scratch::new();
+        let image = scratch.join("fs.img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(512 << 20)
+            .unwrap();
+        if !quiet(
+            std::process::Command::new(mkfs[0])
+                .args(&mkfs[1..])
+                .arg(&image),
+        ) {
+            eprintln!("skipped: {} failed (install its package)", mkfs[0]);
+            return None;
+        }
+        let mount = scratch.mkdir("mnt");
+        let mut cmd = std::process::Command::new("mount");
+        if !quiet(cmd.args(["-o", "loop"]).arg(&image).arg(&mount)) {
+            eprintln!("skipped: mounting a {} image was refused here", mkfs[0]);
+            return None;
+        }
+        Some(Mounted {
+            mount,
+            _scratch: scratch,
+        })
+    }
+
+    /// A tmpfs of `size` (mount's size=).
+    pub fn tmpfs(size: &str) -> Option<Mounted> {
+        let scratch = Scratch::new();
+        let mount = scratch.mkdir("mnt");
+        let mut cmd = std::process::Command::new("mount");
+        let options = format!("size={size}");
+        if !quiet(
+            cmd.args(["-t", "tmpfs", "-o", &options, "tmpfs"])
+                .arg(&mount),
+        ) {
+            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            return None;
+        }
+        Some(Mounted {
+            mount,
+            _scratch: scratch,
+        })
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.mount.join(rel)
+    }
+
+    /// Bytes in use on the filesystem.
+    pub fn used(&self) -> u64 {
+        let _ = std::process::Command::new("sync")
+            .arg("-f")
+            .arg(&self.mount)
+            .status();
+        let st = rustix::fs::statvfs(&self.mount).unwrap();
+        (st.f_blocks - st.f_bfree) * st.f_frsize
+    }
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.mount)
+            .status();
+    }
+}
+
+/// Runs `cmd` with its output discarded; whether it succeeded.
+pub fn quiet(cmd: &mut std::process::Command) -> bool {
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Deterministic pseudo-random bytes (xorshift64*), so failures reproduce.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
