@@ -26,6 +26,8 @@ pub(crate) enum Op {
     Remove,
     PreserveOwnership,
     PreservePermissions,
+    /// Copying an ACL (gnulib's copy_acl words it so).
+    CopyAcl,
     PreserveTimes,
 }
 
@@ -50,6 +52,7 @@ impl Op {
             Op::Remove => format!("cannot remove {path}"),
             Op::PreserveOwnership => format!("failed to preserve ownership for {path}"),
             Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
+            Op::CopyAcl => format!("preserving permissions for {path}"),
             Op::PreserveTimes => format!("failed to preserve times for {path}"),
         }
     }

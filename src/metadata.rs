@@ -7,6 +7,7 @@ use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Permission bits chmod can set, setuid/setgid/sticky included.
@@ -146,18 +147,24 @@ pub(crate) fn apply(
             }
         }
     }
+    // Permissions include the ACLs (GNU's copy_acl), which the xattrs leave out. An ACL the
+    // destination refuses fails the file, after its mode and times are set, as in GNU cp.
+    let mut acl_failure = None;
     if preserve.mode
-        && !preserve.xattr
         && let Some(src_fd) = src_fd
     {
-        // Permissions include the ACL (GNU's copy_acl): -p copies it without the other xattrs.
-        copied += copy_acls(src_fd, fd, src, shown)?;
-    }
-    if preserve.mode
-        && !born.is_some_and(|b| b.umask_only)
-        && let Some(src_fd) = src_fd
-    {
-        drop_acls_not_in(src_fd, fd, src, shown)?;
+        let result = copy_acls(src_fd, fd, src, shown).and_then(|n| {
+            copied += n;
+            if born.is_some_and(|b| b.umask_only) {
+                Ok(())
+            } else {
+                drop_acls_not_in(src_fd, fd, src, shown)
+            }
+        });
+        if let Err(e) = result {
+            copied += 1;
+            acl_failure = Some(e);
+        }
     }
     if preserve.mode {
         let mut mode = src.st_mode & MODE_BITS;
@@ -190,7 +197,7 @@ pub(crate) fn apply(
         rustix::fs::futimens(fd, &times(src))
             .map_err(|e| Error::io(Op::PreserveTimes, shown, e))?;
     }
-    Ok(())
+    acl_failure.map_or(Ok(()), Err)
 }
 
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
@@ -217,6 +224,15 @@ pub(crate) fn apply_symlink(
     Ok(())
 }
 
+/// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's
+/// acl_errno_valid counts ENOSYS and EINVAL with ENOTSUP).
+fn no_acl(e: Errno) -> bool {
+    matches!(
+        e,
+        Errno::NODATA | Errno::NOTSUP | Errno::NOSYS | Errno::INVAL
+    )
+}
+
 /// The ACL names a file of `st`'s type can have: the access ACL, and a directory's default.
 fn acl_names(st: &Stat) -> &'static [&'static str] {
     if st.st_mode & 0o170000 == 0o040000 {
@@ -240,8 +256,9 @@ fn drop_acls_not_in(
             continue;
         }
         match rustix::fs::fremovexattr(dst, *name) {
-            Ok(()) | Err(Errno::NODATA | Errno::NOTSUP) => {}
-            Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
+            Ok(()) => {}
+            Err(e) if no_acl(e) => {}
+            Err(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
         }
     }
     Ok(())
@@ -256,22 +273,47 @@ fn copy_acls(
     shown: &Path,
 ) -> Result<usize, Error> {
     let mut copied = 0;
-    let mut value = [0u8; 1024];
     for name in acl_names(st) {
-        let len = match rustix::fs::fgetxattr(src, *name, &mut value[..]) {
-            Ok(len) => len,
-            Err(Errno::NODATA | Errno::NOTSUP) => continue,
-            Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
+        // An ACL of any length: its size first (most files have none, one call).
+        let read = rustix::fs::fgetxattr_query(src, *name).and_then(|size| {
+            let mut value = vec![0u8; size];
+            let len = rustix::fs::fgetxattr(src, *name, &mut value[..])?;
+            value.truncate(len);
+            Ok(value)
+        });
+        let value = match read {
+            Ok(value) => value,
+            Err(e) if no_acl(e) => continue,
+            Err(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
         };
-        rustix::fs::fsetxattr(dst, *name, &value[..len], rustix::fs::XattrFlags::empty())
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+        rustix::fs::fsetxattr(dst, *name, &value, rustix::fs::XattrFlags::empty())
+            .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
         copied += 1;
     }
     Ok(copied)
 }
 
-/// Copies every extended attribute (ACLs are stored as ones). A filesystem without xattrs is
-/// not an error, as in GNU cp. Returns how many were set.
+/// Extended attributes the xattr copy leaves out, as GNU cp's libattr does by default
+/// (/etc/xattr.conf): ACLs, which belong to the permissions, and ones only the kernel or
+/// another system may write.
+fn not_copied(name: &[u8]) -> bool {
+    const EXACT: [&[u8]; 9] = [
+        b"system.nfs4_acl",
+        b"system.nfs4acl",
+        b"system.posix_acl_access",
+        b"system.posix_acl_default",
+        b"trusted.SGI_ACL_DEFAULT",
+        b"trusted.SGI_ACL_FILE",
+        b"trusted.SGI_CAP_FILE",
+        b"trusted.SGI_MAC_FILE",
+        b"security.evm",
+    ];
+    const PREFIX: [&[u8]; 4] = [b"trusted.SGI_DMI_", b"xfsroot.", b"user.Beagle.", b"afs."];
+    EXACT.contains(&name) || PREFIX.iter().any(|p| name.starts_with(p))
+}
+
+/// Copies the extended attributes but those `not_copied` leaves out. A filesystem without
+/// xattrs is not an error, as in GNU cp. Returns how many were set.
 fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result<usize, Error> {
     let unsupported = |e: Errno| e == Errno::NOTSUP || e == Errno::NODATA;
     let mut copied = 0;
@@ -288,10 +330,10 @@ fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result
         Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
     };
     for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let name = std::ffi::OsStr::new(std::str::from_utf8(name).unwrap_or_default());
-        if name.is_empty() {
+        if not_copied(name) {
             continue;
         }
+        let name = std::ffi::OsStr::from_bytes(name);
         let Ok(vsize) = rustix::fs::fgetxattr_query(src, name) else {
             continue;
         };

@@ -181,7 +181,13 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
         return;
     }
     let parents = [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl];
-    let option_sets: [&[&str]; 4] = [&["-a"], &["-rp"], &["-r", "--preserve=mode"], &["-r"]];
+    let option_sets: [&[&str]; 5] = [
+        &["-a"],
+        &["-rp"],
+        &["-r", "--preserve=mode"],
+        &["-r", "--preserve=xattr"],
+        &["-r"],
+    ];
     for parent in parents {
         for umask in [0o000, 0o022, 0o077] {
             for options in option_sets {
@@ -263,4 +269,52 @@ fn new_files_born_right_are_not_changed_again() {
         calls.lines().count() <= 2 && per_file <= 1,
         "fchown/fchmod per file:\n{calls}"
     );
+}
+
+/// Onto a filesystem that refuses ACLs (btrfs mounted noacl) but keeps other xattrs: a source
+/// with an ACL and one without, under every way of preserving them, with GNU cp's messages,
+/// statuses, modes and xattrs.
+#[test]
+fn acls_refused_by_the_destination_as_gnu_does() {
+    if !is_root() {
+        eprintln!("skipped: mounting needs root");
+        return;
+    }
+    let option_sets: [&[&str]; 6] = [
+        &["-p"],
+        &["-a"],
+        &["--preserve=mode"],
+        &["--preserve=xattr"],
+        &["--preserve=all"],
+        &["--preserve=mode,xattr"],
+    ];
+    for options in option_sets {
+        let outcome = |program: &Path| {
+            let fs = util::Mounted::image(&["mkfs.btrfs", "-q"], "noacl")?;
+            let src = Scratch::new();
+            fixture(src.path(), Parent::Plain);
+            let mut args: Vec<String> = options.iter().map(|o| o.to_string()).collect();
+            for name in ["acl", "xattr", "plain"] {
+                args.push(src.join("src").join(name).display().to_string());
+            }
+            args.push(fs.mount.display().to_string());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(program, 0o022, &args, src.path());
+            let stderr = String::from_utf8_lossy(&out.stderr)
+                .replace(&*program.to_string_lossy(), "cp")
+                .replace(&*src.path().to_string_lossy(), "SRC")
+                .replace(&*fs.mount.to_string_lossy(), "DST");
+            Some((
+                out.status.code(),
+                stderr,
+                snapshot(&fs.mount),
+                xattrs(&fs.mount),
+            ))
+        };
+        let Some(gnu) = outcome(Path::new("/bin/cp")) else {
+            return;
+        };
+        let ours = outcome(&fastcp_path()).unwrap();
+        assert_eq!(ours, gnu, "{options:?}");
+    }
 }

@@ -76,7 +76,7 @@ fn no_space_message_matches_gnu() {
 /// A btrfs image with quota groups, mounted, and a subvolume `limited` to `limit` (root too is
 /// held to a qgroup limit).
 fn quota_fs(limit: &str) -> Option<Mounted> {
-    let fs = Mounted::image(&["mkfs.btrfs", "-q"])?;
+    let fs = Mounted::image(&["mkfs.btrfs", "-q"], "")?;
     let sub = fs.path("limited");
     let btrfs = |args: &[&str], path: &Path| {
         util::quiet(std::process::Command::new("btrfs").args(args).arg(path))

@@ -9,8 +9,8 @@ use util::{Mounted, Scratch, fastcp, pattern, stats_json};
 /// The image for `kind`: XFS with reflinks, or btrfs.
 fn mounted(kind: &str) -> Option<Mounted> {
     match kind {
-        "xfs" => Mounted::image(&["mkfs.xfs", "-q", "-m", "reflink=1"]),
-        _ => Mounted::image(&["mkfs.btrfs", "-q"]),
+        "xfs" => Mounted::image(&["mkfs.xfs", "-q", "-m", "reflink=1"], ""),
+        _ => Mounted::image(&["mkfs.btrfs", "-q"], ""),
     }
 }
 

@@ -86,8 +86,9 @@ pub struct Mounted {
 
 impl Mounted {
     /// A 512 MiB sparse image made by `mkfs` (the program and its arguments; the image's path
-    /// is added) and loop-mounted. None, with the reason printed, where that cannot be done.
-    pub fn image(mkfs: &[&str]) -> Option<Mounted> {
+    /// is added) and loop-mounted with mount's `options` (`loop` is added). None, with the
+    /// reason printed, where that cannot be done.
+    pub fn image(mkfs: &[&str], options: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
         let image = scratch.join("fs.img");
         std::fs::File::create(&image)
@@ -104,7 +105,8 @@ impl Mounted {
         }
         let mount = scratch.mkdir("mnt");
         let mut cmd = std::process::Command::new("mount");
-        if !quiet(cmd.args(["-o", "loop"]).arg(&image).arg(&mount)) {
+        let options = format!("loop{}{options}", if options.is_empty() { "" } else { "," });
+        if !quiet(cmd.args(["-o", &options]).arg(&image).arg(&mount)) {
             eprintln!("skipped: mounting a {} image was refused here", mkfs[0]);
             return None;
         }
