@@ -13,8 +13,8 @@ use std::path::Path;
 pub(crate) enum Reflink {
     NotTried,
     Cloned,
-    /// The filesystem refused, for this reason (an errno name).
-    Refused(String),
+    /// The filesystem refused, for this reason.
+    Refused(engine::Reason),
 }
 
 impl Reflink {
@@ -50,14 +50,14 @@ impl Session<'_> {
         // is asked once, not once per file.
         let unsupported = Errno::OPNOTSUPP;
         if self.opts.reflink == ReflinkMode::Auto && self.no_clone.contains(&src_st.st_dev) {
-            return Ok((None, Reflink::Refused(engine::errno_name(unsupported))));
+            return Ok((None, Reflink::Refused(engine::Reason::Refused(unsupported))));
         }
         // Nor between two filesystems already found to be two (EXDEV), in a tree.
         let pair = self.dst_dev.map(|d| (src_st.st_dev, d));
         if self.opts.reflink == ReflinkMode::Auto
             && pair.is_some_and(|pair| self.cross.contains(&pair))
         {
-            return Ok((None, Reflink::Refused(engine::errno_name(Errno::XDEV))));
+            return Ok((None, Reflink::Refused(engine::Reason::Refused(Errno::XDEV))));
         }
         match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
             Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
@@ -77,7 +77,7 @@ impl Session<'_> {
                 if let (Errno::XDEV, Some(pair)) = (errno, pair) {
                     self.cross.insert(pair);
                 }
-                Ok((None, Reflink::Refused(engine::errno_name(errno))))
+                Ok((None, Reflink::Refused(engine::Reason::Refused(errno))))
             }
             Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
         }

@@ -6,7 +6,7 @@ use crate::options::Options;
 use crate::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// One source and the path it is copied to.
@@ -58,12 +58,15 @@ pub(crate) fn strip_trailing_slashes(path: &Path) -> PathBuf {
 /// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat): `d/` + `f`
 /// is `d/f`.
 pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
-    let mut bytes = dir.as_os_str().as_bytes().to_vec();
+    let dir = dir.as_os_str().as_bytes();
+    // One allocation of the final size, per name of a tree walk.
+    let mut bytes = Vec::with_capacity(dir.len() + 1 + name.len());
+    bytes.extend_from_slice(dir);
     if !bytes.ends_with(b"/") {
         bytes.push(b'/');
     }
     bytes.extend_from_slice(name.as_bytes());
-    PathBuf::from(OsStr::from_bytes(&bytes))
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
 fn into(dir: &Path, sources: &[PathBuf], parents: bool) -> Plan {

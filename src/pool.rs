@@ -20,7 +20,6 @@ use crate::options::{Options, Preserve};
 use crate::report::{self, Summary};
 use rustix::fs::Stat;
 use std::collections::VecDeque;
-use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,7 +111,7 @@ impl Drop for DirGuard {
 /// A regular file to copy, its destination decided.
 pub(crate) struct Task {
     pub(crate) dir: Arc<DirGuard>,
-    pub(crate) name: OsString,
+    /// The source as shown; its last component is the entry's name in `dir`.
     pub(crate) src_path: PathBuf,
     pub(crate) dst_path: PathBuf,
     pub(crate) src_st: Stat,
@@ -235,7 +234,10 @@ impl<'a> Session<'a> {
         let Some(src_dir) = task.dir.src.as_ref() else {
             return;
         };
-        let name = Path::new(&task.name);
+        // The entry's name ends its path (the walk joined them), so it needs no copy of its own.
+        let Some(name) = task.src_path.file_name().map(Path::new) else {
+            return;
+        };
         let src = At {
             dir: src_dir.as_fd(),
             name,

@@ -54,7 +54,6 @@ impl<'a> Session<'a> {
         {
             let task = Task {
                 dir,
-                name: src.name.as_os_str().to_os_string(),
                 src_path: src.shown.to_path_buf(),
                 dst_path: dst.shown.to_path_buf(),
                 src_st: *src_st,
@@ -271,6 +270,7 @@ impl<'a> Session<'a> {
             cross_device: self
                 .dst_dev
                 .is_some_and(|d| self.cross.contains(&(src_st.st_dev, d))),
+            shown: self.opts.debug || self.opts.stats.is_some(),
         };
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
@@ -299,7 +299,7 @@ impl<'a> Session<'a> {
                 reserve::release(transfer.dst, reserved);
                 let mut outcome = result
                     .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
-                let exdev = engine::errno_name(Errno::XDEV);
+                let exdev = engine::Reason::Refused(Errno::XDEV);
                 if let Some(dst_dev) = self.dst_dev
                     && outcome
                         .fallbacks
@@ -308,7 +308,10 @@ impl<'a> Session<'a> {
                 {
                     self.cross.insert((src_st.st_dev, dst_dev));
                 }
-                if let Reflink::Refused(reason) = &reflink {
+                // Only --debug and --stats show fallbacks: no list is grown per file without.
+                if let Reflink::Refused(reason) = reflink
+                    && transfer.shown
+                {
                     // The clone's refusal led to the first method tried after it.
                     let next = outcome.fallbacks.first().map_or(outcome.method, |f| f.from);
                     outcome.fallbacks.insert(
@@ -316,7 +319,7 @@ impl<'a> Session<'a> {
                         Fallback {
                             from: Method::Reflink,
                             to: next,
-                            reason: reason.clone(),
+                            reason,
                         },
                     );
                 }

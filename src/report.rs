@@ -1,11 +1,11 @@
 //! What the user sees: messages prefixed with the program name, and the `--stats` summary.
 
-use crate::engine::{Call, Counters, Fallback, Method, Outcome};
+use crate::engine::{Call, Counters, Fallback, Method, Outcome, Reason};
 use crate::error::Error;
 use crate::options::StatsFormat;
 use crate::quote::quote;
 use crate::usage::Usage;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -123,7 +123,7 @@ pub(crate) struct Summary {
     /// How many files of each class each method finished.
     methods: BTreeMap<(&'static str, &'static str), u64>,
     /// Each distinct fallback (from, to, reason) and how often it happened.
-    fallbacks: BTreeMap<(&'static str, &'static str, String), u64>,
+    fallbacks: HashMap<(&'static str, &'static str, Reason), u64>,
 }
 
 /// Everything `--stats` prints, gathered at the end of the run.
@@ -168,8 +168,19 @@ impl Summary {
         }
     }
 
+    /// The fallbacks with their counts, sorted by method names and reason text.
+    fn fallbacks_in_order(&self) -> Vec<((&'static str, &'static str, String), u64)> {
+        let mut list: Vec<_> = self
+            .fallbacks
+            .iter()
+            .map(|(&(from, to, reason), &n)| ((from, to, reason.to_string()), n))
+            .collect();
+        list.sort();
+        list
+    }
+
     fn note_fallback(&mut self, f: &Fallback) {
-        let key = (f.from.name(), f.to.name(), f.reason.clone());
+        let key = (f.from.name(), f.to.name(), f.reason);
         *self.fallbacks.entry(key).or_default() += 1;
     }
 }
@@ -213,7 +224,7 @@ impl Measured<'_> {
         for ((class, method), n) in &s.methods {
             out.push_str(&format!("{class} files: {method} ({n})\n"));
         }
-        for ((from, to, reason), n) in &s.fallbacks {
+        for ((from, to, reason), n) in s.fallbacks_in_order() {
             out.push_str(&format!("fallback {from} \u{2192} {to}: {reason} ({n})\n"));
         }
         for call in Call::ALL {
@@ -247,14 +258,14 @@ impl Measured<'_> {
             .map(|(class, list)| format!("{}:{{{}}}", json_string(class), list.join(",")))
             .collect();
         let fallbacks: Vec<String> = s
-            .fallbacks
-            .iter()
+            .fallbacks_in_order()
+            .into_iter()
             .map(|((from, to, reason), n)| {
                 format!(
                     "{{\"from\":{},\"to\":{},\"reason\":{},\"files\":{n}}}",
                     json_string(from),
                     json_string(to),
-                    json_string(reason)
+                    json_string(&reason)
                 )
             })
             .collect();

@@ -263,31 +263,53 @@ fn classify(errno: Errno, copied: u64) -> EngineError {
     }
 }
 
-/// The symbolic name of an errno for fallback reasons (`EXDEV`), as strace prints them.
-pub(crate) fn errno_name(errno: Errno) -> String {
-    let known = [
-        (Errno::XDEV, "EXDEV"),
-        (Errno::INVAL, "EINVAL"),
-        (Errno::NOSYS, "ENOSYS"),
-        (Errno::OPNOTSUPP, "EOPNOTSUPP"),
-        (Errno::PERM, "EPERM"),
-        (Errno::ACCESS, "EACCES"),
-        (Errno::TXTBSY, "ETXTBSY"),
-        (Errno::BADF, "EBADF"),
-        (Errno::NOTTY, "ENOTTY"),
-    ];
-    match known.iter().find(|(e, _)| *e == errno) {
-        Some((_, name)) => (*name).to_string(),
-        None => format!("errno {}", errno.raw_os_error()),
+/// Why `auto` left a method (or a clone was not made), shown as strace names errnos
+/// (`EXDEV`). A plain value: recording one costs no allocation per file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Reason {
+    /// The kernel refused, with this errno.
+    Refused(Errno),
+    /// The method copied nothing from a source that has data.
+    NothingFromData,
+    /// The method copied nothing and the source cannot be probed.
+    NothingUnprobed,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let errno = match self {
+            Reason::NothingFromData => {
+                return f.write_str("copied nothing from a source with data");
+            }
+            Reason::NothingUnprobed => {
+                return f.write_str("copied nothing and the source cannot be probed");
+            }
+            Reason::Refused(errno) => *errno,
+        };
+        let known = [
+            (Errno::XDEV, "EXDEV"),
+            (Errno::INVAL, "EINVAL"),
+            (Errno::NOSYS, "ENOSYS"),
+            (Errno::OPNOTSUPP, "EOPNOTSUPP"),
+            (Errno::PERM, "EPERM"),
+            (Errno::ACCESS, "EACCES"),
+            (Errno::TXTBSY, "ETXTBSY"),
+            (Errno::BADF, "EBADF"),
+            (Errno::NOTTY, "ENOTTY"),
+        ];
+        match known.iter().find(|(e, _)| *e == errno) {
+            Some((_, name)) => f.write_str(name),
+            None => write!(f, "errno {}", errno.raw_os_error()),
+        }
     }
 }
 
-/// One switch from a method the kernel refused to the next one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One step down `auto`'s chain, for --debug and --stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Fallback {
     pub(crate) from: Method,
     pub(crate) to: Method,
-    pub(crate) reason: String,
+    pub(crate) reason: Reason,
 }
 
 /// What a finished copy did.
@@ -323,6 +345,8 @@ pub(crate) struct Transfer<'a> {
     /// copy_file_range already failed with EXDEV between these two filesystems: `auto`
     /// records the same fallback without making the call again.
     pub(crate) cross_device: bool,
+    /// Fallbacks are shown (--debug, --stats): the one known in advance is recorded too.
+    pub(crate) shown: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -416,11 +440,11 @@ pub(crate) fn copy(
         return Ok(finished(bytes, method, Vec::new()));
     }
     let mut fallbacks = Vec::new();
-    if transfer.may_share && transfer.cross_device {
+    if transfer.may_share && transfer.cross_device && transfer.shown {
         fallbacks.push(Fallback {
             from: Method::CopyFileRange,
             to: Method::Sendfile,
-            reason: errno_name(Errno::XDEV),
+            reason: Reason::Refused(Errno::XDEV),
         });
     }
     let chain: &[(Method, Method)] = if transfer.may_share && !transfer.cross_device {
@@ -455,7 +479,7 @@ pub(crate) fn copy(
 #[derive(Debug, PartialEq, Eq)]
 enum Step {
     Done(u64),
-    Next(String),
+    Next(Reason),
     Fail(EngineError),
 }
 
@@ -466,11 +490,11 @@ fn auto_step(result: Result<u64, EngineError>, has_data: impl FnOnce() -> Option
     match result {
         Ok(0) => match has_data() {
             Some(false) => Step::Done(0),
-            Some(true) => Step::Next("copied nothing from a source with data".to_string()),
-            None => Step::Next("copied nothing and the source cannot be probed".to_string()),
+            Some(true) => Step::Next(Reason::NothingFromData),
+            None => Step::Next(Reason::NothingUnprobed),
         },
         Ok(bytes) => Step::Done(bytes),
-        Err(EngineError::Unsupported(errno)) => Step::Next(errno_name(errno)),
+        Err(EngineError::Unsupported(errno)) => Step::Next(Reason::Refused(errno)),
         Err(e) => Step::Fail(e),
     }
 }
@@ -544,16 +568,14 @@ mod tests {
             zeros_to_holes: false,
             may_share: true,
             cross_device: false,
+            shown: true,
         }
     }
 
     #[test]
     fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
         let step = auto_step(Ok(0), || Some(true));
-        assert_eq!(
-            step,
-            Step::Next("copied nothing from a source with data".into())
-        );
+        assert_eq!(step, Step::Next(Reason::NothingFromData));
         assert_eq!(auto_step(Ok(0), || Some(false)), Step::Done(0));
         assert!(matches!(auto_step(Ok(0), || None), Step::Next(_)));
     }
@@ -576,7 +598,10 @@ mod tests {
     #[test]
     fn auto_falls_back_only_on_refusals() {
         let refused = Err(EngineError::Unsupported(Errno::XDEV));
-        assert_eq!(auto_step(refused, || None), Step::Next("EXDEV".into()));
+        assert_eq!(
+            auto_step(refused, || None),
+            Step::Next(Reason::Refused(Errno::XDEV))
+        );
         let full = Err(EngineError::Write(Errno::NOSPC));
         assert_eq!(
             auto_step(full, || None),
