@@ -25,10 +25,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-/// Tasks waiting per copying thread: enough to keep them busy while the walker stats.
+/// Tasks waiting per copying thread: enough to keep them busy while the walker stats. (128
+/// kept the walk further ahead, in another directory than the copying threads, and spent 5%
+/// less CPU on the directory lock both take to create files, but no less time: rotated A/B,
+/// 8 rounds on 20,000 files, 278 against 271 ms.)
 const QUEUED_PER_THREAD: usize = 16;
-/// Each waiting task holds two descriptors: the queue stays well inside the usual limit of
-/// 1024, beside the two per directory level of the walk.
+/// Each waiting task holds its source open: the queue takes at most a quarter of the
+/// descriptors this process may open, and never more than this.
 const QUEUED_AT_MOST: usize = 128;
 
 /// A directory being filled: its two descriptors, and what to do when it is complete.
@@ -143,6 +146,13 @@ pub(crate) struct Pool {
     dir_failures: Arc<AtomicU64>,
 }
 
+/// How many descriptors this process may have open (RLIMIT_NOFILE's soft limit).
+fn descriptors() -> usize {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile)
+        .current
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 impl Pool {
     pub(crate) fn new(threads: usize) -> Pool {
         Pool {
@@ -152,7 +162,10 @@ impl Pool {
                 sleeping: 0,
             }),
             ready: Condvar::new(),
-            capacity: (threads * QUEUED_PER_THREAD).min(QUEUED_AT_MOST),
+            capacity: (threads * QUEUED_PER_THREAD)
+                .min(QUEUED_AT_MOST)
+                .min(descriptors() / 4)
+                .max(1),
             dir_failures: Arc::new(AtomicU64::new(0)),
         }
     }

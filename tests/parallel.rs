@@ -352,3 +352,28 @@ fn unreadable_files_are_judged_as_gnu_judges_them() {
         }
     }
 }
+
+/// Under a low limit on open files the queue shrinks to fit (each waiting file holds its
+/// source open): the copy still completes and equals the source.
+#[test]
+fn a_low_descriptor_limit_shrinks_the_queue() {
+    let s = Scratch::new();
+    tree(s.path());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -n 32 && exec \"$0\" -j4 -a src copy")
+        .arg(fastcp_path())
+        .current_dir(s.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(snapshot(&s.join("copy")), snapshot(&s.join("src")));
+    assert_eq!(
+        attributes(&s.join("copy"), true),
+        attributes(&s.join("src"), true)
+    );
+}
