@@ -131,10 +131,20 @@ pub(crate) fn apply(
         owned = chown(fd, src, shown)?;
     }
     let mut copied = 0;
+    // The source's xattr names, when listed: the ACLs need no asking for then.
+    let mut listed = None;
     if preserve.xattr
         && let Some(src_fd) = src_fd
     {
-        match copy_xattrs(src_fd, fd, shown) {
+        let result = match list_xattrs(src_fd) {
+            Ok(names) => {
+                let result = copy_xattrs(src_fd, fd, &names, shown);
+                listed = Some(names);
+                result
+            }
+            Err(e) => Err(Error::io(Op::PreservePermissions, shown, e)),
+        };
+        match result {
             Ok(n) => copied = n,
             Err(e) => {
                 // Some may have been set before the failure.
@@ -153,17 +163,14 @@ pub(crate) fn apply(
     if preserve.mode
         && let Some(src_fd) = src_fd
     {
-        let result = copy_acls(src_fd, fd, src, shown).and_then(|n| {
-            copied += n;
-            if born.is_some_and(|b| b.umask_only) {
-                Ok(())
-            } else {
-                drop_acls_not_in(src_fd, fd, src, shown)
+        // A file born where no default ACL applies has no ACL of its own to drop.
+        let inherited = !born.is_some_and(|b| b.umask_only);
+        match copy_acls(src_fd, fd, src, listed.as_deref(), inherited, shown) {
+            Ok(n) => copied += n,
+            Err(e) => {
+                copied += 1;
+                acl_failure = Some(e);
             }
-        });
-        if let Err(e) = result {
-            copied += 1;
-            acl_failure = Some(e);
         }
     }
     if preserve.mode {
@@ -242,55 +249,51 @@ fn acl_names(st: &Stat) -> &'static [&'static str] {
     }
 }
 
-/// Removes from `dst` the ACLs `src` does not have: one inherited from the destination
+/// Gives `dst` the ACLs of `src` (the access ACL, and a directory's default one), and with
+/// `inherited` removes those `src` does not have: ones inherited from the destination
 /// directory's default ACL, or an overwritten file's own. GNU cp gives the copy the source's
-/// ACLs or none (the mode then says it all).
-fn drop_acls_not_in(
-    src: BorrowedFd<'_>,
-    dst: BorrowedFd<'_>,
-    st: &Stat,
-    shown: &Path,
-) -> Result<(), Error> {
-    for name in acl_names(st) {
-        if rustix::fs::fgetxattr_query(src, *name).is_ok() {
-            continue;
-        }
-        match rustix::fs::fremovexattr(dst, *name) {
-            Ok(()) => {}
-            Err(e) if no_acl(e) => {}
-            Err(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
-        }
-    }
-    Ok(())
-}
-
-/// The ACLs of `src`, the access ACL and a directory's default one, set on `dst`. Returns how
-/// many were set. A source without ACLs (or on a filesystem without them) has none to copy.
+/// ACLs or none (the mode then says it all). `listed`: the source's xattr names, when known,
+/// so an ACL missing from them is not asked for. Returns how many ACLs were set.
 fn copy_acls(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
     st: &Stat,
+    listed: Option<&[u8]>,
+    inherited: bool,
     shown: &Path,
 ) -> Result<usize, Error> {
     let mut copied = 0;
     for name in acl_names(st) {
-        // An ACL of any length: its size first (most files have none, one call).
-        let read = rustix::fs::fgetxattr_query(src, *name).and_then(|size| {
-            let mut value = vec![0u8; size];
-            let len = rustix::fs::fgetxattr(src, *name, &mut value[..])?;
-            value.truncate(len);
-            Ok(value)
-        });
-        let value = match read {
-            Ok(value) => value,
-            Err(e) if no_acl(e) => continue,
-            Err(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
+        let has = |names: &[u8]| names.split(|b| *b == 0).any(|n| n == name.as_bytes());
+        let value = match listed.is_none_or(has).then(|| read_xattr(src, *name)) {
+            Some(Ok(value)) => Some(value),
+            Some(Err(e)) if !no_acl(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
+            Some(Err(_)) | None => None,
         };
-        rustix::fs::fsetxattr(dst, *name, &value, rustix::fs::XattrFlags::empty())
-            .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
-        copied += 1;
+        let done = match value {
+            Some(value) => {
+                rustix::fs::fsetxattr(dst, *name, &value, rustix::fs::XattrFlags::empty())
+                    .map(|()| copied += 1)
+            }
+            None if inherited => rustix::fs::fremovexattr(dst, *name)
+                .or_else(|e| if no_acl(e) { Ok(()) } else { Err(e) }),
+            None => Ok(()),
+        };
+        done.map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     Ok(copied)
+}
+
+/// One extended attribute's value, of any length (its size asked first).
+fn read_xattr(
+    src: BorrowedFd<'_>,
+    name: impl rustix::path::Arg + Copy,
+) -> rustix::io::Result<Vec<u8>> {
+    let size = rustix::fs::fgetxattr_query(src, name)?;
+    let mut value = vec![0u8; size];
+    let len = rustix::fs::fgetxattr(src, name, &mut value[..])?;
+    value.truncate(len);
+    Ok(value)
 }
 
 /// Extended attributes the xattr copy leaves out, as GNU cp's libattr does by default
@@ -312,38 +315,46 @@ fn not_copied(name: &[u8]) -> bool {
     EXACT.contains(&name) || PREFIX.iter().any(|p| name.starts_with(p))
 }
 
-/// Copies the extended attributes but those `not_copied` leaves out. A filesystem without
-/// xattrs is not an error, as in GNU cp. Returns how many were set.
-fn copy_xattrs(src: BorrowedFd<'_>, dst: BorrowedFd<'_>, shown: &Path) -> Result<usize, Error> {
+/// The names of `src`'s extended attributes, each ended by a NUL; none where the filesystem
+/// has no xattrs, as in GNU cp.
+fn list_xattrs(src: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
     let unsupported = |e: Errno| e == Errno::NOTSUP || e == Errno::NODATA;
-    let mut copied = 0;
     let size = match rustix::fs::flistxattr_query(src) {
-        Ok(0) => return Ok(0),
         Ok(size) => size,
-        Err(e) if unsupported(e) => return Ok(0),
-        Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
+        Err(e) if unsupported(e) => 0,
+        Err(e) => return Err(e),
     };
     let mut names = vec![0u8; size];
-    let len = match rustix::fs::flistxattr(src, &mut names[..]) {
-        Ok(len) => len,
-        Err(e) if unsupported(e) => return Ok(0),
-        Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
-    };
-    for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+    if size > 0 {
+        match rustix::fs::flistxattr(src, &mut names[..]) {
+            Ok(len) => names.truncate(len),
+            Err(e) if unsupported(e) => names.clear(),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(names)
+}
+
+/// Copies the extended attributes `names` lists but those `not_copied` leaves out. A
+/// destination without xattrs is not an error, as in GNU cp. Returns how many were set.
+fn copy_xattrs(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    names: &[u8],
+    shown: &Path,
+) -> Result<usize, Error> {
+    let mut copied = 0;
+    for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
         if not_copied(name) {
             continue;
         }
         let name = std::ffi::OsStr::from_bytes(name);
-        let Ok(vsize) = rustix::fs::fgetxattr_query(src, name) else {
+        let Ok(value) = read_xattr(src, name) else {
             continue;
         };
-        let mut value = vec![0u8; vsize];
-        let Ok(vlen) = rustix::fs::fgetxattr(src, name, &mut value[..]) else {
-            continue;
-        };
-        match rustix::fs::fsetxattr(dst, name, &value[..vlen], rustix::fs::XattrFlags::empty()) {
+        match rustix::fs::fsetxattr(dst, name, &value, rustix::fs::XattrFlags::empty()) {
             Ok(()) => copied += 1,
-            Err(e) if unsupported(e) => return Ok(copied),
+            Err(Errno::NOTSUP | Errno::NODATA) => return Ok(copied),
             Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
         }
     }

@@ -36,10 +36,6 @@ fn entries(dir: &OwnedFd, shown: &Path) -> Result<Entries, Error> {
     }
     let name = |start: usize, len: usize| &names[start..start + len];
     list.sort_by(|a, b| (a.0, name(a.1, a.2)).cmp(&(b.0, name(b.1, b.2))));
-    let list = list
-        .into_iter()
-        .map(|(_, start, len, kind)| (start, len, kind))
-        .collect();
     Ok(Entries { names, list })
 }
 
@@ -47,15 +43,16 @@ fn entries(dir: &OwnedFd, shown: &Path) -> Result<Entries, Error> {
 /// reads them in): their names in one buffer, not one allocation each.
 struct Entries {
     names: Vec<u8>,
-    /// Where each name starts in `names`, its length, and the type getdents recorded.
-    list: Vec<(usize, usize, FileType)>,
+    /// Each entry's inode, where its name starts in `names` and its length, and the type
+    /// getdents recorded.
+    list: Vec<(u64, usize, usize, FileType)>,
 }
 
 impl Entries {
     fn iter(&self) -> impl Iterator<Item = (&OsStr, FileType)> {
-        self.list
-            .iter()
-            .map(|&(start, len, kind)| (OsStr::from_bytes(&self.names[start..start + len]), kind))
+        self.list.iter().map(|&(_, start, len, kind)| {
+            (OsStr::from_bytes(&self.names[start..start + len]), kind)
+        })
     }
 }
 
