@@ -6,6 +6,7 @@ use crate::engine::{self, EngineError, Method};
 use crate::error::{Error, Op};
 use crate::metadata::{self, Birth};
 use crate::options::{Deref, Make, Options};
+use crate::overwrite::{Decision, Prepared};
 use crate::plan::Job;
 use crate::pool::{DirGuard, Pool};
 use crate::quote::quote;
@@ -83,8 +84,6 @@ pub(crate) struct Session<'a> {
     /// The source directories being copied, outermost first: meeting one again below itself
     /// (through a followed symlink) is a cycle.
     pub(crate) ancestors: Vec<Id>,
-    /// The backup made of the destination being written, for the -v line.
-    pub(crate) backup: Option<PathBuf>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
     /// The filesystem of the destination directory of the file being copied, when known (in
@@ -119,7 +118,6 @@ impl<'a> Session<'a> {
             top: (PathBuf::new(), PathBuf::new()),
             into_self: false,
             ancestors: Vec::new(),
-            backup: None,
             no_clone: HashSet::new(),
             dst_dev: None,
             birth: None,
@@ -141,12 +139,19 @@ impl<'a> Session<'a> {
         self.summary.counters.suspend_progress(|| report::error(e));
     }
 
-    /// Prints `'src' -> 'dst'` for -v (with the backup just made, if any).
+    /// Prints `'src' -> 'dst'` for -v (a directory the walk created).
     pub(crate) fn verbose(&mut self, src: &Path, dst: &Path) {
-        let backup = self.backup.take();
         if self.opts.verbose {
-            report::verbose(src, dst, backup.as_deref());
+            report::verbose(src, dst, None);
         }
+    }
+
+    /// Prints the -v line of a file once, with the backup made of its destination, if any.
+    pub(crate) fn announce(&mut self, src: &Path, dst: &Path, prepared: &mut Prepared) {
+        if self.opts.verbose && !prepared.announced {
+            report::verbose(src, dst, prepared.backup.as_deref());
+        }
+        prepared.announced = true;
     }
 
     /// Copies one command-line operand and reports what failed; `into_directory` enables the
@@ -179,7 +184,11 @@ impl<'a> Session<'a> {
         if is_dir && !self.opts.recursive {
             return Err(Error::OmitDirectory(job.src.clone()));
         }
-        if into_directory && !is_dir && !self.seen_sources.insert(name_key(&job.src, &src_st)) {
+        if into_directory
+            && !is_dir
+            && self.opts.overwrite.backup.is_none()
+            && !self.seen_sources.insert(name_key(&job.src, &src_st))
+        {
             let text = format!(
                 "source file {} specified more than once",
                 quote(job.src.as_os_str())
@@ -210,17 +219,20 @@ impl<'a> Session<'a> {
                 metadata::apply(fd.as_fd(), None, st, &preserve, None, dir)?;
             }
         }
-        result?;
+        // GNU records what the name is now (a symlink made is recorded as the symlink), even
+        // after a failure inside a directory, so later operands neither overwrite it nor write through it.
         if into_directory
-            && !is_dir
-            && let Ok(st) = dst.stat(true)
+            && (result.is_ok() || is_dir)
+            && let Ok(st) = dst.stat(false)
         {
             self.written.insert(name_key(&job.dst, &st));
         }
-        Ok(())
+        result
     }
 
     /// Copies one file of any type; `node.follow` says whether `src_st` followed a symlink.
+    /// For a non-directory, GNU's decisions about the destination come first (overwrite.rs),
+    /// then a second name of a hard-linked source is linked, then the file is made.
     pub(crate) fn copy_node(
         &mut self,
         src: At<'_>,
@@ -232,33 +244,59 @@ impl<'a> Session<'a> {
         if kind == FileType::Directory {
             return self.copy_dir(src, src_st, dst, node);
         }
-        match self.opts.make {
-            Make::HardLink => return self.hard_link(src, src_st, dst, node.follow),
-            Make::Symlink => return self.symbolic_link(src, src_st, dst),
-            Make::Copy => {}
+        let mut prepared = match self.prepare(src, src_st, dst, node)? {
+            Decision::Skip => return Ok(()),
+            // GNU records even a kept pair, and links a later name of the file to it.
+            Decision::Kept => {
+                if !self.link_again(src_st, dst, node.follow)? {
+                    self.links.insert(id(src_st), dst.shown.to_path_buf());
+                }
+                return Ok(());
+            }
+            Decision::Go(prepared) => prepared,
+        };
+        let track = self.tracks_links(src_st, node);
+        let queueable = kind == FileType::RegularFile
+            && self.opts.make == Make::Copy
+            && self.pool.is_some()
+            && !track;
+        // GNU prints the -v line before making the file; a file a copying thread may take
+        // prints it when done.
+        if !queueable {
+            self.announce(src.shown, dst.shown, &mut prepared);
         }
-        // GNU remembers every file met through a followed symlink too: under -L two names
-        // can reach one file whose link count is 1.
-        let track = self.opts.preserve.links
-            && (src_st.st_nlink > 1
-                || self.opts.deref == Deref::Always
-                || (node.top && self.opts.deref == Deref::CommandLine));
-        if track && self.link_again(src, src_st, dst)? {
+        if track && self.link_again(src_st, dst, node.follow)? {
             return Ok(());
         }
-        match kind {
-            FileType::Symlink => self.copy_symlink(src, src_st, dst)?,
+        match (self.opts.make, kind) {
+            (Make::HardLink, _) => self.hard_link(src, dst, node.follow)?,
+            (Make::Symlink, _) => self.symbolic_link(src, dst)?,
+            (_, FileType::Symlink) => self.copy_symlink(src, src_st, dst, &prepared)?,
             // A file whose other names will be linked to its copy is copied here and now.
-            FileType::RegularFile => self.copy_regular(src, src_st, dst, node, !track)?,
-            _ if self.opts.recursive && !self.opts.copy_contents => {
-                self.make_special(src, src_st, dst)?
+            (_, FileType::RegularFile) => {
+                self.copy_regular(src, src_st, dst, node, queueable, prepared)?
             }
-            _ => self.copy_regular(src, src_st, dst, node, false)?,
+            _ if self.opts.recursive && !self.opts.copy_contents => {
+                self.make_special(src_st, dst)?
+            }
+            _ => self.copy_regular(src, src_st, dst, node, false, prepared)?,
         }
         if track {
             self.links.insert(id(src_st), dst.shown.to_path_buf());
         }
         Ok(())
+    }
+
+    /// Whether this file's copy is remembered so that later names of the same source file are
+    /// linked to it (`--preserve=links`). GNU remembers every file met through a followed
+    /// symlink too: under -L two names can reach one file whose link count is 1.
+    fn tracks_links(&self, src_st: &Stat, node: Node) -> bool {
+        let opts = self.opts;
+        opts.preserve.links
+            && opts.make != Make::HardLink
+            && (src_st.st_nlink > 1
+                || opts.deref == Deref::Always
+                || (node.top && opts.deref == Deref::CommandLine))
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::quote::quote;
 use rustix::io::Errno;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// What was being done to a path when the system said no; each prints as GNU cp words it.
@@ -24,6 +25,7 @@ pub(crate) enum Op {
     CreateSpecial,
     ReadLink,
     Remove,
+    Backup,
     PreserveOwnership,
     PreservePermissions,
     /// Copying an ACL (gnulib's copy_acl words it so).
@@ -50,6 +52,7 @@ impl Op {
             Op::CreateSpecial => format!("cannot create special file {path}"),
             Op::ReadLink => format!("cannot read symbolic link {path}"),
             Op::Remove => format!("cannot remove {path}"),
+            Op::Backup => format!("cannot backup {path}"),
             Op::PreserveOwnership => format!("failed to preserve ownership for {path}"),
             Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
             Op::CopyAcl => format!("preserving permissions for {path}"),
@@ -73,6 +76,12 @@ pub(crate) enum Error {
     DanglingSymlink(PathBuf),
     /// Two sources of this run map to one destination.
     JustCreated { dst: PathBuf, src: PathBuf },
+    /// The backup of the destination would be made by renaming over the source.
+    BackupDestroysSource { dst: PathBuf, src: PathBuf },
+    /// A command-line source would be written through a symlink this run created.
+    ThroughJustCreated { src: PathBuf, dst: PathBuf },
+    /// -s with a relative source, making the link outside the current directory.
+    RelativeSymlink(PathBuf),
     /// A directory source over an existing non-directory.
     OverwriteNonDirectory { dst: PathBuf, src: PathBuf },
     /// A directory met again inside its own copy (GNU names the top-level pair).
@@ -146,6 +155,20 @@ fn q(path: &Path) -> String {
     quote(path.as_os_str())
 }
 
+/// GNU's `quotef`: a name bare when the shell would take it as is, quoted otherwise.
+fn quotef(path: &std::path::Path) -> String {
+    let bytes = path.as_os_str().as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-+,:@%=".contains(b));
+    if plain {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        crate::quote::quote(path.as_os_str())
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -167,6 +190,23 @@ impl fmt::Display for Error {
                 "will not overwrite just-created {} with {}",
                 q(dst),
                 q(src)
+            ),
+            Error::BackupDestroysSource { dst, src } => write!(
+                f,
+                "backing up {} might destroy source;  {} not copied",
+                q(dst),
+                q(src)
+            ),
+            Error::ThroughJustCreated { src, dst } => write!(
+                f,
+                "will not copy {} through just-created symlink {}",
+                q(src),
+                q(dst)
+            ),
+            Error::RelativeSymlink(dst) => write!(
+                f,
+                "{}: can make relative symbolic links only in current directory",
+                quotef(dst)
             ),
             Error::OverwriteNonDirectory { dst, src } => write!(
                 f,

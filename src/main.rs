@@ -20,6 +20,7 @@ mod quote;
 mod regular;
 mod report;
 mod reserve;
+mod same_file;
 mod signals;
 mod sparse;
 mod tally;
@@ -103,6 +104,15 @@ fn run(options: &options::Options) -> ExitCode {
             report::error(&e);
             return ExitCode::FAILURE;
         }
+    };
+    let unbacked;
+    let options = if plan.backups_off {
+        let mut copy = options.clone();
+        copy.overwrite.backup = None;
+        unbacked = copy;
+        &unbacked
+    } else {
+        options
     };
     if let Some(settings) = &options.compare {
         return match compare::run(options, settings, &plan) {

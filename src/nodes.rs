@@ -4,39 +4,49 @@
 use crate::copy::{At, Session, file_type};
 use crate::error::{Error, Op};
 use crate::metadata;
-use crate::overwrite::Decision;
+use crate::options::Update;
+use crate::overwrite::Prepared;
+use crate::report;
 use rustix::fs::{AtFlags, FileType, Mode, Stat};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 impl Session<'_> {
-    /// Recreates a symlink with the same target (its own owner and times under -a).
+    /// Recreates a symlink with the same target (its own owner and times under -a). Only -f
+    /// replaces something still in the way (GNU's force_symlinkat).
     pub(crate) fn copy_symlink(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
+        prepared: &Prepared,
     ) -> Result<(), Error> {
         let target = rustix::fs::readlinkat(src.dir, src.name, Vec::new())
             .map_err(|e| Error::io(Op::ReadLink, src.shown, e))?;
         let target = std::ffi::OsStr::from_bytes(target.to_bytes()).to_os_string();
         let make = |d: At<'_>| rustix::fs::symlinkat(&target, d.dir, d.name);
-        if !self.replace(src_st, dst, make, Op::CreateSymlink)? {
-            return Ok(());
+        if let Err(errno) = force(dst, make, self.opts.overwrite.force) {
+            // -u: a destination that is already this very symlink is fine (GNU).
+            let same = self.opts.overwrite.update != Update::All
+                && prepared
+                    .existing
+                    .is_some_and(|st| file_type(&st) == FileType::Symlink)
+                && rustix::fs::readlinkat(dst.dir, dst.name, Vec::new())
+                    .is_ok_and(|t| t.to_bytes() == target.as_bytes());
+            if !same {
+                return Err(Error::io(Op::CreateSymlink, dst.shown, errno));
+            }
         }
         let preserve = self.opts.preserve;
         metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
-        self.verbose(src.shown, dst.shown);
         Ok(())
     }
 
-    /// Recreates a FIFO, socket or device node (`-R` without `--copy-contents`).
-    pub(crate) fn make_special(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-    ) -> Result<(), Error> {
+    /// Recreates a FIFO, socket or device node (`-R` without `--copy-contents`); something
+    /// still in the way is an error, as in GNU cp.
+    pub(crate) fn make_special(&mut self, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
         let kind = file_type(src_st);
         let op = if kind == FileType::Fifo {
             Op::CreateFifo
@@ -44,12 +54,14 @@ impl Session<'_> {
             Op::CreateSpecial
         };
         let bits = self.opts.preserve.creation_bits(src_st.st_mode, false);
-        let rdev = src_st.st_rdev;
-        let make =
-            |d: At<'_>| rustix::fs::mknodat(d.dir, d.name, kind, Mode::from_raw_mode(bits), rdev);
-        if !self.replace(src_st, dst, make, op)? {
-            return Ok(());
-        }
+        rustix::fs::mknodat(
+            dst.dir,
+            dst.name,
+            kind,
+            Mode::from_raw_mode(bits),
+            src_st.st_rdev,
+        )
+        .map_err(|e| Error::io(op, dst.shown, e))?;
         let preserve = self.opts.preserve;
         if preserve.mode || preserve.ownership || preserve.timestamps {
             // Opening a FIFO or device could block or act; attributes go by name instead.
@@ -64,96 +76,85 @@ impl Session<'_> {
                 .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
             }
         }
-        self.verbose(src.shown, dst.shown);
         Ok(())
     }
 
-    /// Under `--preserve=links`, links `dst` to the copy of an earlier name of the same source
-    /// file. Returns false when this is the first name met.
+    /// Under `--preserve=links` (and for -u, see overwrite.rs), links `dst` to the copy of an
+    /// earlier name of the same source file, replacing whatever is there (GNU's
+    /// create_hard_link with replace). Returns false when this is the first name met.
     pub(crate) fn link_again(
         &mut self,
-        src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
+        follow: bool,
     ) -> Result<bool, Error> {
         let Some(first) = self.links.get(&crate::copy::id(src_st)).cloned() else {
             return Ok(false);
         };
-        let link = |d: At<'_>| {
-            rustix::fs::linkat(rustix::fs::CWD, &first, d.dir, d.name, AtFlags::empty())
+        let flags = if follow {
+            AtFlags::SYMLINK_FOLLOW
+        } else {
+            AtFlags::empty()
         };
-        let result = match link(dst) {
-            Err(Errno::EXIST) => {
-                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
-                link(dst)
-            }
-            other => other,
-        };
-        result.map_err(|errno| Error::HardLink {
+        let link = |d: At<'_>| rustix::fs::linkat(rustix::fs::CWD, &first, d.dir, d.name, flags);
+        let replaced = force(dst, link, true).map_err(|errno| Error::HardLink {
             dst: dst.shown.to_path_buf(),
             target: first.clone(),
             errno,
         })?;
-        self.verbose(src.shown, dst.shown);
-        Ok(true)
-    }
-
-    /// Creates `dst` with `make`. Something already there is dealt with as -n, -i, -u and
-    /// --backup say; a non-directory in the way is then removed, as GNU cp does for files it
-    /// cannot open for writing. Returns false when the existing file is kept.
-    fn replace(
-        &mut self,
-        src_st: &Stat,
-        dst: At<'_>,
-        make: impl Fn(At<'_>) -> rustix::io::Result<()>,
-        op: Op,
-    ) -> Result<bool, Error> {
-        match make(dst) {
-            Ok(()) => Ok(true),
-            Err(Errno::EXIST) => {
-                let st = dst
-                    .stat(false)
-                    .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
-                if file_type(&st) == FileType::Directory {
-                    return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
-                }
-                match self.existing(src_st, dst, &st)? {
-                    Decision::Skip => return Ok(false),
-                    Decision::Create => {}
-                    Decision::Overwrite => {
-                        rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                            .map_err(|e| Error::io(Op::Remove, dst.shown, e))?
-                    }
-                }
-                make(dst).map_err(|e| Error::io(op, dst.shown, e))?;
-                Ok(true)
-            }
-            Err(e) => Err(Error::io(op, dst.shown, e)),
+        if replaced && self.opts.verbose {
+            report::removed(dst.shown);
         }
+        Ok(true)
     }
 }
 
-/// GNU's `quotef`: a name bare when the shell would take it as is, quoted otherwise.
-fn quotef(path: &std::path::Path) -> String {
-    let bytes = path.as_os_str().as_bytes();
-    let plain = !bytes.is_empty()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"._/-+,:@%=".contains(b));
-    if plain {
-        String::from_utf8_lossy(bytes).into_owned()
-    } else {
-        crate::quote::quote(path.as_os_str())
+/// Makes a link with `make`; when a name is in the way and `replace` is set, makes it under a
+/// temporary name beside it and renames that over it (gnulib's force_linkat and
+/// force_symlinkat: the name is never missing). Returns whether something was replaced.
+fn force(
+    dst: At<'_>,
+    make: impl Fn(At<'_>) -> rustix::io::Result<()>,
+    replace: bool,
+) -> Result<bool, Errno> {
+    match make(dst) {
+        Ok(()) => return Ok(false),
+        Err(Errno::EXIST) if replace => {}
+        Err(e) => return Err(e),
     }
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = match dst.name.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new(""),
+    };
+    let mut tries = 0;
+    let temp = loop {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(".fastcp{}.{n}", std::process::id());
+        let temp = dir.join(name);
+        let at = At {
+            dir: dst.dir,
+            name: &temp,
+            shown: dst.shown,
+        };
+        match make(at) {
+            Ok(()) => break temp,
+            Err(Errno::EXIST) if tries < 100 => tries += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let renamed = rustix::fs::renameat(dst.dir, &temp, dst.dir, dst.name);
+    // Also after a successful rename: when both names were already one file, rename does
+    // nothing and the temporary name is still there.
+    let _ = rustix::fs::unlinkat(dst.dir, &temp, AtFlags::empty());
+    renamed.map(|()| true)
 }
 
 impl Session<'_> {
-    /// -l: makes `dst` another name of the source file.
+    /// -l: makes `dst` another name of the source file; -f and -i replace a name in the way.
     pub(crate) fn hard_link(
         &mut self,
         src: At<'_>,
-        src_st: &Stat,
         dst: At<'_>,
         follow: bool,
     ) -> Result<(), Error> {
@@ -163,79 +164,30 @@ impl Session<'_> {
             AtFlags::empty()
         };
         let link = |d: At<'_>| rustix::fs::linkat(src.dir, src.name, d.dir, d.name, flags);
-        let failed = |errno| Error::HardLink {
+        let policy = &self.opts.overwrite;
+        let replace = policy.force || policy.ask == Some(true);
+        force(dst, link, replace).map_err(|errno| Error::HardLink {
             dst: dst.shown.to_path_buf(),
             target: src.shown.to_path_buf(),
             errno,
-        };
-        if self.make_link(src_st, dst, link, failed)? {
-            self.verbose(src.shown, dst.shown);
-        }
+        })?;
         Ok(())
     }
 
     /// -s: makes `dst` a symbolic link to the source as it was named. A relative name only
     /// means the source from the current directory, so GNU refuses it elsewhere.
-    pub(crate) fn symbolic_link(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-    ) -> Result<(), Error> {
+    pub(crate) fn symbolic_link(&mut self, src: At<'_>, dst: At<'_>) -> Result<(), Error> {
         let target = src.shown.as_os_str().to_os_string();
         if !target.as_bytes().starts_with(b"/") && !in_current_directory(dst.shown) {
-            return Err(Error::Fatal(format!(
-                "{}: can make relative symbolic links only in current directory",
-                quotef(dst.shown)
-            )));
+            return Err(Error::RelativeSymlink(dst.shown.to_path_buf()));
         }
         let link = |d: At<'_>| rustix::fs::symlinkat(&target, d.dir, d.name);
-        let failed = |errno| Error::SymbolicLink {
+        force(dst, link, self.opts.overwrite.force).map_err(|errno| Error::SymbolicLink {
             dst: dst.shown.to_path_buf(),
             target: src.shown.to_path_buf(),
             errno,
-        };
-        if self.make_link(src_st, dst, link, failed)? {
-            self.verbose(src.shown, dst.shown);
-        }
+        })?;
         Ok(())
-    }
-
-    /// Makes a link with `link`. When a name is in the way: the source itself is fine as it
-    /// is, a directory is refused, and a file is replaced only under -f (or moved aside by
-    /// --backup, or kept by -n/-u/-i), as GNU cp. Returns whether a link was made.
-    fn make_link(
-        &mut self,
-        src_st: &Stat,
-        dst: At<'_>,
-        link: impl Fn(At<'_>) -> rustix::io::Result<()>,
-        failed: impl Fn(Errno) -> Error,
-    ) -> Result<bool, Error> {
-        match link(dst) {
-            Ok(()) => return Ok(true),
-            Err(Errno::EXIST) => {}
-            Err(e) => return Err(failed(e)),
-        }
-        let st = dst
-            .stat(false)
-            .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
-        if crate::copy::id(&st) == crate::copy::id(src_st) {
-            return Ok(false);
-        }
-        if file_type(&st) == FileType::Directory {
-            return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
-        }
-        match self.existing(src_st, dst, &st)? {
-            Decision::Skip => return Ok(false),
-            Decision::Create => {}
-            Decision::Overwrite if self.opts.overwrite.force => {
-                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
-            }
-            Decision::Overwrite => return Err(failed(Errno::EXIST)),
-        }
-        link(dst).map_err(failed)?;
-        Ok(true)
     }
 }
 

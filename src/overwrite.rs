@@ -1,40 +1,58 @@
-//! What happens to a destination that already exists: -n and -u skip it, -i asks, --backup
-//! renames it aside, --remove-destination removes it; otherwise it is overwritten in place.
+//! What happens to a destination that already exists, decided before anything is written, in
+//! GNU cp's order (copy_internal in copy.c): the same-file check, -u, -n and -i, the
+//! directory refusals, "just-created" destinations, then a backup, or removal, or neither.
 
-use crate::copy::{At, Session};
+use crate::copy::{At, Node, Session, file_type, name_key};
 use crate::error::{Error, Op};
-use crate::options::{Backup, Update};
+use crate::options::{Backup, Deref, Make, Update};
 use crate::plan::concat;
-use crate::quote::quote;
 use crate::report;
-use rustix::fs::{AtFlags, Stat};
+use crate::same_file::{Verdict, same_file_ok};
+use rustix::fs::{Access, AtFlags, FileType, Stat};
+use rustix::io::Errno;
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
-/// The decision for an existing destination.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The decision about a destination, before anything is written.
+#[derive(Debug)]
 pub(crate) enum Decision {
-    /// Leave it alone; this source is done (not a failure).
+    /// Leave it alone; this source is done (not a failure): -n, -i answered no, a hard link
+    /// onto itself.
     Skip,
-    /// Write into it (it still exists).
-    Overwrite,
-    /// It was moved aside or removed: create a new file.
-    Create,
+    /// -u kept a destination that is not older; a later name of a hard-linked source is still
+    /// linked to it (GNU).
+    Kept,
+    /// Go on and make the copy.
+    Go(Prepared),
+}
+
+/// What the decision left at the destination name.
+#[derive(Debug, Default)]
+pub(crate) struct Prepared {
+    /// The destination that is still there, to be written over (its status as looked at);
+    /// `None` when nothing is there: it did not exist, or was moved aside or removed.
+    pub(crate) existing: Option<Stat>,
+    /// The backup made of it, for the -v line.
+    pub(crate) backup: Option<PathBuf>,
+    /// The -v line was printed.
+    pub(crate) announced: bool,
 }
 
 fn mtime(st: &Stat) -> (i64, u64) {
     (st.st_mtime, st.st_mtime_nsec)
 }
 
-/// Asks `overwrite 'x'?` on stderr and reads the answer from stdin, as GNU's yesno().
-fn ask(dst: &Path) -> bool {
+/// Asks whether to overwrite `dst` on stderr and reads the answer from stdin, as GNU's
+/// overwrite_ok() and yesno(); `unwritable` is the mode of a destination the user could not
+/// write, and `replacing` whether it would be removed rather than written.
+fn ask(dst: &Path, unwritable: Option<u32>, replacing: bool) -> bool {
     let _ = write!(
         std::io::stderr(),
-        "{}: overwrite {}? ",
-        report::program_name(),
-        quote(dst.as_os_str())
+        "{}",
+        report::overwrite_prompt(dst, unwritable, replacing)
     );
     let _ = std::io::stderr().flush();
     let mut line = String::new();
@@ -96,70 +114,242 @@ fn numbered(dst: At<'_>) -> (OsString, bool) {
     (OsString::from_vec(backup), highest > 0)
 }
 
+/// The simple backup name of `dst` (`name~`, or the -S suffix), beside it.
+fn simple_name(dst: &Path, suffix: &str) -> OsString {
+    let mut name = dst.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    name
+}
+
+/// `name` in the directory of `path`.
+pub(crate) fn beside(path: &Path, name: &OsString) -> PathBuf {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => concat(parent, name),
+        _ => PathBuf::from(name),
+    }
+}
+
+/// The last component of a name, trailing slashes ignored (GNU's last_component).
+fn last_component(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_bytes();
+    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    let start = bytes[..end]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    &bytes[start..end]
+}
+
+/// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
+pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &str) -> OsString {
+    match kind {
+        Backup::Simple => simple_name(dst.name, suffix),
+        Backup::Numbered => numbered(dst).0,
+        Backup::Existing => match numbered(dst) {
+            (name, true) => name,
+            (_, false) => simple_name(dst.name, suffix),
+        },
+    }
+}
+
 impl Session<'_> {
-    /// Decides what to do with the existing destination `dst` (its stat is `dst_st`), and
-    /// moves it aside or removes it when asked to.
-    pub(crate) fn existing(
+    /// GNU cp's decisions about the destination of a non-directory, before anything is
+    /// written: looks at what is there (following a symlink only when a regular file will be
+    /// written through it), refuses what would destroy the source, and applies -u, -n, -i,
+    /// --backup and the removals GNU makes.
+    pub(crate) fn prepare(
         &mut self,
+        src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
-        dst_st: &Stat,
+        node: Node,
     ) -> Result<Decision, Error> {
-        let policy = &self.opts.overwrite;
-        if policy.ask == Some(false) {
+        let mut prepared = Prepared::default();
+        if node.fresh {
+            return Ok(Decision::Go(prepared));
+        }
+        let follow = !self.looks_through(src_st);
+        match dst.stat(follow) {
+            Ok(dst_st) => match self.existing(src, src_st, dst, dst_st, node.top)? {
+                Decision::Go(p) => prepared = p,
+                other => return Ok(other),
+            },
+            Err(Errno::NOENT) => {}
+            // -f: a symlink loop is removed when opening it fails (copy_reg).
+            Err(Errno::LOOP) if self.opts.overwrite.force => {
+                prepared.existing = dst.stat(false).ok();
+            }
+            Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
+        }
+        self.through_just_created(src, dst, node)?;
+        Ok(Decision::Go(prepared))
+    }
+
+    /// Whether the destination is looked at without following a symlink: GNU follows it only
+    /// when a regular file will be written through it (use_lstat in copy_internal).
+    fn looks_through(&self, src_st: &Stat) -> bool {
+        let opts = self.opts;
+        let kind = file_type(src_st);
+        let as_regular = !opts.recursive || opts.copy_contents;
+        (kind != FileType::RegularFile
+            && (!as_regular || kind == FileType::Directory || kind == FileType::Symlink))
+            || opts.make != Make::Copy
+            || opts.overwrite.backup.is_some()
+            || opts.overwrite.remove_destination
+    }
+
+    /// The decisions about a destination that exists (`dst_st`).
+    fn existing(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        dst_st: Stat,
+        top: bool,
+    ) -> Result<Decision, Error> {
+        let opts = self.opts;
+        let policy = &opts.overwrite;
+        let no_clobber = policy.ask == Some(false);
+        let mut done = false;
+        if !no_clobber {
+            match same_file_ok(opts, src, src_st, dst, &dst_st) {
+                Verdict::Proceed => {}
+                Verdict::Done => done = true,
+                Verdict::SameFile => {
+                    return Err(Error::SameFile {
+                        src: src.shown.to_path_buf(),
+                        dst: dst.shown.to_path_buf(),
+                    });
+                }
+            }
+            let kept = match policy.update {
+                Update::All => false,
+                Update::None => true,
+                Update::Older => mtime(&dst_st) >= mtime(src_st),
+            };
+            if kept {
+                return Ok(Decision::Kept);
+            }
+        }
+        if no_clobber || (policy.ask == Some(true) && !self.confirm(dst, &dst_st)) {
             return Ok(Decision::Skip);
         }
-        match policy.update {
-            Update::None => return Ok(Decision::Skip),
-            Update::Older if mtime(dst_st) >= mtime(src_st) => return Ok(Decision::Skip),
-            _ => {}
+        if done {
+            return Ok(Decision::Skip);
         }
-        if policy.ask == Some(true) {
-            let shown = dst.shown.to_path_buf();
-            let mut yes = false;
-            self.summary.counters.suspend_progress(|| yes = ask(&shown));
-            if !yes {
-                return Ok(Decision::Skip);
+        if file_type(&dst_st) == FileType::Directory {
+            return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
+        }
+        // Two sources of one run must not write one destination: the second would destroy
+        // the first's copy (`cp a/f b/f c`). Numbered backups keep both.
+        if top
+            && policy.backup != Some(Backup::Numbered)
+            && self.written.contains(&name_key(dst.shown, &dst_st))
+        {
+            return Err(Error::JustCreated {
+                dst: dst.shown.to_path_buf(),
+                src: src.shown.to_path_buf(),
+            });
+        }
+        let mut prepared = Prepared {
+            existing: Some(dst_st),
+            ..Prepared::default()
+        };
+        let dots = matches!(last_component(src.name), b"." | b"..");
+        if let Some(kind) = policy.backup
+            && !dots
+        {
+            prepared.backup = self.back_up(src, src_st, dst, kind)?;
+            prepared.existing = None;
+        } else if self.removes(src_st, &dst_st) {
+            match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
             }
-        }
-        if let Some(kind) = policy.backup {
-            let simple = || {
-                let mut name = dst.name.file_name().unwrap_or_default().to_os_string();
-                name.push(&policy.suffix);
-                name
-            };
-            let backup_name = match kind {
-                Backup::Simple => simple(),
-                Backup::Numbered => numbered(dst).0,
-                Backup::Existing => match numbered(dst) {
-                    (name, true) => name,
-                    (_, false) => simple(),
-                },
-            };
-            let in_dir = |p: &Path| match p.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => concat(parent, &backup_name),
-                _ => PathBuf::from(&backup_name),
-            };
-            let from = dst.name;
-            let to = in_dir(dst.name);
-            rustix::fs::renameat(dst.dir, from, dst.dir, &to).map_err(|e| {
-                Error::Fatal(format!(
-                    "cannot backup {}: {}",
-                    quote(dst.shown.as_os_str()),
-                    crate::error::strerror(e)
-                ))
-            })?;
-            self.backup = Some(in_dir(dst.shown));
-            return Ok(Decision::Create);
-        }
-        if policy.remove_destination {
-            rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
-            if self.opts.verbose {
+            if opts.verbose {
                 report::removed(dst.shown);
             }
-            return Ok(Decision::Create);
+            prepared.existing = None;
         }
-        Ok(Decision::Overwrite)
+        Ok(Decision::Go(prepared))
+    }
+
+    /// Whether an existing non-directory destination is removed before the copy, as GNU
+    /// does: --remove-destination; a destination with other hard links when links are
+    /// preserved (writing it would change them too: `cp -al` snapshots rely on this); and
+    /// anything but a regular file copied without following symlinks (it is recreated).
+    fn removes(&self, src_st: &Stat, dst_st: &Stat) -> bool {
+        let opts = self.opts;
+        opts.overwrite.remove_destination
+            || (!opts.attributes_only
+                && ((opts.preserve.links && dst_st.st_nlink > 1)
+                    || (opts.deref == Deref::Never && file_type(src_st) != FileType::RegularFile)))
+    }
+
+    /// -i: asks, telling the user when the destination is one they could not write.
+    fn confirm(&mut self, dst: At<'_>, dst_st: &Stat) -> bool {
+        let writable = file_type(dst_st) == FileType::Symlink
+            || rustix::process::geteuid().is_root()
+            || rustix::fs::accessat(dst.dir, dst.name, Access::WRITE_OK, AtFlags::EACCESS).is_ok();
+        let unwritable = (!writable).then_some(dst_st.st_mode);
+        let replacing = self.opts.overwrite.remove_destination || self.opts.overwrite.force;
+        let shown = dst.shown.to_path_buf();
+        let mut yes = false;
+        self.summary
+            .counters
+            .suspend_progress(|| yes = ask(&shown, unwritable, replacing));
+        yes
+    }
+
+    /// Moves the destination aside under its backup name; `None` when it vanished meanwhile.
+    fn back_up(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        kind: Backup,
+    ) -> Result<Option<PathBuf>, Error> {
+        let suffix = &self.opts.overwrite.suffix;
+        // `cp --backup=simple a~ a` would rename a over a~, the source: GNU refuses.
+        if kind != Backup::Numbered
+            && last_component(src.name) == simple_name(dst.name, suffix).as_bytes()
+            && let Ok(st) = rustix::fs::statat(
+                dst.dir,
+                beside(dst.name, &simple_name(dst.name, suffix)),
+                AtFlags::empty(),
+            )
+            && crate::copy::id(&st) == crate::copy::id(src_st)
+        {
+            return Err(Error::BackupDestroysSource {
+                dst: dst.shown.to_path_buf(),
+                src: src.shown.to_path_buf(),
+            });
+        }
+        let name = backup_name(dst, kind, suffix);
+        match rustix::fs::renameat(dst.dir, dst.name, dst.dir, beside(dst.name, &name)) {
+            Ok(()) => Ok(Some(beside(dst.shown, &name))),
+            Err(Errno::NOENT) => Ok(None),
+            Err(errno) => Err(Error::io(Op::Backup, dst.shown, errno)),
+        }
+    }
+
+    /// GNU never copies a command-line source through a symlink this run created (`cp -d
+    /// a/l b/l c`: the second would write wherever the first's link points).
+    fn through_just_created(&self, src: At<'_>, dst: At<'_>, node: Node) -> Result<(), Error> {
+        if !node.top || self.opts.overwrite.backup.is_some() {
+            return Ok(());
+        }
+        match dst.stat(false) {
+            Ok(st)
+                if file_type(&st) == FileType::Symlink
+                    && self.written.contains(&name_key(dst.shown, &st)) =>
+            {
+                Err(Error::ThroughJustCreated {
+                    src: src.shown.to_path_buf(),
+                    dst: dst.shown.to_path_buf(),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 }

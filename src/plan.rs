@@ -1,8 +1,10 @@
 //! Turns operands into copy jobs: `-t`/`-T`, the directory rule for the last operand, and the
 //! usage errors GNU cp gives before copying anything.
 
+use crate::copy::At;
 use crate::error::{Error, Op};
 use crate::options::Options;
+use crate::overwrite::{backup_name, beside};
 use crate::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsStr;
@@ -24,6 +26,8 @@ pub(crate) struct Plan {
     pub(crate) jobs: Vec<Job>,
     /// Sources go into a directory: a source named twice is copied once (GNU's warning).
     pub(crate) into_directory: bool,
+    /// `cp -f --backup f f` copies f to its backup name instead, with no backup made.
+    pub(crate) backups_off: bool,
 }
 
 /// Whether `path` names a directory, following symlinks, or the error `stat` gave.
@@ -93,6 +97,7 @@ fn into(dir: &Path, sources: &[PathBuf], parents: bool) -> Plan {
             })
             .collect(),
         into_directory: true,
+        backups_off: false,
     }
 }
 
@@ -104,6 +109,7 @@ fn single(src: &Path, dst: &Path) -> Plan {
             parents_of: None,
         }],
         into_directory: false,
+        backups_off: false,
     }
 }
 
@@ -148,7 +154,9 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
                 quote(extra.as_os_str())
             )));
         }
-        return Ok(single(&sources[0], last));
+        return Ok(
+            onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))
+        );
     }
     if opts.parents && directory(last) != Ok(true) {
         return Err(Error::Usage(
@@ -161,8 +169,28 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
     }
     match directory(last) {
         Ok(true) => Ok(into(last, sources, opts.parents)),
-        _ => Ok(single(&sources[0], last)),
+        _ => Ok(onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))),
     }
+}
+
+/// GNU turns `cp --force --backup f f` (one name, an existing regular file) into a copy of f
+/// to the name its backup would have, with no backup made (cp.c, do_copy).
+fn onto_itself(opts: &Options, src: &Path, dst: &Path) -> Option<Plan> {
+    let kind = opts.overwrite.backup?;
+    let regular = rustix::fs::stat(dst)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
+    if !opts.overwrite.force || src.as_os_str() != dst.as_os_str() || !regular {
+        return None;
+    }
+    let at = At {
+        dir: rustix::fs::CWD,
+        name: dst,
+        shown: dst,
+    };
+    let name = beside(dst, &backup_name(at, kind, &opts.overwrite.suffix));
+    let mut plan = single(src, &name);
+    plan.backups_off = true;
+    Some(plan)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::copy::{At, Session};
 use crate::error::Error;
 use crate::metadata::Birth;
 use crate::options::{Options, Preserve};
+use crate::overwrite::Prepared;
 use crate::report::{self, Summary};
 use rustix::fs::Stat;
 use std::collections::VecDeque;
@@ -120,10 +121,8 @@ pub(crate) struct Task {
     pub(crate) src_st: Stat,
     /// The source, opened (and checked) by the walk.
     pub(crate) src_fd: OwnedFd,
-    /// The existing destination to overwrite, if any.
-    pub(crate) dst_st: Option<Stat>,
-    /// The backup made of the destination, for the -v line.
-    pub(crate) backup: Option<PathBuf>,
+    /// What the walk decided about the destination.
+    pub(crate) prepared: Prepared,
 }
 
 struct Queue {
@@ -261,10 +260,9 @@ impl<'a> Session<'a> {
             name,
             shown: &task.dst_path,
         };
-        self.backup = task.backup;
         self.dst_dev = Some(task.dir.dst_dev);
         self.birth = self.wants_birth().then(|| task.dir.birth());
-        if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.dst_st) {
+        if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.prepared) {
             self.fail(&e);
         }
     }

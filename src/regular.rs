@@ -3,13 +3,13 @@
 //! copy the file is handed to a copying thread once its source is open.
 
 use crate::clone::Reflink;
-use crate::copy::{At, Node, Session, engine_error, file_type, id, name_key};
+use crate::copy::{At, Node, Session, engine_error, file_type, id};
 use crate::durable;
 use crate::engine::{self, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
 use crate::metadata;
 use crate::options::{Options, ReflinkMode};
-use crate::overwrite::Decision;
+use crate::overwrite::Prepared;
 use crate::pool::{DirGuard, Task};
 use crate::report;
 use crate::reserve;
@@ -32,10 +32,8 @@ impl<'a> Session<'a> {
         dst: At<'_>,
         node: Node,
         may_queue: bool,
+        prepared: Prepared,
     ) -> Result<(), Error> {
-        let Some(dst_st) = self.decide(src, src_st, dst, node)? else {
-            return Ok(());
-        };
         let src_fd = match self.opened.take() {
             Some((opened, fd)) if opened == id(src_st) => fd,
             _ => open_source(src, src_st, node.follow)?,
@@ -58,68 +56,32 @@ impl<'a> Session<'a> {
                 dst_path: dst.shown.to_path_buf(),
                 src_st: *src_st,
                 src_fd,
-                dst_st,
-                backup: self.backup.take(),
+                prepared,
             };
             return match pool.submit(task) {
                 None => Ok(()),
                 // The queue is full: this thread copies the file itself.
-                Some(task) => {
-                    self.backup = task.backup;
-                    self.write_to(src, src_st, dst, task.src_fd, task.dst_st)
-                }
+                Some(task) => self.write_to(src, src_st, dst, task.src_fd, task.prepared),
             };
         }
-        self.write_to(src, src_st, dst, src_fd, dst_st)
+        self.write_to(src, src_st, dst, src_fd, prepared)
     }
 
-    /// Opens the destination decided on (`dst_st`: the existing file to overwrite) and copies
-    /// the opened source into it.
+    /// Opens the destination decided on (`prepared.existing`: the existing file to overwrite)
+    /// and copies the opened source into it.
     pub(crate) fn write_to(
         &mut self,
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
         src_fd: OwnedFd,
-        dst_st: Option<Stat>,
+        mut prepared: Prepared,
     ) -> Result<(), Error> {
-        match self.open_target(src, src_st, dst, src_fd, dst_st)? {
+        self.announce(src.shown, dst.shown, &mut prepared);
+        match self.open_target(src_st, dst, src_fd, prepared.existing)? {
             Some(opened) => self.complete(src, src_st, dst, opened),
             None => Ok(()),
         }
-    }
-
-    /// Looks at the destination and decides what to do: `None` to skip the file, or the
-    /// existing destination to overwrite (`Some(None)`: create a new file).
-    fn decide(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<Option<Option<Stat>>, Error> {
-        let dst_st = if node.fresh {
-            None
-        } else {
-            destination(src, src_st, dst)?
-        };
-        if node.top
-            && let Some(st) = &dst_st
-            && self.written.contains(&name_key(dst.shown, st))
-        {
-            return Err(Error::JustCreated {
-                dst: dst.shown.to_path_buf(),
-                src: src.shown.to_path_buf(),
-            });
-        }
-        if let Some(st) = &dst_st {
-            return Ok(match self.existing(src_st, dst, st)? {
-                Decision::Skip => None,
-                Decision::Create => Some(None),
-                Decision::Overwrite => Some(dst_st),
-            });
-        }
-        Ok(Some(None))
     }
 
     /// Whether what new files are born with matters: owner or mode to preserve.
@@ -142,7 +104,6 @@ impl<'a> Session<'a> {
     /// when nothing more is to be done (--attributes-only).
     fn open_target(
         &mut self,
-        src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
         src_fd: OwnedFd,
@@ -167,9 +128,20 @@ impl<'a> Session<'a> {
         let birth = self.birth;
         let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
+            // It vanished meanwhile: GNU creates it.
+            Err(Error::Io {
+                errno: Errno::NOENT,
+                ..
+            }) if dst_st.is_some() => {
+                dst_st = None;
+                open_destination(dst, src_st, false, birth, self.opts)?
+            }
             Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
-                rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty())
-                    .map_err(|e| Error::io(Op::Remove, dst.shown, e))?;
+                match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
+                    Ok(()) if self.opts.verbose => report::removed(dst.shown),
+                    Ok(()) | Err(Errno::NOENT) => {}
+                    Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
+                }
                 dst_st = None;
                 open_destination(dst, src_st, false, birth, self.opts)?
             }
@@ -177,7 +149,7 @@ impl<'a> Session<'a> {
         };
         self.born = if dst_st.is_none() { birth } else { None };
         if self.opts.attributes_only {
-            self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst, src)?;
+            self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst)?;
             return Ok(None);
         }
         Ok(Some(Opened {
@@ -206,7 +178,7 @@ impl<'a> Session<'a> {
         let Some(temp) = temp else {
             let done = self.fill(src, src_st, &src_fd, dst, &dst_fd, new)?;
             close(dst_fd, dst.shown)?;
-            self.done(src, src_st, dst, done);
+            self.done(src_st, done);
             return Ok(());
         };
         // --atomic: the destination is replaced only when its data and attributes are
@@ -237,7 +209,7 @@ impl<'a> Session<'a> {
         })();
         match result {
             Ok(done) => {
-                self.done(src, src_st, dst, done);
+                self.done(src_st, done);
                 Ok(())
             }
             Err(e) => {
@@ -358,11 +330,10 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// Counts a finished file and prints its -v and --debug lines.
-    fn done(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>, done: Done) {
+    /// Counts a finished file and prints its --debug line.
+    fn done(&mut self, src_st: &Stat, done: Done) {
         self.summary
             .add(&done.outcome, report::file_class(src_st.st_mode));
-        self.verbose(src.shown, dst.shown);
         if self.opts.debug {
             report::debug(
                 &done.outcome,
@@ -411,7 +382,6 @@ impl Session<'_> {
         src_st: &Stat,
         dst_fd: OwnedFd,
         dst: At<'_>,
-        src: At<'_>,
     ) -> Result<(), Error> {
         let preserve = self.opts.preserve;
         metadata::apply(
@@ -423,36 +393,7 @@ impl Session<'_> {
             dst.shown,
         )?;
         close(dst_fd, dst.shown)?;
-        self.verbose(src.shown, dst.shown);
         Ok(())
-    }
-}
-
-/// Looks at the destination before anything is opened: the same-file, directory and dangling
-/// symlink refusals all happen here, so a refused copy never truncates anything.
-fn destination(src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<Option<Stat>, Error> {
-    match dst.stat(true) {
-        Ok(st) => {
-            if id(&st) == id(src_st) {
-                return Err(Error::SameFile {
-                    src: src.shown.to_path_buf(),
-                    dst: dst.shown.to_path_buf(),
-                });
-            }
-            if file_type(&st) == FileType::Directory {
-                return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
-            }
-            Ok(Some(st))
-        }
-        Err(Errno::NOENT) => match dst.stat(false) {
-            // stat says nothing is there but lstat finds a link: it dangles. GNU refuses to
-            // create the file it points to (POSIX allows either; GNU chose safety).
-            Ok(st) if file_type(&st) == FileType::Symlink => {
-                Err(Error::DanglingSymlink(dst.shown.to_path_buf()))
-            }
-            _ => Ok(None),
-        },
-        Err(e) => Err(Error::io(Op::Stat, dst.shown, e)),
     }
 }
 
@@ -497,12 +438,18 @@ fn open_destination(
         let bits = preserve.creation_bits(src_st.st_mode, false);
         let owned = metadata::Birth::owns_like(birth, src_st);
         let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits, owned));
-        rustix::fs::openat(
-            dst.dir,
-            dst.name,
-            base | OFlags::CREATE | OFlags::EXCL,
-            mode,
-        )
+        let create = base | OFlags::CREATE;
+        match rustix::fs::openat(dst.dir, dst.name, create | OFlags::EXCL, mode) {
+            // A symlink whose target does not exist: creating the target through it is racy,
+            // so GNU refuses, unless POSIXLY_CORRECT asks for what POSIX allows.
+            Err(Errno::EXIST) if rustix::fs::readlinkat(dst.dir, dst.name, Vec::new()).is_ok() => {
+                if !opts.overwrite.through_dangling {
+                    return Err(Error::DanglingSymlink(dst.shown.to_path_buf()));
+                }
+                rustix::fs::openat(dst.dir, dst.name, create, mode)
+            }
+            other => other,
+        }
     };
     result.map_err(|e| {
         // open("x/", O_CREAT) says EISDIR; GNU reports what the user did wrong: the name

@@ -331,3 +331,44 @@ fn json_string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// GNU cp's -i question (overwrite_ok in copy.c): plain for a destination the user can write,
+/// with its mode for one they cannot (`replacing`: it would be removed, not written).
+pub(crate) fn overwrite_prompt(dst: &Path, unwritable: Option<u32>, replacing: bool) -> String {
+    let prog = program_name();
+    let name = quote(dst.as_os_str());
+    let Some(mode) = unwritable else {
+        return format!("{prog}: overwrite {name}? ");
+    };
+    let bits = mode & 0o7777;
+    let perms = permission_string(mode);
+    if replacing {
+        format!("{prog}: replace {name}, overriding mode {bits:04o} ({perms})? ")
+    } else {
+        format!("{prog}: unwritable {name} (mode {bits:04o}, {perms}); try anyway? ")
+    }
+}
+
+/// The nine `ls -l` permission characters of a mode, set-id and sticky bits included.
+fn permission_string(mode: u32) -> String {
+    let bit = |mask: u32, c: char| if mode & mask != 0 { c } else { '-' };
+    let special = |x: u32, s: u32, lower: char, upper: char| match (mode & x != 0, mode & s != 0) {
+        (true, true) => lower,
+        (false, true) => upper,
+        (true, false) => 'x',
+        (false, false) => '-',
+    };
+    [
+        bit(0o400, 'r'),
+        bit(0o200, 'w'),
+        special(0o100, 0o4000, 's', 'S'),
+        bit(0o040, 'r'),
+        bit(0o020, 'w'),
+        special(0o010, 0o2000, 's', 'S'),
+        bit(0o004, 'r'),
+        bit(0o002, 'w'),
+        special(0o001, 0o1000, 't', 'T'),
+    ]
+    .iter()
+    .collect()
+}

@@ -18,6 +18,8 @@ pub(crate) struct Overwrite {
     pub(crate) backup: Option<Backup>,
     /// The simple backup suffix (-S, SIMPLE_BACKUP_SUFFIX, `~`).
     pub(crate) suffix: String,
+    /// Create a dangling symlink's target when writing through it (POSIXLY_CORRECT, as GNU).
+    pub(crate) through_dangling: bool,
 }
 
 /// `--update`: which existing destinations are replaced.
@@ -95,6 +97,7 @@ impl Overwrite {
             remove_destination: raw.remove_destination,
             backup,
             suffix,
+            through_dangling: std::env::var_os("POSIXLY_CORRECT").is_some(),
         })
     }
 }

@@ -1,0 +1,183 @@
+//! Whether an existing destination may be written when it could be the source itself: GNU cp's
+//! `same_file_ok` (copy.c), the check that keeps `cp a a`, a symlink onto its target and a
+//! backup of the source from destroying the data.
+
+use crate::copy::{At, file_type, id};
+use crate::options::{Deref, Make, Options};
+use rustix::fs::{FileType, Stat};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+/// The verdict on a destination that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Go on with the copy.
+    Proceed,
+    /// Nothing to do and nothing wrong (a hard link onto itself): the file is done.
+    Done,
+    /// Writing would destroy the source: "'a' and 'b' are the same file".
+    SameFile,
+}
+
+fn is_link(st: &Stat) -> bool {
+    file_type(st) == FileType::Symlink
+}
+
+/// `src_st` and `dst_st` are the stats the decision looked at (following symlinks or not, as
+/// the options say).
+pub(crate) fn same_file_ok(
+    opts: &Options,
+    src: At<'_>,
+    src_st: &Stat,
+    dst: At<'_>,
+    dst_st: &Stat,
+) -> Verdict {
+    let hard_link = opts.make == Make::HardLink;
+    let backups = opts.overwrite.backup.is_some();
+    let unlink_first = opts.overwrite.remove_destination;
+    let same = id(src_st) == id(dst_st);
+    // GNU returns early here, before backups are considered (its FIXME): -l onto itself is a
+    // quiet success.
+    if same && hard_link {
+        return Verdict::Done;
+    }
+    // The two ends as entries (not followed).
+    let (src_link, dst_link, same_link);
+    if opts.deref == Deref::Never {
+        same_link = same;
+        if is_link(src_st) && is_link(dst_st) {
+            // Two symlinks are distinct files unless they are one directory entry.
+            let one_entry = same_entry(src, dst);
+            if !one_entry {
+                if backups {
+                    return Verdict::Proceed;
+                }
+                if same_link {
+                    return Verdict::Done;
+                }
+            }
+            return if one_entry {
+                Verdict::SameFile
+            } else {
+                Verdict::Proceed
+            };
+        }
+        src_link = *src_st;
+        dst_link = *dst_st;
+    } else {
+        if !same {
+            return Verdict::Proceed;
+        }
+        let (Ok(d), Ok(s)) = (dst.stat(false), src.stat(false)) else {
+            return Verdict::Proceed;
+        };
+        src_link = s;
+        dst_link = d;
+        same_link = id(&src_link) == id(&dst_link);
+        // Two symlinks to one file are fine when the destination link is removed first;
+        // otherwise writing through it would truncate the source.
+        if is_link(&src_link) && is_link(&dst_link) && unlink_first {
+            return Verdict::Proceed;
+        }
+    }
+    // A backup moves the destination aside, so the source survives, unless both are one
+    // entry (the backup would rename the source itself).
+    if backups {
+        if !same_link {
+            // Moving aside a destination that a followed source symlink points to would
+            // leave the source dangling.
+            if opts.deref != Deref::Never && is_link(&src_link) && !is_link(&dst_link) {
+                return Verdict::SameFile;
+            }
+            return Verdict::Proceed;
+        }
+        return verdict(!same_entry(src, dst));
+    }
+    if unlink_first {
+        if is_link(&dst_link) {
+            return Verdict::Proceed;
+        }
+        // Two names of one file: the destination name is removed first, so the source keeps
+        // its data (mv refuses here; cp goes on).
+        if same_link && dst_link.st_nlink > 1 && !same_entry(src, dst) {
+            return Verdict::Proceed;
+        }
+    }
+    if !is_link(&src_link) && !is_link(&dst_link) {
+        if id(&src_link) != id(&dst_link) {
+            return Verdict::Proceed;
+        }
+        if hard_link {
+            return Verdict::Done;
+        }
+    }
+    // Recreating a destination symlink is fine.
+    if opts.make == Make::Symlink && is_link(&dst_link) {
+        return Verdict::Proceed;
+    }
+    if opts.deref == Deref::Never {
+        let followed = |at: At<'_>, st: &Stat| {
+            if is_link(st) {
+                at.stat(true).ok()
+            } else {
+                Some(*st)
+            }
+        };
+        let (Some(s), Some(d)) = (followed(src, &src_link), followed(dst, &dst_link)) else {
+            return Verdict::Proceed;
+        };
+        if id(&s) != id(&d) {
+            return Verdict::Proceed;
+        }
+        if hard_link {
+            return if is_link(&dst_link) {
+                Verdict::Proceed
+            } else {
+                Verdict::Done
+            };
+        }
+    }
+    Verdict::SameFile
+}
+
+fn verdict(ok: bool) -> Verdict {
+    if ok {
+        Verdict::Proceed
+    } else {
+        Verdict::SameFile
+    }
+}
+
+/// Whether two names are one directory entry: the same last component in the same directory
+/// (GNU's same_nameat), however the directory is spelled.
+pub(crate) fn same_entry(a: At<'_>, b: At<'_>) -> bool {
+    let (a_dir, a_base) = split(a.name);
+    let (b_dir, b_base) = split(b.name);
+    if a_base != b_base {
+        return false;
+    }
+    let parent = |at: At<'_>, dir: &Path| {
+        rustix::fs::statat(at.dir, dir, rustix::fs::AtFlags::empty()).map(|st| id(&st))
+    };
+    matches!((parent(a, a_dir), parent(b, b_dir)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// A name's directory and last component as GNU's dir_name and last_component see them
+/// (trailing slashes ignored; `a/.` ends in `.`).
+fn split(path: &Path) -> (&Path, &[u8]) {
+    let bytes = path.as_os_str().as_bytes();
+    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    let trimmed = &bytes[..end];
+    match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => {
+            let dir_end = trimmed[..slash]
+                .iter()
+                .rposition(|&b| b != b'/')
+                .map_or(1, |i| i + 1);
+            let dir = Path::new(OsStr::from_bytes(&trimmed[..dir_end]));
+            (dir, &trimmed[slash + 1..])
+        }
+        None => (Path::new("."), trimmed),
+    }
+}
