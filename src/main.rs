@@ -8,6 +8,7 @@ mod durable;
 mod engine;
 mod error;
 mod generate;
+mod getopt;
 mod metadata;
 mod nodes;
 mod options;
