@@ -120,6 +120,8 @@ pub(crate) enum Error {
     BadOption(BadOption),
     /// Options GNU cp refuses, alone or together.
     Refused(Refusal),
+    /// Standard output could not be written (reported at exit, as gnulib's close_stdout).
+    StdoutWrite(Errno),
 }
 
 /// What getopt_long(3) refuses, worded as glibc prints it.
@@ -313,6 +315,7 @@ impl fmt::Display for Error {
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
             Error::BadOption(bad) => bad.fmt(f),
             Error::Refused(refusal) => refusal.fmt(f),
+            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
         }
     }
 }

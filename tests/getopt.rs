@@ -6,14 +6,15 @@
 //! Regression: fastcp refused any option given twice (`--reflink --reflink=never`: "the argument
 //! '--reflink[=<WHEN>]' cannot be used multiple times", GNU's reflink-auto.sh), knew no
 //! ambiguous abbreviation (`--re`: "unrecognized option"), read `--b=simple` as unknown, took
-//! -S without -b for no backup, and accepted `--preserve=context` and `--reflink --sparse=never`.
+//! -S without -b for no backup, accepted `--preserve=context` and `--reflink --sparse=never`,
+//! and ignored a stdout it could not write.
 
 mod util;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use util::{
     Scratch, assert_same_as_gnu, assert_same_attributes_as_gnu, fastcp, fastcp_path, normalize,
     snapshot,
@@ -268,7 +269,8 @@ fn repeated_and_abbreviated_preserve_keep_the_same_attributes() {
     }
 }
 
-/// `program` with the clean environment of util's commands, as a std Command.
+/// `program` with the clean environment of util's commands, as a std Command (whose stdout
+/// can be set).
 fn command(program: &Path) -> Command {
     let mut cmd = Command::new(program);
     cmd.env_clear()
@@ -283,8 +285,8 @@ type Env = [(&'static str, &'static str)];
 /// What a run printed and left behind.
 type Outcome = (Option<i32>, String, String, BTreeMap<PathBuf, util::Entry>);
 
-/// Runs GNU cp and fastcp with `env` added and compares.
-fn assert_same_with(env: &[(&str, &str)], args: &[&str]) {
+/// Runs GNU cp and fastcp with `env` added, stdout on `stdout()` when given, and compares.
+fn assert_same_with(env: &[(&str, &str)], stdout: Option<fn() -> Stdio>, args: &[&str]) {
     let run = |program: &Path| -> Outcome {
         let dir = Scratch::new();
         fixture(dir.path());
@@ -292,6 +294,9 @@ fn assert_same_with(env: &[(&str, &str)], args: &[&str]) {
         cmd.current_dir(dir.path())
             .args(args)
             .envs(env.iter().copied());
+        if let Some(out) = stdout {
+            cmd.stdout(out());
+        }
         let output = cmd.output().unwrap();
         let name = program.to_string_lossy();
         (
@@ -314,8 +319,8 @@ fn posixly_correct_stops_options_at_the_first_operand() {
         &["a", "--", "d"],
         &["-v", "--", "a", "-v"],
     ] {
-        assert_same_with(&[("POSIXLY_CORRECT", "1")], args);
-        assert_same_with(&[("POSIXLY_CORRECT", "")], args);
+        assert_same_with(&[("POSIXLY_CORRECT", "1")], None, args);
+        assert_same_with(&[("POSIXLY_CORRECT", "")], None, args);
     }
 }
 
@@ -335,7 +340,43 @@ fn version_control_and_backup_suffix_from_the_environment() {
         (&[("SIMPLE_BACKUP_SUFFIX", "")], &["-b", "a", "x"]),
     ];
     for (env, args) in cases {
-        assert_same_with(env, args);
+        assert_same_with(env, None, args);
+    }
+}
+
+fn dev_full() -> Stdio {
+    // Opened for writing as stdout only, as a shell's `>/dev/full` does; never a copy operand.
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+/// Regression: a stdout that cannot be written was ignored (exit 0, no message); GNU reports
+/// `write error` at exit and fails.
+#[test]
+fn unwritable_stdout_is_a_write_error() {
+    for args in [&["-v", "a", "b"][..], &["-rv", "e", "c"], &["a", "b"]] {
+        assert_same_with(&[], Some(dev_full), args);
+    }
+    for flag in ["--help", "--version"] {
+        let out = command(&fastcp_path())
+            .arg(flag)
+            .stdout(dev_full())
+            .output();
+        let gnu = command(Path::new("/bin/cp"))
+            .arg(flag)
+            .stdout(dev_full())
+            .output();
+        let (out, gnu) = (out.unwrap(), gnu.unwrap());
+        assert_eq!(out.status.code(), gnu.status.code(), "{flag}");
+        assert_eq!(
+            normalize(&out.stderr, &fastcp_path().to_string_lossy()),
+            normalize(&gnu.stderr, "/bin/cp"),
+            "{flag}"
+        );
     }
 }
 
