@@ -143,6 +143,9 @@ pub(crate) struct Options {
     pub(crate) make: Make,
     /// Sources keep their path under the target directory (--parents).
     pub(crate) parents: bool,
+    /// Sources copied into a directory lose their trailing slashes (--strip-trailing-slashes;
+    /// GNU leaves the operands of a plain SOURCE DEST copy as they are).
+    pub(crate) strip_trailing_slashes: bool,
     /// Existing symlinks to directories in the destination are followed.
     pub(crate) keep_directory_symlink: bool,
     /// Only the attributes, no data (--attributes-only).
@@ -212,12 +215,6 @@ impl Options {
             None => std::thread::available_parallelism().map_or(1, usize::from),
             Some(text) => jobs_arg(text)?,
         };
-        let mut operands = raw.operands;
-        if links.strip_trailing_slashes {
-            for op in &mut operands {
-                *op = crate::plan::strip_trailing_slashes(op);
-            }
-        }
         let make = if links.hard {
             Make::HardLink
         } else if links.symbolic {
@@ -255,7 +252,8 @@ impl Options {
             stats: raw.stats.as_deref().map(stats_arg).transpose()?,
             debug: raw.debug,
             compare: raw.compare.map(Compare::new).transpose()?,
-            operands,
+            operands: raw.operands,
+            strip_trailing_slashes: links.strip_trailing_slashes,
             make,
             parents: links.parents,
             keep_directory_symlink: links.keep_directory_symlink,
