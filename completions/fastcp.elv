@@ -39,6 +39,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --bufsizes 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]'
             cand --runs 'Runs of each method and size [default: 5]'
             cand --generate 'Write the man page and shell completions into DIR (for packagers)'
+            cand --context 'Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux'
             cand -T 'Treat DEST as a normal file'
             cand --no-target-directory 'Treat DEST as a normal file'
             cand -a 'Same as -dR --preserve=all'
@@ -49,6 +50,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand -P 'Never follow symbolic links in SOURCE'
             cand --no-dereference 'Never follow symbolic links in SOURCE'
             cand -H 'Follow command-line symbolic links in SOURCE'
+            cand -R 'Copy directories recursively'
             cand -r 'Copy directories recursively'
             cand --recursive 'Copy directories recursively'
             cand -l 'Hard link files instead of copying'
@@ -81,6 +83,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --cold 'Evict SOURCE from the page cache before each run (DEST is new each run)'
             cand --help 'Display this help and exit'
             cand --version 'Output version information and exit'
+            cand -Z 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux'
         }
     ]
     $completions[$command]

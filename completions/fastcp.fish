@@ -15,13 +15,14 @@ complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: 
 complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]' -r
 complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
 complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F
+complete -c fastcp -l context -d 'Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux' -r
 complete -c fastcp -s T -l no-target-directory -d 'Treat DEST as a normal file'
 complete -c fastcp -s a -l archive -d 'Same as -dR --preserve=all'
 complete -c fastcp -s d -d 'Same as --no-dereference --preserve=links'
 complete -c fastcp -s L -l dereference -d 'Always follow symbolic links in SOURCE'
 complete -c fastcp -s P -l no-dereference -d 'Never follow symbolic links in SOURCE'
 complete -c fastcp -s H -d 'Follow command-line symbolic links in SOURCE'
-complete -c fastcp -s r -l recursive -d 'Copy directories recursively'
+complete -c fastcp -s R -s r -l recursive -d 'Copy directories recursively'
 complete -c fastcp -s l -l link -d 'Hard link files instead of copying'
 complete -c fastcp -s s -l symbolic-link -d 'Make symbolic links instead of copying'
 complete -c fastcp -l parents -d 'Use full source file name under DIRECTORY'
@@ -45,3 +46,4 @@ complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print
 complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run (DEST is new each run)'
 complete -c fastcp -l help -d 'Display this help and exit'
 complete -c fastcp -l version -d 'Output version information and exit'
+complete -c fastcp -s Z -d 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux'

@@ -125,6 +125,84 @@ pub(crate) enum Error {
     Usage(String),
     /// A fatal condition stated in GNU's own words, without the usage hint.
     Fatal(String),
+    /// An option getopt_long(3) refuses.
+    BadOption(BadOption),
+    /// Options GNU cp refuses, alone or together.
+    Refused(Refusal),
+    /// Standard output could not be written (reported at exit, as gnulib's close_stdout).
+    StdoutWrite(Errno),
+}
+
+/// What getopt_long(3) refuses, worded as glibc prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BadOption {
+    /// A long option that no name starts with: the word as typed, with any `=value`.
+    Unrecognized(String),
+    /// A letter that is not an option.
+    InvalidLetter(u8),
+    /// A prefix of several options: the word as typed, and their names in table order.
+    Ambiguous(String, Vec<&'static str>),
+    /// A long option that takes no argument was given one.
+    NoArgument(&'static str),
+    /// A long option without its mandatory argument.
+    LongNeedsArgument(&'static str),
+    /// A letter without its mandatory argument.
+    LetterNeedsArgument(u8),
+}
+
+/// Options GNU cp refuses once it has read them, in its words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// `-t` given twice.
+    MultipleTargetDirectories,
+    /// `-l` with `-s`.
+    HardAndSymbolicLinks,
+    /// A backup (`-b`, `--backup`, `-S`) with `-n`.
+    BackupAndNoClobber,
+    /// `--reflink=always` with `--sparse` other than auto.
+    ReflinkNeedsSparseAuto,
+    /// `--preserve=context` on a system without SELinux.
+    PreserveContext,
+    /// `--context=CTX` on a system without SELinux: a warning, the copy goes on.
+    IgnoringContext,
+}
+
+impl fmt::Display for BadOption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let letter = |l: &u8| String::from_utf8_lossy(&[*l]).into_owned();
+        match self {
+            BadOption::Unrecognized(word) => write!(f, "unrecognized option '{word}'"),
+            BadOption::InvalidLetter(l) => write!(f, "invalid option -- '{}'", letter(l)),
+            BadOption::Ambiguous(word, names) => {
+                write!(f, "option '{word}' is ambiguous; possibilities:")?;
+                names.iter().try_for_each(|n| write!(f, " '--{n}'"))
+            }
+            BadOption::NoArgument(name) => write!(f, "option '--{name}' doesn't allow an argument"),
+            BadOption::LongNeedsArgument(name) => {
+                write!(f, "option '--{name}' requires an argument")
+            }
+            BadOption::LetterNeedsArgument(l) => {
+                write!(f, "option requires an argument -- '{}'", letter(l))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Refusal::MultipleTargetDirectories => "multiple target directories specified",
+            Refusal::HardAndSymbolicLinks => "cannot make both hard and symbolic links",
+            Refusal::BackupAndNoClobber => {
+                "options --backup and --no-clobber are mutually exclusive"
+            }
+            Refusal::ReflinkNeedsSparseAuto => "--reflink can be used only with --sparse=auto",
+            Refusal::PreserveContext => {
+                "cannot preserve security context without an SELinux-enabled kernel"
+            }
+            Refusal::IgnoringContext => "ignoring --context; it requires an SELinux-enabled kernel",
+        })
+    }
 }
 
 impl Error {
@@ -138,7 +216,16 @@ impl Error {
 
     /// Whether GNU follows this message with `Try 'cp --help' for more information.`
     pub(crate) fn wants_usage_hint(&self) -> bool {
-        matches!(self, Error::Usage(_))
+        match self {
+            Error::Usage(_) | Error::BadOption(_) => true,
+            Error::Refused(r) => matches!(
+                r,
+                Refusal::HardAndSymbolicLinks
+                    | Refusal::BackupAndNoClobber
+                    | Refusal::ReflinkNeedsSparseAuto
+            ),
+            _ => false,
+        }
     }
 }
 
@@ -266,6 +353,9 @@ impl fmt::Display for Error {
             ),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
+            Error::BadOption(bad) => bad.fmt(f),
+            Error::Refused(refusal) => refusal.fmt(f),
+            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
         }
     }
 }

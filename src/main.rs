@@ -8,6 +8,7 @@ mod durable;
 mod engine;
 mod error;
 mod generate;
+mod getopt;
 mod metadata;
 mod nodes;
 mod options;
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match request {
+    let code = match request {
         cli::Request::Print(text) => {
             report::out(&text);
             if !text.ends_with('\n') {
@@ -69,7 +70,8 @@ fn main() -> ExitCode {
         },
         cli::Request::Copy(options) if options.recursive => run_with_deep_stack(&options),
         cli::Request::Copy(options) => run(&options),
-    }
+    };
+    report::exit_status(code)
 }
 
 /// A recursive copy descends one stack frame group per directory level, and trees can be

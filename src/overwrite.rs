@@ -115,7 +115,7 @@ fn numbered(dst: At<'_>) -> (OsString, bool) {
 }
 
 /// The simple backup name of `dst` (`name~`, or the -S suffix), beside it.
-fn simple_name(dst: &Path, suffix: &str) -> OsString {
+fn simple_name(dst: &Path, suffix: &std::ffi::OsStr) -> OsString {
     let mut name = dst.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     name
@@ -141,7 +141,7 @@ fn last_component(path: &Path) -> &[u8] {
 }
 
 /// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
-pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &str) -> OsString {
+pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> OsString {
     match kind {
         Backup::Simple => simple_name(dst.name, suffix),
         Backup::Numbered => numbered(dst).0,

@@ -50,7 +50,7 @@ fn last_component(src: &Path) -> &OsStr {
 }
 
 /// `path` without trailing slashes (but `/` stays `/`).
-pub(crate) fn strip_trailing_slashes(path: &Path) -> PathBuf {
+fn strip_trailing_slashes(path: &Path) -> PathBuf {
     let bytes = path.as_os_str().as_bytes();
     match bytes.iter().rposition(|&b| b != b'/') {
         Some(end) => PathBuf::from(OsStr::from_bytes(&bytes[..=end])),
@@ -73,12 +73,19 @@ pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
     PathBuf::from(std::ffi::OsString::from_vec(bytes))
 }
 
-fn into(dir: &Path, sources: &[PathBuf], parents: bool) -> Plan {
+fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
     Plan {
         jobs: sources
             .iter()
             .map(|src| {
-                if parents {
+                let stripped;
+                let src = if opts.strip_trailing_slashes {
+                    stripped = strip_trailing_slashes(src);
+                    &stripped
+                } else {
+                    src
+                };
+                if opts.parents {
                     // GNU keeps the whole name, leading slashes dropped: /a/b goes to dir/a/b.
                     let bytes = src.as_os_str().as_bytes();
                     let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
@@ -135,7 +142,7 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
             return Err(Error::Usage("missing file operand".into()));
         }
         check_target(Op::TargetDirectory, dir)?;
-        return Ok(into(dir, operands, opts.parents));
+        return Ok(into(dir, operands, opts));
     }
     let (sources, last) = match operands.as_slice() {
         [] => return Err(Error::Usage("missing file operand".into())),
@@ -165,10 +172,10 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
     }
     if sources.len() > 1 {
         check_target(Op::Target, last)?;
-        return Ok(into(last, sources, opts.parents));
+        return Ok(into(last, sources, opts));
     }
     match directory(last) {
-        Ok(true) => Ok(into(last, sources, opts.parents)),
+        Ok(true) => Ok(into(last, sources, opts)),
         _ => Ok(onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))),
     }
 }

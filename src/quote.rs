@@ -1,4 +1,5 @@
-//! GNU's `shell-escape-always` quoting of file names for messages (gnulib quotearg).
+//! GNU's quoting for messages (gnulib quotearg): `shell-escape-always` for file names, `locale`
+//! for option arguments.
 //!
 //! GNU cp quotes every name it prints with `quoteaf`: `'a b'`, `"a'b"`, `'a'$'\n''b'`. Scripts and
 //! people compare our messages with cp's, so the same rules apply here byte for byte.
@@ -130,6 +131,34 @@ fn quote_bytes(bytes: &[u8], utf8: bool) -> String {
     }
     out.push(b'\'');
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Quotes an option's argument as GNU's argmatch messages do (gnulib's locale_quoting_style):
+/// ‘x’ in a UTF-8 locale, 'x' otherwise, with C escapes for backslashes, the closing quote and
+/// what the locale cannot print.
+pub(crate) fn locale_quote(arg: &[u8]) -> String {
+    let utf8 = utf8_locale();
+    let (open, close) = if utf8 {
+        ("\u{2018}", "\u{2019}")
+    } else {
+        ("'", "'")
+    };
+    let mut out = String::from(open);
+    for piece in pieces(arg, utf8) {
+        match piece {
+            Piece::Escape(raw) => raw.iter().for_each(|&b| out.push_str(&escape_byte(b))),
+            Piece::Text(b"\\") => out.push_str("\\\\"),
+            Piece::Text(text) => {
+                let text = String::from_utf8_lossy(text);
+                if text == close {
+                    out.push('\\');
+                }
+                out.push_str(&text);
+            }
+        }
+    }
+    out.push_str(close);
+    out
 }
 
 /// The C escape GNU uses inside `$'...'`: a letter for the usual controls, else three octal digits.

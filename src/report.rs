@@ -5,10 +5,13 @@ use crate::error::Error;
 use crate::options::StatsFormat;
 use crate::quote::quote;
 use crate::usage::Usage;
+use rustix::io::Errno;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::Path;
+use std::process::ExitCode;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::Duration;
 
 static PROGRAM: OnceLock<String> = OnceLock::new();
@@ -33,10 +36,32 @@ pub(crate) fn error(e: &Error) {
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
-/// Writes `text` to stdout. A closed pipe (`fastcp -v ... | head`) is not worth a panic, and
-/// the copy itself must go on, so write errors are ignored here.
+/// The first error writing stdout (an errno), 0 while there is none.
+static STDOUT_ERROR: AtomicI32 = AtomicI32::new(0);
+
+/// Writes `text` to stdout. A failed write (`-v >/dev/full`, a closed pipe) does not stop the
+/// copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
 pub(crate) fn out(text: &str) {
-    let _ = std::io::stdout().write_all(text.as_bytes());
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// The exit status of a run that would end with `code`: a failure, reported as GNU's
+/// `write error: ...`, when stdout could not be written.
+pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
+    match STDOUT_ERROR.load(Ordering::Relaxed) {
+        0 => code,
+        errno => {
+            error(&Error::StdoutWrite(Errno::from_raw_os_error(errno)));
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Writes `text` to stderr, ignoring errors for the same reason.
@@ -55,12 +80,13 @@ pub(crate) fn verbose(src: &Path, dst: &Path, backup: Option<&Path>) {
     if let Some(b) = backup {
         line.push_str(&format!(" (backup: {})", quote(b.as_os_str())));
     }
-    let _ = writeln!(std::io::stdout(), "{line}");
+    line.push('\n');
+    out(&line);
 }
 
 /// GNU cp's -v line for --remove-destination.
 pub(crate) fn removed(path: &Path) {
-    let _ = writeln!(std::io::stdout(), "removed {}", quote(path.as_os_str()));
+    out(&format!("removed {}\n", quote(path.as_os_str())));
 }
 
 /// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on
@@ -93,7 +119,8 @@ pub(crate) fn debug(outcome: &Outcome, reflink: &str, sparse: &str) {
             .collect();
         text.push_str(&format!(" (after {})", tried.join(", ")));
     }
-    let _ = writeln!(std::io::stdout(), "{text}");
+    text.push('\n');
+    out(&text);
 }
 
 /// The kind of source a file was, for reporting which method served which kind.

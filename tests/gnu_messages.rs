@@ -367,3 +367,16 @@ fn option_argument_may_start_with_a_dash() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("invalid buffer size: '-1'"));
 }
+
+// Regression: --strip-trailing-slashes stripped every operand, the destination and the source
+// of a plain SOURCE DEST copy too (`a/ b` copied where GNU says "cannot stat 'a/'"); GNU strips
+// only the sources it copies into a directory.
+same_as_gnu! {
+    strip_slashes_plain_copy_keeps_them: ["--strip-trailing-slashes", "a/", "b"],
+    strip_slashes_keeps_the_destination_s: ["--strip-trailing-slashes", "a", "x/"],
+    strip_slashes_keeps_a_new_destination_s: ["--strip-trailing-slashes", "a", "new/"],
+    strip_slashes_into_directory: ["--strip-trailing-slashes", "y/a/", "x", "d"],
+    strip_slashes_into_target_directory: ["--strip-trailing-slashes", "-t", "d", "y/a/"],
+    strip_slashes_with_parents: ["--strip-trailing-slashes", "--parents", "y/a/", "d"],
+    strip_slashes_recursive: ["--strip-trailing-slashes", "-r", "y//", "d"],
+}

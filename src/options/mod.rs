@@ -1,7 +1,7 @@
 //! Validated, clap-free settings: what the rest of fastcp reads instead of the command line.
 
 use crate::engine::Method;
-use crate::error::Error;
+use crate::error::{Error, Refusal};
 pub(crate) use crate::progress::ProgressMode;
 
 mod overwrite;
@@ -143,6 +143,9 @@ pub(crate) struct Options {
     pub(crate) make: Make,
     /// Sources keep their path under the target directory (--parents).
     pub(crate) parents: bool,
+    /// Sources copied into a directory lose their trailing slashes (--strip-trailing-slashes;
+    /// GNU leaves the operands of a plain SOURCE DEST copy as they are).
+    pub(crate) strip_trailing_slashes: bool,
     /// Existing symlinks to directories in the destination are followed.
     pub(crate) keep_directory_symlink: bool,
     /// Only the attributes, no data (--attributes-only).
@@ -182,45 +185,36 @@ pub(crate) struct Options {
 }
 
 impl Options {
+    /// Settles the options once all are read, refusing what GNU cp refuses after its option
+    /// loop, in its order; each argument was checked when read (`check_argument`).
     pub(crate) fn new(raw: Raw) -> Result<Options, Error> {
-        let method = argmatch(&raw.method, "--method", &METHODS)?;
-        let bufsize = raw.bufsize.as_deref().map(size_arg).transpose()?;
+        let links = raw.links;
+        if links.hard && links.symbolic {
+            return Err(Error::Refused(Refusal::HardAndSymbolicLinks));
+        }
+        let backups = raw.overwrite.backup.is_some() || raw.overwrite.suffix.is_some();
+        if backups && raw.overwrite.ask == Some(false) {
+            return Err(Error::Refused(Refusal::BackupAndNoClobber));
+        }
+        let reflink = raw
+            .reflink
+            .as_deref()
+            .map_or(Ok(ReflinkMode::Auto), reflink_arg)?;
+        let sparse = raw.sparse.as_deref().map_or(Ok(Sparse::Auto), sparse_arg)?;
+        if reflink == ReflinkMode::Always && sparse != Sparse::Auto {
+            return Err(Error::Refused(Refusal::ReflinkNeedsSparseAuto));
+        }
+        let overwrite = Overwrite::new(raw.overwrite)?;
+        let preserve = Preserve::from_events(&raw.attributes)?;
+        if preserve.context {
+            return Err(Error::Refused(Refusal::PreserveContext));
+        }
         let jobs = match raw.jobs.as_deref() {
             // -v and --debug lines come in GNU's order unless -j asks for speed instead.
             None if raw.verbose || raw.debug => 1,
             None => std::thread::available_parallelism().map_or(1, usize::from),
             Some(text) => jobs_arg(text)?,
         };
-        let progress = match raw.progress.as_deref() {
-            None => ProgressMode::Auto,
-            Some(v) => argmatch(
-                v,
-                "--progress",
-                &[
-                    ("auto", ProgressMode::Auto),
-                    ("always", ProgressMode::Always),
-                    ("never", ProgressMode::Never),
-                ],
-            )?,
-        };
-        let stats = raw
-            .stats
-            .as_deref()
-            .map(|v| {
-                argmatch(
-                    v,
-                    "--stats",
-                    &[("text", StatsFormat::Text), ("json", StatsFormat::Json)],
-                )
-            })
-            .transpose()?;
-        let compare = raw.compare.map(Compare::new).transpose()?;
-        let links = raw.links;
-        if links.hard && links.symbolic {
-            return Err(Error::Usage(
-                "cannot make both hard and symbolic links".into(),
-            ));
-        }
         let make = if links.hard {
             Make::HardLink
         } else if links.symbolic {
@@ -228,12 +222,6 @@ impl Options {
         } else {
             Make::Copy
         };
-        let mut operands = raw.operands;
-        if links.strip_trailing_slashes {
-            for op in &mut operands {
-                *op = crate::plan::strip_trailing_slashes(op);
-            }
-        }
         // GNU: -r copies symlinks as symlinks, unless hard links are made (cp.c).
         let deref = raw
             .deref
@@ -245,45 +233,27 @@ impl Options {
         Ok(Options {
             recursive: raw.recursive,
             deref,
-            preserve: Preserve::from_events(&raw.attributes)?,
-            overwrite: Overwrite::new(raw.overwrite)?,
-            reflink: match raw.reflink.as_deref() {
-                None => ReflinkMode::Auto,
-                Some(v) => argmatch(
-                    v,
-                    "--reflink",
-                    &[
-                        ("auto", ReflinkMode::Auto),
-                        ("always", ReflinkMode::Always),
-                        ("never", ReflinkMode::Never),
-                    ],
-                )?,
-            },
-            sparse: match raw.sparse.as_deref() {
-                None => Sparse::Auto,
-                Some(v) => argmatch(
-                    v,
-                    "--sparse",
-                    &[
-                        ("never", Sparse::Never),
-                        ("auto", Sparse::Auto),
-                        ("always", Sparse::Always),
-                    ],
-                )?,
-            },
+            preserve,
+            overwrite,
+            reflink,
+            sparse,
             verbose: raw.verbose || raw.debug,
             one_file_system: raw.one_file_system,
             copy_contents: raw.copy_contents,
-            method,
-            bufsize,
+            method: argmatch(&raw.method, "--method", &METHODS)?,
+            bufsize: raw.bufsize.as_deref().map(size_arg).transpose()?,
             jobs,
             target_directory: raw.target_directory,
             no_target_directory: raw.no_target_directory,
-            progress,
-            stats,
+            progress: raw
+                .progress
+                .as_deref()
+                .map_or(Ok(ProgressMode::Auto), progress_arg)?,
+            stats: raw.stats.as_deref().map(stats_arg).transpose()?,
             debug: raw.debug,
-            compare,
-            operands,
+            compare: raw.compare.map(Compare::new).transpose()?,
+            operands: raw.operands,
+            strip_trailing_slashes: links.strip_trailing_slashes,
             make,
             parents: links.parents,
             keep_directory_symlink: links.keep_directory_symlink,
@@ -293,6 +263,60 @@ impl Options {
             verify: raw.safety.verify,
         })
     }
+}
+
+/// Checks the argument of option `key` (its long name) when getopt meets it, as GNU cp's
+/// XARGMATCH does inside its option loop: the first bad argument on the line is reported, and
+/// no option after it is read. --backup's type is checked after the loop, as GNU does.
+pub(crate) fn check_argument(key: &str, value: &str) -> Result<(), Error> {
+    match key {
+        "sparse" => sparse_arg(value).map(drop),
+        "reflink" => reflink_arg(value).map(drop),
+        "update" => overwrite::update_arg(value).map(drop),
+        "preserve" => Preserve::check(value, true),
+        "no-preserve" => Preserve::check(value, false),
+        "method" => argmatch(value, "--method", &METHODS).map(drop),
+        "bufsize" => size_arg(value).map(drop),
+        "jobs" => jobs_arg(value).map(drop),
+        "progress" => progress_arg(value).map(drop),
+        "stats" => stats_arg(value).map(drop),
+        "methods" => methods_arg(value).map(drop),
+        "bufsizes" => bufsizes_arg(value).map(drop),
+        "runs" => runs_arg(value).map(drop),
+        _ => Ok(()),
+    }
+}
+
+fn sparse_arg(value: &str) -> Result<Sparse, Error> {
+    let choices = [
+        ("never", Sparse::Never),
+        ("auto", Sparse::Auto),
+        ("always", Sparse::Always),
+    ];
+    argmatch(value, "--sparse", &choices)
+}
+
+fn reflink_arg(value: &str) -> Result<ReflinkMode, Error> {
+    let choices = [
+        ("auto", ReflinkMode::Auto),
+        ("always", ReflinkMode::Always),
+        ("never", ReflinkMode::Never),
+    ];
+    argmatch(value, "--reflink", &choices)
+}
+
+fn progress_arg(value: &str) -> Result<ProgressMode, Error> {
+    let choices = [
+        ("auto", ProgressMode::Auto),
+        ("always", ProgressMode::Always),
+        ("never", ProgressMode::Never),
+    ];
+    argmatch(value, "--progress", &choices)
+}
+
+fn stats_arg(value: &str) -> Result<StatsFormat, Error> {
+    let choices = [("text", StatsFormat::Text), ("json", StatsFormat::Json)];
+    argmatch(value, "--stats", &choices)
 }
 
 /// The names `--method` takes.
@@ -325,51 +349,50 @@ fn size_arg(text: &str) -> Result<usize, Error> {
 
 impl Compare {
     fn new(raw: RawCompare) -> Result<Compare, Error> {
-        let methods = match raw.methods.as_deref() {
-            None => vec![
-                Method::ReadWrite,
-                Method::Sendfile,
-                Method::CopyFileRange,
-                Method::Splice,
-            ],
-            Some(list) => list
-                .split(',')
-                .map(|m| argmatch(m, "--methods", &METHODS[1..]))
-                .collect::<Result<_, _>>()?,
-        };
-        let bufsizes = match raw.bufsizes.as_deref() {
-            None => [2, 4, 8, 16, 32, 128].iter().map(|k| k * 1024).collect(),
-            Some(list) => list.split(',').map(size_arg).collect::<Result<_, _>>()?,
-        };
-        let runs = match raw.runs.as_deref() {
-            None => 5,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=1000).contains(n))
-                .ok_or_else(|| {
-                    Error::Usage(format!("invalid number of runs: {}", locale_quote(text)))
-                })?,
-        };
         Ok(Compare {
-            methods,
-            bufsizes,
-            runs,
+            methods: match raw.methods.as_deref() {
+                None => vec![
+                    Method::ReadWrite,
+                    Method::Sendfile,
+                    Method::CopyFileRange,
+                    Method::Splice,
+                ],
+                Some(list) => methods_arg(list)?,
+            },
+            bufsizes: match raw.bufsizes.as_deref() {
+                None => [2, 4, 8, 16, 32, 128].iter().map(|k| k * 1024).collect(),
+                Some(list) => bufsizes_arg(list)?,
+            },
+            runs: raw.runs.as_deref().map_or(Ok(5), runs_arg)?,
             cold: raw.cold,
         })
     }
 }
 
-/// GNU's `quote()` for option arguments: ‘x’ in a UTF-8 locale, 'x' otherwise.
-fn locale_quote(text: &str) -> String {
-    if crate::quote::utf8_locale() {
-        format!("\u{2018}{text}\u{2019}")
-    } else {
-        format!("'{text}'")
-    }
+fn methods_arg(list: &str) -> Result<Vec<Method>, Error> {
+    list.split(',')
+        .map(|m| argmatch(m, "--methods", &METHODS[1..]))
+        .collect()
 }
 
-/// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix.
+fn bufsizes_arg(list: &str) -> Result<Vec<usize>, Error> {
+    list.split(',').map(size_arg).collect()
+}
+
+fn runs_arg(text: &str) -> Result<usize, Error> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=1000).contains(n))
+        .ok_or_else(|| Error::Usage(format!("invalid number of runs: {}", locale_quote(text))))
+}
+
+/// GNU's `quote()` for option arguments: ‘x’ in a UTF-8 locale, 'x' otherwise.
+fn locale_quote(text: &str) -> String {
+    crate::quote::locale_quote(text.as_bytes())
+}
+
+/// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix
+/// (the empty string is a prefix of every name).
 pub(crate) fn argmatch<T: Copy + PartialEq>(
     value: &str,
     option: &str,
@@ -380,7 +403,7 @@ pub(crate) fn argmatch<T: Copy + PartialEq>(
     }
     let matches: Vec<_> = choices
         .iter()
-        .filter(|(name, _)| !value.is_empty() && name.starts_with(value))
+        .filter(|(name, _)| name.starts_with(value))
         .collect();
     // A prefix of several synonyms (`n` for none and nil...) is ambiguous only when they mean
     // different things.

@@ -2,6 +2,8 @@
 
 use super::argmatch;
 use crate::error::Error;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 
 /// What to do with a destination that exists (`-i`, `-n`, `-u`, `-b`...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +18,8 @@ pub(crate) struct Overwrite {
     pub(crate) remove_destination: bool,
     /// How to name backups of replaced destinations (-b, --backup).
     pub(crate) backup: Option<Backup>,
-    /// The simple backup suffix (-S, SIMPLE_BACKUP_SUFFIX, `~`).
-    pub(crate) suffix: String,
+    /// The simple backup suffix (-S, SIMPLE_BACKUP_SUFFIX, `~`): any bytes but `/`.
+    pub(crate) suffix: OsString,
     /// Create a dangling symlink's target when writing through it (POSIXLY_CORRECT, as GNU).
     pub(crate) through_dangling: bool,
 }
@@ -47,9 +49,10 @@ pub(crate) struct RawOverwrite {
     pub(crate) force: bool,
     pub(crate) update: Option<String>,
     pub(crate) remove_destination: bool,
-    /// Some("") for -b or --backup without a value.
+    /// The last `--backup=CONTROL`, or Some("") for -b and --backup without one.
     pub(crate) backup: Option<String>,
-    pub(crate) suffix: Option<String>,
+    /// -S: makes backups even without -b.
+    pub(crate) suffix: Option<OsString>,
 }
 
 const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
@@ -63,21 +66,26 @@ const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
     ("t", Some(Backup::Numbered)),
 ];
 
+/// `--update=WHEN` (GNU 9.3's; 9.1's --update takes no argument).
+pub(super) fn update_arg(value: &str) -> Result<Update, Error> {
+    let choices = [
+        ("all", Update::All),
+        ("none", Update::None),
+        ("older", Update::Older),
+    ];
+    argmatch(value, "--update", &choices)
+}
+
 impl Overwrite {
     pub(super) fn new(raw: RawOverwrite) -> Result<Overwrite, Error> {
-        let update = match raw.update.as_deref() {
-            None => Update::All,
-            Some(v) => argmatch(
-                v,
-                "--update",
-                &[
-                    ("all", Update::All),
-                    ("none", Update::None),
-                    ("older", Update::Older),
-                ],
-            )?,
+        let update = raw.update.as_deref().map_or(Ok(Update::All), update_arg)?;
+        // GNU 9.1: -S alone makes backups too, of the type VERSION_CONTROL names.
+        let control = match (raw.backup, &raw.suffix) {
+            (Some(control), _) => Some(control),
+            (None, Some(_)) => Some(String::new()),
+            (None, None) => None,
         };
-        let backup = match raw.backup.as_deref() {
+        let backup = match control.as_deref() {
             None => None,
             Some("") => match std::env::var("VERSION_CONTROL") {
                 Ok(v) if !v.is_empty() => argmatch(&v, "$VERSION_CONTROL", &BACKUP_CONTROLS)?,
@@ -85,11 +93,12 @@ impl Overwrite {
             },
             Some(v) => argmatch(v, "backup type", &BACKUP_CONTROLS)?,
         };
+        // gnulib's set_simple_backup_suffix: an empty suffix or one with a slash is `~`.
         let suffix = raw
             .suffix
-            .or_else(|| std::env::var("SIMPLE_BACKUP_SUFFIX").ok())
-            .filter(|s| !s.is_empty() && !s.contains('/'))
-            .unwrap_or_else(|| "~".to_string());
+            .or_else(|| std::env::var_os("SIMPLE_BACKUP_SUFFIX"))
+            .filter(|s| !s.is_empty() && !s.as_bytes().contains(&b'/'))
+            .unwrap_or_else(|| "~".into());
         Ok(Overwrite {
             ask: raw.ask,
             force: raw.force,

@@ -39,6 +39,9 @@ pub(crate) struct Preserve {
     pub(crate) xattr: bool,
     /// What a failure to copy an extended attribute does.
     pub(crate) xattr_errors: XattrErrors,
+    /// `--preserve=context` is asked for (GNU's require_preserve_context), which GNU cp
+    /// refuses on a kernel without SELinux; fastcp keeps no SELinux context.
+    pub(crate) context: bool,
     /// `--no-preserve=mode` was given: new files get the default 0666/0777 less the umask
     /// instead of the source's bits.
     pub(crate) default_mode: bool,
@@ -82,10 +85,16 @@ impl Preserve {
                     self.links = on;
                     self.xattr = on;
                 }
-                _ => {} // SELinux context: nothing to keep without SELinux.
+                _ => self.context = on,
             }
         }
         Ok(())
+    }
+
+    /// Checks a `--preserve` or `--no-preserve` list when it is read.
+    pub(super) fn check(list: &str, on: bool) -> Result<(), Error> {
+        let option = if on { "--preserve" } else { "--no-preserve" };
+        Preserve::default().set(list, option, on)
     }
 
     /// Applies `-p`, `-a`, `-d`, `--preserve` and `--no-preserve` in order.

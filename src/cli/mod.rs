@@ -1,12 +1,17 @@
 //! Defines fastcp's command line: the only module that knows about clap.
 
+mod table;
+
+use crate::error::{Error, Refusal};
+use crate::getopt::{Found, Getopt};
 use crate::options::Options;
 use crate::options::{AttributeEvent, Deref};
-use clap::error::{ContextKind, ContextValue, ErrorKind};
+use crate::report;
 use clap::parser::ValueSource;
-use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use table::{LONGS, SHORTS};
 
 /// Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY, choosing how the kernel moves the
 /// bytes: copy_file_range, sendfile or read/write.
@@ -14,7 +19,6 @@ use std::path::PathBuf;
 #[command(
     name = "fastcp",
     version,
-    infer_long_args = true,
     disable_help_flag = true,
     disable_version_flag = true,
     max_term_width = 80,
@@ -64,7 +68,12 @@ pub(crate) struct Cli {
     deref_command_line: bool,
 
     /// Copy directories recursively
-    #[arg(short = 'r', short_alias = 'R', long, help_heading = "What to copy")]
+    #[arg(
+        short = 'R',
+        visible_short_alias = 'r',
+        long,
+        help_heading = "What to copy"
+    )]
     recursive: bool,
 
     /// Hard link files instead of copying
@@ -172,7 +181,7 @@ pub(crate) struct Cli {
         allow_hyphen_values = true,
         help_heading = "Existing destinations"
     )]
-    suffix: Option<String>,
+    suffix: Option<OsString>,
 
     /// Write each file under a temporary name and rename it into place when complete
     #[arg(long, help_heading = "Safety")]
@@ -310,30 +319,83 @@ pub(crate) enum Request {
     Generate(PathBuf),
 }
 
-/// Parses the arguments, turning clap's errors into GNU getopt's wording.
-pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error> {
-    let raw = args.clone();
-    let parsed = command()
-        .try_get_matches_from(args)
-        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                    Ok(Request::Print(e.render().to_string()))
-                }
-                _ => Err(crate::error::Error::Usage(gnu_wording(&e, &raw))),
-            };
+/// Parses the arguments as GNU cp does: getopt_long reads them one option at a time, and each
+/// option's argument is checked when met (GNU's XARGMATCH), so the first error on the line is
+/// the one reported. What was read is then handed to clap in a canonical form, each option by
+/// its full name and `--` before the operands, for clap to fill `Cli`.
+pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, Error> {
+    let mut args = args.into_iter();
+    let program = args.next().unwrap_or_else(|| "fastcp".into());
+    // glibc stops at the first operand when POSIXLY_CORRECT is set, whatever its value.
+    let permute = std::env::var_os("POSIXLY_CORRECT").is_none();
+    let mut getopt = Getopt::new(LONGS, SHORTS, args.collect(), permute);
+    let mut canonical = vec![program];
+    let mut target = false;
+    for found in getopt.by_ref() {
+        let found = found.map_err(Error::BadOption)?;
+        match found.key {
+            "help" => return Ok(Request::Print(command().render_help().to_string())),
+            "version" => return Ok(Request::Print(command().render_version())),
+            "target-directory" if target => {
+                return Err(Error::Refused(Refusal::MultipleTargetDirectories));
+            }
+            "target-directory" => target = true,
+            // GNU cp on a kernel without SELinux ignores -Z and --context, and says so when
+            // given a context; fastcp sets no context anywhere.
+            "context" if found.value.is_some() => {
+                report::warn(&Refusal::IgnoringContext.to_string());
+            }
+            _ => {}
         }
-    };
+        if let Some(value) = &found.value {
+            crate::options::check_argument(found.key, &value.to_string_lossy())?;
+        }
+        canonical.extend(canonical_form(found));
+    }
+    canonical.push("--".into());
+    canonical.extend(getopt.operands());
+    let matches = command()
+        .try_get_matches_from(canonical)
+        .map_err(clap_error)?;
+    let cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
     if let Some(dir) = cli.generate {
         return Ok(Request::Generate(dir));
     }
-    let attributes = attribute_events(&matches);
+    Ok(Request::Copy(options(cli, &matches)?))
+}
+
+/// An option as clap reads it: its full long name with `=` before any value, or its letter when
+/// it has no long name. `--backup` without a value is `-b`: it changes no backup type given
+/// before, where clap would replace it.
+fn canonical_form(found: Found) -> Option<OsString> {
+    let key = found.key;
+    match (key, found.value) {
+        ("context" | "-Z", _) => None,
+        ("backup", None) => Some("-b".into()),
+        (_, None) if key.starts_with('-') => Some(key.into()),
+        (_, None) => Some(format!("--{key}").into()),
+        (_, Some(value)) => {
+            let mut word = OsString::from(format!("--{key}="));
+            word.push(value);
+            Some(word)
+        }
+    }
+}
+
+/// clap sees only canonical words that getopt accepted; what it still refuses is a value
+/// that is not UTF-8 where a text is needed.
+fn clap_error(e: clap::Error) -> Error {
+    let text = e.render().to_string();
+    let first = text.lines().next().unwrap_or_default();
+    Error::Usage(first.trim_start_matches("error: ").to_string())
+}
+
+/// The options clap has read, as fastcp's settings.
+fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> {
+    let attributes = attribute_events(matches);
     let ask_last = match (
-        last_index(&matches, "interactive"),
-        last_index(&matches, "no_clobber"),
+        last_index(matches, "interactive"),
+        last_index(matches, "no_clobber"),
     ) {
         (Some(i), Some(n)) => Some(i > n),
         (Some(_), None) => Some(true),
@@ -352,9 +414,9 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
         },
         suffix: cli.suffix,
     };
-    let options = Options::new(crate::options::Raw {
+    Options::new(crate::options::Raw {
         recursive: cli.recursive || cli.archive,
-        deref: last_dereference(&matches),
+        deref: last_dereference(matches),
         attributes,
         overwrite,
         sparse: cli.sparse,
@@ -390,8 +452,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, crate::error::Error>
             cold: cli.cold,
         }),
         operands: cli.operands.into_iter().map(PathBuf::from).collect(),
-    })?;
-    Ok(Request::Copy(options))
+    })
 }
 
 /// The index of the last occurrence of option `id`, if given.
@@ -450,68 +511,25 @@ fn attribute_events(m: &ArgMatches) -> Vec<AttributeEvent> {
     events.into_iter().map(|(_, e)| e).collect()
 }
 
-/// The clap command, for generating the man page and completions.
+/// The clap command: the help text, the man page and the completions, and the reader of the
+/// canonical words. Every option may be given again, the last one winning, as with getopt.
 pub(crate) fn command() -> clap::Command {
     Cli::command()
-}
-
-fn context(e: &clap::Error, kind: ContextKind) -> String {
-    match e.get(kind) {
-        Some(ContextValue::String(s)) => s.clone(),
-        Some(ContextValue::Strings(v)) => v.join(" "),
-        _ => String::new(),
-    }
-}
-
-/// The option as the user typed it, without clap's ` <VALUE>` placeholder.
-fn option_name(e: &clap::Error) -> String {
-    let arg = context(e, ContextKind::InvalidArg);
-    arg.split([' ', '=']).next().unwrap_or_default().to_string()
-}
-
-/// Whether the user wrote the option `long` in its short form: clap names options by their
-/// long name, getopt by what was typed.
-fn typed_short(long: &str, raw: &[OsString]) -> Option<char> {
-    let short = command()
-        .get_arguments()
-        .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == long))?
-        .get_short()?;
-    raw.iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy())
-        .take_while(|a| a != "--")
-        .any(|a| a.starts_with('-') && !a.starts_with("--") && a.ends_with(short))
-        .then_some(short)
-}
-
-/// GNU getopt's messages for the errors clap reports.
-fn gnu_wording(e: &clap::Error, raw: &[OsString]) -> String {
-    let mut arg = option_name(e);
-    if let Some(c) = typed_short(&arg, raw) {
-        arg = format!("-{c}");
-    }
-    let short = arg.len() == 2 && arg.starts_with('-') && !arg.starts_with("--");
-    match e.kind() {
-        ErrorKind::UnknownArgument if short => {
-            format!("invalid option -- '{}'", &arg[1..])
-        }
-        ErrorKind::UnknownArgument => {
-            format!(
-                "unrecognized option '{}'",
-                context(e, ContextKind::InvalidArg)
-            )
-        }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals if short => {
-            format!("option requires an argument -- '{}'", &arg[1..])
-        }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
-            format!("option '{arg}' requires an argument")
-        }
-        ErrorKind::TooManyValues => format!("option '{arg}' doesn't allow an argument"),
-        _ => {
-            let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or_default();
-            first.trim_start_matches("error: ").to_string()
-        }
-    }
+        .args_override_self(true)
+        .arg(
+            Arg::new("selinux_default")
+                .short('Z')
+                .action(ArgAction::SetTrue)
+                .help("Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux")
+                .help_heading("Attributes"),
+        )
+        .arg(
+            Arg::new("context")
+                .long("context")
+                .value_name("CTX")
+                .num_args(0..=1)
+                .require_equals(true)
+                .help("Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux")
+                .help_heading("Attributes"),
+        )
 }
