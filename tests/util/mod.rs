@@ -18,6 +18,9 @@ fn clean(mut cmd: Command) -> Command {
     cmd
 }
 
+/// A command the tests run.
+pub type Cmd = Command;
+
 /// fastcp, with a clean environment.
 pub fn fastcp() -> Command {
     clean(Command::cargo_bin("fastcp").expect("fastcp binary"))
@@ -74,6 +77,79 @@ impl Scratch {
 
     pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
         std::fs::read(self.join(rel)).unwrap()
+    }
+
+    /// Makes a FIFO at `rel`.
+    pub fn fifo(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.node(rel, rustix::fs::FileType::Fifo, 0)
+    }
+
+    /// Makes a character device node at `rel` (`null`: 1, 3; `zero`: 1, 5; `full`: 1, 7): a
+    /// test that writes to a device writes to its own node, never to the machine's /dev.
+    pub fn char_device(&self, rel: impl AsRef<Path>, major: u32, minor: u32) -> PathBuf {
+        let dev = rustix::fs::makedev(major, minor);
+        self.node(rel, rustix::fs::FileType::CharacterDevice, dev)
+    }
+
+    fn node(&self, rel: impl AsRef<Path>, kind: rustix::fs::FileType, dev: u64) -> PathBuf {
+        let path = self.join(rel);
+        let mode = rustix::fs::Mode::from_raw_mode(0o666);
+        rustix::fs::mknodat(rustix::fs::CWD, &path, kind, mode, dev)
+            .unwrap_or_else(|e| panic!("mknod {path:?}: {e}"));
+        path
+    }
+}
+
+/// A loop block device over an image file in a scratch directory, reached through a device
+/// node made in that directory, detached however the test ends.
+pub struct LoopDevice {
+    /// The node in the scratch directory: what tests read, write and pass to the programs.
+    pub node: PathBuf,
+    /// /dev/loopN, for losetup only.
+    device: PathBuf,
+}
+
+impl LoopDevice {
+    /// A device of `size` bytes over `image` and reached through `node` (both inside `s`).
+    /// None, with the reason printed, where loop devices cannot be set up.
+    pub fn new(s: &Scratch, image: &str, node: &str, size: u64) -> Option<LoopDevice> {
+        let image = s.join(image);
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(size)
+            .unwrap();
+        let out = std::process::Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(&image)
+            .output();
+        let device = match out {
+            Ok(out) if out.status.success() => {
+                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+            }
+            _ => {
+                eprintln!("skipped: losetup refused here (needs root and loop devices)");
+                return None;
+            }
+        };
+        // Made at once, so the device is detached even if what follows fails.
+        let dev = LoopDevice {
+            node: s.join(node),
+            device,
+        };
+        let rdev = std::fs::metadata(&dev.device).unwrap().rdev();
+        let kind = rustix::fs::FileType::BlockDevice;
+        let mode = rustix::fs::Mode::from_raw_mode(0o600);
+        rustix::fs::mknodat(rustix::fs::CWD, &dev.node, kind, mode, rdev).unwrap();
+        Some(dev)
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .arg("-d")
+            .arg(&self.device)
+            .status();
     }
 }
 
