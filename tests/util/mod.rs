@@ -2,6 +2,15 @@
 //! snapshots and side-by-side runs against GNU cp.
 #![allow(dead_code)]
 
+mod devices;
+pub mod hygiene;
+
+// Not every test file uses each of these.
+#[allow(unused_imports)]
+pub use devices::{LoopDevice, char_device_at};
+#[allow(unused_imports)]
+pub use hygiene::{Cmd, check_args};
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -18,37 +27,41 @@ fn clean(mut cmd: Command) -> Command {
     cmd
 }
 
-/// A command the tests run.
-pub type Cmd = Command;
-
-/// fastcp, with a clean environment.
-pub fn fastcp() -> Command {
-    clean(Command::cargo_bin("fastcp").expect("fastcp binary"))
+/// fastcp, with a clean environment, refusing to run a command line that reaches outside
+/// the scratch directories (util/hygiene.rs).
+pub fn fastcp() -> Cmd {
+    Cmd::new(clean(Command::cargo_bin("fastcp").expect("fastcp binary")))
 }
 
-/// GNU cp, with the same clean environment.
-pub fn gnu_cp() -> Command {
-    clean(Command::new("/bin/cp"))
+/// GNU cp, with the same clean environment and the same check.
+pub fn gnu_cp() -> Cmd {
+    Cmd::new(clean(Command::new("/bin/cp")))
 }
 
-/// The path of the fastcp binary, for commands built by hand (setpriv, shells).
+/// The path of the fastcp binary, for commands built by hand (setpriv, shells, strace): their
+/// command lines are not checked, so only the device-node check of `Scratch` guards them.
 pub fn fastcp_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("fastcp")
 }
 
 /// A temporary directory that others can enter, so tests that drop privileges can use it.
+/// It also checks that the machine's /dev/null, zero, full, random and urandom are the same
+/// when it is dropped as when it was made (util/hygiene.rs).
 pub struct Scratch {
     dir: tempfile::TempDir,
+    nodes: hygiene::Nodes,
 }
 
 impl Scratch {
     pub fn new() -> Scratch {
+        let nodes = hygiene::Nodes::take(&hygiene::SHARED_NODES)
+            .unwrap_or_else(|e| panic!("test hygiene: a test damaged a device node {e}"));
         let dir = tempfile::Builder::new()
-            .prefix("fastcp-test")
+            .prefix(hygiene::SCRATCH_PREFIX)
             .tempdir()
             .expect("temp dir");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch { dir }
+        Scratch { dir, nodes }
     }
 
     pub fn path(&self) -> &Path {
@@ -91,65 +104,24 @@ impl Scratch {
         self.node(rel, rustix::fs::FileType::CharacterDevice, dev)
     }
 
+    /// Makes a node of `kind` at `rel`.
     fn node(&self, rel: impl AsRef<Path>, kind: rustix::fs::FileType, dev: u64) -> PathBuf {
         let path = self.join(rel);
-        let mode = rustix::fs::Mode::from_raw_mode(0o666);
-        rustix::fs::mknodat(rustix::fs::CWD, &path, kind, mode, dev)
-            .unwrap_or_else(|e| panic!("mknod {path:?}: {e}"));
+        devices::make_node(&path, kind, dev);
         path
     }
 }
 
-/// A loop block device over an image file in a scratch directory, reached through a device
-/// node made in that directory, detached however the test ends.
-pub struct LoopDevice {
-    /// The node in the scratch directory: what tests read, write and pass to the programs.
-    pub node: PathBuf,
-    /// /dev/loopN, for losetup only.
-    device: PathBuf,
-}
-
-impl LoopDevice {
-    /// A device of `size` bytes over `image` and reached through `node` (both inside `s`).
-    /// None, with the reason printed, where loop devices cannot be set up.
-    pub fn new(s: &Scratch, image: &str, node: &str, size: u64) -> Option<LoopDevice> {
-        let image = s.join(image);
-        std::fs::File::create(&image)
-            .unwrap()
-            .set_len(size)
-            .unwrap();
-        let out = std::process::Command::new("losetup")
-            .args(["--find", "--show"])
-            .arg(&image)
-            .output();
-        let device = match out {
-            Ok(out) if out.status.success() => {
-                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-            }
-            _ => {
-                eprintln!("skipped: losetup refused here (needs root and loop devices)");
-                return None;
-            }
-        };
-        // Made at once, so the device is detached even if what follows fails.
-        let dev = LoopDevice {
-            node: s.join(node),
-            device,
-        };
-        let rdev = std::fs::metadata(&dev.device).unwrap().rdev();
-        let kind = rustix::fs::FileType::BlockDevice;
-        let mode = rustix::fs::Mode::from_raw_mode(0o600);
-        rustix::fs::mknodat(rustix::fs::CWD, &dev.node, kind, mode, rdev).unwrap();
-        Some(dev)
-    }
-}
-
-impl Drop for LoopDevice {
+impl Drop for Scratch {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("losetup")
-            .arg("-d")
-            .arg(&self.device)
-            .status();
+        if let Err(e) = self.nodes.check()
+            && !std::thread::panicking()
+        {
+            panic!(
+                "test hygiene: while this test ran (or one beside it), something outside its \
+                 scratch directory was changed: {e}"
+            );
+        }
     }
 }
 
@@ -500,6 +472,10 @@ pub fn assert_same_bytes(a: &Path, b: &Path) {
 pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side, Side) {
     let drop = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
     let run = |program: &Path, dir: &Path| {
+        let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        if let Err(e) = check_args(dir, &os) {
+            panic!("test hygiene: {program:?} {args:?} {e}");
+        }
         clean(Command::new("setpriv"))
             .args(drop)
             .arg(program)
