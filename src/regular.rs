@@ -246,7 +246,7 @@ impl<'a> Session<'a> {
         };
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
-        let mut layout = sparse::layout(src_st, self.opts.sparse, method);
+        let mut layout = sparse::layout(src_st, self.opts.sparse, method, transfer.dst, new);
         let outcome = match cloned {
             Some(outcome) => {
                 layout = Layout::Dense;

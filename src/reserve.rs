@@ -23,8 +23,12 @@ pub(crate) fn reserve(dst: BorrowedFd<'_>, size: u64) -> u64 {
     if size < FROM {
         return 0;
     }
+    // Only a regular file is reserved, and so only a regular file is ever truncated by
+    // `release`: a block device, a FIFO or a character device takes every byte as it comes.
+    let regular = rustix::fs::fstat(dst)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
     let ext4 = rustix::fs::fstatfs(dst).is_ok_and(|fs| fs.f_type as u64 == EXT4_SUPER_MAGIC);
-    if ext4 && rustix::fs::fallocate(dst, FallocateFlags::KEEP_SIZE, 0, size).is_ok() {
+    if regular && ext4 && rustix::fs::fallocate(dst, FallocateFlags::KEEP_SIZE, 0, size).is_ok() {
         size
     } else {
         0

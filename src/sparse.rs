@@ -3,8 +3,9 @@
 
 use crate::engine::{self, Counters, EngineError, Method, Outcome, Transfer};
 use crate::options::Sparse;
-use rustix::fs::{SeekFrom, Stat};
+use rustix::fs::{FileType, SeekFrom, Stat};
 use rustix::io::Errno;
+use std::os::fd::BorrowedFd;
 
 /// How a file's data is laid out in its copy, as GNU's --debug names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,37 @@ fn probably_sparse(st: &Stat) -> bool {
     st.st_blocks.saturating_mul(512) < st.st_size
 }
 
-/// The layout to use for copying `src_st` under `mode` with `method`.
-pub(crate) fn layout(src_st: &Stat, mode: Sparse, method: Method) -> Layout {
-    let regular =
-        rustix::fs::FileType::from_raw_mode(src_st.st_mode) == rustix::fs::FileType::RegularFile;
+/// The layout to use for copying `src_st` under `mode` with `method` into `dst` (`created`:
+/// this copy made it, so it is a regular file without asking).
+///
+/// Holes are made only in a regular file, as GNU's copy_reg decides `make_holes` from the
+/// destination's S_ISREG: a pipe, a FIFO or a character device cannot seek (ESPIPE) or be
+/// truncated (EINVAL), and a block device can seek but then keeps its old bytes where the
+/// source has holes. Every other destination gets every byte, zeros included.
+pub(crate) fn layout(
+    src_st: &Stat,
+    mode: Sparse,
+    method: Method,
+    dst: BorrowedFd<'_>,
+    created: bool,
+) -> Layout {
+    let layout = source_layout(src_st, mode, method);
+    if layout == Layout::Dense || created || holes_possible(dst) {
+        layout
+    } else {
+        Layout::Dense
+    }
+}
+
+/// Whether `dst` is a regular file, the only kind of file a hole can be left in. When it
+/// cannot be asked, no: writing the zeros is right for every kind of file.
+fn holes_possible(dst: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstat(dst).is_ok_and(|st| FileType::from_raw_mode(st.st_mode).is_file())
+}
+
+/// The layout the source calls for, into a regular file.
+fn source_layout(src_st: &Stat, mode: Sparse, method: Method) -> Layout {
+    let regular = FileType::from_raw_mode(src_st.st_mode) == FileType::RegularFile;
     match mode {
         _ if !regular => Layout::Dense,
         Sparse::Never => Layout::Dense,
@@ -81,10 +109,11 @@ pub(crate) fn copy_extents(
             Ok(hole) => hole,
             Err(e) => return Some(Err(io(e))),
         };
-        if let Err(e) = rustix::fs::seek(src, SeekFrom::Start(data))
-            .and_then(|_| rustix::fs::seek(dst, SeekFrom::Start(data)))
-        {
+        if let Err(e) = rustix::fs::seek(src, SeekFrom::Start(data)) {
             return Some(Err(io(e)));
+        }
+        if let Err(e) = rustix::fs::seek(dst, SeekFrom::Start(data)) {
+            return Some(Err((method, EngineError::Write(e))));
         }
         let extent = Transfer {
             limit: hole - data,
@@ -122,6 +151,6 @@ pub(crate) fn copy_extents(
     )
 }
 
-fn set_length(dst: std::os::fd::BorrowedFd<'_>, len: u64) -> Result<(), EngineError> {
+fn set_length(dst: BorrowedFd<'_>, len: u64) -> Result<(), EngineError> {
     rustix::fs::ftruncate(dst, len).map_err(EngineError::Write)
 }

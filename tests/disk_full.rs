@@ -103,7 +103,7 @@ fn quota_exceeded_is_reported_as_gnu_does() {
     let big = pattern(6 << 20, 4);
     let src = outside.write("big", &big);
     let copy = fs.path("limited/copy");
-    let run = |mut cmd: assert_cmd::Command| {
+    let run = |mut cmd: util::Cmd| {
         let out = cmd.arg(&src).arg(&copy).output().unwrap();
         (out.status.code(), out.stderr)
     };

@@ -1,6 +1,10 @@
 //! Any argument list gives a clean usage error or a correct run: exit status 0 or 1, GNU-style
 //! messages, never a panic (a property test over argument vectors, run in a scratch directory
-//! holding a few files, directories and links).
+//! holding a few files, directories, links and a device node).
+//!
+//! Every word names something inside the scratch directory, `..` included (the fixture is one
+//! level down): a word may land anywhere on the command line, so any path in the list may
+//! become the destination, with --remove-destination, -s or --atomic beside it.
 
 mod util;
 
@@ -85,18 +89,23 @@ const WORDS: &[&str] = &[
     "d/sub",
     ".",
     "..",
-    "/dev/null",
+    "null",
     "fifo-not-here",
     "sp ace",
 ];
 
-fn fixture(s: &Scratch) {
-    s.write("a", b"alpha");
-    s.write("b", b"beta");
-    s.write("d/f", b"f");
-    s.write("d/sub/g", b"g");
-    s.write("sp ace", b"space");
-    symlink("a", s.join("l")).unwrap();
+/// The fixture, in `w/` of the scratch directory, so that `..` is still inside it. `null` is
+/// this test's own null device (1, 3): as root, `-s --remove-destination a /dev/null` once
+/// replaced the machine's /dev/null with a link to `a`.
+fn fixture(s: &Scratch) -> std::path::PathBuf {
+    s.write("w/a", b"alpha");
+    s.write("w/b", b"beta");
+    s.write("w/d/f", b"f");
+    s.write("w/d/sub/g", b"g");
+    s.write("w/sp ace", b"space");
+    symlink("a", s.join("w/l")).unwrap();
+    s.char_device("w/null", 1, 3);
+    s.join("w")
 }
 
 proptest! {
@@ -104,11 +113,11 @@ proptest! {
     #[test]
     fn no_argument_list_makes_fastcp_panic(picks in proptest::collection::vec(0..WORDS.len(), 0..7)) {
         let s = Scratch::new();
-        fixture(&s);
+        let work = fixture(&s);
         let args: Vec<&str> = picks.iter().map(|&i| WORDS[i]).collect();
         // stdin is closed: -i reads "no".
         let out = fastcp()
-            .current_dir(s.path())
+            .current_dir(&work)
             .args(&args)
             .timeout(std::time::Duration::from_secs(20))
             .output()

@@ -60,7 +60,16 @@ same_as_gnu! {
     overwrite_existing_file: ["a", "x"],
     end_of_options: ["--", "a", "b"],
     dev_null_source: ["/dev/null", "empty"],
-    dev_full_destination: ["a", "/dev/full"],
+}
+
+/// A full device as the destination: the test's own (1, 7), never the machine's /dev/full.
+#[test]
+fn dev_full_destination() {
+    let setup = |dir: &Path| {
+        fixture(dir);
+        util::char_device_at(&dir.join("full"), 1, 7);
+    };
+    assert_same_as_gnu(setup, &["a", "full"]);
 }
 
 #[test]
@@ -223,16 +232,19 @@ fn unusual_names_copy_and_quote_like_gnu() {
 #[test]
 fn quoting_follows_a_utf8_locale() {
     let name = OsStr::new("caf\u{e9}\u{1}");
+    let s = util::Scratch::new();
     let theirs = util::gnu_cp()
+        .current_dir(s.path())
         .env("LC_ALL", "C.UTF-8")
         .arg(name)
-        .arg("/nonexistent-dir/x")
+        .arg("nonexistent-dir/x")
         .output()
         .unwrap();
     let ours = util::fastcp()
+        .current_dir(s.path())
         .env("LC_ALL", "C.UTF-8")
         .arg(name)
-        .arg("/nonexistent-dir/x")
+        .arg("nonexistent-dir/x")
         .output()
         .unwrap();
     let ours_prog = util::fastcp_path().to_string_lossy().into_owned();

@@ -174,7 +174,7 @@ fn stats_json_has_every_documented_key() {
         .arg("--stats=json")
         .arg(&a)
         .arg("/proc/version")
-        .arg("nonexistent")
+        .arg(s.join("nonexistent"))
         .arg(s.mkdir("d"))
         .output()
         .unwrap();

@@ -4,7 +4,7 @@
 mod util;
 
 use std::io::{Seek, SeekFrom, Write};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use util::{METHODS, Scratch, fastcp, pattern};
 
@@ -183,4 +183,215 @@ fn debug_names_the_sparse_detection() {
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("sparse detection: SEEK_HOLE\n"), "{text}");
+}
+
+/// Where the copies of the tests below go: destinations that are not regular files, where a
+/// hole cannot be left (GNU's copy_reg makes holes only when the destination is S_ISREG).
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// An anonymous pipe: the program's stdout, named /proc/self/fd/1.
+    Pipe,
+    /// A FIFO made in the scratch directory, read by a thread of the test.
+    Fifo,
+    /// A loop block device over a scratch image, filled with a pattern before each copy so
+    /// that bytes left unwritten show.
+    Block,
+    /// Character devices made in the scratch directory (null: 1, 3 and zero: 1, 5).
+    Null,
+    Zero,
+}
+
+/// What one copy did: exit status, messages (program name normalised), and the bytes the
+/// destination received (nothing can be read back from null and zero).
+#[derive(Debug, PartialEq, Eq)]
+struct Wrote {
+    code: Option<i32>,
+    stderr: String,
+    bytes: Vec<u8>,
+}
+
+/// The sources: one with holes whose size is not a multiple of the block size and that ends
+/// in a hole, one dense with runs of zeros (holes under --sparse=always), and a /proc file
+/// that reports size 0.
+fn special_sources(s: &Scratch) -> Vec<String> {
+    let holes = s.join("holes");
+    let mut f = std::fs::File::create(&holes).unwrap();
+    f.write_all(&pattern(5000, 1)).unwrap();
+    f.seek(SeekFrom::Start(1 << 20)).unwrap();
+    f.write_all(&pattern(4096, 2)).unwrap();
+    f.set_len((2 << 20) + 1234).unwrap();
+    let mut zeros = pattern(3000, 3);
+    zeros.extend_from_slice(&vec![0u8; 300_000]);
+    zeros.extend_from_slice(&pattern(10, 4));
+    s.write("zeros", &zeros);
+    vec!["holes".into(), "zeros".into(), "/proc/version".into()]
+}
+
+/// Size of the loop device: larger than every source, so GNU's bytes and the stale pattern
+/// after them are both compared.
+const DEVICE: u64 = 4 << 20;
+
+/// Runs `cmd` (GNU cp or fastcp, in `s`) with `args` and the destination of `kind` last.
+fn copy_to(cmd: util::Cmd, s: &Scratch, args: &[&str], kind: Kind, block: Option<&Path>) -> Wrote {
+    let mut cmd = cmd;
+    cmd.current_dir(s.path())
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60));
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let (out, bytes) = match kind {
+        Kind::Pipe => {
+            let out = cmd.arg("/proc/self/fd/1").output().unwrap();
+            let bytes = out.stdout.clone();
+            (out, bytes)
+        }
+        Kind::Fifo => {
+            let fifo = s.join("fifo");
+            let reader = std::thread::spawn({
+                let fifo = fifo.clone();
+                move || std::fs::read(fifo).unwrap()
+            });
+            let out = cmd.arg("fifo").output().unwrap();
+            // A program that failed before opening the FIFO leaves the reader waiting in
+            // open(2): a writer opened and closed here lets it see end of file.
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&fifo);
+            (out, reader.join().unwrap())
+        }
+        Kind::Block => {
+            let node = block.unwrap();
+            std::fs::write(node, pattern(DEVICE as usize, 9)).unwrap();
+            let out = cmd.arg(node).output().unwrap();
+            (out, std::fs::read(node).unwrap())
+        }
+        Kind::Null => (cmd.arg("null").output().unwrap(), Vec::new()),
+        Kind::Zero => (cmd.arg("zero").output().unwrap(), Vec::new()),
+    };
+    Wrote {
+        code: out.status.code(),
+        stderr: util::normalize(&out.stderr, &program),
+        bytes,
+    }
+}
+
+/// The refusal of an explicit --method=copy-file-range: copy_file_range(2) takes regular files
+/// only (EINVAL) and an explicit method never falls back, for a dense source as for a sparse
+/// one (tests/special_files.rs); nothing is written.
+fn refused(src: &str, dst: &str, kind: Kind, block_before: &[u8]) -> Wrote {
+    Wrote {
+        code: Some(1),
+        stderr: format!(
+            "cp: cannot copy '{src}' to '{dst}' with --method=copy-file-range: Invalid argument\n"
+        ),
+        bytes: match kind {
+            Kind::Block => block_before.to_vec(),
+            _ => Vec::new(),
+        },
+    }
+}
+
+/// Regression: a sparse source copied to something that is not a regular file lost its data.
+/// To a pipe fastcp wrote nothing ("error reading 'sparse': Illegal seek", GNU's
+/// sparse-to-pipe.sh failed); to a block device the holes were seeked over, so the device kept
+/// its old bytes there (and the copy failed on ftruncate); to a character device ftruncate
+/// failed with EINVAL. Every byte must be written, holes as zeros, and nothing truncated, as
+/// /bin/cp does, under every --sparse mode.
+fn sparse_source_to_non_regular_destinations(method: &str) {
+    let s = Scratch::new();
+    let sources = special_sources(&s);
+    s.fifo("fifo");
+    s.char_device("null", 1, 3);
+    s.char_device("zero", 1, 5);
+    let block = util::LoopDevice::new(&s, "device.img", "blk", DEVICE);
+    let mut kinds = vec![Kind::Pipe, Kind::Fifo, Kind::Null, Kind::Zero];
+    if block.is_some() {
+        kinds.push(Kind::Block);
+    }
+    let node = block.as_ref().map(|b| b.node.as_path());
+    let stale = pattern(DEVICE as usize, 9);
+    for src in &sources {
+        for sparse in ["auto", "always", "never"] {
+            let method_arg = format!("--method={method}");
+            let sparse_arg = format!("--sparse={sparse}");
+            for &kind in &kinds {
+                let ours = copy_to(fastcp(), &s, &[&method_arg, &sparse_arg, src], kind, node);
+                let expected = if method == "copy-file-range" {
+                    let dst = match kind {
+                        Kind::Pipe => "/proc/self/fd/1".to_string(),
+                        Kind::Fifo => "fifo".into(),
+                        Kind::Block => node.unwrap().display().to_string(),
+                        Kind::Null => "null".into(),
+                        Kind::Zero => "zero".into(),
+                    };
+                    refused(src, &dst, kind, &stale)
+                } else {
+                    copy_to(util::gnu_cp(), &s, &[&sparse_arg, src], kind, node)
+                };
+                assert!(
+                    ours == expected,
+                    "{method} --sparse={sparse} {src} to {kind:?}: ours {} bytes, exit {:?}, \
+                     {:?}; expected {} bytes, exit {:?}, {:?}",
+                    ours.bytes.len(),
+                    ours.code,
+                    ours.stderr,
+                    expected.bytes.len(),
+                    expected.code,
+                    expected.stderr
+                );
+            }
+        }
+    }
+}
+
+/// One test per method, so a failure names its engine.
+macro_rules! to_non_regular {
+    ($($name:ident: $method:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            sparse_source_to_non_regular_destinations($method);
+        }
+    )*};
+}
+
+to_non_regular! {
+    sparse_source_to_pipe_fifo_and_devices_auto: "auto",
+    sparse_source_to_pipe_fifo_and_devices_read_write: "read-write",
+    sparse_source_to_pipe_fifo_and_devices_sendfile: "sendfile",
+    sparse_source_to_pipe_fifo_and_devices_copy_file_range: "copy-file-range",
+    sparse_source_to_pipe_fifo_and_devices_splice: "splice",
+}
+
+/// Regression guard for the fix above: holes are still made in regular files, new or existing
+/// (an existing destination is asked its type; a created one is known to be regular), with
+/// the same allocation as GNU cp's under --sparse=always.
+#[test]
+fn regular_destinations_still_get_holes_with_sparse_always() {
+    let s = Scratch::new();
+    special_sources(&s);
+    util::gnu_cp()
+        .current_dir(s.path())
+        .args(["--sparse=always", "holes", "gnu"])
+        .assert()
+        .success();
+    let gnu_blocks = std::fs::metadata(s.join("gnu")).unwrap().blocks();
+    let src_blocks = std::fs::metadata(s.join("holes")).unwrap().blocks();
+    for method in METHODS {
+        for existing in [false, true] {
+            let dst = s.join(format!("{method}-{existing}"));
+            if existing {
+                std::fs::write(&dst, pattern(3 << 20, 5)).unwrap();
+            }
+            fastcp()
+                .args(["--sparse=always", &format!("--method={method}")])
+                .arg(s.join("holes"))
+                .arg(&dst)
+                .assert()
+                .success();
+            assert_same_sparse_file(&s.join("holes"), &dst);
+            let blocks = std::fs::metadata(&dst).unwrap().blocks();
+            assert_eq!(blocks, gnu_blocks, "{method}, existing: {existing}");
+            assert!(blocks <= src_blocks, "{method}, existing: {existing}");
+        }
+    }
 }

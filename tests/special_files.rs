@@ -182,10 +182,11 @@ fn dev_full_reports_no_space() {
     for method in METHODS {
         let s = Scratch::new();
         let a = s.write("a", &pattern(200_000, 4));
+        let full = s.char_device("full", 1, 7);
         let out = fastcp()
             .arg(format!("--method={method}"))
             .arg(&a)
-            .arg("/dev/full")
+            .arg(&full)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
@@ -194,9 +195,15 @@ fn dev_full_reports_no_space() {
         // splice (no splice_write): explicit methods are refused, auto falls back to write(2).
         let expected = match method {
             "sendfile" | "copy-file-range" | "splice" => {
-                format!("to '/dev/full' with --method={method}: Invalid argument")
+                format!(
+                    "to '{}' with --method={method}: Invalid argument",
+                    full.display()
+                )
             }
-            _ => "error writing '/dev/full': No space left on device".to_string(),
+            _ => format!(
+                "error writing '{}': No space left on device",
+                full.display()
+            ),
         };
         assert!(text.contains(&expected), "{method}: {text}");
     }

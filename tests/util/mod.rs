@@ -2,6 +2,15 @@
 //! snapshots and side-by-side runs against GNU cp.
 #![allow(dead_code)]
 
+mod devices;
+pub mod hygiene;
+
+// Not every test file uses each of these.
+#[allow(unused_imports)]
+pub use devices::{LoopDevice, char_device_at};
+#[allow(unused_imports)]
+pub use hygiene::{Cmd, check_args};
+
 use assert_cmd::Command;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -18,34 +27,41 @@ fn clean(mut cmd: Command) -> Command {
     cmd
 }
 
-/// fastcp, with a clean environment.
-pub fn fastcp() -> Command {
-    clean(Command::cargo_bin("fastcp").expect("fastcp binary"))
+/// fastcp, with a clean environment, refusing to run a command line that reaches outside
+/// the scratch directories (util/hygiene.rs).
+pub fn fastcp() -> Cmd {
+    Cmd::new(clean(Command::cargo_bin("fastcp").expect("fastcp binary")))
 }
 
-/// GNU cp, with the same clean environment.
-pub fn gnu_cp() -> Command {
-    clean(Command::new("/bin/cp"))
+/// GNU cp, with the same clean environment and the same check.
+pub fn gnu_cp() -> Cmd {
+    Cmd::new(clean(Command::new("/bin/cp")))
 }
 
-/// The path of the fastcp binary, for commands built by hand (setpriv, shells).
+/// The path of the fastcp binary, for commands built by hand (setpriv, shells, strace): their
+/// command lines are not checked, so only the device-node check of `Scratch` guards them.
 pub fn fastcp_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("fastcp")
 }
 
 /// A temporary directory that others can enter, so tests that drop privileges can use it.
+/// It also checks that the machine's /dev/null, zero, full, random and urandom are the same
+/// when it is dropped as when it was made (util/hygiene.rs).
 pub struct Scratch {
     dir: tempfile::TempDir,
+    nodes: hygiene::Nodes,
 }
 
 impl Scratch {
     pub fn new() -> Scratch {
+        let nodes = hygiene::Nodes::take(&hygiene::SHARED_NODES)
+            .unwrap_or_else(|e| panic!("test hygiene: a test damaged a device node {e}"));
         let dir = tempfile::Builder::new()
-            .prefix("fastcp-test")
+            .prefix(hygiene::SCRATCH_PREFIX)
             .tempdir()
             .expect("temp dir");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch { dir }
+        Scratch { dir, nodes }
     }
 
     pub fn path(&self) -> &Path {
@@ -74,6 +90,38 @@ impl Scratch {
 
     pub fn read(&self, rel: impl AsRef<Path>) -> Vec<u8> {
         std::fs::read(self.join(rel)).unwrap()
+    }
+
+    /// Makes a FIFO at `rel`.
+    pub fn fifo(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.node(rel, rustix::fs::FileType::Fifo, 0)
+    }
+
+    /// Makes a character device node at `rel` (`null`: 1, 3; `zero`: 1, 5; `full`: 1, 7): a
+    /// test that writes to a device writes to its own node, never to the machine's /dev.
+    pub fn char_device(&self, rel: impl AsRef<Path>, major: u32, minor: u32) -> PathBuf {
+        let dev = rustix::fs::makedev(major, minor);
+        self.node(rel, rustix::fs::FileType::CharacterDevice, dev)
+    }
+
+    /// Makes a node of `kind` at `rel`.
+    fn node(&self, rel: impl AsRef<Path>, kind: rustix::fs::FileType, dev: u64) -> PathBuf {
+        let path = self.join(rel);
+        devices::make_node(&path, kind, dev);
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Err(e) = self.nodes.check()
+            && !std::thread::panicking()
+        {
+            panic!(
+                "test hygiene: while this test ran (or one beside it), something outside its \
+                 scratch directory was changed: {e}"
+            );
+        }
     }
 }
 
@@ -424,6 +472,10 @@ pub fn assert_same_bytes(a: &Path, b: &Path) {
 pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side, Side) {
     let drop = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
     let run = |program: &Path, dir: &Path| {
+        let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        if let Err(e) = check_args(dir, &os) {
+            panic!("test hygiene: {program:?} {args:?} {e}");
+        }
         clean(Command::new("setpriv"))
             .args(drop)
             .arg(program)
