@@ -85,7 +85,10 @@ const WORDS: &[&str] = &[
     "d/sub",
     ".",
     "..",
-    "/dev/null",
+    // A copy of /dev/null's device node, in the scratch directory: the real one was passed
+    // here once, and a run as root (--atomic, --compare, --remove-destination, --backup)
+    // replaced it with a regular file, for every process on the machine.
+    "null",
     "fifo-not-here",
     "sp ace",
 ];
@@ -97,6 +100,10 @@ fn fixture(s: &Scratch) {
     s.write("d/sub/g", b"g");
     s.write("sp ace", b"space");
     symlink("a", s.join("l")).unwrap();
+    let _ = std::process::Command::new("mknod")
+        .arg(s.join("null"))
+        .args(["c", "1", "3"])
+        .status();
 }
 
 proptest! {
