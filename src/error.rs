@@ -2,6 +2,7 @@
 
 use crate::quote::quote;
 use rustix::io::Errno;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,32 @@ impl Op {
     }
 }
 
+/// What --atomic could not do for the file it was to replace, which is then left as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Keep {
+    Create,
+    Rename,
+    Owner,
+    Flags,
+    Xattrs,
+    Xattr(OsString),
+    Mode,
+}
+
+impl Keep {
+    fn describe(&self) -> String {
+        match self {
+            Keep::Create => "creating a temporary file beside it".into(),
+            Keep::Rename => "renaming the temporary file onto it".into(),
+            Keep::Owner => "keeping its owner and group".into(),
+            Keep::Flags => "keeping its file attributes (chattr)".into(),
+            Keep::Xattrs => "keeping its extended attributes".into(),
+            Keep::Xattr(name) => format!("keeping its extended attribute {}", quote(name)),
+            Keep::Mode => "keeping its permissions".into(),
+        }
+    }
+}
+
 /// Everything that can go wrong, with the paths involved.
 #[derive(Debug)]
 pub(crate) enum Error {
@@ -109,6 +136,12 @@ pub(crate) enum Error {
         src: PathBuf,
         dst: PathBuf,
         reason: String,
+    },
+    /// --atomic could not replace `dst` as writing in place would have (see [`Keep`]).
+    Atomic {
+        dst: PathBuf,
+        keep: Keep,
+        errno: Errno,
     },
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
@@ -223,6 +256,13 @@ impl fmt::Display for Error {
                 "cannot copy {} to {} with --method={method}: {reason}",
                 q(src),
                 q(dst)
+            ),
+            Error::Atomic { dst, keep, errno } => write!(
+                f,
+                "cannot replace {} with --atomic: {}: {}",
+                q(dst),
+                keep.describe(),
+                strerror(*errno)
             ),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
