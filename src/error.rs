@@ -85,6 +85,20 @@ impl Keep {
     }
 }
 
+/// A file type as GNU's file_type() names it, for messages.
+fn kind_name(mode: u32) -> &'static str {
+    match mode & 0o170000 {
+        0o100000 => "regular file",
+        0o040000 => "directory",
+        0o120000 => "symbolic link",
+        0o010000 => "fifo",
+        0o140000 => "socket",
+        0o020000 => "character special file",
+        0o060000 => "block special file",
+        _ => "weird file",
+    }
+}
+
 /// Everything that can go wrong, with the paths involved.
 #[derive(Debug)]
 pub(crate) enum Error {
@@ -143,6 +157,8 @@ pub(crate) enum Error {
         keep: Keep,
         errno: Errno,
     },
+    /// --compare writes only to a new name or a regular file; `dst` is neither (its st_mode).
+    CompareTarget { dst: PathBuf, mode: u32 },
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
     /// A bad command line; GNU adds the `Try '... --help'` line.
@@ -263,6 +279,12 @@ impl fmt::Display for Error {
                 q(dst),
                 keep.describe(),
                 strerror(*errno)
+            ),
+            Error::CompareTarget { dst, mode } => write!(
+                f,
+                "--compare writes only to a new name or a regular file: {} is a {}",
+                q(dst),
+                kind_name(*mode)
             ),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),

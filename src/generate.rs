@@ -244,7 +244,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('B', "--cold"),
                 (
                     'R',
-                    " evicts the source from the page cache before each run.",
+                    " evicts the source from the page cache before each run. Every run removes DEST and writes it anew, so DEST must be a new name or a regular file; anything else (a device node, a FIFO, a symbolic link, a directory) is refused before anything is written.",
                 ),
             ],
             &[

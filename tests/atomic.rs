@@ -2,7 +2,7 @@
 //! fixture twice, runs GNU cp on one and `fastcp --atomic` on the other, and compares status,
 //! messages, the tree (no temporary file left), owners, hard links, xattrs and inode flags.
 //! Each is named after what --atomic broke (replacing the destination's inode whatever it
-//! was).
+//! was). Also --compare, which removed whatever DEST was.
 
 mod util;
 
@@ -548,4 +548,65 @@ fn atomic_interrupted_through_a_symlink_leaves_nothing() {
     assert!(leftovers(&far).is_empty(), "{:?}", leftovers(&far));
     assert!(leftovers(s.path()).is_empty());
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+}
+
+/// Regression: `fastcp --compare SRC DEST` removed DEST whatever it was (a device node became
+/// a regular file). Only a new name or a regular file is written; anything else is refused
+/// before anything is touched.
+#[test]
+fn compare_replaced_what_was_not_a_regular_file() {
+    let s = Scratch::new();
+    write(&s.join("src"), b"data to compare");
+    write(&s.join("regular"), b"old");
+    mknod(&s.join("null"), "c", &["1", "3"]);
+    mknod(&s.join("fifo"), "p", &[]);
+    symlink("regular", &s.join("link"));
+    s.mkdir("dir/src");
+    let before = snapshot(s.path());
+    let cases = [
+        ("null", "'null' is a character special file"),
+        ("fifo", "'fifo' is a fifo"),
+        ("link", "'link' is a symbolic link"),
+        ("dir", "'dir/src' is a directory"),
+    ];
+    let program = fastcp_path().to_string_lossy().into_owned();
+    for (dst, kind) in cases {
+        let out = fastcp()
+            .args([
+                "--compare",
+                "--runs=1",
+                "--methods=read-write",
+                "--bufsizes=4K",
+            ])
+            .args(["src", dst])
+            .current_dir(s.path())
+            .output()
+            .unwrap();
+        assert_eq!(
+            normalize(&out.stderr, &program),
+            format!("cp: --compare writes only to a new name or a regular file: {kind}\n")
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(snapshot(s.path()), before, "{dst}");
+    }
+    assert!(
+        std::fs::metadata(s.join("null"))
+            .unwrap()
+            .file_type()
+            .is_char_device()
+    );
+    for dst in ["regular", "new"] {
+        fastcp()
+            .args([
+                "--compare",
+                "--runs=1",
+                "--methods=read-write",
+                "--bufsizes=4K",
+            ])
+            .args(["src", dst])
+            .current_dir(s.path())
+            .assert()
+            .success();
+        assert_eq!(s.read(dst), b"data to compare");
+    }
 }
