@@ -22,6 +22,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The longest name a directory entry may have (NAME_MAX on Linux's filesystems).
@@ -319,8 +320,9 @@ impl Drop for Temp<'_> {
 /// The mode a file written in place is left with: without CAP_FSETID, writing drops
 /// set-user-ID, and set-group-ID with group execute (the kernel's should_remove_suid).
 fn written_mode(mode: u32) -> u32 {
+    static ROOT: OnceLock<bool> = OnceLock::new();
     let mut mode = mode & crate::metadata::MODE_BITS;
-    if !rustix::process::geteuid().is_root() {
+    if !*ROOT.get_or_init(|| rustix::process::geteuid().is_root()) {
         mode &= !0o4000;
         if mode & 0o010 != 0 {
             mode &= !0o2000;
@@ -391,6 +393,7 @@ fn create(
 /// files; a retry takes a random one, so leftovers of an earlier process are not met in turn.
 fn temp_name(beside: &Path, attempt: u32, keep_name: bool) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    static PID: OnceLock<u32> = OnceLock::new();
     let n = if attempt == 0 {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     } else {
@@ -398,7 +401,7 @@ fn temp_name(beside: &Path, attempt: u32, keep_name: bool) -> PathBuf {
             .build_hasher()
             .finish()
     };
-    let suffix = format!(".fastcp-{}-{n}", std::process::id());
+    let suffix = format!(".fastcp-{}-{n}", PID.get_or_init(std::process::id));
     let base = match beside.file_name() {
         Some(name) if keep_name => name.as_bytes(),
         _ => b"",
