@@ -15,6 +15,7 @@
 use crate::copy::{At, file_type};
 use crate::durable;
 use crate::error::{Error, Keep, Op};
+use crate::metadata;
 use rustix::fs::{AtFlags, FileType, IFlags, Mode, OFlags, RenameFlags, Stat, XattrFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
@@ -189,14 +190,14 @@ impl Old {
             keep,
             errno: e,
         };
-        let names = list_xattrs(fd).map_err(|e| fail(Keep::Xattrs, e))?;
+        let names = metadata::list_xattrs(fd).map_err(|e| fail(Keep::Xattrs, e))?;
         let mut xattrs = Vec::new();
         for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
             let name = OsStr::from_bytes(name);
             if !kept_xattr(name, mode_preserved) {
                 continue;
             }
-            match read_xattr(fd, name) {
+            match metadata::read_xattr(fd, name) {
                 Ok(value) => xattrs.push((name.to_os_string(), value)),
                 Err(Errno::NODATA) => {}
                 Err(e) => return Err(fail(Keep::Xattr(name.to_os_string()), e)),
@@ -321,7 +322,7 @@ impl Drop for Temp<'_> {
 /// set-user-ID, and set-group-ID with group execute (the kernel's should_remove_suid).
 fn written_mode(mode: u32) -> u32 {
     static ROOT: OnceLock<bool> = OnceLock::new();
-    let mut mode = mode & crate::metadata::MODE_BITS;
+    let mut mode = mode & metadata::MODE_BITS;
     if !*ROOT.get_or_init(|| rustix::process::geteuid().is_root()) {
         mode &= !0o4000;
         if mode & 0o010 != 0 {
@@ -421,31 +422,6 @@ fn temp_name(beside: &Path, attempt: u32, keep_name: bool) -> PathBuf {
         Some(parent) if !parent.as_os_str().is_empty() => parent.join(temp),
         _ => temp,
     }
-}
-
-/// One extended attribute's value, of any length (its size asked first).
-fn read_xattr(fd: BorrowedFd<'_>, name: &OsStr) -> rustix::io::Result<Vec<u8>> {
-    let size = rustix::fs::fgetxattr_query(fd, name)?;
-    let mut value = vec![0u8; size];
-    let len = rustix::fs::fgetxattr(fd, name, &mut value[..])?;
-    value.truncate(len);
-    Ok(value)
-}
-
-/// The names of the file's extended attributes, each ended by a NUL; none where the
-/// filesystem has none.
-fn list_xattrs(fd: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
-    let size = match rustix::fs::flistxattr_query(fd) {
-        Ok(size) => size,
-        Err(Errno::NOTSUP) => 0,
-        Err(e) => return Err(e),
-    };
-    let mut names = vec![0u8; size];
-    if size > 0 {
-        let len = rustix::fs::flistxattr(fd, &mut names[..])?;
-        names.truncate(len);
-    }
-    Ok(names)
 }
 
 #[cfg(test)]
