@@ -9,7 +9,7 @@ use crate::plan::{Job, Plan};
 use crate::quote::quote;
 use crate::report::human_bytes;
 use crate::usage::Usage;
-use rustix::fs::{Advice, Mode, OFlags};
+use rustix::fs::{Advice, FileType, Mode, OFlags};
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -66,6 +66,17 @@ pub(crate) fn run(opts: &Options, settings: &Compare, plan: &Plan) -> Result<(),
             src: job.src.clone(),
             dst: job.dst.clone(),
         });
+    }
+    // Every run removes DEST and writes a new file: only a regular file may be replaced so.
+    match rustix::fs::lstat(&job.dst) {
+        Ok(st) if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile => {
+            return Err(Error::CompareTarget {
+                dst: job.dst.clone(),
+                mode: st.st_mode,
+            });
+        }
+        Ok(_) | Err(rustix::io::Errno::NOENT) => {}
+        Err(e) => return Err(Error::io(Op::Stat, &job.dst, e)),
     }
     let rows = rows(settings, opts.bufsize);
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); rows.len()];

@@ -265,6 +265,38 @@ impl<'a> Session<'a> {
         if !queueable {
             self.announce(src.shown, dst.shown, &mut prepared);
         }
+        let as_data = self.opts.make == Make::Copy
+            && !track
+            && (kind == FileType::RegularFile
+                || (kind != FileType::Symlink
+                    && (!self.opts.recursive || self.opts.copy_contents)));
+        let backup = prepared.backup.clone();
+        // A queued file is copied, or fails and puts its backup back, on another thread.
+        let result = if as_data {
+            self.copy_regular(src, src_st, dst, node, queueable, prepared)
+        } else {
+            self.make_node(src, src_st, dst, node, (track, prepared))
+        };
+        if let Err(e) = result {
+            // GNU's un_backup: the user keeps the file they had.
+            self.restore_backup(dst, backup.as_deref());
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Makes a non-directory whose destination is decided: a link to an earlier copy of the
+    /// same file (`track`, --preserve=links), a link to the source (-l, -s), a symlink, a
+    /// special file, or a copy of the data.
+    fn make_node(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+        (track, prepared): (bool, Prepared),
+    ) -> Result<(), Error> {
+        let kind = file_type(src_st);
         if track && self.link_again(src_st, dst, node.follow)? {
             return Ok(());
         }
@@ -272,9 +304,8 @@ impl<'a> Session<'a> {
             (Make::HardLink, _) => self.hard_link(src, dst, node.follow)?,
             (Make::Symlink, _) => self.symbolic_link(src, dst)?,
             (_, FileType::Symlink) => self.copy_symlink(src, src_st, dst, &prepared)?,
-            // A file whose other names will be linked to its copy is copied here and now.
             (_, FileType::RegularFile) => {
-                self.copy_regular(src, src_st, dst, node, queueable, prepared)?
+                self.copy_regular(src, src_st, dst, node, false, prepared)?
             }
             _ if self.opts.recursive && !self.opts.copy_contents => {
                 self.make_special(src_st, dst)?

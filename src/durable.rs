@@ -1,31 +1,12 @@
-//! Making a copy last and checking it: fsync (--fsync), reading it back (--verify), and the
-//! temporary name an --atomic copy is written under.
+//! Making a copy last and checking it: fsync (--fsync) and reading it back (--verify).
 
 use crate::copy::At;
 use crate::error::{Error, Op};
 use crate::quote::quote;
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
-use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// `.name.fastcp-PID-N` beside `name`: hidden, unique to this process, never a name the user
-/// asked for. Created with O_EXCL, so a clash fails instead of clobbering.
-pub(crate) fn temp_name(name: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let base = name.file_name().map(|b| b.as_bytes()).unwrap_or(b"file");
-    let mut temp = OsString::from(".");
-    temp.push(std::ffi::OsStr::from_bytes(base));
-    temp.push(format!(".fastcp-{}-{n}", std::process::id()));
-    match name.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.join(temp),
-        _ => PathBuf::from(temp),
-    }
-}
+use std::path::Path;
 
 /// fdatasync: the data (and the size) are on the disk before the file is reported done.
 pub(crate) fn sync_file(fd: BorrowedFd<'_>, shown: &Path) -> Result<(), Error> {

@@ -2,6 +2,7 @@
 
 use crate::quote::quote;
 use rustix::io::Errno;
+use std::ffi::OsString;
 use std::fmt;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub(crate) enum Op {
     ReadLink,
     Remove,
     Backup,
+    Unbackup,
     PreserveOwnership,
     PreservePermissions,
     /// Copying an ACL (gnulib's copy_acl words it so).
@@ -53,11 +55,52 @@ impl Op {
             Op::ReadLink => format!("cannot read symbolic link {path}"),
             Op::Remove => format!("cannot remove {path}"),
             Op::Backup => format!("cannot backup {path}"),
+            Op::Unbackup => format!("cannot un-backup {path}"),
             Op::PreserveOwnership => format!("failed to preserve ownership for {path}"),
             Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
             Op::CopyAcl => format!("preserving permissions for {path}"),
             Op::PreserveTimes => format!("failed to preserve times for {path}"),
         }
+    }
+}
+
+/// What --atomic could not do for the file it was to replace, which is then left as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Keep {
+    Create,
+    Rename,
+    Owner,
+    Flags,
+    Xattrs,
+    Xattr(OsString),
+    Mode,
+}
+
+impl Keep {
+    fn describe(&self) -> String {
+        match self {
+            Keep::Create => "creating a temporary file beside it".into(),
+            Keep::Rename => "renaming the temporary file onto it".into(),
+            Keep::Owner => "keeping its owner and group".into(),
+            Keep::Flags => "keeping its file attributes (chattr)".into(),
+            Keep::Xattrs => "keeping its extended attributes".into(),
+            Keep::Xattr(name) => format!("keeping its extended attribute {}", quote(name)),
+            Keep::Mode => "keeping its permissions".into(),
+        }
+    }
+}
+
+/// A file type as GNU's file_type() names it, for messages.
+fn kind_name(mode: u32) -> &'static str {
+    match mode & 0o170000 {
+        0o100000 => "regular file",
+        0o040000 => "directory",
+        0o120000 => "symbolic link",
+        0o010000 => "fifo",
+        0o140000 => "socket",
+        0o020000 => "character special file",
+        0o060000 => "block special file",
+        _ => "weird file",
     }
 }
 
@@ -119,6 +162,14 @@ pub(crate) enum Error {
         dst: PathBuf,
         reason: String,
     },
+    /// --atomic could not replace `dst` as writing in place would have (see [`Keep`]).
+    Atomic {
+        dst: PathBuf,
+        keep: Keep,
+        errno: Errno,
+    },
+    /// --compare writes only to a new name or a regular file; `dst` is neither (its st_mode).
+    CompareTarget { dst: PathBuf, mode: u32 },
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
     /// A bad command line; GNU adds the `Try '... --help'` line.
@@ -350,6 +401,19 @@ impl fmt::Display for Error {
                 "cannot copy {} to {} with --method={method}: {reason}",
                 q(src),
                 q(dst)
+            ),
+            Error::Atomic { dst, keep, errno } => write!(
+                f,
+                "cannot replace {} with --atomic: {}: {}",
+                q(dst),
+                keep.describe(),
+                strerror(*errno)
+            ),
+            Error::CompareTarget { dst, mode } => write!(
+                f,
+                "--compare writes only to a new name or a regular file: {} is a {}",
+                q(dst),
+                kind_name(*mode)
             ),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(text) | Error::Fatal(text) => f.write_str(text),

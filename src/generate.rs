@@ -133,6 +133,35 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
         ],
     ),
     (
+        "ATOMIC COPIES",
+        &[
+            &[
+                ('B', "--atomic"),
+                (
+                    'R',
+                    " writes each regular file under a temporary name beside the file it replaces (.NAME.fastcp-PID-N, NAME shortened so the whole fits 255 bytes; another name is tried when that one exists) and renames it onto that file only once its data and attributes are complete (and synced, with ",
+                ),
+                ('B', "--fsync"),
+                (
+                    'R',
+                    "): whoever opens the destination gets the old file or the new one, whole. On any failure, and on SIGINT, SIGTERM or SIGHUP, the temporary file is removed and the destination is left as it was. A new name is never renamed over a file someone else created there meanwhile (RENAME_NOREPLACE): the copy fails with \"File exists\", as cp's exclusive create does.",
+                ),
+            ],
+            &[(
+                'R',
+                "Otherwise the result is what cp without --atomic gives. A destination that is a symbolic link is written through: the file at the end of the chain of links is replaced (the temporary file goes beside it) and the links stay links; a dangling link is refused as cp refuses it. A destination that is not a regular file (a device node, a FIFO, a socket) is written in place, as cp writes it: there is no file to replace. A destination the user could not open for writing is refused with cp's message (\"cannot create regular file 'x': Permission denied\"), and with -f replaced by a new file, as cp -f unlinks and recreates it.",
+            )],
+            &[(
+                'R',
+                "The replaced file's owner, group, permission bits, ACL, extended attributes and inode flags (chattr A, c, C, d, S) are given to the new file before it is renamed, as a file written in place keeps them; the source's, where -p or --preserve asks for them, then go over them as over a file written in place. None of what writing itself would remove is carried over: set-user-ID (and set-group-ID with group execute) for a user other than root, file capabilities (security.capability) for everyone; nor IMA/EVM data, which describe the old contents. Where what writing in place would keep cannot be kept (another user's file, whose owner only root can give; an attribute that cannot be read or set), or no file can be created beside it (a directory the user may not write to), the file fails with \"cannot replace 'x' with --atomic: ...\" and is left as it was: --atomic never silently gives up atomicity or an attribute. Copy such a file without --atomic to write it in place.",
+            )],
+            &[(
+                'R',
+                "A destination with other hard links is replaced, not rewritten: the rename gives its name a new file, and the other names keep the old data, as with --remove-destination. This is deliberate. Writing in place instead would give up atomicity, without a word, for any file that happens to have a second name, which the user cannot see in the command; and trees of hard-linked snapshots (cp -al, rsync --link-dest) rely on a replaced file not rewriting the data the other snapshots share. rsync, install and sed -i replace files the same way.",
+            )],
+        ],
+    ),
+    (
         "STATISTICS",
         &[&[
             ('B', "--stats=json"),
@@ -215,7 +244,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('B', "--cold"),
                 (
                     'R',
-                    " evicts the source from the page cache before each run.",
+                    " evicts the source from the page cache before each run. Every run removes DEST and writes it anew, so DEST must be a new name or a regular file; anything else (a device node, a FIFO, a symbolic link, a directory) is refused before anything is written.",
                 ),
             ],
             &[

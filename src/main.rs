@@ -1,5 +1,6 @@
 //! fastcp: a drop-in `cp` that lets you choose how the kernel moves the bytes.
 
+mod atomic;
 mod cli;
 mod clone;
 mod compare;

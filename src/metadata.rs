@@ -285,7 +285,7 @@ fn copy_acls(
 }
 
 /// One extended attribute's value, of any length (its size asked first).
-fn read_xattr(
+pub(crate) fn read_xattr(
     src: BorrowedFd<'_>,
     name: impl rustix::path::Arg + Copy,
 ) -> rustix::io::Result<Vec<u8>> {
@@ -317,7 +317,7 @@ fn not_copied(name: &[u8]) -> bool {
 
 /// The names of `src`'s extended attributes, each ended by a NUL; none where the filesystem
 /// has no xattrs, as in GNU cp.
-fn list_xattrs(src: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
+pub(crate) fn list_xattrs(src: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
     let unsupported = |e: Errno| e == Errno::NOTSUP || e == Errno::NODATA;
     let size = match rustix::fs::flistxattr_query(src) {
         Ok(size) => size,

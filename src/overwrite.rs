@@ -352,4 +352,21 @@ impl Session<'_> {
             _ => Ok(()),
         }
     }
+
+    /// After a failed copy, puts back the backup made of the destination (GNU's un_backup):
+    /// the user keeps the file they had, not a partial copy.
+    pub(crate) fn restore_backup(&mut self, dst: At<'_>, backup: Option<&Path>) {
+        let Some(shown) = backup else {
+            return;
+        };
+        let Some(name) = shown.file_name() else {
+            return;
+        };
+        let from = beside(dst.name, &name.to_os_string());
+        match rustix::fs::renameat(dst.dir, &from, dst.dir, dst.name) {
+            Ok(()) if self.opts.verbose => report::unbackup(shown, dst.shown),
+            Ok(()) => {}
+            Err(e) => self.fail(&Error::io(Op::Unbackup, dst.shown, e)),
+        }
+    }
 }

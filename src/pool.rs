@@ -262,8 +262,10 @@ impl<'a> Session<'a> {
         };
         self.dst_dev = Some(task.dir.dst_dev);
         self.birth = self.wants_birth().then(|| task.dir.birth());
+        let backup = task.prepared.backup.clone();
         if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.prepared) {
             self.fail(&e);
+            self.restore_backup(dst, backup.as_deref());
         }
     }
 }

@@ -2,6 +2,7 @@
 //! or whole), attributes applied, and under --atomic the rename into place; in a parallel tree
 //! copy the file is handed to a copying thread once its source is open.
 
+use crate::atomic;
 use crate::clone::Reflink;
 use crate::copy::{At, Node, Session, engine_error, file_type, id};
 use crate::durable;
@@ -18,7 +19,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 impl<'a> Session<'a> {
@@ -102,30 +103,32 @@ impl<'a> Session<'a> {
 
     /// Opens the destination decided on (a temporary file beside it under --atomic). `None`
     /// when nothing more is to be done (--attributes-only).
-    fn open_target(
+    fn open_target<'d>(
         &mut self,
         src_st: &Stat,
-        dst: At<'_>,
+        dst: At<'d>,
         src_fd: OwnedFd,
         mut dst_st: Option<Stat>,
-    ) -> Result<Option<Opened>, Error> {
-        if self.opts.atomic && !self.opts.attributes_only {
-            let name = durable::temp_name(dst.name);
-            let temp = At {
-                dir: dst.dir,
-                name: &name,
-                shown: dst.shown,
-            };
-            self.born = self.birth;
-            let fd = open_destination(temp, src_st, false, self.born, self.opts)?;
-            return Ok(Some(Opened {
-                src: src_fd,
-                dst: fd,
-                new: dst_st.is_none(),
-                temp: Some(Temp { name, old: dst_st }),
-            }));
-        }
+    ) -> Result<Option<Opened<'d>>, Error> {
         let birth = self.birth;
+        if self.opts.atomic && !self.opts.attributes_only {
+            let new_mode = creation_mode(src_st, birth, self.opts);
+            let force = self.opts.overwrite.force;
+            let preserve = &self.opts.preserve;
+            // A destination that is not a regular file is written in place (InPlace).
+            if let atomic::Target::Temp { temp, fd, new } =
+                atomic::prepare(dst, dst_st.as_ref(), new_mode, force, preserve)?
+            {
+                // A temporary file replacing an old one is born 0600 and given its attributes.
+                self.born = if new { birth } else { None };
+                return Ok(Some(Opened {
+                    src: src_fd,
+                    dst: fd,
+                    new,
+                    temp: Some(temp),
+                }));
+            }
+        }
         let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
             // -f: a destination that cannot be opened is removed and created anew.
             // It vanished meanwhile: GNU creates it.
@@ -167,7 +170,7 @@ impl<'a> Session<'a> {
         src: At<'_>,
         src_st: &Stat,
         dst: At<'_>,
-        opened: Opened,
+        opened: Opened<'_>,
     ) -> Result<(), Error> {
         let Opened {
             src: src_fd,
@@ -182,45 +185,22 @@ impl<'a> Session<'a> {
             return Ok(());
         };
         // --atomic: the destination is replaced only when its data and attributes are
-        // complete (and synced, with --fsync). Any failure or signal removes the temporary
-        // file and leaves the destination untouched.
-        let at = At {
-            dir: dst.dir,
-            name: &temp.name,
-            shown: dst.shown,
-        };
-        let result = (|| {
-            // An existing destination keeps its permission bits, as when written in place.
-            if let Some(old) = temp.old
-                && !self.opts.preserve.mode
-            {
-                let mode = Mode::from_raw_mode(old.st_mode & metadata::MODE_BITS);
-                rustix::fs::fchmod(&dst_fd, mode)
-                    .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
-            }
-            let done = self.fill(src, src_st, &src_fd, at, &dst_fd, new)?;
-            close(dst_fd, dst.shown)?;
-            rustix::fs::renameat(dst.dir, &temp.name, dst.dir, dst.name)
-                .map_err(|e| Error::io(Op::CreateRegular, dst.shown, e))?;
-            if self.opts.fsync {
-                durable::sync_dir(dst.dir, dst.name, dst.shown)?;
-            }
-            Ok(done)
-        })();
-        match result {
-            Ok(done) => {
-                self.done(src_st, done);
-                Ok(())
-            }
-            Err(e) => {
-                temp.remove(dst.dir);
-                Err(e)
-            }
-        }
+        // complete (and synced, with --fsync). Any failure, or a signal stopping the copy,
+        // drops the temporary file, which removes it: the destination is left untouched.
+        let at = temp.at(dst.shown);
+        let done = self.move_data(src, src_st, &src_fd, at, (&dst_fd, true))?;
+        // The replaced file's attributes, then the source's preserved ones over them, as on
+        // a file written in place.
+        temp.after_data(dst_fd.as_fd(), &self.opts.preserve, dst.shown)?;
+        self.after_data(src, src_st, &src_fd, at, &dst_fd, new)?;
+        close(dst_fd, dst.shown)?;
+        temp.commit(self.opts.fsync, dst.shown)?;
+        self.done(src_st, done);
+        Ok(())
     }
 
     /// Moves the data (clone, extents or whole), applies the attributes, and syncs and
-    /// verifies as asked. `dst` names the file being written (a temporary one under --atomic).
+    /// verifies as asked.
     fn fill(
         &mut self,
         src: At<'_>,
@@ -229,6 +209,21 @@ impl<'a> Session<'a> {
         dst: At<'_>,
         dst_fd: &OwnedFd,
         new: bool,
+    ) -> Result<Done, Error> {
+        let done = self.move_data(src, src_st, src_fd, dst, (dst_fd, new))?;
+        self.after_data(src, src_st, src_fd, dst, dst_fd, new)?;
+        Ok(done)
+    }
+
+    /// Moves the data: clone, extents or whole. `dst` names the file being written (a
+    /// temporary one under --atomic), open as `dst_fd`; `new`: this copy created it.
+    fn move_data(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        src_fd: &OwnedFd,
+        dst: At<'_>,
+        (dst_fd, new): (&OwnedFd, bool),
     ) -> Result<Done, Error> {
         let transfer = Transfer {
             src: src_fd.as_fd(),
@@ -298,6 +293,23 @@ impl<'a> Session<'a> {
                 outcome
             }
         };
+        Ok(Done {
+            outcome,
+            reflink,
+            layout,
+        })
+    }
+
+    /// After the data: the preserved attributes, then the sync and the check asked for.
+    fn after_data(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        src_fd: &OwnedFd,
+        dst: At<'_>,
+        dst_fd: &OwnedFd,
+        new: bool,
+    ) -> Result<(), Error> {
         let preserve = self.opts.preserve;
         metadata::apply(
             dst_fd.as_fd(),
@@ -323,11 +335,7 @@ impl<'a> Session<'a> {
         if self.opts.verify && file_type(src_st) == FileType::RegularFile {
             durable::verify(src_fd.as_fd(), dst, src.shown)?;
         }
-        Ok(Done {
-            outcome,
-            reflink,
-            layout,
-        })
+        Ok(())
     }
 
     /// Counts a finished file and prints its --debug line.
@@ -345,25 +353,13 @@ impl<'a> Session<'a> {
 }
 
 /// A regular file's two ends, open and ready for the data.
-struct Opened {
+struct Opened<'d> {
     src: OwnedFd,
     dst: OwnedFd,
     /// The destination was created, not an existing file opened to be overwritten.
     new: bool,
     /// --atomic: the temporary file being written instead of the destination.
-    temp: Option<Temp>,
-}
-
-/// The temporary file --atomic writes, and the destination it will replace, if any.
-struct Temp {
-    name: PathBuf,
-    old: Option<Stat>,
-}
-
-impl Temp {
-    fn remove(&self, dir: BorrowedFd<'_>) {
-        let _ = rustix::fs::unlinkat(dir, &self.name, AtFlags::empty());
-    }
+    temp: Option<atomic::Temp<'d>>,
 }
 
 /// What `fill` did, for the report once the file is in place.
@@ -424,7 +420,6 @@ fn open_destination(
     birth: Option<metadata::Birth>,
     opts: &Options,
 ) -> Result<OwnedFd, Error> {
-    let preserve = &opts.preserve;
     let base = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
     let result = if exists {
         // --attributes-only leaves an existing file's data alone.
@@ -435,9 +430,7 @@ fn open_destination(
         };
         rustix::fs::openat(dst.dir, dst.name, base | trunc, Mode::empty())
     } else {
-        let bits = preserve.creation_bits(src_st.st_mode, false);
-        let owned = metadata::Birth::owns_like(birth, src_st);
-        let mode = Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits, owned));
+        let mode = creation_mode(src_st, birth, opts);
         let create = base | OFlags::CREATE;
         match rustix::fs::openat(dst.dir, dst.name, create | OFlags::EXCL, mode) {
             // A symlink whose target does not exist: creating the target through it is racy,
@@ -461,6 +454,15 @@ fn open_destination(
         };
         Error::io(Op::CreateRegular, dst.shown, e)
     })
+}
+
+/// The mode a new destination is created with: the source's permission bits (which the umask
+/// then narrows), less the group and other bits held back until a preserved owner is set.
+fn creation_mode(src_st: &Stat, birth: Option<metadata::Birth>, opts: &Options) -> Mode {
+    let preserve = &opts.preserve;
+    let bits = preserve.creation_bits(src_st.st_mode, false);
+    let owned = metadata::Birth::owns_like(birth, src_st);
+    Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits, owned))
 }
 
 /// Closes the destination and reports the error close may carry (NFS, quotas): data that did

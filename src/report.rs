@@ -84,6 +84,15 @@ pub(crate) fn verbose(src: &Path, dst: &Path, backup: Option<&Path>) {
     out(&line);
 }
 
+/// GNU cp's -v line for a backup put back after a failed copy.
+pub(crate) fn unbackup(backup: &Path, dst: &Path) {
+    out(&format!(
+        "{} -> {} (unbackup)\n",
+        quote(backup.as_os_str()),
+        quote(dst.as_os_str())
+    ));
+}
+
 /// GNU cp's -v line for --remove-destination.
 pub(crate) fn removed(path: &Path) {
     out(&format!("removed {}\n", quote(path.as_os_str())));
