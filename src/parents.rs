@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 impl Session<'_> {
     /// --parents: creates the directories of `src`'s own path below `base` (GNU's
     /// make_dir_parents_private), each with its source directory's permission bits. Returns
-    /// the ones it made, with their sources' stat, for the attributes applied afterwards.
+    /// the ones whose attributes are applied afterwards (those it made, and under -p the
+    /// existing ones too), with their sources' stat.
     pub(crate) fn make_parents(
         &mut self,
         src: &Path,
@@ -34,8 +35,16 @@ impl Session<'_> {
             let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
             let dst_dir = crate::plan::concat(base, std::ffi::OsStr::from_bytes(rel));
             let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
+            let preserve = self.opts.preserve;
             match rustix::fs::stat(&dst_dir) {
-                Ok(st) if file_type(&st) == FileType::Directory => continue,
+                // An existing directory gets its source's attributes too, when they are
+                // preserved (GNU's re_protect walks every directory of the path).
+                Ok(st) if file_type(&st) == FileType::Directory => {
+                    if preserve.mode || preserve.ownership || preserve.timestamps {
+                        made.push((dst_dir, src_st));
+                    }
+                    continue;
+                }
                 Ok(_) => {
                     return Err(Error::Fatal(format!(
                         "{} exists but is not a directory",

@@ -550,3 +550,82 @@ pub fn assert_same_on_one_source(setup: impl Fn(&Path), args: &[&str]) {
         "copies differ for {args:?}"
     );
 }
+
+/// One run of a command in a fresh fixture: status, output and the resulting tree with its
+/// hard-link groups, everything a user could tell apart.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub tree: BTreeMap<PathBuf, Entry>,
+    pub links: BTreeMap<PathBuf, Option<PathBuf>>,
+}
+
+/// Runs `args` with GNU cp and with fastcp, each in its own fixture made by `setup`, with
+/// `stdin` as standard input and `env` added to the clean environment.
+pub fn run_both(
+    setup: impl Fn(&Path),
+    args: &[&str],
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> (Outcome, Outcome) {
+    run_pair(setup, (args, args), stdin, env)
+}
+
+/// `run_both` with fastcp's own arguments (GNU's plus fastcp's options, such as -j).
+pub fn run_pair(
+    setup: impl Fn(&Path),
+    (gnu_args, our_args): (&[&str], &[&str]),
+    stdin: &[u8],
+    env: &[(&str, &str)],
+) -> (Outcome, Outcome) {
+    let run = |mut cmd: Cmd, program: &str, args: &[&str]| {
+        let s = Scratch::new();
+        setup(s.path());
+        cmd.current_dir(s.path())
+            .args(args)
+            .write_stdin(stdin.to_vec());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: normalize(&out.stdout, program),
+            stderr: normalize(&out.stderr, program),
+            tree: snapshot(s.path()),
+            links: attributes(s.path(), false)
+                .into_iter()
+                .map(|(path, attrs)| (path, attrs.link_group))
+                .collect(),
+        }
+    };
+    let ours_program = fastcp_path().to_string_lossy().into_owned();
+    (
+        run(gnu_cp(), "/bin/cp", gnu_args),
+        run(fastcp(), &ours_program, our_args),
+    )
+}
+
+/// Asserts that fastcp, given `args` and then `ours` (its own options, such as -j), does what
+/// GNU cp does with `args`, hard links included.
+pub fn assert_same_outcome_with(setup: impl Fn(&Path), args: &[&str], ours: &[&str]) -> Outcome {
+    let mine: Vec<&str> = ours.iter().chain(args).copied().collect();
+    let (gnu, fast) = run_pair(setup, (args, &mine), b"", &[]);
+    assert_eq!(
+        fast, gnu,
+        "fastcp (left) and GNU cp (right) differ for {mine:?}"
+    );
+    fast
+}
+
+/// Asserts that fastcp does what GNU cp does, hard links included (see `run_both`).
+pub fn assert_same_outcome(setup: impl Fn(&Path), args: &[&str]) -> Outcome {
+    let (gnu, ours) = run_both(setup, args, b"", &[]);
+    assert_eq!(
+        ours, gnu,
+        "fastcp (left) and GNU cp (right) differ for {args:?}"
+    );
+    ours
+}

@@ -1,0 +1,312 @@
+//! Regression tests for the inputs that made fastcp destroy data where GNU cp 9.1 refuses or
+//! copies correctly (issue "Never lose a byte"): each named after what broke, each compared
+//! with /bin/cp, hard-link groups included.
+
+mod util;
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use util::{Scratch, assert_same_outcome, assert_same_outcome_with, fastcp, run_both, run_pair};
+
+fn write(dir: &Path, rel: &str, data: &str) {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, data).unwrap();
+}
+
+/// `cp -d symlink foo` where symlink -> foo made foo a link to itself: the data was gone,
+/// exit 0. GNU: "'symlink' and 'foo' are the same file".
+#[test]
+fn symlink_copied_onto_its_own_target() {
+    let setup = |d: &Path| {
+        write(d, "foo", "data\n");
+        symlink("foo", d.join("symlink")).unwrap();
+    };
+    for opts in [
+        &["-d"][..],
+        &["-P"],
+        &["--no-dereference"],
+        &["-a"],
+        &["-dv"],
+    ] {
+        let args: Vec<&str> = opts.iter().copied().chain(["symlink", "foo"]).collect();
+        let out = assert_same_outcome(setup, &args);
+        assert_eq!(out.code, 1, "{args:?}");
+    }
+}
+
+/// The same inside a tree: `cp -a src/. dst/` where src/f -> ../dst/f.
+#[test]
+fn tree_symlink_onto_the_file_it_points_to() {
+    let setup = |d: &Path| {
+        write(d, "dst/f", "x\n");
+        std::fs::create_dir(d.join("src")).unwrap();
+        symlink("../dst/f", d.join("src/f")).unwrap();
+    };
+    for opts in [&["-a"][..], &["-rP"], &["-rd"]] {
+        for jobs in ["-j1", "-j2"] {
+            let args: Vec<&str> = opts.iter().copied().chain(["src/.", "dst/"]).collect();
+            let out = assert_same_outcome_with(setup, &args, &[jobs]);
+            assert_eq!(out.code, 1, "{args:?}");
+        }
+    }
+}
+
+/// `cp --backup=simple hello~ hello`: the backup rename went over the source, so `hello~`
+/// then held "other". GNU: "backing up 'hello' might destroy source;  'hello~' not copied".
+#[test]
+fn backup_whose_name_is_the_source() {
+    let setup = |d: &Path| {
+        write(d, "hello~", "precious\n");
+        write(d, "hello", "other\n");
+    };
+    for opts in [
+        &["--backup=simple"][..],
+        &["-b"],
+        &["--backup=existing"],
+        &["-S~", "-b"],
+    ] {
+        let args: Vec<&str> = opts.iter().copied().chain(["hello~", "hello"]).collect();
+        assert_same_outcome(setup, &args);
+    }
+    // Numbered backups never take the source's name: the copy is made.
+    let out = assert_same_outcome(setup, &["--backup=numbered", "hello~", "hello"]);
+    assert_eq!(out.code, 0);
+}
+
+/// `cp -P --attributes-only sym1 file2` replaced the regular file with a symlink. GNU:
+/// "cannot create symbolic link", file2 kept; with --remove-destination it becomes the link.
+#[test]
+fn attributes_only_symlink_onto_a_file() {
+    let setup = |d: &Path| {
+        write(d, "file1", "one\n");
+        write(d, "file2", "two\n");
+        symlink("file1", d.join("sym1")).unwrap();
+    };
+    for opts in [
+        &["-P", "--attributes-only"][..],
+        &["-a", "--attributes-only"],
+        &["-a", "--attributes-only", "--remove-destination"],
+        &["-a", "--attributes-only", "-f"],
+    ] {
+        let args: Vec<&str> = opts.iter().copied().chain(["sym1", "file2"]).collect();
+        assert_same_outcome(setup, &args);
+    }
+}
+
+/// `cp -a src/. snap0/` where snap1 was made with `cp -al snap0 snap1`: fastcp wrote into
+/// the destination's inode, so the snapshot snap1 changed too. GNU unlinks a destination
+/// with other links first when it preserves links.
+#[test]
+fn preserving_links_never_writes_into_another_snapshot() {
+    let setup = |d: &Path| {
+        write(d, "src/f", "version 1\n");
+        write(d, "src/g", "unchanged\n");
+        let run = |args: &[&str]| {
+            let ok = std::process::Command::new("/bin/cp")
+                .args(args)
+                .current_dir(d)
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok);
+        };
+        run(&["-a", "src", "snap0"]);
+        run(&["-al", "snap0", "snap1"]);
+        write(d, "src/f", "version 2, longer\n");
+    };
+    for (opts, jobs) in [
+        (&["-a"][..], "-j1"),
+        (&["-a"], "-j2"),
+        (&["-r", "--preserve=links"], "-j2"),
+    ] {
+        let args: Vec<&str> = opts.iter().copied().chain(["src/.", "snap0/"]).collect();
+        let out = assert_same_outcome_with(setup, &args, &[jobs]);
+        assert_eq!(
+            out.tree.get(Path::new("snap1/f")),
+            Some(&util::Entry::File {
+                mode: out_mode(&out, "snap1/f"),
+                data: b"version 1\n".to_vec()
+            }),
+            "{args:?}"
+        );
+    }
+}
+
+fn out_mode(out: &util::Outcome, rel: &str) -> u32 {
+    match out.tree.get(Path::new(rel)) {
+        Some(util::Entry::File { mode, .. }) => *mode,
+        other => panic!("{rel}: {other:?}"),
+    }
+}
+
+/// -n (or -i answered no) with hard-linked sources: fastcp skipped dst/f1, then unlinked
+/// dst/f2 and linked it to dst/f1. GNU keeps both destinations.
+#[test]
+fn no_clobber_keeps_destinations_of_hard_linked_sources() {
+    let setup = |d: &Path| {
+        write(d, "src/f1", "new\n");
+        std::fs::hard_link(d.join("src/f1"), d.join("src/f2")).unwrap();
+        write(d, "dst/f1", "old one\n");
+        write(d, "dst/f2", "old two\n");
+    };
+    for opts in [
+        &["-a", "-n"][..],
+        &["-rn", "--preserve=links"],
+        &["-a", "-i"],
+        &["-a", "-u"],
+    ] {
+        for jobs in ["-j1", "-j2"] {
+            let args: Vec<&str> = opts.iter().copied().chain(["src/.", "dst/"]).collect();
+            let mine: Vec<&str> = std::iter::once(jobs).chain(args.iter().copied()).collect();
+            // -i reads "no" answers from stdin.
+            let (gnu, ours) = run_pair(setup, (&args, &mine), b"n\nn\n", &[]);
+            assert_eq!(ours, gnu, "{mine:?}");
+        }
+    }
+}
+
+/// `cp -lf s s` (s -> a) deleted s, then failed. GNU makes s a hard link to a.
+#[test]
+fn hard_link_force_onto_the_symlink_itself() {
+    let setup = |d: &Path| {
+        write(d, "a", "d\n");
+        symlink("a", d.join("s")).unwrap();
+    };
+    for args in [
+        &["-lf", "s", "s"][..],
+        &["-l", "s", "s"],
+        &["-lfP", "s", "s"],
+        &["-lf", "--backup", "s", "s"],
+        &["-sf", "a", "a"],
+    ] {
+        assert_same_outcome(setup, args);
+    }
+}
+
+/// A copy that fails after its destination was backed up puts the backup back (GNU's
+/// un_backup): `cp -b s s` with s a symlink moved s aside and left it there.
+#[test]
+fn failed_copy_puts_the_backup_back() {
+    let setup = |d: &Path| {
+        write(d, "c", "data\n");
+        symlink("c", d.join("b")).unwrap();
+        symlink("b", d.join("a")).unwrap();
+    };
+    for args in [
+        &["-bv", "a", "b"][..],
+        &["-b", "-l", "a", "b"],
+        &["-bv", "b", "b"],
+        &["--backup=numbered", "-v", "b", "./b"],
+    ] {
+        let (gnu, ours) = run_both(setup, args, b"", &[("VERSION_CONTROL", "numbered")]);
+        assert_eq!(ours, gnu, "{args:?}");
+    }
+}
+
+/// Writing through a dangling symlink is refused, even with -f; POSIXLY_CORRECT allows it.
+/// A symlink loop is removed under -f (GNU's thru-dangling.sh).
+#[test]
+fn dangling_and_looping_destination_symlinks() {
+    let setup = |d: &Path| {
+        write(d, "f", "hi\n");
+        symlink("no-such", d.join("dangle")).unwrap();
+        symlink("loop", d.join("loop")).unwrap();
+    };
+    for args in [
+        &["f", "dangle"][..],
+        &["-f", "f", "dangle"],
+        &["f", "loop"],
+        &["-f", "f", "loop"],
+        &["-fv", "f", "loop"],
+        &["--remove-destination", "f", "loop"],
+    ] {
+        assert_same_outcome(setup, args);
+    }
+    let (gnu, ours) = run_both(setup, &["f", "dangle"], b"", &[("POSIXLY_CORRECT", "1")]);
+    assert_eq!(ours, gnu);
+    assert_eq!(ours.code, 0);
+}
+
+/// `cp -f --backup f f` copies f to its backup name (cp.c's special case).
+#[test]
+fn force_backup_onto_itself_copies_to_the_backup_name() {
+    let setup = |d: &Path| write(d, "F", "test\n");
+    for args in [
+        &["--force", "--backup=simple", "--suffix=.b", "F", "F"][..],
+        &["-T", "--force", "--backup=simple", "F", "F"],
+        &["-fbv", "F", "F"],
+        &["-fb", "F", "./F"],
+    ] {
+        let (gnu, ours) = run_both(setup, args, b"", &[("VERSION_CONTROL", "numbered")]);
+        assert_eq!(ours, gnu, "{args:?}");
+    }
+}
+
+/// Two operands for one destination, and a command-line source written through a symlink the
+/// run just made (GNU's abuse.sh).
+#[test]
+fn just_created_destinations_are_not_overwritten() {
+    let setup = |d: &Path| {
+        write(d, "a/f", "A\n");
+        write(d, "b/f", "B\n");
+        std::fs::create_dir(d.join("c")).unwrap();
+        symlink("../t", d.join("a/l")).unwrap();
+        write(d, "b/l", "payload\n");
+    };
+    for args in [
+        &["a/f", "b/f", "c"][..],
+        &["--backup=numbered", "a/f", "b/f", "c"],
+        &["-dR", "--preserve=links", "a/l", "b/l", "c"],
+        &["-d", "a/l", "b/l", "c"],
+        &["a/f", "a/f", "c"],
+        &["a/f", "./a/f", "c"],
+        &["-b", "a/f", "a/f", "c"],
+    ] {
+        assert_same_outcome(setup, args);
+    }
+}
+
+/// The decisions never depend on how many threads copy: the table of -n/-u/-b onto an
+/// existing tree gives GNU's result with -j4 too.
+#[test]
+fn existing_tree_decisions_with_threads() {
+    let setup = |d: &Path| {
+        for i in 0..40 {
+            write(d, &format!("src/f{i}"), &format!("new {i}\n"));
+            if i % 3 == 0 {
+                write(d, &format!("dst/f{i}"), "old\n");
+            }
+        }
+        std::fs::hard_link(d.join("src/f1"), d.join("src/h1")).unwrap();
+    };
+    for opts in [
+        &["-a"][..],
+        &["-a", "-n"],
+        &["-a", "--backup=numbered"],
+        &["-rf"],
+    ] {
+        for jobs in ["-j1", "-j4"] {
+            let args: Vec<&str> = opts.iter().copied().chain(["src/.", "dst/"]).collect();
+            assert_same_outcome_with(setup, &args, &[jobs]);
+        }
+    }
+}
+
+/// A plain check that fastcp's own `--backup` message of a repeated operand is GNU's: with
+/// backups, a source named twice is copied twice (the warning is only without backups).
+#[test]
+fn repeated_source_with_backups_is_copied_again() {
+    let s = Scratch::new();
+    write(s.path(), "f", "x\n");
+    std::fs::create_dir(s.join("d")).unwrap();
+    let out = fastcp()
+        .current_dir(s.path())
+        .args(["--backup=numbered", "f", "f", "d"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(s.join("d/f.~1~").exists());
+}
