@@ -81,6 +81,8 @@ pub(crate) struct Session<'a> {
     pub(crate) top: (PathBuf, PathBuf),
     /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
     pub(crate) into_self: bool,
+    /// The operand being copied has created a directory (the first one is remembered).
+    pub(crate) first_dir_created: bool,
     /// The source directories being copied, outermost first: meeting one again below itself
     /// (through a followed symlink) is a cycle.
     pub(crate) ancestors: Vec<Id>,
@@ -117,6 +119,7 @@ impl<'a> Session<'a> {
             links: HashMap::new(),
             top: (PathBuf::new(), PathBuf::new()),
             into_self: false,
+            first_dir_created: false,
             ancestors: Vec::new(),
             no_clone: HashSet::new(),
             dst_dev: None,
@@ -200,6 +203,7 @@ impl<'a> Session<'a> {
         }
         self.top = (job.src.clone(), job.dst.clone());
         self.into_self = false;
+        self.first_dir_created = false;
         let made = match &job.parents_of {
             Some(base) => self.make_parents(&job.src, base)?,
             None => Vec::new(),
@@ -316,6 +320,15 @@ impl<'a> Session<'a> {
             self.links.insert(id(src_st), dst.shown.to_path_buf());
         }
         Ok(())
+    }
+
+    /// How symlinks are followed for a file: -H follows command-line operands only, so below
+    /// them it means -P (GNU's copy_dir sets DEREF_NEVER for the walk).
+    pub(crate) fn deref(&self, top: bool) -> Deref {
+        match self.opts.deref {
+            Deref::CommandLine if !top => Deref::Never,
+            deref => deref,
+        }
     }
 
     /// Whether this file's copy is remembered so that later names of the same source file are

@@ -123,6 +123,8 @@ pub(crate) enum Error {
     BackupDestroysSource { dst: PathBuf, src: PathBuf },
     /// A command-line source would be written through a symlink this run created.
     ThroughJustCreated { src: PathBuf, dst: PathBuf },
+    /// A second path to a directory already copied, which would need a hard link to it.
+    HardLinkToDirectory { dst: PathBuf, dir: PathBuf },
     /// -s with a relative source, making the link outside the current directory.
     RelativeSymlink(PathBuf),
     /// A directory source over an existing non-directory.
@@ -340,6 +342,12 @@ impl fmt::Display for Error {
                 "will not copy {} through just-created symlink {}",
                 q(src),
                 q(dst)
+            ),
+            Error::HardLinkToDirectory { dst, dir } => write!(
+                f,
+                "will not create hard link {} to directory {}",
+                q(dst),
+                q(dir)
             ),
             Error::RelativeSymlink(dst) => write!(
                 f,

@@ -22,6 +22,7 @@ mod quote;
 mod regular;
 mod report;
 mod reserve;
+mod revisit;
 mod same_file;
 mod signals;
 mod sparse;

@@ -212,7 +212,7 @@ impl Session<'_> {
         let no_clobber = policy.ask == Some(false);
         let mut done = false;
         if !no_clobber {
-            match same_file_ok(opts, src, src_st, dst, &dst_st) {
+            match same_file_ok((opts, self.deref(top)), src, src_st, dst, &dst_st) {
                 Verdict::Proceed => {}
                 Verdict::Done => done = true,
                 Verdict::SameFile => {
@@ -228,10 +228,12 @@ impl Session<'_> {
                 Update::Older => mtime(&dst_st) >= mtime(src_st),
             };
             if kept {
+                self.skipped(dst);
                 return Ok(Decision::Kept);
             }
         }
         if no_clobber || (policy.ask == Some(true) && !self.confirm(dst, &dst_st)) {
+            self.skipped(dst);
             return Ok(Decision::Skip);
         }
         if done {
@@ -261,7 +263,7 @@ impl Session<'_> {
         {
             prepared.backup = self.back_up(src, src_st, dst, kind)?;
             prepared.existing = None;
-        } else if self.removes(src_st, &dst_st) {
+        } else if self.removes(src_st, &dst_st, top) {
             match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
                 Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
@@ -274,16 +276,24 @@ impl Session<'_> {
         Ok(Decision::Go(prepared))
     }
 
+    /// --debug says when an existing destination is left as it was (as later GNU cp does).
+    fn skipped(&self, dst: At<'_>) {
+        if self.opts.debug {
+            report::skipped(dst.shown);
+        }
+    }
+
     /// Whether an existing non-directory destination is removed before the copy, as GNU
     /// does: --remove-destination; a destination with other hard links when links are
     /// preserved (writing it would change them too: `cp -al` snapshots rely on this); and
     /// anything but a regular file copied without following symlinks (it is recreated).
-    fn removes(&self, src_st: &Stat, dst_st: &Stat) -> bool {
+    fn removes(&self, src_st: &Stat, dst_st: &Stat, top: bool) -> bool {
         let opts = self.opts;
         opts.overwrite.remove_destination
             || (!opts.attributes_only
                 && ((opts.preserve.links && dst_st.st_nlink > 1)
-                    || (opts.deref == Deref::Never && file_type(src_st) != FileType::RegularFile)))
+                    || (self.deref(top) == Deref::Never
+                        && file_type(src_st) != FileType::RegularFile)))
     }
 
     /// -i: asks, telling the user when the destination is one they could not write.

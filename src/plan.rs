@@ -95,9 +95,14 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                         parents_of: Some(dir.to_path_buf()),
                     }
                 } else {
+                    // `cp -r src/.. dir` copies into dir itself, never into dir/.. (GNU).
+                    let base = match last_component(src) {
+                        name if name == ".." => OsStr::new(""),
+                        name => name,
+                    };
                     Job {
                         src: src.clone(),
-                        dst: concat(dir, last_component(src)),
+                        dst: concat(dir, base),
                         parents_of: None,
                     }
                 }

@@ -93,6 +93,11 @@ pub(crate) fn unbackup(backup: &Path, dst: &Path) {
     ));
 }
 
+/// The --debug line of later GNU cp for a destination left alone (-n, -u, -i answered no).
+pub(crate) fn skipped(dst: &Path) {
+    out(&format!("skipped {}\n", quote(dst.as_os_str())));
+}
+
 /// GNU cp's -v line for --remove-destination.
 pub(crate) fn removed(path: &Path) {
     out(&format!("removed {}\n", quote(path.as_os_str())));

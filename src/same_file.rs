@@ -25,9 +25,10 @@ fn is_link(st: &Stat) -> bool {
 }
 
 /// `src_st` and `dst_st` are the stats the decision looked at (following symlinks or not, as
-/// the options say).
+/// the options say); `deref` is how symlinks are followed for this file (-H follows only
+/// command-line operands: below them it is -P, as in GNU's copy_dir).
 pub(crate) fn same_file_ok(
-    opts: &Options,
+    (opts, deref): (&Options, Deref),
     src: At<'_>,
     src_st: &Stat,
     dst: At<'_>,
@@ -44,7 +45,7 @@ pub(crate) fn same_file_ok(
     }
     // The two ends as entries (not followed).
     let (src_link, dst_link, same_link);
-    if opts.deref == Deref::Never {
+    if deref == Deref::Never {
         same_link = same;
         if is_link(src_st) && is_link(dst_st) {
             // Two symlinks are distinct files unless they are one directory entry.
@@ -87,7 +88,7 @@ pub(crate) fn same_file_ok(
         if !same_link {
             // Moving aside a destination that a followed source symlink points to would
             // leave the source dangling.
-            if opts.deref != Deref::Never && is_link(&src_link) && !is_link(&dst_link) {
+            if deref != Deref::Never && is_link(&src_link) && !is_link(&dst_link) {
                 return Verdict::SameFile;
             }
             return Verdict::Proceed;
@@ -116,7 +117,7 @@ pub(crate) fn same_file_ok(
     if opts.make == Make::Symlink && is_link(&dst_link) {
         return Verdict::Proceed;
     }
-    if opts.deref == Deref::Never {
+    if deref == Deref::Never {
         let followed = |at: At<'_>, st: &Stat| {
             if is_link(st) {
                 at.stat(true).ok()

@@ -16,7 +16,7 @@ use rustix::io::Errno;
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The entries of a directory, `.` and `..` left out, in inode order, with the type the
@@ -115,25 +115,8 @@ impl Session<'_> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
-        if let Some(earlier) = self.dirs.get(&id(src_st)) {
-            if same_name(src.shown, earlier) {
-                self.into_self = true;
-                return Err(Error::IntoItself {
-                    src: self.top.0.clone(),
-                    dst: self.top.1.clone(),
-                });
-            }
-            if self.opts.deref != Deref::Always
-                && !(node.top && self.opts.deref == Deref::CommandLine)
-            {
-                return Err(Error::Fatal(format!(
-                    "will not create hard link {} to directory {}",
-                    crate::quote::quote(dst.shown.as_os_str()),
-                    crate::quote::quote(earlier.as_os_str())
-                )));
-            }
-        } else {
-            self.dirs.insert(id(src_st), dst.shown.to_path_buf());
+        if !self.dir_decision(src, src_st, dst, node)? {
+            return Ok(());
         }
         // GNU creates the directory before reading the source, so an unreadable source
         // directory still leaves its (empty) copy with the source's mode.
@@ -284,8 +267,12 @@ impl Session<'_> {
         if let Some((bits, held)) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
             dev = st.st_dev;
-            // Remember the new directory, so meeting it in the source means "into itself".
-            self.dirs.insert(id(&st), dst.shown.to_path_buf());
+            // Remember the first directory this operand creates, so meeting it in the source
+            // means "into itself" (GNU's first_dir_created_per_command_line_arg).
+            if !self.first_dir_created {
+                self.first_dir_created = true;
+                self.dirs.insert(id(&st), dst.shown.to_path_buf());
+            }
             // As GNU cp: what mkdir made of the bits asked for (the umask, or the parent's
             // default ACL, masks each bit; u+rwx were added only to fill it), and the bits
             // held back, less the umask.
@@ -343,20 +330,4 @@ pub(crate) fn finish_dir(guard: &DirGuard, finish: &Finish) -> Result<(), Error>
             .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
     }
     Ok(())
-}
-
-/// Whether two paths name the same directory entry: the same last component in the same
-/// directory (GNU's same_name), however the directory is spelled.
-fn same_name(a: &Path, b: &Path) -> bool {
-    if a.file_name() != b.file_name() {
-        return false;
-    }
-    let parent = |p: &Path| match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
-        (Ok(x), Ok(y)) => id(&x) == id(&y),
-        _ => false,
-    }
 }

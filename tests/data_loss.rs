@@ -310,3 +310,56 @@ fn repeated_source_with_backups_is_copied_again() {
     assert!(out.status.success(), "{out:?}");
     assert!(s.join("d/f.~1~").exists());
 }
+
+/// Operands that overlap or repeat, and directories met again through symlinks: GNU's
+/// warning for a directory named twice, a second copy for overlapping operands, the "same
+/// file" refusal for a directory onto itself, and `src/..` copied into the target itself
+/// (fastcp wrote into the target's parent).
+#[test]
+fn overlapping_and_repeated_directory_operands() {
+    let setup = |d: &Path| {
+        write(d, "d/x", "1\n");
+        write(d, "d/e/y", "2\n");
+        write(d, "d/e/f/z", "3\n");
+        std::fs::create_dir(d.join("dst")).unwrap();
+        symlink("d", d.join("l1")).unwrap();
+        symlink("d", d.join("l2")).unwrap();
+    };
+    for args in [
+        &["-r", "d", "d", "dst"][..],
+        &["-rv", "d", "./d", "dst"],
+        &["-r", "d", "d/e", "dst"],
+        &["-r", "d/e", "d", "dst"],
+        &["-r", "--parents", "d/e/f", "d/e", "dst"],
+        &["-r", "--parents", "d/e", "d/e/f", "dst"],
+        &["-rH", "l1", "l2", "dst"],
+        &["-rL", "l1", "l2", "dst"],
+        &["-aH", "l1", "d", "dst"],
+        &["-rT", "d", "d"],
+        &["-rT", "d", "l1"],
+        &["-r", "d/e/..", "dst"],
+        &["-r", "d/e/../", "dst"],
+    ] {
+        assert_same_outcome_with(setup, args, &["-j1"]);
+    }
+}
+
+/// -H follows command-line operands only: below them a symlink is recreated, replacing a
+/// file in the way, as with -P (GNU's copy_dir turns -H into -P for the walk).
+#[test]
+fn follow_command_line_only_recreates_links_below() {
+    let setup = |d: &Path| {
+        write(d, "d/x", "1\n");
+        symlink("x", d.join("d/s")).unwrap();
+        write(d, "dst/d/s", "in the way\n");
+        std::fs::hard_link(d.join("dst/d/s"), d.join("dst/keep")).unwrap();
+    };
+    for args in [
+        &["-rH", "d", "dst"][..],
+        &["-rHv", "--attributes-only", "d", "dst"],
+        &["-rL", "d", "dst"],
+        &["-rP", "d", "dst"],
+    ] {
+        assert_same_outcome(setup, args);
+    }
+}
