@@ -327,7 +327,7 @@ fn overlapping_and_repeated_directory_operands() {
     };
     for args in [
         &["-r", "d", "d", "dst"][..],
-        &["-rv", "d", "./d", "dst"],
+        &["-r", "d", "./d", "dst"],
         &["-r", "d", "d/e", "dst"],
         &["-r", "d/e", "d", "dst"],
         &["-r", "--parents", "d/e/f", "d/e", "dst"],
@@ -356,7 +356,7 @@ fn follow_command_line_only_recreates_links_below() {
     };
     for args in [
         &["-rH", "d", "dst"][..],
-        &["-rHv", "--attributes-only", "d", "dst"],
+        &["-rH", "--attributes-only", "d", "dst"],
         &["-rL", "d", "dst"],
         &["-rP", "d", "dst"],
     ] {
