@@ -363,3 +363,34 @@ fn follow_command_line_only_recreates_links_below() {
         assert_same_outcome(setup, args);
     }
 }
+
+/// -i on a destination the user cannot write says so, with its mode, as GNU's overwrite_ok
+/// ("unwritable ... try anyway?", or "replace ..., overriding mode" with -f), and an answer
+/// of yes still fails as cp does.
+#[test]
+fn interactive_question_about_an_unwritable_destination() {
+    if !util::is_root() {
+        eprintln!("skipped: needs root to drop to nobody (setpriv)");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let setup = |d: &Path| {
+        write(d, "a", "a\n");
+        write(d, "ro", "b\n");
+        std::fs::set_permissions(d.join("ro"), std::fs::Permissions::from_mode(0o444)).unwrap();
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        for f in ["a", "ro"] {
+            std::os::unix::fs::chown(d.join(f), Some(65534), Some(65534)).unwrap();
+        }
+    };
+    for (args, answer) in [
+        (&["-i", "a", "ro"][..], "n\n"),
+        (&["-if", "a", "ro"], "n\n"),
+        (&["-i", "--remove-destination", "a", "ro"], "n\n"),
+        (&["-i", "a", "ro"], "y\n"),
+        (&["-if", "a", "ro"], "y\n"),
+    ] {
+        let (gnu, ours) = util::run_unprivileged_with_stdin(setup, args, answer.as_bytes());
+        assert_eq!(ours, gnu, "{args:?} answered {answer:?}");
+    }
+}

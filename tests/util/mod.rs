@@ -629,3 +629,40 @@ pub fn assert_same_outcome(setup: impl Fn(&Path), args: &[&str]) -> Outcome {
     );
     ours
 }
+
+/// `run_both` as the unprivileged user nobody (setpriv), with `stdin` as standard input.
+pub fn run_unprivileged_with_stdin(
+    setup: impl Fn(&Path),
+    args: &[&str],
+    stdin: &[u8],
+) -> (Outcome, Outcome) {
+    let run = |program: &Path| {
+        let s = Scratch::new();
+        setup(s.path());
+        let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        if let Err(e) = check_args(s.path(), &os) {
+            panic!("test hygiene: {program:?} {args:?} {e}");
+        }
+        let mut child = clean(Command::new("setpriv"))
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(program)
+            .args(args)
+            .current_dir(s.path())
+            .write_stdin(stdin.to_vec())
+            .output()
+            .unwrap();
+        let shown = program.to_string_lossy().into_owned();
+        child.stderr = normalize(&child.stderr, &shown).into_bytes();
+        Outcome {
+            code: child.status.code().unwrap_or(-1),
+            stdout: normalize(&child.stdout, &shown),
+            stderr: String::from_utf8_lossy(&child.stderr).into_owned(),
+            tree: snapshot(s.path()),
+            links: attributes(s.path(), false)
+                .into_iter()
+                .map(|(path, attrs)| (path, attrs.link_group))
+                .collect(),
+        }
+    };
+    (run(Path::new("/bin/cp")), run(&fastcp_path()))
+}
