@@ -111,7 +111,15 @@ impl<'a> Session<'a> {
         mut dst_st: Option<Stat>,
     ) -> Result<Option<Opened<'d>>, Error> {
         let birth = self.birth;
-        if self.opts.atomic && !self.opts.attributes_only {
+        // Nothing there but a symlink to nothing: refused as without --atomic, or under
+        // POSIXLY_CORRECT its target is created as without --atomic (no old data to keep).
+        let dangling = self.opts.atomic
+            && dst_st.is_none()
+            && rustix::fs::readlinkat(dst.dir, dst.name, Vec::new()).is_ok();
+        if dangling && !self.opts.overwrite.through_dangling {
+            return Err(Error::DanglingSymlink(dst.shown.to_path_buf()));
+        }
+        if self.opts.atomic && !self.opts.attributes_only && !dangling {
             let new_mode = creation_mode(src_st, birth, self.opts);
             let force = self.opts.overwrite.force;
             let preserve = &self.opts.preserve;

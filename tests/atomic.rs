@@ -610,3 +610,37 @@ fn compare_replaced_what_was_not_a_regular_file() {
         assert_eq!(s.read(dst), b"data to compare");
     }
 }
+
+/// A dangling symlink destination: --atomic said "File exists" where cp refuses with "not
+/// writing through dangling symlink" (even with -f); under POSIXLY_CORRECT the target is
+/// created, as cp creates it.
+#[test]
+fn atomic_misreported_a_dangling_symlink() {
+    let setup = |d: &Path| {
+        write(&d.join("f"), b"hi\n");
+        symlink("nowhere", &d.join("dangle"));
+    };
+    for args in [
+        &["f", "dangle"][..],
+        &["-f", "f", "dangle"],
+        &["-v", "f", "dangle"],
+    ] {
+        atomic_like_cp(setup, args, false);
+    }
+    let s = Scratch::new();
+    setup(s.path());
+    let out = fastcp()
+        .current_dir(s.path())
+        .env("POSIXLY_CORRECT", "1")
+        .args(["--atomic", "f", "dangle"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(s.join("nowhere")).unwrap(), b"hi\n");
+    assert!(
+        std::fs::symlink_metadata(s.join("dangle"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
