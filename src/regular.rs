@@ -4,6 +4,7 @@
 
 use crate::clone::Reflink;
 use crate::copy::{At, Node, Session, engine_error, file_type, id, name_key};
+use crate::dirfd::DirFds;
 use crate::durable;
 use crate::engine::{self, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
@@ -36,24 +37,35 @@ impl<'a> Session<'a> {
         let Some(dst_st) = self.decide(src, src_st, dst, node)? else {
             return Ok(());
         };
+        // A file with two names in the destination (a hard link, a symlink written through)
+        // is written by one thread at a time, in walk order.
+        if let Some(pool) = self.pool
+            && let Some(st) = &dst_st
+            && pool.overwriting(id(st))
+        {
+            let backup = self.backup.take();
+            pool.settle(self);
+            self.backup = backup;
+        }
         let src_fd = match self.opened.take() {
             Some((opened, fd)) if opened == id(src_st) => fd,
             _ => open_source(src, src_st, node.follow)?,
         };
-        let dir = self.walk_dir(src, dst).map(Arc::clone);
-        self.dst_dev = dir.as_ref().map(|dir| dir.dst_dev);
+        let dir = self.walk_dir(src, dst);
+        self.dst_dev = dir.as_ref().map(|(dir, _)| dir.dst_dev);
         self.birth = dir
             .as_ref()
             .filter(|_| self.wants_birth())
-            .map(|dir| dir.birth());
+            .map(|(dir, fds)| dir.birth(fds));
         let queueable = !self.opts.attributes_only && file_type(src_st) == FileType::RegularFile;
         if may_queue
             && queueable
             && let Some(pool) = self.pool
-            && let Some(dir) = dir
+            && let Some((dir, fds)) = dir
         {
             let task = Task {
                 dir,
+                fds,
                 src_path: src.shown.to_path_buf(),
                 dst_path: dst.shown.to_path_buf(),
                 src_st: *src_st,
@@ -127,15 +139,16 @@ impl<'a> Session<'a> {
         self.opts.preserve.ownership || self.opts.preserve.mode
     }
 
-    /// The directory being walked, when `src` and `dst` are its entries (a regular file there
-    /// may be copied by another thread in a parallel copy).
-    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<&Arc<DirGuard>> {
+    /// The directory being walked and its descriptors, when `src` and `dst` are its entries
+    /// (a regular file there may be copied by another thread in a parallel copy).
+    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<(Arc<DirGuard>, Arc<DirFds>)> {
         let dir = self.dir.as_ref()?;
+        let fds = dir.current()?;
         let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
-        let in_walk = dir.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
-            && same(dir.dst.as_fd(), dst.dir)
+        let in_walk = fds.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
+            && same(fds.dst.as_fd(), dst.dir)
             && src.name == dst.name;
-        in_walk.then_some(dir)
+        in_walk.then(|| (Arc::clone(dir), fds))
     }
 
     /// Opens the destination decided on (a temporary file beside it under --atomic). `None`
