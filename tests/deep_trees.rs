@@ -135,27 +135,7 @@ fn trees_deeper_than_the_descriptor_limit_copy_whole() {
     let source = deep_snapshot(&fs.path("deep"), true);
     let runs: [&[&str]; 4] = [&["-r"], &["-a"], &["-r", "-j1"], &["-a", "-j1"]];
     for (n, args) in runs.iter().enumerate() {
-        let dst = format!("copy{n}");
-        let mut all = args.to_vec();
-        all.extend(["deep", &dst]);
-        let out = limited(&fastcp_path(), 64, &all, &fs.mount);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "{args:?}: {stderr}");
-        assert!(stderr.is_empty(), "{args:?}: {stderr}");
-        let times = args.contains(&"-a");
-        let copy = deep_snapshot(&fs.path(&dst), times);
-        if times {
-            assert!(copy == source, "{args:?}: the copy differs");
-        } else {
-            let plain = |t: &[Found]| -> Vec<(u64, u32, Vec<u8>)> {
-                t.iter()
-                    .map(|(p, k, _, d, _)| (*p, *k, d.clone()))
-                    .collect()
-            };
-            assert!(plain(&copy) == plain(&source), "{args:?}: the copy differs");
-        }
-        // Each copy leaves the next some room on the tmpfs.
-        let _ = Command::new("rm").arg("-rf").arg(fs.path(&dst)).status();
+        copies_whole(&fs, (64, args), &format!("copy{n}"), &source);
     }
     // GNU cp builds whole path names: it cannot go past PATH_MAX.
     let gnu = limited(Path::new("/bin/cp"), 64, &["-r", "deep", "gnu"], &fs.mount);
@@ -181,13 +161,33 @@ fn a_tiny_descriptor_limit_still_copies_a_deep_tree() {
     .iter()
     .enumerate()
     {
-        let dst = format!("copy{n}");
-        let mut all = args.to_vec();
-        all.extend(["deep", &dst]);
-        let out = limited(&fastcp_path(), 16, &all, &fs.mount);
-        assert!(out.status.success(), "{args:?}: {out:?}");
-        assert!(deep_snapshot(&fs.path(&dst), true) == source, "{args:?}");
+        copies_whole(&fs, (16, args), &format!("copy{n}"), &source);
     }
+}
+
+/// Copies `deep` to `dst` under `ulimit -n limit` with `args`, asserts it succeeds without a
+/// message and the copy equals `source` (modes and times too with -a), then removes it (the
+/// next copy needs the room).
+fn copies_whole(fs: &Mounted, (limit, args): (u32, &[&str]), dst: &str, source: &[Found]) {
+    let mut all = args.to_vec();
+    all.extend(["deep", dst]);
+    let out = limited(&fastcp_path(), limit, &all, &fs.mount);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    let times = args.contains(&"-a");
+    let copy = deep_snapshot(&fs.path(dst), times);
+    if times {
+        assert!(copy == source, "{args:?}: the copy differs");
+    } else {
+        let plain = |t: &[Found]| -> Vec<(u64, u32, Vec<u8>)> {
+            t.iter()
+                .map(|(p, k, _, d, _)| (*p, *k, d.clone()))
+                .collect()
+        };
+        assert!(plain(&copy) == plain(source), "{args:?}: the copy differs");
+    }
+    let _ = Command::new("rm").arg("-rf").arg(fs.path(dst)).status();
 }
 
 /// Where GNU cp can copy a deep tree (600 levels: paths within PATH_MAX), fastcp under
