@@ -72,20 +72,19 @@ pub(crate) struct Session<'a> {
     seen_sources: HashSet<NameKey>,
     /// Destinations written in this run (GNU's dest_info): never overwritten by a later source.
     pub(crate) written: HashSet<NameKey>,
-    /// Directories by identity, source and created, and the destination they map to (GNU's
-    /// remember_copied): meeting one again means a directory is being copied into itself.
-    pub(crate) dirs: HashMap<Id, PathBuf>,
+    /// Command-line directories and the first directory each operand creates, by identity,
+    /// with the destination they map to (GNU's remember_copied): meeting one again is a
+    /// directory copied into itself, or a source named twice (see directory.rs).
+    pub(crate) dirs: HashMap<Id, Arc<crate::dirfd::Shown>>,
     /// Sources with several names already copied (`--preserve=links`), and their copies.
     pub(crate) links: HashMap<Id, PathBuf>,
     /// The command-line pair being copied, for GNU's "into itself" message.
     pub(crate) top: (PathBuf, PathBuf),
     /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
     pub(crate) into_self: bool,
-    /// The operand being copied has created a directory (the first one is remembered).
-    pub(crate) first_dir_created: bool,
-    /// The source directories being copied, outermost first: meeting one again below itself
-    /// (through a followed symlink) is a cycle.
-    pub(crate) ancestors: Vec<Id>,
+    /// The source directories being copied (the walk's levels): meeting one again below
+    /// itself (through a followed symlink) is a cycle.
+    pub(crate) ancestors: HashSet<Id>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
     /// The filesystem of the destination directory of the file being copied, when known (in
@@ -119,8 +118,7 @@ impl<'a> Session<'a> {
             links: HashMap::new(),
             top: (PathBuf::new(), PathBuf::new()),
             into_self: false,
-            first_dir_created: false,
-            ancestors: Vec::new(),
+            ancestors: HashSet::new(),
             no_clone: HashSet::new(),
             dst_dev: None,
             birth: None,
@@ -203,7 +201,6 @@ impl<'a> Session<'a> {
         }
         self.top = (job.src.clone(), job.dst.clone());
         self.into_self = false;
-        self.first_dir_created = false;
         let made = match &job.parents_of {
             Some(base) => self.make_parents(&job.src, base)?,
             None => Vec::new(),

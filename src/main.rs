@@ -5,6 +5,8 @@ mod cli;
 mod clone;
 mod compare;
 mod copy;
+mod directory;
+mod dirfd;
 mod durable;
 mod engine;
 mod error;
@@ -151,7 +153,8 @@ fn run(options: &options::Options) -> ExitCode {
 }
 
 /// Copies every job of the plan, one file at a time, or for a recursive copy with `-j N`,
-/// with N threads (see pool.rs). Returns what was counted on all of them.
+/// with N threads (fewer when the limit on open files is too low for N, see dirfd.rs). Returns
+/// what was counted on all of them.
 fn copy_all(
     options: &options::Options,
     plan: &plan::Plan,
@@ -163,17 +166,23 @@ fn copy_all(
                 break;
             }
             session.copy(job, plan.into_directory);
+            // Two operands can reach one destination (`a/x b/x d/`, `--parents a/b a/b/c`):
+            // the next one starts when this one's files are all copied, as one by one.
+            if let Some(pool) = session.pool {
+                pool.settle(session);
+            }
         }
     };
-    if !options.recursive || options.jobs < 2 {
+    let budget = dirfd::Budget::new(options);
+    if !options.recursive || budget.threads < 2 {
         let mut session = copy::Session::new(options, counters);
         jobs(&mut session);
         return session.summary;
     }
     one_heap();
-    let pool = pool::Pool::new(options.jobs);
+    let pool = pool::Pool::new(&budget);
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..options.jobs)
+        let workers: Vec<_> = (1..budget.threads)
             .filter_map(|_| {
                 let counters = counters.sibling();
                 let pool = &pool;

@@ -169,7 +169,16 @@ impl Session<'_> {
             return Ok(Decision::Go(prepared));
         }
         let follow = !self.looks_through(src_st);
-        match dst.stat(follow) {
+        let mut looked = dst.stat(follow);
+        // A file with two names in the destination (a hard link, a symlink written through)
+        // that a copying thread is still writing: decide once it is written, as in walk order.
+        if let (Ok(st), Some(pool)) = (&looked, self.pool)
+            && pool.overwriting(crate::copy::id(st))
+        {
+            pool.settle(self);
+            looked = dst.stat(follow);
+        }
+        match looked {
             Ok(dst_st) => match self.existing(src, src_st, dst, dst_st, node.top)? {
                 Decision::Go(p) => prepared = p,
                 other => return Ok(other),

@@ -12,49 +12,69 @@
 //! attributes wait for everything below it: each task holds its directory's [`DirGuard`], and
 //! each guard its parent's; the last one to let go applies the attributes, so directory times
 //! are still set after their contents, as in a sequential copy.
+//!
+//! A decision must see every earlier copy that could reach the same destination complete, as
+//! in a sequential copy: the walk waits for the queue to empty ([`Pool::settle`]) between
+//! command-line operands (two sources can merge into one directory), before it writes into a
+//! destination directory it has entered before (through a kept directory symlink or a bind
+//! mount), and before it overwrites a file a queued task is overwriting (a hard link or a
+//! symlink in the destination gives one file two names).
+//!
+//! Guards hold no descriptors of their own: a queued task holds its directory's
+//! ([`DirFds`]), and a directory whose descriptors were all closed is opened again to be
+//! finished (see dirfd.rs), so no number of directories waiting to be finished holds more.
 
-use crate::copy::{At, Session};
+use crate::copy::{At, Id, Session, id};
+use crate::dirfd::{Budget, DirFds, Place, Shown};
 use crate::error::Error;
 use crate::metadata::Birth;
 use crate::options::{Options, Preserve};
 use crate::overwrite::Prepared;
 use crate::report::{self, Summary};
 use rustix::fs::Stat;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 
-/// Tasks waiting per copying thread: enough to keep them busy while the walker stats. (128
-/// kept the walk further ahead, in another directory than the copying threads, and spent 5%
-/// less CPU on the directory lock both take to create files, but no less time: rotated A/B,
-/// 8 rounds on 20,000 files, 278 against 271 ms.)
-const QUEUED_PER_THREAD: usize = 16;
-/// Each waiting task holds its source open: the queue takes at most a quarter of the
-/// descriptors this process may open, and never more than this.
-const QUEUED_AT_MOST: usize = 128;
-
-/// A directory being filled: its two descriptors, and what to do when it is complete.
+/// A directory being filled, and what to do when it is complete.
 pub(crate) struct DirGuard {
-    pub(crate) src: Option<OwnedFd>,
-    pub(crate) dst: OwnedFd,
+    /// Its descriptors while anyone holds them (the walk, for the levels it keeps open, and
+    /// queued files).
+    fds: Mutex<Weak<DirFds>>,
+    /// The top directory of a walk keeps its descriptors: any other can be opened again from
+    /// there, level by level.
+    keep: Option<Arc<DirFds>>,
     /// The destination directory's filesystem (st_dev).
     pub(crate) dst_dev: u64,
     /// What files created in the destination directory are born with, learnt when first
     /// needed (attributes to preserve).
     birth: OnceLock<Birth>,
     finish: Option<Finish>,
-    /// Kept alive until this directory is finished, so the parent finishes after it.
-    _parent: Option<Arc<DirGuard>>,
+    /// Where it is: its names, and its parent's guard, kept alive until this directory is
+    /// finished, so the parent finishes after it.
+    site: Site,
+    /// It could not be opened again (the error was reported): it is not finished.
+    lost: AtomicBool,
     /// Where a failure to finish counts when a copying thread finishes the directory.
     failures: Option<Arc<AtomicU64>>,
+}
+
+/// Where a directory is in the walk.
+pub(crate) struct Site {
+    pub(crate) shown: Arc<Shown>,
+    pub(crate) place: Place,
+    pub(crate) parent: Option<Arc<DirGuard>>,
+    /// Its guard keeps its descriptors: the top of a walk (every other directory can be
+    /// opened again from there), or one finished at once.
+    pub(crate) top: bool,
 }
 
 /// The attributes a directory gets once its contents are in place.
 pub(crate) struct Finish {
     pub(crate) src_st: Stat,
-    pub(crate) shown: PathBuf,
     /// The mode to restore when the directory was created wider (u+rwx) to be filled.
     pub(crate) restore: Option<u32>,
     pub(crate) preserve: Preserve,
@@ -62,59 +82,202 @@ pub(crate) struct Finish {
 
 impl DirGuard {
     pub(crate) fn new(
-        src: Option<OwnedFd>,
-        (dst, dst_dev): (OwnedFd, u64),
+        fds: &Arc<DirFds>,
+        dst_dev: u64,
         finish: Finish,
-        parent: Option<Arc<DirGuard>>,
+        site: Site,
         pool: Option<&Pool>,
     ) -> DirGuard {
         DirGuard {
-            src,
-            dst,
+            fds: Mutex::new(Arc::downgrade(fds)),
+            keep: site.top.then(|| Arc::clone(fds)),
             dst_dev,
             birth: OnceLock::new(),
             finish: Some(finish),
-            _parent: parent,
+            site,
+            lost: AtomicBool::new(false),
             failures: pool.map(|p| Arc::clone(&p.dir_failures)),
         }
     }
 
-    /// What files created in the destination directory are born with.
-    pub(crate) fn birth(&self) -> Birth {
-        *self.birth.get_or_init(|| Birth::of(self.dst.as_fd()))
+    /// Its names, for messages and for opening it again.
+    pub(crate) fn shown(&self) -> &Arc<Shown> {
+        &self.site.shown
+    }
+
+    /// What it must be when opened again.
+    pub(crate) fn place(&self) -> &Place {
+        &self.site.place
+    }
+
+    /// Its descriptors, if anyone holds them.
+    pub(crate) fn current(&self) -> Option<Arc<DirFds>> {
+        if let Some(fds) = &self.keep {
+            return Some(Arc::clone(fds));
+        }
+        self.fds.lock().ok()?.upgrade()
+    }
+
+    /// Records `fds`, opened again, as its descriptors.
+    pub(crate) fn set_current(&self, fds: &Arc<DirFds>) {
+        if let Ok(mut slot) = self.fds.lock() {
+            *slot = Arc::downgrade(fds);
+        }
+    }
+
+    /// Marks it as not to be finished: it could not be opened again, and that was reported.
+    pub(crate) fn lose(&self) {
+        self.lost.store(true, Ordering::Relaxed);
+    }
+
+    /// What files created in the destination directory (`fds.dst`) are born with.
+    pub(crate) fn birth(&self, fds: &DirFds) -> Birth {
+        *self.birth.get_or_init(|| Birth::of(fds.dst.as_fd()))
+    }
+
+    /// Opens it again from its nearest ancestor with open descriptors (the top of the walk
+    /// at the farthest), one level at a time, each checked to be the directory first opened.
+    pub(crate) fn reopen(&self) -> Result<Arc<DirFds>, Error> {
+        let mut chain = Vec::new();
+        let mut at = self;
+        let mut fds = loop {
+            if let Some(fds) = at.current() {
+                break fds;
+            }
+            chain.push(at);
+            match &at.site.parent {
+                Some(parent) => at = parent,
+                None => return Err(Error::Replaced(at.site.shown.dst())),
+            }
+        };
+        for guard in chain.iter().rev() {
+            fds = Arc::new(guard.site.place.open_below(&fds, &guard.site.shown)?);
+        }
+        Ok(fds)
     }
 
     /// Finishes the directory now, when nothing else holds it (always so when copying one by
-    /// one); otherwise the last holder finishes it.
-    pub(crate) fn finish_if_last(guard: Arc<DirGuard>) -> Result<(), Error> {
+    /// one); otherwise the last holder finishes it. `fds`: its descriptors, and `shown`
+    /// its destination's path, when the caller has them.
+    pub(crate) fn finish_if_last(
+        guard: Arc<DirGuard>,
+        fds: Option<Arc<DirFds>>,
+        shown: Option<&Path>,
+    ) -> Result<(), Error> {
         match Arc::try_unwrap(guard) {
-            Ok(mut guard) => match guard.finish.take() {
-                Some(finish) => crate::walk::finish_dir(&guard, &finish),
-                None => Ok(()),
-            },
+            Ok(mut guard) => {
+                let (fds, result) = guard.complete(fds, None, shown);
+                guard.finish_parents(fds, shown);
+                result
+            }
             Err(_) => Ok(()),
+        }
+    }
+
+    /// As `finish_if_last`, for a copying thread, which copied the file `entry` (its path
+    /// and name) in it: a failure is reported here and counted.
+    fn release(guard: Arc<DirGuard>, fds: Arc<DirFds>, entry: (PathBuf, &OsStr)) {
+        if let Ok(mut guard) = Arc::try_unwrap(guard) {
+            // The directory's path is the file's, cut back.
+            let shown = guard.site.shown.path_above(entry.0, entry.1);
+            let (fds, result) = guard.complete(Some(fds), None, Some(&shown));
+            if let Err(e) = result {
+                guard.failed(&e);
+            }
+            guard.finish_parents(fds, Some(&shown));
+        }
+    }
+
+    /// Applies the attributes, with `fds`, or its own descriptors, or ones opened again
+    /// (through `..` of `near`, a child's, when that is this directory). `shown`: its
+    /// destination's path, when the caller has it (it is pieced together otherwise). Returns
+    /// the descriptors used, for the parent's turn.
+    fn complete(
+        &mut self,
+        fds: Option<Arc<DirFds>>,
+        near: Option<&DirFds>,
+        shown: Option<&Path>,
+    ) -> (Option<Arc<DirFds>>, Result<(), Error>) {
+        let Some(finish) = self.finish.take() else {
+            return (fds, Ok(()));
+        };
+        if self.lost.load(Ordering::Relaxed) {
+            return (fds, Ok(()));
+        }
+        let fds = match fds.or_else(|| self.current()) {
+            Some(fds) => Ok(fds),
+            None => match near.and_then(|child| self.site.place.open_above(child)) {
+                Some(fds) => Ok(Arc::new(fds)),
+                None => self.reopen(),
+            },
+        };
+        match fds {
+            Ok(fds) => {
+                let result = match shown {
+                    Some(shown) => crate::directory::finish_dir(&fds, &finish, shown),
+                    None => crate::directory::finish_dir(&fds, &finish, &self.site.shown.dst()),
+                };
+                (Some(fds), result)
+            }
+            Err(e) => (None, Err(e)),
+        }
+    }
+
+    /// Finishes the parents that nothing else holds, one after the other (a loop, not a
+    /// recursion: the chain can be thousands of levels long, on a thread with a small stack).
+    /// `fds` and `shown`: this directory's descriptors and path, when known.
+    fn finish_parents(&mut self, mut fds: Option<Arc<DirFds>>, shown: Option<&Path>) {
+        let mut up = self.site.parent.take();
+        let mut child = Arc::clone(&self.site.shown);
+        let mut path: Option<PathBuf> = None;
+        while let Some(parent) = up {
+            let Ok(mut guard) = Arc::try_unwrap(parent) else {
+                break;
+            };
+            // Each path is its child's cut back: no path is pieced together per level.
+            let below = path.take().or_else(|| shown.map(Path::to_path_buf));
+            let here = match (below, child.name()) {
+                (Some(below), Some(name)) => guard.site.shown.path_above(below, name),
+                _ => guard.site.shown.dst(),
+            };
+            // Finished before its parent is let go: opening it again may need the parent.
+            let (used, result) = guard.complete(None, fds.as_deref(), Some(&here));
+            if let Err(e) = result {
+                guard.failed(&e);
+            }
+            up = guard.site.parent.take();
+            fds = used;
+            path = Some(here);
+            child = Arc::clone(&guard.site.shown);
+        }
+    }
+
+    /// Reports a failure to finish, unless a signal explains it, and counts it.
+    fn failed(&self, e: &Error) {
+        if let Some(failures) = &self.failures {
+            failures.fetch_add(1, Ordering::Relaxed);
+        }
+        if crate::signals::pending().is_none() {
+            report::error(e);
         }
     }
 }
 
 impl Drop for DirGuard {
     fn drop(&mut self) {
-        if let Some(finish) = self.finish.take()
-            && let Err(e) = crate::walk::finish_dir(self, &finish)
-        {
-            if let Some(failures) = &self.failures {
-                failures.fetch_add(1, Ordering::Relaxed);
-            }
-            if crate::signals::pending().is_none() {
-                report::error(&e);
-            }
+        let (fds, result) = self.complete(None, None, None);
+        if let Err(e) = result {
+            self.failed(&e);
         }
+        self.finish_parents(fds, None);
     }
 }
 
 /// A regular file to copy, its destination decided.
 pub(crate) struct Task {
     pub(crate) dir: Arc<DirGuard>,
+    /// Its directory's descriptors, kept open until the file is copied.
+    pub(crate) fds: Arc<DirFds>,
     /// The source as shown; its last component is the entry's name in `dir`.
     pub(crate) src_path: PathBuf,
     pub(crate) dst_path: PathBuf,
@@ -125,12 +288,36 @@ pub(crate) struct Task {
     pub(crate) prepared: Prepared,
 }
 
+impl Task {
+    /// The file it overwrites, if any.
+    fn overwrites(&self) -> Option<Id> {
+        self.prepared.existing.as_ref().map(id)
+    }
+}
+
 struct Queue {
     tasks: VecDeque<Task>,
     closed: bool,
     /// Copying threads asleep, waiting for tasks.
     sleeping: usize,
+    /// Tasks queued or being copied.
+    pending: usize,
+    /// Existing files that pending tasks overwrite.
+    overwriting: HashSet<Id>,
 }
+
+impl Queue {
+    /// Counts a task as done (its directory released too).
+    fn done(&mut self, overwrote: Option<Id>) {
+        self.pending -= 1;
+        if let Some(file) = overwrote {
+            self.overwriting.remove(&file);
+        }
+    }
+}
+
+/// A task taken is reported done with what it overwrote, when its thread asks for the next.
+type Done = Option<Option<Id>>;
 
 /// Tasks that gather before a sleeping thread is woken: waking one costs two futex calls,
 /// which per file would cost as much as a small file's copy.
@@ -140,31 +327,26 @@ const WAKE_AT: usize = 8;
 pub(crate) struct Pool {
     queue: Mutex<Queue>,
     ready: Condvar,
+    /// Signalled when no task is pending.
+    idle: Condvar,
     capacity: usize,
     /// Directories that failed to finish on a copying thread.
     dir_failures: Arc<AtomicU64>,
 }
 
-/// How many descriptors this process may have open (RLIMIT_NOFILE's soft limit).
-fn descriptors() -> usize {
-    rustix::process::getrlimit(rustix::process::Resource::Nofile)
-        .current
-        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX))
-}
-
 impl Pool {
-    pub(crate) fn new(threads: usize) -> Pool {
+    pub(crate) fn new(budget: &Budget) -> Pool {
         Pool {
             queue: Mutex::new(Queue {
                 tasks: VecDeque::new(),
                 closed: false,
                 sleeping: 0,
+                pending: 0,
+                overwriting: HashSet::new(),
             }),
             ready: Condvar::new(),
-            capacity: (threads * QUEUED_PER_THREAD)
-                .min(QUEUED_AT_MOST)
-                .min(descriptors() / 4)
-                .max(1),
+            idle: Condvar::new(),
+            capacity: budget.queue.max(1),
             dir_failures: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -177,8 +359,12 @@ impl Pool {
         if queue.tasks.len() >= self.capacity {
             return Some(task);
         }
+        if let Some(file) = task.overwrites() {
+            queue.overwriting.insert(file);
+        }
+        queue.pending += 1;
         queue.tasks.push_back(task);
-        let wake = queue.sleeping > 0 && queue.tasks.len() >= WAKE_AT;
+        let wake = queue.sleeping > 0 && queue.tasks.len() >= WAKE_AT.min(self.capacity);
         drop(queue);
         if wake {
             self.ready.notify_one();
@@ -186,9 +372,23 @@ impl Pool {
         None
     }
 
-    /// The next task, waiting for one; `None` once the walk is over and the queue empty.
-    fn next(&self) -> Option<Task> {
+    /// Whether a pending task overwrites the existing file `file`.
+    pub(crate) fn overwriting(&self, file: Id) -> bool {
+        self.queue
+            .lock()
+            .is_ok_and(|queue| queue.overwriting.contains(&file))
+    }
+
+    /// The next task, waiting for one, after counting the last one (`done`); `None` once
+    /// the walk is over and the queue empty.
+    fn next(&self, done: Done) -> Option<Task> {
         let mut queue = self.queue.lock().ok()?;
+        if let Some(overwrote) = done {
+            queue.done(overwrote);
+            if queue.pending == 0 {
+                self.idle.notify_all();
+            }
+        }
         loop {
             if let Some(task) = queue.tasks.pop_front() {
                 return Some(task);
@@ -199,6 +399,33 @@ impl Pool {
             queue.sleeping += 1;
             queue = self.ready.wait(queue).ok()?;
             queue.sleeping -= 1;
+        }
+    }
+
+    /// Waits until every task queued so far is copied and its directories finished, copying
+    /// what is still queued on this thread meanwhile: what comes next sees them complete.
+    pub(crate) fn settle(&self, session: &mut Session<'_>) {
+        let mut done: Done = None;
+        loop {
+            let Ok(mut queue) = self.queue.lock() else {
+                return;
+            };
+            if let Some(overwrote) = done.take() {
+                queue.done(overwrote);
+            }
+            if let Some(task) = queue.tasks.pop_front() {
+                drop(queue);
+                done = Some(task.overwrites());
+                session.run_task(task);
+                continue;
+            }
+            while queue.pending > 0 {
+                match self.idle.wait(queue) {
+                    Ok(q) => queue = q,
+                    Err(_) => return,
+                }
+            }
+            return;
         }
     }
 
@@ -231,41 +458,51 @@ pub(crate) fn work<'a>(
 
 /// Copies queued files until the walk is over and the queue empty.
 pub(crate) fn drain<'a>(pool: &'a Pool, session: &mut Session<'a>) {
-    while let Some(task) = pool.next() {
-        // After a signal the queue is only emptied: dropping a task still lets its
-        // directory finish.
-        if crate::signals::pending().is_none() {
-            session.run_task(task);
-        }
+    let mut done: Done = None;
+    while let Some(task) = pool.next(done) {
+        done = Some(task.overwrites());
+        session.run_task(task);
     }
 }
 
 impl<'a> Session<'a> {
-    /// Copies one queued file (on whichever thread takes it).
+    /// Copies one queued file (on whichever thread takes it), then lets its directory go.
+    /// After a signal the file is not copied, but its directory still finishes.
     pub(crate) fn run_task(&mut self, task: Task) {
-        let Some(src_dir) = task.dir.src.as_ref() else {
-            return;
-        };
+        let Task {
+            dir,
+            fds,
+            src_path,
+            dst_path,
+            src_st,
+            src_fd,
+            prepared,
+        } = task;
         // The entry's name ends its path (the walk joined them), so it needs no copy of its own.
-        let Some(name) = task.src_path.file_name().map(Path::new) else {
-            return;
-        };
-        let src = At {
-            dir: src_dir.as_fd(),
-            name,
-            shown: &task.src_path,
-        };
-        let dst = At {
-            dir: task.dir.dst.as_fd(),
-            name,
-            shown: &task.dst_path,
-        };
-        self.dst_dev = Some(task.dir.dst_dev);
-        self.birth = self.wants_birth().then(|| task.dir.birth());
-        let backup = task.prepared.backup.clone();
-        if let Err(e) = self.write_to(src, &task.src_st, dst, task.src_fd, task.prepared) {
-            self.fail(&e);
-            self.restore_backup(dst, backup.as_deref());
+        let name = src_path.file_name().unwrap_or_default();
+        if crate::signals::pending().is_none()
+            && let Some(src_dir) = fds.src.as_ref()
+            && !name.is_empty()
+        {
+            let name = Path::new(name);
+            let src = At {
+                dir: src_dir.as_fd(),
+                name,
+                shown: &src_path,
+            };
+            let dst = At {
+                dir: fds.dst.as_fd(),
+                name,
+                shown: &dst_path,
+            };
+            self.dst_dev = Some(dir.dst_dev);
+            self.birth = self.wants_birth().then(|| dir.birth(&fds));
+            let backup = prepared.backup.clone();
+            if let Err(e) = self.write_to(src, &src_st, dst, src_fd, prepared) {
+                self.fail(&e);
+                self.restore_backup(dst, backup.as_deref());
+            }
         }
+        DirGuard::release(dir, fds, (dst_path, name));
     }
 }

@@ -5,6 +5,7 @@
 use crate::atomic;
 use crate::clone::Reflink;
 use crate::copy::{At, Node, Session, engine_error, file_type, id};
+use crate::dirfd::DirFds;
 use crate::durable;
 use crate::engine::{self, Fallback, Method, Transfer};
 use crate::error::{Error, Op};
@@ -39,20 +40,21 @@ impl<'a> Session<'a> {
             Some((opened, fd)) if opened == id(src_st) => fd,
             _ => open_source(src, src_st, node.follow)?,
         };
-        let dir = self.walk_dir(src, dst).map(Arc::clone);
-        self.dst_dev = dir.as_ref().map(|dir| dir.dst_dev);
+        let dir = self.walk_dir(src, dst);
+        self.dst_dev = dir.as_ref().map(|(dir, _)| dir.dst_dev);
         self.birth = dir
             .as_ref()
             .filter(|_| self.wants_birth())
-            .map(|dir| dir.birth());
+            .map(|(dir, fds)| dir.birth(fds));
         let queueable = !self.opts.attributes_only && file_type(src_st) == FileType::RegularFile;
         if may_queue
             && queueable
             && let Some(pool) = self.pool
-            && let Some(dir) = dir
+            && let Some((dir, fds)) = dir
         {
             let task = Task {
                 dir,
+                fds,
                 src_path: src.shown.to_path_buf(),
                 dst_path: dst.shown.to_path_buf(),
                 src_st: *src_st,
@@ -90,15 +92,16 @@ impl<'a> Session<'a> {
         self.opts.preserve.ownership || self.opts.preserve.mode
     }
 
-    /// The directory being walked, when `src` and `dst` are its entries (a regular file there
-    /// may be copied by another thread in a parallel copy).
-    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<&Arc<DirGuard>> {
+    /// The directory being walked and its descriptors, when `src` and `dst` are its entries
+    /// (a regular file there may be copied by another thread in a parallel copy).
+    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<(Arc<DirGuard>, Arc<DirFds>)> {
         let dir = self.dir.as_ref()?;
+        let fds = dir.current()?;
         let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
-        let in_walk = dir.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
-            && same(dir.dst.as_fd(), dst.dir)
+        let in_walk = fds.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
+            && same(fds.dst.as_fd(), dst.dir)
             && src.name == dst.name;
-        in_walk.then_some(dir)
+        in_walk.then(|| (Arc::clone(dir), fds))
     }
 
     /// Opens the destination decided on (a temporary file beside it under --atomic). `None`

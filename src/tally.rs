@@ -4,7 +4,8 @@
 //! the trees first would delay the copy, so the bar starts without a total, and each redraw
 //! spends a few milliseconds walking further until the total is known.
 
-use std::fs::ReadDir;
+use std::ffi::OsString;
+use std::fs::FileType;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,8 +17,10 @@ const ENTRIES_PER_CHECK: u32 = 64;
 pub(crate) struct Tally {
     /// Command-line sources not looked at yet (last first).
     sources: Vec<PathBuf>,
-    /// Directories being read, innermost last.
-    dirs: Vec<ReadDir>,
+    /// Directories being counted, innermost last, with the entries left to look at. Each is
+    /// read whole and closed at once: a descriptor held per level would take from the copy's
+    /// (a deep tree would take them all).
+    dirs: Vec<(PathBuf, std::vec::IntoIter<(OsString, FileType)>)>,
     recursive: bool,
     total: u64,
 }
@@ -52,16 +55,17 @@ impl Tally {
             {
                 return;
             }
-            if let Some(dir) = self.dirs.last_mut() {
-                match dir.next() {
-                    Some(Ok(entry)) => match entry.file_type() {
-                        Ok(t) if t.is_dir() => self.enter(entry.path()),
-                        Ok(t) if t.is_file() => {
-                            self.total += entry.metadata().map_or(0, |m| m.len());
-                        }
-                        _ => {}
-                    },
-                    Some(Err(_)) => {}
+            if let Some((dir, entries)) = self.dirs.last_mut() {
+                match entries.next() {
+                    Some((name, t)) if t.is_dir() => {
+                        let below = dir.join(name);
+                        self.enter(below);
+                    }
+                    Some((name, t)) if t.is_file() => {
+                        let size = std::fs::symlink_metadata(dir.join(name)).map_or(0, |m| m.len());
+                        self.total += size;
+                    }
+                    Some(_) => {}
                     None => {
                         self.dirs.pop();
                     }
@@ -77,8 +81,14 @@ impl Tally {
     }
 
     fn enter(&mut self, dir: PathBuf) {
-        if let Ok(read) = std::fs::read_dir(dir) {
-            self.dirs.push(read);
+        if let Ok(read) = std::fs::read_dir(&dir) {
+            let entries: Vec<_> = read
+                .filter_map(|e| {
+                    e.ok()
+                        .and_then(|e| Some((e.file_name(), e.file_type().ok()?)))
+                })
+                .collect();
+            self.dirs.push((dir, entries.into_iter()));
         }
     }
 }
@@ -108,5 +118,39 @@ mod tests {
         }
         assert_eq!(slow.total(), Some(120));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Regression: the sizing kept one directory open per level between redraws, on the
+    /// copying thread: in a deep tree it took the descriptors the copy needed ("Too many open
+    /// files"). Between steps it now holds none, however deep it is.
+    #[test]
+    fn holds_no_directory_open_between_steps() {
+        let root = std::env::temp_dir().join(format!("fastcp-tally-deep-{}", std::process::id()));
+        let mut dir = root.clone();
+        for _ in 0..30 {
+            dir.push("d");
+            std::fs::create_dir_all(&dir).unwrap();
+            for f in 0..40 {
+                std::fs::write(dir.join(format!("f{f}")), [0u8; 2]).unwrap();
+            }
+        }
+        // Descriptors open on the tree (other tests run in this process at the same time).
+        let open_here = || {
+            std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                .filter(|target| target.starts_with(&root))
+                .count()
+        };
+        let mut tally = Tally::new(vec![root.clone()], true);
+        let mut deepest = 0;
+        while tally.total().is_none() {
+            tally.step(Duration::ZERO);
+            deepest = deepest.max(tally.dirs.len());
+            assert_eq!(open_here(), 0, "{} levels in", tally.dirs.len());
+        }
+        assert!(deepest > 20, "{deepest}");
+        assert_eq!(tally.total(), Some(30 * 40 * 2));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

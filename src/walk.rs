@@ -1,60 +1,30 @@
-//! Recursion over a source tree, by directory file descriptors.
+//! The walk over a source tree, by directory file descriptors.
 //!
 //! Every entry is opened relative to its parent's descriptor (openat, O_NOFOLLOW,
 //! O_DIRECTORY), so a symlink swapped into the tree during the copy cannot redirect reads or
 //! writes outside it. Entries are visited in inode order, as GNU cp does (it reads directories
 //! faster on most filesystems, and it makes `-v` output and partial results the same).
+//!
+//! The walk is a loop over a stack of levels, not a recursion, so that only the deepest
+//! levels keep their descriptors open (the budget's window, dirfd.rs): a level whose
+//! descriptors were closed is opened again when the walk comes back to it. A tree of any
+//! depth copies within the limit on open files, and its paths are kept once per level, in
+//! one buffer per side, not once per directory.
 
-use crate::copy::{At, Node, Session, file_type, id};
+use crate::copy::{At, Id, Node, Session, file_type, id};
+use crate::directory::Entries;
+use crate::dirfd::{Budget, DirFds, Shown};
 use crate::error::{Error, Op};
-use crate::metadata;
 use crate::options::{Deref, Make};
 use crate::plan::concat;
-use crate::pool::{DirGuard, Finish};
+use crate::pool::DirGuard;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
-use rustix::io::Errno;
-use std::ffi::OsStr;
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The entries of a directory, `.` and `..` left out, in inode order, with the type the
-/// directory records for each (`Unknown` on filesystems that record none).
-fn entries(dir: &OwnedFd, shown: &Path) -> Result<Entries, Error> {
-    let mut buf = vec![std::mem::MaybeUninit::<u8>::uninit(); 32 << 10];
-    let mut reader = rustix::fs::RawDir::new(dir, &mut buf);
-    let mut names = Vec::new();
-    let mut list = Vec::new();
-    while let Some(entry) = reader.next() {
-        let entry = entry.map_err(|e| Error::io(Op::Access, shown, e))?;
-        let name = entry.file_name().to_bytes();
-        if name != b"." && name != b".." {
-            list.push((entry.ino(), names.len(), name.len(), entry.file_type()));
-            names.extend_from_slice(name);
-        }
-    }
-    let name = |start: usize, len: usize| &names[start..start + len];
-    list.sort_by(|a, b| (a.0, name(a.1, a.2)).cmp(&(b.0, name(b.1, b.2))));
-    Ok(Entries { names, list })
-}
-
-/// A directory's entries but `.` and `..`, in inode order then by name (the order GNU cp
-/// reads them in): their names in one buffer, not one allocation each.
-struct Entries {
-    names: Vec<u8>,
-    /// Each entry's inode, where its name starts in `names` and its length, and the type
-    /// getdents recorded.
-    list: Vec<(u64, usize, usize, FileType)>,
-}
-
-impl Entries {
-    fn iter(&self) -> impl Iterator<Item = (&OsStr, FileType)> {
-        self.list.iter().map(|&(_, start, len, kind)| {
-            (OsStr::from_bytes(&self.names[start..start + len]), kind)
-        })
-    }
-}
 
 /// Opens a directory entry recorded as a regular file, and stats the open file: one call
 /// less than stat then open, and the status is the opened file's by construction. `None`
@@ -67,23 +37,50 @@ fn open_recorded_file(at: At<'_>) -> Option<(OwnedFd, Stat)> {
     (file_type(&st) == FileType::RegularFile).then_some((fd, st))
 }
 
-fn open_dir(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
-    let mut flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    if !follow {
-        flags |= OFlags::NOFOLLOW;
-    }
-    rustix::fs::openat(at.dir, at.name, flags, Mode::empty())
+/// One directory being walked.
+pub(crate) struct Level {
+    pub(crate) guard: Arc<DirGuard>,
+    pub(crate) entries: Entries,
+    /// The next entry to copy.
+    pub(crate) next: usize,
+    /// Its descriptors, while it is among the walk's `window` deepest levels (the guard of
+    /// the top one keeps them too).
+    pub(crate) fds: Option<Arc<DirFds>>,
+    /// The source directory's filesystem (-x).
+    pub(crate) src_dev: u64,
+    /// Its destination was created by this copy: nothing is there to look at first.
+    pub(crate) fresh: bool,
+    /// The lengths of its source and destination paths in the walk's buffers.
+    pub(crate) lens: (usize, usize),
 }
 
-/// What became of the destination directory.
-struct Target {
-    fd: OwnedFd,
-    /// Its filesystem (st_dev).
-    dev: u64,
-    /// Created by this copy (not merged into an existing one).
-    created: bool,
-    /// The mode to restore after filling, when it had to be widened to u+rwx.
-    restore: Option<u32>,
+/// A walk in progress.
+struct Walk {
+    levels: Vec<Level>,
+    /// The deepest level's paths; each level's paths begin those of the levels below it.
+    src: PathBuf,
+    dst: PathBuf,
+    /// Levels that keep their descriptors open.
+    window: usize,
+    /// In a parallel copy, the destination directories entered, and whether one was entered
+    /// twice (through a kept directory symlink or a bind mount).
+    entered: HashMap<Id, bool>,
+    carry: Carry,
+}
+
+/// What the walk carries from one directory to the next.
+pub(crate) struct Carry {
+    /// A directory was created (the first one is remembered, see directory.rs).
+    pub(crate) created: bool,
+    /// The buffer directories are read into (getdents).
+    pub(crate) buffer: Vec<std::mem::MaybeUninit<u8>>,
+}
+
+/// `path` cut back to its first `len` bytes (a parent's path), keeping its allocation.
+fn truncate(path: &mut PathBuf, len: usize) {
+    let mut bytes = std::mem::take(path).into_os_string().into_vec();
+    bytes.truncate(len);
+    *path = PathBuf::from(OsString::from_vec(bytes));
 }
 
 impl Session<'_> {
@@ -96,238 +93,227 @@ impl Session<'_> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
-        if self.ancestors.contains(&id(src_st)) {
-            return Err(Error::Fatal(format!(
-                "cannot copy cyclic symbolic link {}",
-                crate::quote::quote(src.shown.as_os_str())
-            )));
-        }
-        self.ancestors.push(id(src_st));
-        let result = self.copy_dir_checked(src, src_st, dst, node);
-        self.ancestors.pop();
-        result
-    }
-
-    fn copy_dir_checked(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<(), Error> {
-        if !self.dir_decision(src, src_st, dst, node)? {
-            return Ok(());
-        }
-        // GNU creates the directory before reading the source, so an unreadable source
-        // directory still leaves its (empty) copy with the source's mode.
-        let target = self.target_dir(src, src_st, dst, node)?;
-        if target.created {
-            self.verbose(src.shown, dst.shown);
-        }
-        let finish = self.finish_of(&target, src_st, dst.shown);
-        let listed = open_dir(src, node.follow)
-            .map_err(|e| Error::io(Op::Access, src.shown, e))
-            .and_then(|fd| entries(&fd, src.shown).map(|names| (fd, names)));
-        let (src_fd, names) = match listed {
-            Ok(listed) => listed,
-            Err(e) => {
-                let dst = (target.fd, target.dev);
-                let guard = DirGuard::new(None, dst, finish, self.dir.clone(), self.pool);
-                DirGuard::finish_if_last(Arc::new(guard))?;
-                return Err(e);
+        let outer = self.dir.take();
+        let shown = Arc::new(Shown::Top {
+            src: src.shown.to_path_buf(),
+            dst: dst.shown.to_path_buf(),
+        });
+        let mut walk = Walk {
+            levels: Vec::new(),
+            src: src.shown.to_path_buf(),
+            dst: dst.shown.to_path_buf(),
+            window: Budget::new(self.opts).window,
+            entered: HashMap::new(),
+            carry: Carry {
+                created: false,
+                buffer: vec![std::mem::MaybeUninit::uninit(); 32 << 10],
+            },
+        };
+        let top = match self.enter((src, src_st), dst, node, shown, &mut walk.carry) {
+            Ok(Some(top)) => top,
+            result => {
+                self.dir = outer;
+                return result.map(|_| ());
             }
         };
-        let guard = DirGuard::new(
-            Some(src_fd),
-            (target.fd, target.dev),
-            finish,
-            self.dir.clone(),
-            self.pool,
-        );
-        let guard = Arc::new(guard);
-        let outer = self.dir.replace(Arc::clone(&guard));
-        let follow = self.opts.deref == Deref::Always;
-        let Some(src_dir) = guard.src.as_ref().map(|fd| fd.as_fd()) else {
-            unreachable!("the guard was made with the listed directory");
-        };
-        // Regular files are opened at once (the copy needs them open anyway), unless symlinks
-        // are followed (the recorded type is the link's) or only links are made (-l, -s).
-        let open_early = !follow && self.opts.make == Make::Copy;
-        for (name, kind) in names.iter() {
-            if self.into_self || crate::signals::pending().is_some() {
-                break;
-            }
-            let src_path = concat(src.shown, name);
-            let dst_path = concat(dst.shown, name);
-            let name = Path::new(name);
-            let child_src = At {
-                dir: src_dir,
-                name,
-                shown: &src_path,
-            };
-            let child_dst = At {
-                dir: guard.dst.as_fd(),
-                name,
-                shown: &dst_path,
-            };
-            let early = if open_early && kind == FileType::RegularFile {
-                open_recorded_file(child_src)
-            } else {
-                None
-            };
-            let stat = match early {
-                Some((fd, st)) => {
-                    self.opened = Some((id(&st), fd));
-                    Ok(st)
-                }
-                None => child_src.stat(follow),
-            };
-            let result = stat
-                .map_err(|e| Error::io(Op::Stat, &src_path, e))
-                .and_then(|st| {
-                    if self.opts.one_file_system
-                        && file_type(&st) == FileType::Directory
-                        && st.st_dev != src_st.st_dev
-                    {
-                        return self.mount_point(child_src, &st, child_dst);
-                    }
-                    let node = Node {
-                        follow,
-                        top: false,
-                        fresh: target.created,
-                    };
-                    self.copy_node(child_src, &st, child_dst, node)
-                });
-            // Not taken when the file was linked or skipped.
-            self.opened = None;
-            if let Err(e) = result {
-                self.fail(&e);
+        self.push(&mut walk, top);
+        let mut result = Ok(());
+        while !walk.levels.is_empty() {
+            if let Some(last) = self.step(&mut walk) {
+                result = last;
             }
         }
         self.dir = outer;
-        DirGuard::finish_if_last(guard)
+        result
     }
 
-    /// What finishing the directory `target` takes.
-    fn finish_of(&self, target: &Target, src_st: &Stat, shown: &Path) -> Finish {
-        Finish {
-            src_st: *src_st,
-            shown: shown.to_path_buf(),
-            restore: target.restore,
-            preserve: self.opts.preserve,
+    /// Copies the deepest level's next entry, or leaves the level when it has none left.
+    /// Returns the top directory's result once the walk leaves it.
+    fn step(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
+        let level = walk.levels.last_mut()?;
+        let stop = self.into_self || crate::signals::pending().is_some();
+        if stop || level.next >= level.entries.len() {
+            return self.leave(walk);
         }
-    }
-
-    /// Creates the destination directory, or opens the existing one to merge into.
-    fn target_dir(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<Target, Error> {
-        // Inside the tree a symlink in the destination is not a directory (GNU cp 9.1), unless
-        // --keep-directory-symlink; a command-line destination is followed.
-        let follow = node.top || self.opts.keep_directory_symlink;
-        let mut want = None;
-        let mut dev = 0;
-        let existing = if node.fresh {
-            Err(Errno::NOENT)
-        } else {
-            dst.stat(follow)
+        let (name, kind) = level.entries.get(level.next);
+        level.next += 1;
+        let Some(fds) = level.fds.as_deref() else {
+            unreachable!("the deepest level is open, or has no entries left");
         };
-        match existing {
-            Ok(st) if file_type(&st) == FileType::Directory => dev = st.st_dev,
-            Ok(_) => {
-                return Err(Error::OverwriteNonDirectory {
-                    dst: dst.shown.to_path_buf(),
-                    src: src.shown.to_path_buf(),
-                });
-            }
-            Err(Errno::NOENT) => {
-                let preserve = self.opts.preserve;
-                let bits = preserve.creation_bits(src_st.st_mode, true);
-                // Created open to its owner, who must fill it even when the source is
-                // read-only, closed to others until the chown is done, and never writable by
-                // others while it is filled (GNU's omitted permissions); the final bits come
-                // after the contents.
-                let held = match metadata::held_back(&preserve, bits, false) {
-                    0 => bits & 0o022,
-                    held => held,
-                };
-                let mode = Mode::from_raw_mode((bits & !held) | 0o700);
-                rustix::fs::mkdirat(dst.dir, dst.name, mode)
-                    .map_err(|e| Error::io(Op::CreateDirectory, dst.shown, e))?;
-                want = Some((bits, held));
-            }
-            Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
-        }
-        let fd = open_dir(dst, follow).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
-        let mut restore = None;
-        if let Some((bits, held)) = want {
-            let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
-            dev = st.st_dev;
-            // Remember the first directory this operand creates, so meeting it in the source
-            // means "into itself" (GNU's first_dir_created_per_command_line_arg).
-            if !self.first_dir_created {
-                self.first_dir_created = true;
-                self.dirs.insert(id(&st), dst.shown.to_path_buf());
-            }
-            // As GNU cp: what mkdir made of the bits asked for (the umask, or the parent's
-            // default ACL, masks each bit; u+rwx were added only to fill it), and the bits
-            // held back, less the umask.
-            let want = (st.st_mode & bits & !held & 0o777) | (held & !metadata::umask());
-            if st.st_mode & 0o777 != want {
-                // Keep the set-id and sticky bits the kernel gave it (inherited setgid).
-                restore = Some((st.st_mode & 0o7000) | want);
-            }
-        }
-        Ok(Target {
-            fd,
-            dev,
-            created: want.is_some(),
-            restore,
-        })
-    }
-
-    /// A directory on another filesystem under -x: created, not entered (GNU cp).
-    fn mount_point(&mut self, src: At<'_>, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
+        let Some(src_dir) = fds.src.as_ref().map(|fd| fd.as_fd()) else {
+            unreachable!("a listed directory has its source open");
+        };
+        let src_path = concat(&walk.src, name);
+        let dst_path = concat(&walk.dst, name);
+        let child_src = At {
+            dir: src_dir,
+            name: Path::new(name),
+            shown: &src_path,
+        };
+        let child_dst = At {
+            dir: fds.dst.as_fd(),
+            name: Path::new(name),
+            shown: &dst_path,
+        };
+        let follow = self.opts.deref == Deref::Always;
+        let stat = self.look(child_src, kind, follow);
         let node = Node {
-            follow: false,
+            follow,
             top: false,
-            fresh: false,
+            fresh: level.fresh,
         };
-        let target = self.target_dir(src, src_st, dst, node)?;
-        if target.created {
-            self.verbose(src.shown, dst.shown);
+        let result = match stat {
+            Err(e) => Err(Error::io(Op::Stat, &src_path, e)),
+            Ok(st) if file_type(&st) != FileType::Directory => {
+                self.copy_node(child_src, &st, child_dst, node)
+            }
+            Ok(st) => {
+                let shown = Arc::new(Shown::Below {
+                    up: Arc::clone(level.guard.shown()),
+                    name: name.into(),
+                });
+                if self.opts.one_file_system && st.st_dev != level.src_dev {
+                    let first = &mut walk.carry.created;
+                    self.mount_point((child_src, &st), child_dst, shown, first)
+                } else {
+                    let child = (child_src, &st);
+                    let entered = self.enter(child, child_dst, node, shown, &mut walk.carry);
+                    entered.map(|child| {
+                        if let Some(child) = child {
+                            walk.src = src_path.clone();
+                            walk.dst = dst_path.clone();
+                            self.push(walk, child);
+                        }
+                    })
+                }
+            }
+        };
+        // Not taken when the file was linked or skipped.
+        self.opened = None;
+        if let Err(e) = result {
+            self.fail(&e);
         }
-        let finish = self.finish_of(&target, src_st, dst.shown);
-        let src_fd = open_dir(src, false).ok();
-        let dst = (target.fd, target.dev);
-        DirGuard::finish_if_last(Arc::new(DirGuard::new(src_fd, dst, finish, None, None)))
+        None
     }
-}
 
-/// Applies a directory's final attributes once its contents are in place.
-pub(crate) fn finish_dir(guard: &DirGuard, finish: &Finish) -> Result<(), Error> {
-    let preserve = finish.preserve;
-    let src_fd = guard.src.as_ref().map(|fd| fd.as_fd());
-    let shown = &finish.shown;
-    metadata::apply(
-        guard.dst.as_fd(),
-        src_fd,
-        &finish.src_st,
-        &preserve,
-        None,
-        shown,
-    )?;
-    // After the chown (which clears set-id bits); chmod changes only the ctime, so the
-    // times just set stay.
-    if !preserve.mode
-        && let Some(mode) = finish.restore
-    {
-        rustix::fs::fchmod(&guard.dst, Mode::from_raw_mode(mode))
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+    /// Stats an entry. One recorded as a regular file is opened at once (the copy needs it
+    /// open anyway) and the open file stat'ed, unless symlinks are followed (the recorded
+    /// type is the link's) or only links are made (-l, -s).
+    fn look(&mut self, src: At<'_>, kind: FileType, follow: bool) -> rustix::io::Result<Stat> {
+        let open_early = !follow && self.opts.make == Make::Copy;
+        if open_early
+            && kind == FileType::RegularFile
+            && let Some((fd, st)) = open_recorded_file(src)
+        {
+            self.opened = Some((id(&st), fd));
+            return Ok(st);
+        }
+        src.stat(follow)
     }
-    Ok(())
+
+    /// Makes `level` the deepest one; the level that leaves the window closes its descriptors
+    /// (queued files in it keep theirs).
+    fn push(&mut self, walk: &mut Walk, mut level: Level) {
+        if self.pool.is_some() {
+            let dst = level.guard.place().ids.1;
+            let again = walk.entered.insert(dst, false).is_some();
+            if again {
+                walk.entered.insert(dst, true);
+                self.settle();
+            }
+        }
+        level.lens = (walk.src.as_os_str().len(), walk.dst.as_os_str().len());
+        self.dir = Some(Arc::clone(&level.guard));
+        walk.levels.push(level);
+        if let Some(out) = walk.levels.len().checked_sub(walk.window + 1) {
+            walk.levels[out].fds = None;
+        }
+    }
+
+    /// Leaves the deepest level: its parent gets its descriptors back (through `..` when it
+    /// closed them), and the level is finished unless queued files still hold it.
+    fn leave(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
+        let Level { guard, fds, .. } = walk.levels.pop()?;
+        self.ancestors.remove(&guard.place().ids.0);
+        // Nothing else of the walk holds it now.
+        self.dir = None;
+        let result = DirGuard::finish_if_last(guard, fds.clone(), Some(&walk.dst));
+        let Some(parent) = walk.levels.last_mut() else {
+            return Some(result);
+        };
+        if parent.fds.is_none() {
+            self.resume(&mut walk.levels, fds.as_deref(), walk.window);
+        }
+        drop(fds);
+        let Some(parent) = walk.levels.last_mut() else {
+            unreachable!("the parent was there");
+        };
+        truncate(&mut walk.src, parent.lens.0);
+        truncate(&mut walk.dst, parent.lens.1);
+        self.dir = Some(Arc::clone(&parent.guard));
+        let aliased = walk.entered.get(&parent.guard.place().ids.1) == Some(&true);
+        if let Err(e) = result {
+            self.fail(&e);
+        }
+        if aliased {
+            self.settle();
+        }
+        None
+    }
+
+    /// Opens the deepest level's directories again: from the child just left through `..`,
+    /// or level by level from the nearest open ancestor (then the levels opened on the way
+    /// that fit in the window stay open: they come next). A level that cannot be opened, or
+    /// is not the directory it was, is reported, and the rest of its entries skipped, and so
+    /// are those of the levels below it.
+    fn resume(&mut self, levels: &mut [Level], child: Option<&DirFds>, window: usize) {
+        let Some(last) = levels.len().checked_sub(1) else {
+            return;
+        };
+        let guard = &levels[last].guard;
+        let found = guard.current().or_else(|| {
+            let above = guard.place().open_above(child?)?;
+            Some(Arc::new(above))
+        });
+        if let Some(fds) = found {
+            guard.set_current(&fds);
+            levels[last].fds = Some(fds);
+            return;
+        }
+        // The top level's guard keeps its descriptors: some ancestor is open.
+        let open = |level: &Level| level.fds.clone().or_else(|| level.guard.current());
+        let Some((start, mut fds)) = (0..last)
+            .rev()
+            .find_map(|at| open(&levels[at]).map(|fds| (at, fds)))
+        else {
+            levels[last].guard.lose();
+            levels[last].next = levels[last].entries.len();
+            return;
+        };
+        for at in start + 1..=last {
+            let level = &mut levels[at];
+            match level.guard.place().open_below(&fds, level.guard.shown()) {
+                Ok(below) => fds = Arc::new(below),
+                Err(e) => {
+                    self.fail(&e);
+                    for level in &mut levels[at..] {
+                        level.guard.lose();
+                        level.next = level.entries.len();
+                    }
+                    return;
+                }
+            }
+            if at + window > last {
+                level.guard.set_current(&fds);
+                level.fds = Some(Arc::clone(&fds));
+            }
+        }
+    }
+
+    /// In a parallel copy, waits for every queued file to be copied.
+    fn settle(&mut self) {
+        if let Some(pool) = self.pool {
+            pool.settle(self);
+        }
+    }
 }

@@ -377,3 +377,40 @@ fn a_low_descriptor_limit_shrinks_the_queue() {
         attributes(&s.join("src"), true)
     );
 }
+
+/// Regression: `a_low_descriptor_limit_shrinks_the_queue` failed now and then under load
+/// ("Too many open files"). The queue was bounded by a quarter of the limit, counting only
+/// the sources it held open; but each queued file also kept its directory's two descriptors
+/// open, and every ancestor's through the chain of directory guards, and each copying thread
+/// held a source, a destination and a directory of its own. With the copying threads slower
+/// than the walk (small buffers, large files) and every file in a directory of its own, the
+/// queue fills with files from different directories and the old count ran past the limit
+/// every time. Every holder of descriptors now counts (dirfd.rs's budget).
+#[test]
+fn queued_files_from_many_directories_stay_within_a_low_limit() {
+    let s = Scratch::new();
+    for d in 0..40 {
+        let dir = s.join(format!("src/d{d:02}/sub"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("f"), util::pattern(1 << 20, d)).unwrap();
+    }
+    for (limit, jobs) in [(32, "-j4"), (24, "-j8"), (64, "-j16")] {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -n {limit} && exec \"$0\" {jobs} -a --method=read-write --bufsize=4K src copy"
+            ))
+            .arg(fastcp_path())
+            .current_dir(s.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{limit} {jobs}: {stderr}");
+        assert_eq!(snapshot(&s.join("copy")), snapshot(&s.join("src")));
+        assert_eq!(
+            attributes(&s.join("copy"), true),
+            attributes(&s.join("src"), true)
+        );
+        std::fs::remove_dir_all(s.join("copy")).unwrap();
+    }
+}

@@ -1,0 +1,377 @@
+//! Starting and finishing one directory of a walk: GNU's checks for a directory met again,
+//! its destination created or merged into, its listing, and its own attributes applied once
+//! its contents are in place.
+
+use crate::copy::{At, Id, Node, Session, file_type, id};
+use crate::dirfd::{DirFds, Place, Shown, open_dir};
+use crate::error::{Error, Op};
+use crate::metadata;
+use crate::options::Deref;
+use crate::pool::{DirGuard, Finish, Site};
+use crate::walk::{Carry, Level};
+use rustix::fs::{FileType, Mode, Stat};
+use rustix::io::Errno;
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The entries of a directory, `.` and `..` left out, in inode order, with the type the
+/// directory records for each (`Unknown` on filesystems that record none).
+fn entries(
+    dir: &OwnedFd,
+    shown: &Path,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> Result<Entries, Error> {
+    let mut reader = rustix::fs::RawDir::new(dir, buf);
+    let mut names = Vec::new();
+    let mut list = Vec::new();
+    while let Some(entry) = reader.next() {
+        let entry = entry.map_err(|e| Error::io(Op::Access, shown, e))?;
+        let name = entry.file_name().to_bytes();
+        if name != b"." && name != b".." {
+            list.push((entry.ino(), names.len(), name.len(), entry.file_type()));
+            names.extend_from_slice(name);
+        }
+    }
+    let name = |start: usize, len: usize| &names[start..start + len];
+    list.sort_by(|a, b| (a.0, name(a.1, a.2)).cmp(&(b.0, name(b.1, b.2))));
+    Ok(Entries { names, list })
+}
+
+/// A directory's entries but `.` and `..`, in inode order then by name (the order GNU cp
+/// reads them in): their names in one buffer, not one allocation each.
+pub(crate) struct Entries {
+    names: Vec<u8>,
+    /// Each entry's inode, where its name starts in `names` and its length, and the type
+    /// getdents recorded.
+    list: Vec<(u64, usize, usize, FileType)>,
+}
+
+impl Entries {
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub(crate) fn get(&self, index: usize) -> (&OsStr, FileType) {
+        let (_, start, len, kind) = self.list[index];
+        (OsStr::from_bytes(&self.names[start..start + len]), kind)
+    }
+}
+
+fn open_at(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
+    open_dir(at.dir, at.name, follow)
+}
+
+/// What became of the destination directory.
+struct Target {
+    fd: OwnedFd,
+    /// Its filesystem (st_dev).
+    dev: u64,
+    /// Its identity.
+    id: Id,
+    /// Created by this copy (not merged into an existing one).
+    created: bool,
+    /// The mode to restore after filling, when it had to be widened to u+rwx.
+    restore: Option<u32>,
+}
+
+impl Session<'_> {
+    /// Starts copying a directory: the checks, its destination, its listing. A directory
+    /// that cannot be listed is finished at once, and the error returned. `None`: a source
+    /// directory named twice, skipped.
+    pub(crate) fn enter(
+        &mut self,
+        (src, src_st): (At<'_>, &Stat),
+        dst: At<'_>,
+        node: Node,
+        shown: Arc<Shown>,
+        carry: &mut Carry,
+    ) -> Result<Option<Level>, Error> {
+        if self.ancestors.contains(&id(src_st)) {
+            return Err(Error::Fatal(format!(
+                "cannot copy cyclic symbolic link {}",
+                crate::quote::quote(src.shown.as_os_str())
+            )));
+        }
+        if !self.dir_onto_itself(src, src_st, dst, node)? {
+            return Ok(None);
+        }
+        let mut remembered = false;
+        if !self.met((src, src_st), dst, node, &shown, &mut remembered)? {
+            return Ok(None);
+        }
+        // GNU creates the directory before reading the source, so an unreadable source
+        // directory still leaves its (empty) copy with the source's mode.
+        let target = match self.target_dir(src, src_st, dst, node) {
+            Ok(target) => target,
+            Err(e) => {
+                // Nothing was created for it to be remembered by (GNU's forget_created).
+                if remembered {
+                    self.dirs.remove(&id(src_st));
+                }
+                return Err(e);
+            }
+        };
+        if target.created {
+            self.created(&target, &shown, &mut carry.created);
+            self.verbose(src.shown, dst.shown);
+        }
+        let finish = self.finish_of(&target, src_st);
+        let site = Site {
+            shown,
+            place: Place {
+                follow: (node.follow, node.top || self.opts.keep_directory_symlink),
+                ids: (id(src_st), target.id),
+            },
+            parent: self.dir.clone(),
+            top: self.dir.is_none(),
+        };
+        let listed = open_at(src, node.follow)
+            .map_err(|e| Error::io(Op::Access, src.shown, e))
+            .and_then(|fd| entries(&fd, src.shown, &mut carry.buffer).map(|names| (fd, names)));
+        let (src_fd, names) = match listed {
+            Ok(listed) => listed,
+            Err(e) => {
+                let fds = Arc::new(DirFds {
+                    src: None,
+                    dst: target.fd,
+                });
+                let guard = DirGuard::new(&fds, target.dev, finish, site, self.pool);
+                DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))?;
+                return Err(e);
+            }
+        };
+        let fds = Arc::new(DirFds {
+            src: Some(src_fd),
+            dst: target.fd,
+        });
+        let guard = DirGuard::new(&fds, target.dev, finish, site, self.pool);
+        self.ancestors.insert(id(src_st));
+        Ok(Some(Level {
+            guard: Arc::new(guard),
+            entries: names,
+            next: 0,
+            fds: Some(fds),
+            src_dev: src_st.st_dev,
+            fresh: target.created,
+            lens: (0, 0),
+        }))
+    }
+
+    /// Remembers the first directory an operand creates (GNU's
+    /// first_dir_created_per_command_line_arg): meeting it in the source means "into itself".
+    fn created(&mut self, target: &Target, shown: &Arc<Shown>, first: &mut bool) {
+        if !*first {
+            self.dirs.insert(target.id, Arc::clone(shown));
+            *first = true;
+        }
+    }
+
+    /// GNU's remember_copied for directories: a command-line directory is remembered with
+    /// its destination, and so is the first directory each operand creates; any directory
+    /// that is one of those again is copied into itself, a source named twice (skipped with
+    /// a warning: `Ok(false)`), or a second name of one directory, refused unless symlinks
+    /// are followed. Other directories are not remembered, as in GNU (`--parents a/b a/b/c`
+    /// copies a/b/c twice). `Ok(true)`: go on; `remembered` says whether it was just noted.
+    fn met(
+        &mut self,
+        (src, src_st): (At<'_>, &Stat),
+        dst: At<'_>,
+        node: Node,
+        shown: &Arc<Shown>,
+        remembered: &mut bool,
+    ) -> Result<bool, Error> {
+        let key = id(src_st);
+        let earlier = match self.dirs.get(&key) {
+            Some(earlier) => earlier.dst(),
+            None => {
+                if node.top {
+                    self.dirs.insert(key, Arc::clone(shown));
+                    *remembered = true;
+                }
+                return Ok(true);
+            }
+        };
+        if same_name(src.shown, &earlier) {
+            self.into_self = true;
+            return Err(Error::IntoItself {
+                src: self.top.0.clone(),
+                dst: self.top.1.clone(),
+            });
+        }
+        if same_name(dst.shown, &earlier) {
+            let text = format!(
+                "source directory {} specified more than once",
+                crate::quote::quote(self.top.0.as_os_str())
+            );
+            self.summary
+                .counters
+                .suspend_progress(|| crate::report::warn(&text));
+            return Ok(false);
+        }
+        if self.deref(node.top) == Deref::Always
+            || (node.top && self.opts.deref == Deref::CommandLine)
+        {
+            return Ok(true);
+        }
+        Err(Error::HardLinkToDirectory {
+            dst: dst.shown.to_path_buf(),
+            dir: earlier.to_path_buf(),
+        })
+    }
+
+    /// What finishing the directory `target` takes.
+    fn finish_of(&self, target: &Target, src_st: &Stat) -> Finish {
+        Finish {
+            src_st: *src_st,
+            restore: target.restore,
+            preserve: self.opts.preserve,
+        }
+    }
+
+    /// Creates the destination directory, or opens the existing one to merge into.
+    fn target_dir(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<Target, Error> {
+        // Inside the tree a symlink in the destination is not a directory (GNU cp 9.1), unless
+        // --keep-directory-symlink; a command-line destination is followed.
+        let follow = node.top || self.opts.keep_directory_symlink;
+        let mut want = None;
+        let mut dev = 0;
+        let mut dst_id = (0, 0);
+        let existing = if node.fresh {
+            Err(Errno::NOENT)
+        } else {
+            dst.stat(follow)
+        };
+        match existing {
+            Ok(st) if file_type(&st) == FileType::Directory => (dev, dst_id) = (st.st_dev, id(&st)),
+            Ok(_) => {
+                return Err(Error::OverwriteNonDirectory {
+                    dst: dst.shown.to_path_buf(),
+                    src: src.shown.to_path_buf(),
+                });
+            }
+            Err(Errno::NOENT) => {
+                let preserve = self.opts.preserve;
+                let bits = preserve.creation_bits(src_st.st_mode, true);
+                // Created open to its owner, who must fill it even when the source is
+                // read-only, closed to others until the chown is done, and never writable by
+                // others while it is filled (GNU's omitted permissions); the final bits come
+                // after the contents.
+                let held = match metadata::held_back(&preserve, bits, false) {
+                    0 => bits & 0o022,
+                    held => held,
+                };
+                let mode = Mode::from_raw_mode((bits & !held) | 0o700);
+                rustix::fs::mkdirat(dst.dir, dst.name, mode)
+                    .map_err(|e| Error::io(Op::CreateDirectory, dst.shown, e))?;
+                want = Some((bits, held));
+            }
+            Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
+        }
+        let fd = open_at(dst, follow).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
+        let mut restore = None;
+        if let Some((bits, held)) = want {
+            let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
+            (dev, dst_id) = (st.st_dev, id(&st));
+            // As GNU cp: what mkdir made of the bits asked for (the umask, or the parent's
+            // default ACL, masks each bit; u+rwx were added only to fill it), and the bits
+            // held back, less the umask.
+            let want = (st.st_mode & bits & !held & 0o777) | (held & !metadata::umask());
+            if st.st_mode & 0o777 != want {
+                // Keep the set-id and sticky bits the kernel gave it (inherited setgid).
+                restore = Some((st.st_mode & 0o7000) | want);
+            }
+        }
+        Ok(Target {
+            fd,
+            dev,
+            id: dst_id,
+            created: want.is_some(),
+            restore,
+        })
+    }
+
+    /// A directory on another filesystem under -x: created, not entered (GNU cp).
+    pub(crate) fn mount_point(
+        &mut self,
+        (src, src_st): (At<'_>, &Stat),
+        dst: At<'_>,
+        shown: Arc<Shown>,
+        first: &mut bool,
+    ) -> Result<(), Error> {
+        let node = Node {
+            follow: false,
+            top: false,
+            fresh: false,
+        };
+        let target = self.target_dir(src, src_st, dst, node)?;
+        if target.created {
+            self.created(&target, &shown, first);
+            self.verbose(src.shown, dst.shown);
+        }
+        let finish = self.finish_of(&target, src_st);
+        let fds = Arc::new(DirFds {
+            src: open_at(src, false).ok(),
+            dst: target.fd,
+        });
+        let site = Site {
+            shown,
+            place: Place {
+                follow: (false, false),
+                ids: (id(src_st), target.id),
+            },
+            parent: None,
+            top: true,
+        };
+        let guard = DirGuard::new(&fds, target.dev, finish, site, None);
+        DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))
+    }
+}
+
+/// Applies a directory's final attributes once its contents are in place; `shown` is its
+/// destination's path.
+pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<(), Error> {
+    let preserve = finish.preserve;
+    let src_fd = fds.src.as_ref().map(|fd| fd.as_fd());
+    metadata::apply(
+        fds.dst.as_fd(),
+        src_fd,
+        &finish.src_st,
+        &preserve,
+        None,
+        shown,
+    )?;
+    // After the chown (which clears set-id bits); chmod changes only the ctime, so the
+    // times just set stay.
+    if !preserve.mode
+        && let Some(mode) = finish.restore
+    {
+        rustix::fs::fchmod(&fds.dst, Mode::from_raw_mode(mode))
+            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same directory entry: the same last component in the same
+/// directory (GNU's same_name), however the directory is spelled.
+fn same_name(a: &Path, b: &Path) -> bool {
+    if a.file_name() != b.file_name() {
+        return false;
+    }
+    let parent = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
+        (Ok(x), Ok(y)) => id(&x) == id(&y),
+        _ => false,
+    }
+}
