@@ -17,16 +17,8 @@ fn fixture(dir: &Path) {
     std::fs::write(dir.join("y/a"), b"other a\n").unwrap();
 }
 
-macro_rules! same_as_gnu {
-    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            assert_same_as_gnu(fixture, &[$($arg),*]);
-        }
-    )*};
-}
-
 same_as_gnu! {
+    fixture;
     missing_file_operand: [],
     missing_destination: ["a"],
     cannot_stat_missing_source: ["nope", "b"],
@@ -384,6 +376,7 @@ fn option_argument_may_start_with_a_dash() {
 // of a plain SOURCE DEST copy too (`a/ b` copied where GNU says "cannot stat 'a/'"); GNU strips
 // only the sources it copies into a directory.
 same_as_gnu! {
+    fixture;
     strip_slashes_plain_copy_keeps_them: ["--strip-trailing-slashes", "a/", "b"],
     strip_slashes_keeps_the_destination_s: ["--strip-trailing-slashes", "a", "x/"],
     strip_slashes_keeps_a_new_destination_s: ["--strip-trailing-slashes", "a", "new/"],

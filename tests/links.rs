@@ -5,7 +5,7 @@ mod util;
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use util::{Scratch, assert_same_as_gnu, assert_same_attributes_as_gnu};
+use util::{Scratch, assert_same_attributes_as_gnu};
 
 fn fixture(dir: &Path) {
     std::fs::create_dir_all(dir.join("d/s")).unwrap();
@@ -22,16 +22,8 @@ fn fixture(dir: &Path) {
     symlink("real", dir.join("k/s")).unwrap();
 }
 
-macro_rules! same_as_gnu {
-    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            assert_same_as_gnu(fixture, &[$($arg),*]);
-        }
-    )*};
-}
-
 same_as_gnu! {
+    fixture;
     hard_link_a_file: ["-l", "a", "b"],
     hard_link_into_directory: ["-lv", "a", "t"],
     hard_link_over_another_file: ["-l", "a", "other"],

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Stdio;
-use util::{Scratch, assert_same_as_gnu, fastcp_path, normalize, snapshot};
+use util::{Scratch, fastcp_path, normalize, snapshot};
 
 fn fixture(dir: &Path) {
     std::fs::write(dir.join("a"), b"new\n").unwrap();
@@ -45,16 +45,8 @@ fn fixture(dir: &Path) {
     set("c", 1_400_000_000);
 }
 
-macro_rules! same_as_gnu {
-    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            assert_same_as_gnu(fixture, &[$($arg),*]);
-        }
-    )*};
-}
-
 same_as_gnu! {
+    fixture;
     no_clobber_keeps_the_destination: ["-n", "a", "b"],
     no_clobber_verbose_says_nothing: ["-nv", "a", "b"],
     no_clobber_in_a_tree: ["-rn", "d/.", "e"],

@@ -75,16 +75,8 @@ fn walk(d: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-macro_rules! same_tree_as_gnu {
-    ($($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            assert_same_as_gnu(tree, &[$($arg),*]);
-        }
-    )*};
-}
-
-same_tree_as_gnu! {
+same_as_gnu! {
+    tree;
     recursive_copy_to_new_name: ["-r", "d", "e"],
     capital_r_is_recursive: ["-R", "d", "e"],
     recursive_into_existing_directory: ["-r", "d", "existing"],
@@ -237,7 +229,8 @@ fn unreadable_entries_are_reported_and_skipped() {
     assert_eq!(ours.code, 1);
 }
 
-same_tree_as_gnu! {
+same_as_gnu! {
+    tree;
     force_archive: ["-fa", "d", "existing"],
     update_archive: ["-ua", "d", "existing"],
     no_clobber_recursive: ["-nr", "d", "existing"],

@@ -666,3 +666,15 @@ pub fn run_unprivileged_with_stdin(
     };
     (run(Path::new("/bin/cp")), run(&fastcp_path()))
 }
+
+/// One `#[test]` per case, each comparing fastcp with GNU cp on a fixture (status, messages,
+/// -v lines, resulting tree): `same_as_gnu! { fixture; name: ["-r", "a", "b"], ... }`.
+#[macro_export]
+macro_rules! same_as_gnu {
+    ($fixture:expr; $($name:ident: [$($arg:expr),*]),* $(,)?) => {$(
+        #[test]
+        fn $name() {
+            $crate::util::assert_same_as_gnu($fixture, &[$($arg),*]);
+        }
+    )*};
+}
