@@ -35,12 +35,14 @@ fn entries(
             names.extend_from_slice(name);
         }
     }
-    let name = |start: usize, len: usize| &names[start..start + len];
-    list.sort_by(|a, b| (a.0, name(a.1, a.2)).cmp(&(b.0, name(b.1, b.2))));
+    // By inode only, keeping the directory's order among names of one file, as GNU's
+    // savedir (glibc's qsort is a stable merge sort): it decides which of two hard links
+    // met by -u or --preserve=links is the first.
+    list.sort_by_key(|entry| entry.0);
     Ok(Entries { names, list })
 }
 
-/// A directory's entries but `.` and `..`, in inode order then by name (the order GNU cp
+/// A directory's entries but `.` and `..`, in inode order, ties in directory order (the order GNU cp
 /// reads them in): their names in one buffer, not one allocation each.
 pub(crate) struct Entries {
     names: Vec<u8>,

@@ -394,3 +394,26 @@ fn interactive_question_about_an_unwritable_destination() {
         assert_eq!(ours, gnu, "{args:?} answered {answer:?}");
     }
 }
+
+/// -u keeps a newer destination, and links a later name of the same source file to it
+/// (GNU's remember_copied in the -u branch): which name comes first is GNU's order, inode
+/// then directory order (fastcp broke ties by name).
+#[test]
+fn update_links_later_names_of_a_kept_file() {
+    let setup = |d: &Path| {
+        write(d, "src/a", "new\n");
+        std::fs::hard_link(d.join("src/a"), d.join("src/b")).unwrap();
+        write(d, "dst/a", "old a\n");
+        write(d, "dst/b", "old b\n");
+        let future = filetime::FileTime::from_unix_time(1_900_000_000, 0);
+        for f in ["dst/a", "dst/b"] {
+            filetime::set_file_mtime(d.join(f), future).unwrap();
+        }
+    };
+    for opts in [&["-ru"][..], &["-au"], &["-ru", "--preserve=links"]] {
+        for jobs in ["-j1", "-j2"] {
+            let args: Vec<&str> = opts.iter().copied().chain(["src/.", "dst/"]).collect();
+            assert_same_outcome_with(setup, &args, &[jobs]);
+        }
+    }
+}
