@@ -113,7 +113,9 @@ pub(crate) fn prepare<'d>(
         // Removed meanwhile: created anew under the name given, as cp does (a symlink left
         // dangling then refuses with EEXIST, as cp's exclusive create does).
         Err(Errno::NOENT) => return fresh(dst, Kind::New, new_mode),
-        Err(_) if force => return fresh(dst, Kind::Forced, new_mode),
+        Err(e) if force && e != Errno::INTR && crate::signals::pending().is_none() => {
+            return fresh(dst, Kind::Forced, new_mode);
+        }
         Err(e) => return Err(Error::io(Op::CreateRegular, dst.shown, e)),
     };
     let st = rustix::fs::fstat(&old).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;

@@ -15,6 +15,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -172,9 +173,12 @@ impl<'a> Session<'a> {
             name: &job.src,
             shown: &job.src,
         };
+        // `cp -r / dir`: GNU names the destination by the source's last component, which
+        // `/` has none of: the name is empty, and nothing can be made there.
+        let root = into_directory && job.src.as_os_str().as_bytes().iter().all(|&b| b == b'/');
         let dst = At {
             dir: cwd,
-            name: &job.dst,
+            name: if root { Path::new("") } else { &job.dst },
             shown: &job.dst,
         };
         let follow = self.opts.deref != Deref::Never;
@@ -260,7 +264,8 @@ impl<'a> Session<'a> {
         let queueable = kind == FileType::RegularFile
             && self.opts.make == Make::Copy
             && self.pool.is_some()
-            && !track;
+            && !track
+            && !prepared.replaced;
         // GNU prints the -v line before making the file; a file a copying thread may take
         // prints it when done.
         if !queueable {
@@ -303,7 +308,7 @@ impl<'a> Session<'a> {
         }
         match (self.opts.make, kind) {
             (Make::HardLink, _) => self.hard_link(src, dst, node.follow)?,
-            (Make::Symlink, _) => self.symbolic_link(src, dst)?,
+            (Make::Symlink, _) => self.symbolic_link(src, src_st, dst)?,
             (_, FileType::Symlink) => self.copy_symlink(src, src_st, dst, &prepared)?,
             (_, FileType::RegularFile) => {
                 self.copy_regular(src, src_st, dst, node, false, prepared)?

@@ -124,7 +124,7 @@ impl Session<'_> {
         let site = Site {
             shown,
             place: Place {
-                follow: (node.follow, node.top || self.opts.keep_directory_symlink),
+                follow: (node.follow, self.opts.keep_directory_symlink),
                 ids: (id(src_st), target.id),
             },
             parent: self.dir.clone(),
@@ -241,9 +241,10 @@ impl Session<'_> {
         dst: At<'_>,
         node: Node,
     ) -> Result<Target, Error> {
-        // Inside the tree a symlink in the destination is not a directory (GNU cp 9.1), unless
-        // --keep-directory-symlink; a command-line destination is followed.
-        let follow = node.top || self.opts.keep_directory_symlink;
+        // A symlink in the destination is not a directory (GNU cp 9.1 looks with lstat), unless
+        // --keep-directory-symlink: following it would write the copy wherever it points. A
+        // symlink named as the target directory was followed when the operands were planned.
+        let follow = self.opts.keep_directory_symlink;
         let mut want = None;
         let mut dev = 0;
         let mut dst_id = (0, 0);

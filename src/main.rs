@@ -36,6 +36,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
+    // Rust starts programs with SIGPIPE ignored; GNU cp is killed by it when the reader of
+    // its output (`fastcp -v ... | head -1`, a copy to /dev/stdout) goes away, so shells see
+    // 141, as with cp.
+    // SAFETY: restoring a signal's default disposition, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(name) = args.first() {
         report::set_program_name(name.to_string_lossy().into_owned());

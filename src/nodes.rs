@@ -4,7 +4,7 @@
 use crate::copy::{At, Session, file_type};
 use crate::error::{Error, Op};
 use crate::metadata;
-use crate::options::Update;
+use crate::options::{Preserve, Update};
 use crate::overwrite::Prepared;
 use crate::report;
 use rustix::fs::{AtFlags, FileType, Mode, Stat};
@@ -176,7 +176,12 @@ impl Session<'_> {
 
     /// -s: makes `dst` a symbolic link to the source as it was named. A relative name only
     /// means the source from the current directory, so GNU refuses it elsewhere.
-    pub(crate) fn symbolic_link(&mut self, src: At<'_>, dst: At<'_>) -> Result<(), Error> {
+    pub(crate) fn symbolic_link(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+    ) -> Result<(), Error> {
         let target = src.shown.as_os_str().to_os_string();
         if !target.as_bytes().starts_with(b"/") && !in_current_directory(dst.shown) {
             return Err(Error::RelativeSymlink(dst.shown.to_path_buf()));
@@ -187,7 +192,12 @@ impl Session<'_> {
             target: src.shown.to_path_buf(),
             errno,
         })?;
-        Ok(())
+        // GNU gives the link the source's times (not its owner: dest_is_symlink).
+        let times_only = Preserve {
+            ownership: false,
+            ..self.opts.preserve
+        };
+        metadata::apply_symlink(dst.dir, dst.name, src_st, &times_only, dst.shown)
     }
 }
 

@@ -39,6 +39,10 @@ pub(crate) struct Prepared {
     pub(crate) backup: Option<PathBuf>,
     /// The -v line was printed.
     pub(crate) announced: bool,
+    /// The old destination was moved aside or removed: its copy is made at once, not queued,
+    /// so that a signal never leaves many names removed and not yet rewritten (GNU loses at
+    /// most the one file it is copying).
+    pub(crate) replaced: bool,
 }
 
 fn mtime(st: &Stat) -> (i64, u64) {
@@ -57,7 +61,8 @@ fn ask(dst: &Path, unwritable: Option<u32>, replacing: bool) -> bool {
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
-        Ok(n) if n > 0 => matches!(line.trim_start().chars().next(), Some('y' | 'Y')),
+        // GNU's yesno: rpmatch with the C locale's ^[yY]; a leading blank means no.
+        Ok(n) if n > 0 => matches!(line.as_bytes().first(), Some(b'y' | b'Y')),
         _ => false,
     }
 }
@@ -165,15 +170,23 @@ impl Session<'_> {
         node: Node,
     ) -> Result<Decision, Error> {
         let mut prepared = Prepared::default();
+        // A file that a copying thread still reads or writes (a second name of it, a hard link
+        // or a symlink written through, or a source that is also a destination): decide, and
+        // read or write it, once that copy is done, as in walk order.
+        let shared = src_st.st_nlink > 1 || node.follow;
+        if let Some(pool) = self.pool
+            && shared
+            && pool.busy(crate::copy::id(src_st))
+        {
+            pool.settle(self);
+        }
         if node.fresh {
             return Ok(Decision::Go(prepared));
         }
         let follow = !self.looks_through(src_st);
         let mut looked = dst.stat(follow);
-        // A file with two names in the destination (a hard link, a symlink written through)
-        // that a copying thread is still writing: decide once it is written, as in walk order.
         if let (Ok(st), Some(pool)) = (&looked, self.pool)
-            && pool.overwriting(crate::copy::id(st))
+            && pool.busy(crate::copy::id(st))
         {
             pool.settle(self);
             looked = dst.stat(follow);
@@ -272,6 +285,7 @@ impl Session<'_> {
         {
             prepared.backup = self.back_up(src, src_st, dst, kind)?;
             prepared.existing = None;
+            prepared.replaced = true;
         } else if self.removes(src_st, &dst_st, top) {
             match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
                 Ok(()) | Err(Errno::NOENT) => {}
@@ -281,6 +295,7 @@ impl Session<'_> {
                 report::removed(dst.shown);
             }
             prepared.existing = None;
+            prepared.replaced = true;
         }
         Ok(Decision::Go(prepared))
     }
@@ -328,6 +343,11 @@ impl Session<'_> {
         dst: At<'_>,
         kind: Backup,
     ) -> Result<Option<PathBuf>, Error> {
+        // Backup names depend on what the directory holds: every queued copy lands first,
+        // as in walk order (a numbered backup would take the name of a file still queued).
+        if let Some(pool) = self.pool {
+            pool.settle(self);
+        }
         let suffix = &self.opts.overwrite.suffix;
         // `cp --backup=simple a~ a` would rename a over a~, the source: GNU refuses.
         if kind != Backup::Numbered

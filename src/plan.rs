@@ -97,7 +97,7 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                 } else {
                     // `cp -r src/.. dir` copies into dir itself, never into dir/.. (GNU).
                     let base = match last_component(src) {
-                        name if name == ".." => OsStr::new(""),
+                        name if name == ".." || name == "/" => OsStr::new(""),
                         name => name,
                     };
                     Job {

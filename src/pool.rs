@@ -32,7 +32,7 @@ use crate::options::{Options, Preserve};
 use crate::overwrite::Prepared;
 use crate::report::{self, Summary};
 use rustix::fs::Stat;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -289,9 +289,12 @@ pub(crate) struct Task {
 }
 
 impl Task {
-    /// The file it overwrites, if any.
-    fn overwrites(&self) -> Option<Id> {
-        self.prepared.existing.as_ref().map(id)
+    /// The files it uses: the source it reads, and the existing file it overwrites.
+    fn files(&self) -> Files {
+        [
+            Some(id(&self.src_st)),
+            self.prepared.existing.as_ref().map(id),
+        ]
     }
 }
 
@@ -302,22 +305,30 @@ struct Queue {
     sleeping: usize,
     /// Tasks queued or being copied.
     pending: usize,
-    /// Existing files that pending tasks overwrite.
-    overwriting: HashSet<Id>,
+    /// The files pending tasks read or overwrite, with how many tasks use each.
+    busy: HashMap<Id, usize>,
 }
 
 impl Queue {
     /// Counts a task as done (its directory released too).
-    fn done(&mut self, overwrote: Option<Id>) {
+    fn done(&mut self, files: Files) {
         self.pending -= 1;
-        if let Some(file) = overwrote {
-            self.overwriting.remove(&file);
+        for file in files.into_iter().flatten() {
+            if let Some(count) = self.busy.get_mut(&file) {
+                *count -= 1;
+                if *count == 0 {
+                    self.busy.remove(&file);
+                }
+            }
         }
     }
 }
 
-/// A task taken is reported done with what it overwrote, when its thread asks for the next.
-type Done = Option<Option<Id>>;
+/// The files a task uses: its source, and the existing file it overwrites, if any.
+type Files = [Option<Id>; 2];
+
+/// A task taken is reported done with the files it used, when its thread asks for the next.
+type Done = Option<Files>;
 
 /// Tasks that gather before a sleeping thread is woken: waking one costs two futex calls,
 /// which per file would cost as much as a small file's copy.
@@ -342,7 +353,7 @@ impl Pool {
                 closed: false,
                 sleeping: 0,
                 pending: 0,
-                overwriting: HashSet::new(),
+                busy: HashMap::new(),
             }),
             ready: Condvar::new(),
             idle: Condvar::new(),
@@ -359,8 +370,8 @@ impl Pool {
         if queue.tasks.len() >= self.capacity {
             return Some(task);
         }
-        if let Some(file) = task.overwrites() {
-            queue.overwriting.insert(file);
+        for file in task.files().into_iter().flatten() {
+            *queue.busy.entry(file).or_insert(0) += 1;
         }
         queue.pending += 1;
         queue.tasks.push_back(task);
@@ -372,11 +383,11 @@ impl Pool {
         None
     }
 
-    /// Whether a pending task overwrites the existing file `file`.
-    pub(crate) fn overwriting(&self, file: Id) -> bool {
+    /// Whether a pending task reads or overwrites the existing file `file`.
+    pub(crate) fn busy(&self, file: Id) -> bool {
         self.queue
             .lock()
-            .is_ok_and(|queue| queue.overwriting.contains(&file))
+            .is_ok_and(|queue| queue.busy.contains_key(&file))
     }
 
     /// The next task, waiting for one, after counting the last one (`done`); `None` once
@@ -415,7 +426,7 @@ impl Pool {
             }
             if let Some(task) = queue.tasks.pop_front() {
                 drop(queue);
-                done = Some(task.overwrites());
+                done = Some(task.files());
                 session.run_task(task);
                 continue;
             }
@@ -460,7 +471,7 @@ pub(crate) fn work<'a>(
 pub(crate) fn drain<'a>(pool: &'a Pool, session: &mut Session<'a>) {
     let mut done: Done = None;
     while let Some(task) = pool.next(done) {
-        done = Some(task.overwrites());
+        done = Some(task.files());
         session.run_task(task);
     }
 }

@@ -81,6 +81,16 @@ impl<'a> Session<'a> {
         mut prepared: Prepared,
     ) -> Result<(), Error> {
         self.announce(src.shown, dst.shown, &mut prepared);
+        let method = self.opts.method;
+        if let Some(errno) = method.refuses(file_type(src_st)) {
+            return Err(engine_error(
+                src.shown,
+                dst.shown,
+                method,
+                method,
+                engine::EngineError::Unsupported(errno),
+            ));
+        }
         match self.open_target(src_st, dst, src_fd, prepared.existing)? {
             Some(opened) => self.complete(src, src_st, dst, opened),
             None => Ok(()),
@@ -150,7 +160,9 @@ impl<'a> Session<'a> {
                 dst_st = None;
                 open_destination(dst, src_st, false, birth, self.opts)?
             }
-            Err(_) if dst_st.is_some() && self.opts.overwrite.force => {
+            // Not when a signal cut the open short (a FIFO waiting for a reader): that is no
+            // reason to remove what is there.
+            Err(e) if dst_st.is_some() && self.opts.overwrite.force && !interrupted(&e) => {
                 match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
                     Ok(()) if self.opts.verbose => report::removed(dst.shown),
                     Ok(()) | Err(Errno::NOENT) => {}
@@ -481,4 +493,16 @@ fn creation_mode(src_st: &Stat, birth: Option<metadata::Birth>, opts: &Options) 
 fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
     // SAFETY: the descriptor comes from an OwnedFd we own and is not used again.
     unsafe { rustix::io::try_close(fd.into_raw_fd()) }.map_err(|e| Error::io(Op::Close, path, e))
+}
+
+/// Whether a failure is a signal's doing (EINTR, or a signal pending): never a reason to
+/// remove a destination.
+fn interrupted(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Io {
+            errno: Errno::INTR,
+            ..
+        }
+    ) || crate::signals::pending().is_some()
 }

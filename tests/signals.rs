@@ -138,3 +138,41 @@ fn signals_stop_every_thread_of_a_parallel_copy() {
 fn libc_sigint() -> i32 {
     rustix::process::Signal::INT.as_raw()
 }
+
+/// A signal while fastcp waits to open an existing FIFO destination (no reader yet) with -f:
+/// the interrupted open was taken for a destination that cannot be opened, removed, and
+/// replaced by a regular file (found by an adversarial test). The FIFO must stay.
+#[test]
+fn signal_during_a_blocked_open_keeps_the_fifo() {
+    for extra in [&[][..], &["--atomic"]] {
+        let s = util::Scratch::new();
+        std::fs::write(s.join("s"), b"data\n").unwrap();
+        let fifo = s.join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let mut child = std::process::Command::new(util::fastcp_path())
+            .args(extra)
+            .args(["-f", "s", "fifo"])
+            .current_dir(s.path())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        rustix::process::kill_process(
+            rustix::process::Pid::from_child(&child),
+            rustix::process::Signal::INT,
+        )
+        .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "{extra:?}");
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "{extra:?}: {kind:?}"
+        );
+    }
+}
