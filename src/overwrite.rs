@@ -147,14 +147,35 @@ fn last_component(path: &Path) -> &[u8] {
 
 /// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
 pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> OsString {
+    let base = dst
+        .name
+        .file_name()
+        .map(|n| n.as_bytes())
+        .unwrap_or_default();
     match kind {
         Backup::Simple => simple_name(dst.name, suffix),
-        Backup::Numbered => numbered(dst).0,
+        Backup::Numbered => match numbered(dst) {
+            (name, true) => name,
+            (name, false) => fit(name, base),
+        },
         Backup::Existing => match numbered(dst) {
             (name, true) => name,
-            (_, false) => simple_name(dst.name, suffix),
+            (_, false) => fit(simple_name(dst.name, suffix), base),
         },
     }
+}
+
+/// A first backup name too long for the directory is cut to fit, as gnulib's
+/// check_extension does for the names it makes up (not for --backup=simple): the file's own
+/// name shortened, then `~`. It allows one byte less than NAME_MAX (255 here).
+fn fit(name: OsString, base: &[u8]) -> OsString {
+    const MOST: usize = 254;
+    if name.len() <= MOST {
+        return name;
+    }
+    let mut cut = base[..base.len().min(MOST - 1)].to_vec();
+    cut.push(b'~');
+    OsString::from_vec(cut)
 }
 
 impl Session<'_> {

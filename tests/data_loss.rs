@@ -617,3 +617,26 @@ fn symbolic_links_made_by_s_get_the_source_times() {
     };
     assert_eq!(mtime("t-fastcp/f"), mtime("t-cp/f"));
 }
+
+/// Backups of destinations with long names: gnulib cuts a made-up backup name that would not
+/// fit (one byte under NAME_MAX) to the file's name shortened plus `~`; fastcp refused with
+/// "File name too long" or made a 255-byte name GNU does not make.
+#[test]
+fn backups_of_long_names_fit_as_gnu_cuts_them() {
+    for len in [250, 251, 252, 254, 255] {
+        let name = "x".repeat(len);
+        let setup = |d: &Path| {
+            write(d, "src", "new\n");
+            write(d, &name, "old\n");
+        };
+        for mode in [
+            "--backup=simple",
+            "--backup=existing",
+            "--backup=numbered",
+            "-b",
+        ] {
+            let (gnu, ours) = run_both(setup, &[mode, "src", &name], b"", &[]);
+            assert_eq!(ours, gnu, "{mode} onto a {len}-byte name");
+        }
+    }
+}
