@@ -224,10 +224,11 @@ impl<'a> Session<'a> {
                 metadata::apply(fd.as_fd(), None, st, &preserve, None, dir)?;
             }
         }
-        // GNU records what the name is now (a symlink made is recorded as the symlink), even
-        // after a failure inside a directory, so later operands neither overwrite it nor write through it.
+        // GNU records what the name is now (a symlink made is recorded as the symlink), so later
+        // operands neither overwrite it nor write through it; not after a failure, when what
+        // is there was not made by this run.
         if into_directory
-            && (result.is_ok() || is_dir)
+            && result.is_ok()
             && let Ok(st) = dst.stat(false)
         {
             self.written.insert(name_key(&job.dst, &st));

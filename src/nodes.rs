@@ -202,13 +202,15 @@ impl Session<'_> {
 }
 
 /// Whether `path` names an entry of the current directory (its parent is `.` by identity).
+/// When either cannot be looked at, GNU says yes: the link's creation then fails with the
+/// reason ("cannot create symbolic link ...: No such file or directory").
 fn in_current_directory(path: &std::path::Path) -> bool {
     match path.parent() {
         None => true,
         Some(p) if p.as_os_str().is_empty() => true,
         Some(p) => match (rustix::fs::stat(p), rustix::fs::stat(".")) {
             (Ok(a), Ok(b)) => crate::copy::id(&a) == crate::copy::id(&b),
-            _ => false,
+            _ => true,
         },
     }
 }

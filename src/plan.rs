@@ -166,6 +166,12 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
                 quote(extra.as_os_str())
             )));
         }
+        // GNU's do_copy: without a target directory, --parents is a usage error (after an extra operand).
+        if opts.parents {
+            return Err(Error::Usage(
+                "with --parents, the destination must be a directory".into(),
+            ));
+        }
         return Ok(
             onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))
         );

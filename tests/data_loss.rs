@@ -640,3 +640,27 @@ fn backups_of_long_names_fit_as_gnu_cuts_them() {
         }
     }
 }
+
+/// Smaller differences an adversarial test found: --parents with -T is a usage error; -s into
+/// a directory that does not exist fails at the link, not with the "relative links" message;
+/// a failed operand does not count as made by this run (a later one was refused "through
+/// just-created symlink").
+#[test]
+fn parents_with_t_symlink_into_nothing_and_failed_operands() {
+    let setup = |d: &Path| {
+        write(d, "a", "x\n");
+        write(d, "s/a/f", "f\n");
+        write(d, "o/a", "other\n");
+        std::fs::create_dir_all(d.join("d/c")).unwrap();
+        std::fs::create_dir(d.join("e")).unwrap();
+        symlink("b", d.join("e/a")).unwrap();
+    };
+    for args in [
+        &["--parents", "-T", "d/c", "e"][..],
+        &["--parents", "-T", "a", "b", "c"],
+        &["-s", "a", "nodir/b"],
+        &["-a", "s/a", "o/a", "e/"],
+    ] {
+        assert_same_outcome_with(setup, args, &["-j1"]);
+    }
+}
