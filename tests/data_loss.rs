@@ -664,3 +664,16 @@ fn parents_with_t_symlink_into_nothing_and_failed_operands() {
         assert_same_outcome_with(setup, args, &["-j1"]);
     }
 }
+
+/// A -S suffix is kept when it is its own last component (gnulib 9.1): `x/` is used (and the
+/// backup fails, as in GNU), `a/b` and `/x` become `~`.
+#[test]
+fn backup_suffixes_with_slashes() {
+    let setup = |d: &Path| {
+        write(d, "a", "a\n");
+        write(d, "b", "b\n");
+    };
+    for suffix in ["x/", "a/b", "/x", "", "x//", ".bak"] {
+        assert_same_outcome(setup, &["-S", suffix, "a", "b"]);
+    }
+}

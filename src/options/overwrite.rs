@@ -93,11 +93,13 @@ impl Overwrite {
             },
             Some(v) => argmatch(v, "backup type", &BACKUP_CONTROLS)?,
         };
-        // gnulib's set_simple_backup_suffix: an empty suffix or one with a slash is `~`.
+        // gnulib's set_simple_backup_suffix (9.1): the suffix must be its own last component,
+        // so an empty one, or one with a slash before other characters, is `~`; trailing
+        // slashes are kept (and the backup then fails, as in GNU).
         let suffix = raw
             .suffix
             .or_else(|| std::env::var_os("SIMPLE_BACKUP_SUFFIX"))
-            .filter(|s| !s.is_empty() && !s.as_bytes().contains(&b'/'))
+            .filter(|s| one_component(s.as_bytes()))
             .unwrap_or_else(|| "~".into());
         Ok(Overwrite {
             ask: raw.ask,
@@ -109,4 +111,14 @@ impl Overwrite {
             through_dangling: std::env::var_os("POSIXLY_CORRECT").is_some(),
         })
     }
+}
+
+/// Whether `s` is its own last component as gnulib's last_component sees it: not empty, no
+/// leading slash, and no slash but trailing ones.
+fn one_component(s: &[u8]) -> bool {
+    let body = s
+        .iter()
+        .rposition(|&b| b != b'/')
+        .map_or(&s[..0], |end| &s[..=end]);
+    !body.is_empty() && !body.contains(&b'/')
 }
