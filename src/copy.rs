@@ -214,7 +214,7 @@ impl<'a> Session<'a> {
             top: true,
             fresh: false,
         };
-        let result = self.copy_node(src, &src_st, dst, node);
+        let result = self.copy_entry(src, &src_st, dst, node);
         // The directories --parents made get their source's attributes after their contents.
         let preserve = self.opts.preserve;
         for (dir, st) in made.iter().rev() {
@@ -225,15 +225,15 @@ impl<'a> Session<'a> {
             }
         }
         // GNU records what the name is now (a symlink made is recorded as the symlink), so later
-        // operands neither overwrite it nor write through it; not after a failure, when what
-        // is there was not made by this run.
+        // operands neither overwrite it nor write through it; not after a failure or a skip,
+        // when what is there was not made by this run.
         if into_directory
-            && result.is_ok()
+            && result.as_ref().is_ok_and(|&made| made)
             && let Ok(st) = dst.stat(false)
         {
             self.written.insert(name_key(&job.dst, &st));
         }
-        result
+        result.map(|_| ())
     }
 
     /// Copies one file of any type; `node.follow` says whether `src_st` followed a symlink.
@@ -246,18 +246,30 @@ impl<'a> Session<'a> {
         dst: At<'_>,
         node: Node,
     ) -> Result<(), Error> {
+        self.copy_entry(src, src_st, dst, node).map(|_| ())
+    }
+
+    /// `copy_node`, saying whether the destination was made (not left alone by -n, -u, -i or
+    /// a hard link onto itself): only what a run made is "just created" for later operands.
+    fn copy_entry(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+        node: Node,
+    ) -> Result<bool, Error> {
         let kind = file_type(src_st);
         if kind == FileType::Directory {
-            return self.copy_dir(src, src_st, dst, node);
+            return self.copy_dir(src, src_st, dst, node).map(|()| true);
         }
         let mut prepared = match self.prepare(src, src_st, dst, node)? {
-            Decision::Skip => return Ok(()),
+            Decision::Skip => return Ok(false),
             // GNU records even a kept pair, and links a later name of the file to it.
             Decision::Kept => {
                 if !self.link_again(src_st, dst, node.follow)? {
                     self.links.insert(id(src_st), dst.shown.to_path_buf());
                 }
-                return Ok(());
+                return Ok(false);
             }
             Decision::Go(prepared) => prepared,
         };
@@ -289,7 +301,7 @@ impl<'a> Session<'a> {
             self.restore_backup(dst, backup.as_deref());
             return Err(e);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Makes a non-directory whose destination is decided: a link to an earlier copy of the

@@ -86,9 +86,16 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                     src
                 };
                 if opts.parents {
-                    // GNU keeps the whole name, leading slashes dropped: /a/b goes to dir/a/b.
+                    // GNU keeps the whole name, leading and trailing slashes dropped: /a/b/ goes
+                    // to dir/a/b (a trailing slash would make the destination's lstat follow
+                    // a symlink there, and the copy go wherever it points).
                     let bytes = src.as_os_str().as_bytes();
                     let start = bytes.iter().position(|&b| b != b'/').unwrap_or(bytes.len());
+                    let end = bytes
+                        .iter()
+                        .rposition(|&b| b != b'/')
+                        .map_or(start, |e| e + 1);
+                    let bytes = &bytes[..end.max(start)];
                     Job {
                         src: src.clone(),
                         dst: concat(dir, OsStr::from_bytes(&bytes[start..])),

@@ -677,3 +677,30 @@ fn backup_suffixes_with_slashes() {
         assert_same_outcome(setup, &["-S", suffix, "a", "b"]);
     }
 }
+
+/// `cp -r --parents s/ d` where d/s is a symlink to a directory elsewhere: the trailing slash
+/// made the destination's lstat follow the link, and the copy went into whatever it pointed
+/// at (found by an adversarial test); GNU drops trailing slashes from the destination name.
+/// And a destination left alone (here a hard link onto itself) is not "just created".
+#[test]
+fn parents_with_a_trailing_slash_and_files_left_alone() {
+    let setup = |d: &Path| {
+        write(d, "s/f", "new\n");
+        write(d, "other/f", "keep\n");
+        std::fs::create_dir(d.join("d")).unwrap();
+        symlink("../other", d.join("d/s")).unwrap();
+        write(d, "e/f", "old\n");
+        write(d, "f", "x\n");
+        std::fs::create_dir(d.join("t")).unwrap();
+    };
+    for args in [
+        &["-r", "--parents", "s/", "d"][..],
+        &["-r", "--parents", "s//", "d"],
+        &["-a", "--parents", "s/", "d/"],
+        &["-r", "--parents", "s/", "t"],
+        &["-l", "e/f", "f", "e"],
+        &["-n", "e/f", "f", "e"],
+    ] {
+        assert_same_outcome_with(setup, args, &["-j2"]);
+    }
+}
