@@ -252,7 +252,8 @@ impl Session<'_> {
     ) -> Result<Decision, Error> {
         let opts = self.opts;
         let policy = &opts.overwrite;
-        let no_clobber = policy.ask == Some(false);
+        // --update=none is later GNU's -n (no same-file check either).
+        let no_clobber = policy.ask == Some(false) || policy.update == Update::None;
         let mut done = false;
         if !no_clobber {
             match same_file_ok((opts, self.deref(top)), src, src_st, dst, &dst_st) {

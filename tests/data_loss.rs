@@ -704,3 +704,26 @@ fn parents_with_a_trailing_slash_and_files_left_alone() {
         assert_same_outcome_with(setup, args, &["-j2"]);
     }
 }
+
+/// --no-preserve=mode keeps a directory's sticky bit (and only it), as GNU 9.1; and
+/// --update=none onto the same file is a quiet skip, as -n.
+#[test]
+fn no_preserve_mode_keeps_sticky_and_update_none_onto_itself() {
+    use std::os::unix::fs::PermissionsExt;
+    for mode in [0o1777, 0o3777, 0o2755, 0o755] {
+        let setup = move |d: &Path| {
+            std::fs::create_dir(d.join("s")).unwrap();
+            std::fs::set_permissions(d.join("s"), std::fs::Permissions::from_mode(mode)).unwrap();
+        };
+        assert_same_outcome(setup, &["-r", "--no-preserve=all", "s", "d"]);
+        assert_same_outcome(setup, &["-a", "--no-preserve=mode", "s", "d"]);
+    }
+    let s = Scratch::new();
+    write(s.path(), "a", "a\n");
+    let out = fastcp()
+        .current_dir(s.path())
+        .args(["--update=none", "a", "a"])
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
+}
