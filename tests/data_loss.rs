@@ -472,14 +472,7 @@ fn refused_method_leaves_the_destination_alone() {
     for method in ["sendfile", "copy-file-range"] {
         let s = Scratch::new();
         write(s.path(), "out", "keep\n");
-        let fifo = s.join("ff");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        let fifo = s.fifo("ff");
         // A writer, so that opening the FIFO for reading does not wait.
         let writer = std::thread::spawn(move || {
             let _ = std::fs::write(&fifo, b"hello\n");

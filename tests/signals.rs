@@ -147,14 +147,7 @@ fn signal_during_a_blocked_open_keeps_the_fifo() {
     for extra in [&[][..], &["--atomic"]] {
         let s = util::Scratch::new();
         std::fs::write(s.join("s"), b"data\n").unwrap();
-        let fifo = s.join("fifo");
-        assert!(
-            std::process::Command::new("mkfifo")
-                .arg(&fifo)
-                .status()
-                .unwrap()
-                .success()
-        );
+        let fifo = s.fifo("fifo");
         let mut child = std::process::Command::new(util::fastcp_path())
             .args(extra)
             .args(["-f", "s", "fifo"])
