@@ -2,13 +2,14 @@
 //! every copy against the source, and prints one timing table.
 
 use crate::copy::Session;
-use crate::engine::{Call, Counters, Method};
+use crate::error::quote::quote;
 use crate::error::{Error, Op};
+use crate::options::Method;
 use crate::options::{Compare, Options};
 use crate::plan::{Job, Plan};
-use crate::quote::quote;
+use crate::report::counters::{Call, Counters};
 use crate::report::human_bytes;
-use crate::usage::Usage;
+use crate::report::usage::Usage;
 use rustix::fs::{Advice, FileType, Mode, OFlags};
 use std::io::Read;
 use std::path::Path;

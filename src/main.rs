@@ -1,36 +1,15 @@
 //! fastcp: a drop-in `cp` that lets you choose how the kernel moves the bytes.
 
-mod atomic;
 mod cli;
-mod clone;
 mod compare;
 mod copy;
-mod directory;
-mod dirfd;
-mod durable;
 mod engine;
 mod error;
-mod generate;
-mod getopt;
-mod metadata;
-mod nodes;
+mod fs;
 mod options;
-mod overwrite;
-mod parents;
 mod plan;
-mod pool;
-mod progress;
-mod quote;
-mod regular;
 mod report;
-mod reserve;
-mod revisit;
-mod same_file;
 mod signals;
-mod sparse;
-mod tally;
-mod usage;
-mod walk;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -72,7 +51,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        cli::Request::Generate(dir) => match generate::write_all(&dir) {
+        cli::Request::Generate(dir) => match cli::generate::write_all(&dir) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 report::error(&e);
@@ -137,18 +116,22 @@ fn run(options: &options::Options) -> ExitCode {
         };
     }
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
-    let progress = progress::Progress::start(options.progress, sources, options.recursive);
+    let progress = report::progress::Progress::start(options.progress, sources, options.recursive);
     signals::install();
-    let mut summary = copy_all(options, &plan, engine::Counters::with_progress(progress));
+    let mut summary = copy::parallel::copy_all(
+        options,
+        &plan,
+        crate::report::counters::Counters::with_progress(progress),
+    );
     summary.counters.finish_progress();
     if let Some(signal) = signals::pending() {
         signals::reraise(signal);
     }
     if let Some(format) = options.stats {
-        let measured = report::Measured {
+        let measured = crate::report::stats::Measured {
             summary: &summary,
             elapsed: started.elapsed(),
-            usage: usage::Usage::now(),
+            usage: report::usage::Usage::now(),
         };
         report::err(&measured.render(format));
     }
@@ -156,75 +139,5 @@ fn run(options: &options::Options) -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Copies every job of the plan, one file at a time, or for a recursive copy with `-j N`,
-/// with N threads (fewer when the limit on open files is too low for N, see dirfd.rs). Returns
-/// what was counted on all of them.
-fn copy_all(
-    options: &options::Options,
-    plan: &plan::Plan,
-    counters: engine::Counters,
-) -> report::Summary {
-    let jobs = |session: &mut copy::Session<'_>| {
-        for job in &plan.jobs {
-            if signals::pending().is_some() {
-                break;
-            }
-            session.copy(job, plan.into_directory);
-            // Two operands can reach one destination (`a/x b/x d/`, `--parents a/b a/b/c`):
-            // the next one starts when this one's files are all copied, as one by one.
-            if let Some(pool) = session.pool {
-                pool.settle(session);
-            }
-        }
-    };
-    let budget = dirfd::Budget::new(options);
-    if !options.recursive || budget.threads < 2 {
-        let mut session = copy::Session::new(options, counters);
-        jobs(&mut session);
-        return session.summary;
-    }
-    one_heap();
-    let pool = pool::Pool::new(&budget);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (1..budget.threads)
-            .filter_map(|_| {
-                let counters = counters.sibling();
-                let pool = &pool;
-                std::thread::Builder::new()
-                    .name("copy".into())
-                    .spawn_scoped(scope, move || pool::work(pool, options, counters))
-                    .ok()
-            })
-            .collect();
-        signals::register_thread();
-        let mut session = copy::Session::new(options, counters);
-        session.pool = Some(&pool);
-        jobs(&mut session);
-        pool.close();
-        // What is still queued is shared with the other threads.
-        pool::drain(&pool, &mut session);
-        signals::unregister_thread();
-        let mut summary = session.summary;
-        for worker in workers {
-            if let Ok(theirs) = worker.join() {
-                summary.merge(theirs);
-            }
-        }
-        summary.failures += pool.dir_failures();
-        summary
-    })
-}
-
-/// Keeps the copying threads on the main thread's heap. glibc gives each new thread its own
-/// heap (arena) at its first allocation; the threads allocate little (a path, an error), and
-/// the extra arenas measured 220 KiB of peak memory in a tree copy.
-fn one_heap() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: mallopt only sets a malloc tuning parameter; called before any thread starts.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }

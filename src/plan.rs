@@ -1,14 +1,14 @@
 //! Turns operands into copy jobs: `-t`/`-T`, the directory rule for the last operand, and the
 //! usage errors GNU cp gives before copying anything.
 
-use crate::copy::At;
+use crate::error::quote::quote;
 use crate::error::{Error, Op};
+use crate::fs::At;
+use crate::fs::backup::{backup_name, beside};
 use crate::options::Options;
-use crate::overwrite::{backup_name, beside};
-use crate::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsStr;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// One source and the path it is copied to.
@@ -59,20 +59,6 @@ fn strip_trailing_slashes(path: &Path) -> PathBuf {
     }
 }
 
-/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat): `d/` + `f`
-/// is `d/f`.
-pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
-    let dir = dir.as_os_str().as_bytes();
-    // One allocation of the final size, per name of a tree walk.
-    let mut bytes = Vec::with_capacity(dir.len() + 1 + name.len());
-    bytes.extend_from_slice(dir);
-    if !bytes.ends_with(b"/") {
-        bytes.push(b'/');
-    }
-    bytes.extend_from_slice(name.as_bytes());
-    PathBuf::from(std::ffi::OsString::from_vec(bytes))
-}
-
 fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
     Plan {
         jobs: sources
@@ -98,7 +84,7 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                     let bytes = &bytes[..end.max(start)];
                     Job {
                         src: src.clone(),
-                        dst: concat(dir, OsStr::from_bytes(&bytes[start..])),
+                        dst: crate::fs::concat(dir, OsStr::from_bytes(&bytes[start..])),
                         parents_of: Some(dir.to_path_buf()),
                     }
                 } else {
@@ -109,7 +95,7 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                     };
                     Job {
                         src: src.clone(),
-                        dst: concat(dir, base),
+                        dst: crate::fs::concat(dir, base),
                         parents_of: None,
                     }
                 }
@@ -232,7 +218,13 @@ mod tests {
 
     #[test]
     fn join_keeps_the_users_slashes() {
-        assert_eq!(concat(Path::new("d"), OsStr::new("a")), Path::new("d/a"));
-        assert_eq!(concat(Path::new("d/"), OsStr::new("a")), Path::new("d/a"));
+        assert_eq!(
+            crate::fs::concat(Path::new("d"), OsStr::new("a")),
+            Path::new("d/a")
+        );
+        assert_eq!(
+            crate::fs::concat(Path::new("d/"), OsStr::new("a")),
+            Path::new("d/a")
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! Defines fastcp's command line: the only module that knows about clap.
 
+pub(crate) mod generate;
+pub(crate) mod getopt;
 mod table;
 
+use crate::cli::getopt::{Found, Getopt};
 use crate::error::{Error, Refusal};
-use crate::getopt::{Found, Getopt};
 use crate::options::Options;
 use crate::options::{AttributeEvent, Deref};
 use crate::report;

@@ -1,7 +1,7 @@
 //! getopt_long's view of fastcp's options: which long names, letters and arguments exist.
 
-use crate::getopt::HasArg::{self, No, Optional, Required};
-use crate::getopt::{Long, Short};
+use crate::cli::getopt::HasArg::{self, No, Optional, Required};
+use crate::cli::getopt::{Long, Short};
 
 const fn long(name: &'static str, arg: HasArg, key: &'static str, rank: u8) -> Long {
     Long {

@@ -1,6 +1,7 @@
 //! The copy_file_range(2) engine: the filesystem copies, shares (reflink) or splices extents.
 
-use super::{Call, Counters, EngineError, Span, kernel_loop};
+use super::{EngineError, Span, kernel_loop};
+use crate::report::counters::{Call, Counters};
 use std::os::fd::BorrowedFd;
 
 /// Copies `src` to `dst` from their current file positions with copy_file_range. Linux refuses

@@ -1,6 +1,7 @@
 //! The read(2)/write(2) engine: every byte passes through a user-space buffer.
 
-use super::{Call, Counters, EngineError, MAX_PER_CALL, Span};
+use super::{EngineError, MAX_PER_CALL, Span};
+use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 

@@ -1,7 +1,8 @@
 //! The clone "engine": FICLONE shares the source's extents with the destination (btrfs, XFS
 //! with reflink=1, bcachefs), so nothing is copied at all until either file is written.
 
-use super::{Call, Counters, EngineError, Span};
+use super::{EngineError, Span};
+use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 

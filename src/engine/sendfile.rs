@@ -1,6 +1,7 @@
 //! The sendfile(2) engine: the kernel moves page-cache pages from source to destination.
 
-use super::{Call, Counters, EngineError, Span, kernel_loop};
+use super::{EngineError, Span, kernel_loop};
+use crate::report::counters::{Call, Counters};
 use std::os::fd::BorrowedFd;
 
 /// Copies `src` to `dst` from their current offsets with sendfile. Passing no offset makes the

@@ -1,12 +1,12 @@
 //! Validated, clap-free settings: what the rest of fastcp reads instead of the command line.
 
-use crate::engine::Method;
 use crate::error::{Error, Refusal};
-pub(crate) use crate::progress::ProgressMode;
 
+mod method;
 mod overwrite;
 mod preserve;
 
+pub(crate) use method::Method;
 pub(crate) use overwrite::{Backup, Overwrite, RawOverwrite, Update};
 pub(crate) use preserve::{AttributeEvent, Preserve, XattrErrors};
 use std::path::PathBuf;
@@ -388,7 +388,7 @@ fn runs_arg(text: &str) -> Result<usize, Error> {
 
 /// GNU's `quote()` for option arguments: ‘x’ in a UTF-8 locale, 'x' otherwise.
 fn locale_quote(text: &str) -> String {
-    crate::quote::locale_quote(text.as_bytes())
+    crate::error::quote::locale_quote(text.as_bytes())
 }
 
 /// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix
@@ -456,6 +456,16 @@ pub(crate) fn parse_size(text: &str) -> Option<usize> {
         return None;
     }
     usize::try_from(bytes).ok()
+}
+
+/// When to draw (`--progress`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProgressMode {
+    /// Only when stderr is a terminal.
+    Auto,
+    /// Even when stderr is a pipe or a file (one plain line a second).
+    Always,
+    Never,
 }
 
 #[cfg(test)]

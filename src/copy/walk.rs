@@ -11,13 +11,14 @@
 //! depth copies within the limit on open files, and its paths are kept once per level, in
 //! one buffer per side, not once per directory.
 
-use crate::copy::{At, Id, Node, Session, file_type, id};
-use crate::directory::Entries;
-use crate::dirfd::{Budget, DirFds, Shown};
+use crate::copy::directory::Entries;
+use crate::copy::dirfd::{Budget, DirFds, Shown};
+use crate::copy::parallel::DirGuard;
+use crate::copy::{Node, Session};
 use crate::error::{Error, Op};
+use crate::fs::concat;
+use crate::fs::{At, Id, file_type, id};
 use crate::options::{Deref, Make};
-use crate::plan::concat;
-use crate::pool::DirGuard;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use std::collections::HashMap;
 use std::ffi::OsString;

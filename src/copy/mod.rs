@@ -2,67 +2,39 @@
 //! of each file to directories (walk.rs), regular files (regular.rs), symlinks and special
 //! files (nodes.rs).
 
-use crate::engine::{self, EngineError, Method};
+pub(crate) mod atomic;
+pub(crate) mod clone;
+pub(crate) mod directory;
+pub(crate) mod dirfd;
+pub(crate) mod durable;
+pub(crate) mod existing;
+pub(crate) mod metadata;
+pub(crate) mod parallel;
+pub(crate) mod parents;
+pub(crate) mod regular;
+pub(crate) mod revisit;
+pub(crate) mod same_file;
+pub(crate) mod special;
+pub(crate) mod walk;
+
+use crate::copy::existing::{Decision, Prepared};
+use crate::copy::parallel::{DirGuard, Pool};
+use crate::engine::EngineError;
+use crate::error::quote::quote;
 use crate::error::{Error, Op};
-use crate::metadata::{self, Birth};
+use crate::fs::{At, Id, NameKey, file_type, id, name_key};
+use crate::options::Method;
 use crate::options::{Deref, Make, Options};
-use crate::overwrite::{Decision, Prepared};
 use crate::plan::Job;
-use crate::pool::{DirGuard, Pool};
-use crate::quote::quote;
-use crate::report::{self, Summary};
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+use crate::report;
+use crate::report::stats::Summary;
+use metadata::Birth;
+use rustix::fs::{FileType, Mode, OFlags, Stat};
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// A file's identity: device and inode.
-pub(crate) type Id = (u64, u64);
-
-pub(crate) fn id(st: &Stat) -> Id {
-    (st.st_dev, st.st_ino)
-}
-
-pub(crate) fn file_type(st: &Stat) -> FileType {
-    FileType::from_raw_mode(st.st_mode)
-}
-
-/// A file to work on: a name inside an open directory (the current directory for command-line
-/// operands), and the whole path shown in messages.
-#[derive(Clone, Copy)]
-pub(crate) struct At<'a> {
-    pub(crate) dir: BorrowedFd<'a>,
-    pub(crate) name: &'a Path,
-    pub(crate) shown: &'a Path,
-}
-
-impl At<'_> {
-    /// `stat`, following a final symlink or not.
-    pub(crate) fn stat(&self, follow: bool) -> rustix::io::Result<Stat> {
-        let flags = if follow {
-            AtFlags::empty()
-        } else {
-            AtFlags::SYMLINK_NOFOLLOW
-        };
-        rustix::fs::statat(self.dir, self.name, flags)
-    }
-}
-
-/// A name as GNU's file-set compares them: the file, its last component, and its directory.
-type NameKey = (Id, OsString, Option<Id>);
-
-pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
-    let name = path.file_name().map(OsString::from).unwrap_or_default();
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let parent_id = rustix::fs::stat(parent).ok().map(|st| id(&st));
-    (id(st), name, parent_id)
-}
 
 /// State that lives across the jobs of one run.
 pub(crate) struct Session<'a> {
@@ -76,7 +48,7 @@ pub(crate) struct Session<'a> {
     /// Command-line directories and the first directory each operand creates, by identity,
     /// with the destination they map to (GNU's remember_copied): meeting one again is a
     /// directory copied into itself, or a source named twice (see directory.rs).
-    pub(crate) dirs: HashMap<Id, Arc<crate::dirfd::Shown>>,
+    pub(crate) dirs: HashMap<Id, Arc<crate::copy::dirfd::Shown>>,
     /// Sources with several names already copied (`--preserve=links`), and their copies.
     pub(crate) links: HashMap<Id, PathBuf>,
     /// The command-line pair being copied, for GNU's "into itself" message.
@@ -109,7 +81,10 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub(crate) fn new(opts: &'a Options, counters: engine::Counters) -> Session<'a> {
+    pub(crate) fn new(
+        opts: &'a Options,
+        counters: crate::report::counters::Counters,
+    ) -> Session<'a> {
         Session {
             opts,
             summary: Summary::new(counters),

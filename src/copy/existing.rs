@@ -2,18 +2,17 @@
 //! GNU cp's order (copy_internal in copy.c): the same-file check, -u, -n and -i, the
 //! directory refusals, "just-created" destinations, then a backup, or removal, or neither.
 
-use crate::copy::{At, Node, Session, file_type, name_key};
+use crate::copy::same_file::{Verdict, same_file_ok};
+use crate::copy::{Node, Session};
 use crate::error::{Error, Op};
+use crate::fs::backup::{backup_name, beside, last_component, simple_name};
+use crate::fs::{At, file_type, name_key};
 use crate::options::{Backup, Deref, Make, Update};
-use crate::plan::concat;
 use crate::report;
-use crate::same_file::{Verdict, same_file_ok};
 use rustix::fs::{Access, AtFlags, FileType, Stat};
 use rustix::io::Errno;
-use std::ffi::OsString;
 use std::io::{BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 
 /// The decision about a destination, before anything is written.
@@ -67,117 +66,6 @@ fn ask(dst: &Path, unwritable: Option<u32>, replacing: bool) -> bool {
     }
 }
 
-/// The next free `name.~N~`, and whether any numbered backup exists already.
-fn numbered(dst: At<'_>) -> (OsString, bool) {
-    let name = dst
-        .name
-        .file_name()
-        .map(|n| n.as_bytes())
-        .unwrap_or_default()
-        .to_vec();
-    let parent = dst.name.parent().filter(|p| !p.as_os_str().is_empty());
-    let mut highest = 0u64;
-    let dir_fd = match parent {
-        Some(p) => rustix::fs::openat(
-            dst.dir,
-            p,
-            rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .ok(),
-        None => rustix::fs::openat(
-            dst.dir,
-            ".",
-            rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .ok(),
-    };
-    if let Some(fd) = dir_fd
-        && let Ok(mut dir) = rustix::fs::Dir::read_from(&fd)
-    {
-        let mut prefix = name.clone();
-        prefix.extend_from_slice(b".~");
-        while let Some(Ok(entry)) = dir.read() {
-            let entry_name = entry.file_name().to_bytes();
-            if let Some(rest) = entry_name.strip_prefix(prefix.as_slice())
-                && let Some(digits) = rest.strip_suffix(b"~")
-                && !digits.is_empty()
-                && digits.iter().all(u8::is_ascii_digit)
-                && let Ok(n) = std::str::from_utf8(digits).unwrap_or("0").parse::<u64>()
-            {
-                highest = highest.max(n);
-            }
-        }
-    }
-    let mut backup = name;
-    backup.extend_from_slice(format!(".~{}~", highest + 1).as_bytes());
-    (OsString::from_vec(backup), highest > 0)
-}
-
-/// The simple backup name of `dst` (`name~`, or the -S suffix), beside it.
-fn simple_name(dst: &Path, suffix: &std::ffi::OsStr) -> OsString {
-    let mut name = dst.file_name().unwrap_or_default().to_os_string();
-    name.push(suffix);
-    name
-}
-
-/// `name` in the directory of `path`.
-pub(crate) fn beside(path: &Path, name: &OsString) -> PathBuf {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => concat(parent, name),
-        _ => PathBuf::from(name),
-    }
-}
-
-/// The last component of a name, trailing slashes ignored (GNU's last_component).
-fn last_component(path: &Path) -> &[u8] {
-    let bytes = path.as_os_str().as_bytes();
-    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
-    let start = bytes[..end]
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map_or(0, |i| i + 1);
-    &bytes[start..end]
-}
-
-/// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
-pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> OsString {
-    let base = dst
-        .name
-        .file_name()
-        .map(|n| n.as_bytes())
-        .unwrap_or_default();
-    match kind {
-        Backup::Simple => simple_name(dst.name, suffix),
-        Backup::Numbered => match numbered(dst) {
-            (name, true) => name,
-            (name, false) => fit(name, base),
-        },
-        Backup::Existing => match numbered(dst) {
-            (name, true) => name,
-            (_, false) => fit(simple_name(dst.name, suffix), base),
-        },
-    }
-}
-
-/// A first backup name too long for the directory is cut to fit, as gnulib's
-/// check_extension does for the names it makes up (not for --backup=simple): the file's own
-/// name shortened, then `~`. It allows one byte less than NAME_MAX (255 here).
-fn fit(name: OsString, base: &[u8]) -> OsString {
-    const MOST: usize = 254;
-    if name.len() <= MOST {
-        return name;
-    }
-    let mut cut = base[..base.len().min(MOST - 1)].to_vec();
-    cut.push(b'~');
-    OsString::from_vec(cut)
-}
-
 impl Session<'_> {
     /// GNU cp's decisions about the destination of a non-directory, before anything is
     /// written: looks at what is there (following a symlink only when a regular file will be
@@ -197,7 +85,7 @@ impl Session<'_> {
         let shared = src_st.st_nlink > 1 || node.follow;
         if let Some(pool) = self.pool
             && shared
-            && pool.busy(crate::copy::id(src_st))
+            && pool.busy(crate::fs::id(src_st))
         {
             pool.settle(self);
         }
@@ -207,7 +95,7 @@ impl Session<'_> {
         let follow = !self.looks_through(src_st);
         let mut looked = dst.stat(follow);
         if let (Ok(st), Some(pool)) = (&looked, self.pool)
-            && pool.busy(crate::copy::id(st))
+            && pool.busy(crate::fs::id(st))
         {
             pool.settle(self);
             looked = dst.stat(follow);
@@ -379,7 +267,7 @@ impl Session<'_> {
                 beside(dst.name, &simple_name(dst.name, suffix)),
                 AtFlags::empty(),
             )
-            && crate::copy::id(&st) == crate::copy::id(src_st)
+            && crate::fs::id(&st) == crate::fs::id(src_st)
         {
             return Err(Error::BackupDestroysSource {
                 dst: dst.shown.to_path_buf(),

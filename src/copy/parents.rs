@@ -1,8 +1,9 @@
 //! --parents: the directories of a source's own path, recreated below the target directory.
 
-use crate::copy::{Session, file_type};
+use crate::copy::Session;
+use crate::error::quote::quote;
 use crate::error::{Error, Op};
-use crate::quote::quote;
+use crate::fs::file_type;
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
 use std::os::unix::ffi::OsStrExt;
@@ -33,7 +34,7 @@ impl Session<'_> {
                 continue;
             }
             let src_dir = Path::new(std::ffi::OsStr::from_bytes(prefix));
-            let dst_dir = crate::plan::concat(base, std::ffi::OsStr::from_bytes(rel));
+            let dst_dir = crate::fs::concat(base, std::ffi::OsStr::from_bytes(rel));
             let src_st = rustix::fs::stat(src_dir).map_err(|e| Error::io(Op::Stat, src_dir, e))?;
             let preserve = self.opts.preserve;
             match rustix::fs::stat(&dst_dir) {

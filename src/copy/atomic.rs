@@ -12,10 +12,10 @@
 //! links is replaced, not rewritten: the other names keep the old data (man page, ATOMIC
 //! COPIES, says why).
 
-use crate::copy::{At, file_type};
-use crate::durable;
+use crate::copy::durable;
+use crate::copy::metadata;
 use crate::error::{Error, Keep, Op};
-use crate::metadata;
+use crate::fs::{At, file_type};
 use rustix::fs::{AtFlags, FileType, IFlags, Mode, OFlags, RenameFlags, Stat, XattrFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};

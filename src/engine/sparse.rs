@@ -1,8 +1,10 @@
 //! Holes: copying only the data extents of a sparse file (SEEK_DATA/SEEK_HOLE), and under
 //! `--sparse=always` turning runs of zeros into holes as well.
 
-use crate::engine::{self, Counters, EngineError, Method, Outcome, Transfer};
+use crate::engine::{self, EngineError, Transfer};
+use crate::options::Method;
 use crate::options::Sparse;
+use crate::report::counters::{Counters, Outcome};
 use rustix::fs::{FileType, SeekFrom, Stat};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;

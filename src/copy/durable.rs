@@ -1,8 +1,8 @@
 //! Making a copy last and checking it: fsync (--fsync) and reading it back (--verify).
 
-use crate::copy::At;
+use crate::error::quote::quote;
 use crate::error::{Error, Op};
-use crate::quote::quote;
+use crate::fs::At;
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use std::os::fd::{AsFd, BorrowedFd};

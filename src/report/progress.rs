@@ -6,21 +6,12 @@
 //! Instead the engines report written bytes here; a clock is read only every few dozen calls,
 //! and the bar is drawn only after the copy has run for a second, as cp prints nothing.
 
+use crate::options::ProgressMode;
 use crate::report::human_bytes;
-use crate::tally::Tally;
+use crate::report::tally::Tally;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// When to draw (`--progress`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ProgressMode {
-    /// Only when stderr is a terminal.
-    Auto,
-    /// Even when stderr is a pipe or a file (one plain line a second).
-    Always,
-    Never,
-}
 
 /// How long a copy runs before anything is drawn.
 const GRACE: Duration = Duration::from_secs(1);

@@ -9,9 +9,9 @@
 //! ancestor. Every reopened directory must still be the one first opened; no path longer
 //! than one name is ever used, so depth has no PATH_MAX limit.
 
-use crate::copy::{Id, id};
-use crate::engine::Method;
 use crate::error::{Error, Op};
+use crate::fs::{Id, id};
+use crate::options::Method;
 use crate::options::Options;
 use rustix::fs::{Mode, OFlags};
 use std::ffi::{OsStr, OsString};

@@ -2,20 +2,23 @@
 //! or whole), attributes applied, and under --atomic the rename into place; in a parallel tree
 //! copy the file is handed to a copying thread once its source is open.
 
-use crate::atomic;
-use crate::clone::Reflink;
-use crate::copy::{At, Node, Session, engine_error, file_type, id};
-use crate::dirfd::DirFds;
-use crate::durable;
-use crate::engine::{self, Fallback, Method, Transfer};
+use crate::copy::atomic;
+use crate::copy::clone::Reflink;
+use crate::copy::dirfd::DirFds;
+use crate::copy::durable;
+use crate::copy::existing::Prepared;
+use crate::copy::metadata;
+use crate::copy::parallel::{DirGuard, Task};
+use crate::copy::{Node, Session, engine_error};
+use crate::engine::reserve;
+use crate::engine::sparse::{self, Layout};
+use crate::engine::{self, Transfer};
 use crate::error::{Error, Op};
-use crate::metadata;
+use crate::fs::{At, file_type, id};
+use crate::options::Method;
 use crate::options::{Options, ReflinkMode};
-use crate::overwrite::Prepared;
-use crate::pool::{DirGuard, Task};
 use crate::report;
-use crate::reserve;
-use crate::sparse::{self, Layout};
+use crate::report::counters::Fallback;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
@@ -289,7 +292,7 @@ impl<'a> Session<'a> {
                 reserve::release(transfer.dst, reserved);
                 let mut outcome = result
                     .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
-                let exdev = engine::Reason::Refused(Errno::XDEV);
+                let exdev = crate::report::counters::Reason::Refused(Errno::XDEV);
                 if let Some(dst_dev) = self.dst_dev
                     && outcome
                         .fallbacks
@@ -363,10 +366,12 @@ impl<'a> Session<'a> {
 
     /// Counts a finished file and prints its --debug line.
     fn done(&mut self, src_st: &Stat, done: Done) {
-        self.summary
-            .add(&done.outcome, report::file_class(src_st.st_mode));
+        self.summary.add(
+            &done.outcome,
+            crate::report::stats::file_class(src_st.st_mode),
+        );
         if self.opts.debug {
-            report::debug(
+            crate::report::stats::debug(
                 &done.outcome,
                 done.reflink.debug_name(),
                 done.layout.debug_name(),
@@ -387,7 +392,7 @@ struct Opened<'d> {
 
 /// What `fill` did, for the report once the file is in place.
 struct Done {
-    outcome: engine::Outcome,
+    outcome: crate::report::counters::Outcome,
     reflink: Reflink,
     layout: Layout,
 }

@@ -2,13 +2,14 @@
 //! its destination created or merged into, its listing, and its own attributes applied once
 //! its contents are in place.
 
-use crate::copy::{At, Id, Node, Session, file_type, id};
-use crate::dirfd::{DirFds, Place, Shown, open_dir};
+use crate::copy::dirfd::{DirFds, Place, Shown, open_dir};
+use crate::copy::metadata;
+use crate::copy::parallel::{DirGuard, Finish, Site};
+use crate::copy::walk::{Carry, Level};
+use crate::copy::{Node, Session};
 use crate::error::{Error, Op};
-use crate::metadata;
+use crate::fs::{At, Id, file_type, id};
 use crate::options::Deref;
-use crate::pool::{DirGuard, Finish, Site};
-use crate::walk::{Carry, Level};
 use rustix::fs::{FileType, Mode, Stat};
 use rustix::io::Errno;
 use std::ffi::OsStr;
@@ -94,7 +95,7 @@ impl Session<'_> {
         if self.ancestors.contains(&id(src_st)) {
             return Err(Error::Fatal(format!(
                 "cannot copy cyclic symbolic link {}",
-                crate::quote::quote(src.shown.as_os_str())
+                crate::error::quote::quote(src.shown.as_os_str())
             )));
         }
         if !self.dir_onto_itself(src, src_st, dst, node)? {
@@ -206,7 +207,7 @@ impl Session<'_> {
         if same_name(dst.shown, &earlier) {
             let text = format!(
                 "source directory {} specified more than once",
-                crate::quote::quote(self.top.0.as_os_str())
+                crate::error::quote::quote(self.top.0.as_os_str())
             );
             self.summary
                 .counters

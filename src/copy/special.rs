@@ -1,11 +1,12 @@
 //! Files that are not copied byte by byte: symlinks recreated as symlinks, FIFOs and device
 //! nodes recreated with mknod, and second names of hard-linked files linked again.
 
-use crate::copy::{At, Session, file_type};
+use crate::copy::Session;
+use crate::copy::existing::Prepared;
+use crate::copy::metadata;
 use crate::error::{Error, Op};
-use crate::metadata;
+use crate::fs::{At, file_type};
 use crate::options::{Preserve, Update};
-use crate::overwrite::Prepared;
 use crate::report;
 use rustix::fs::{AtFlags, FileType, Mode, Stat};
 use rustix::io::Errno;
@@ -88,7 +89,7 @@ impl Session<'_> {
         dst: At<'_>,
         follow: bool,
     ) -> Result<bool, Error> {
-        let Some(first) = self.links.get(&crate::copy::id(src_st)).cloned() else {
+        let Some(first) = self.links.get(&crate::fs::id(src_st)).cloned() else {
             return Ok(false);
         };
         let flags = if follow {
@@ -209,7 +210,7 @@ fn in_current_directory(path: &std::path::Path) -> bool {
         None => true,
         Some(p) if p.as_os_str().is_empty() => true,
         Some(p) => match (rustix::fs::stat(p), rustix::fs::stat(".")) {
-            (Ok(a), Ok(b)) => crate::copy::id(&a) == crate::copy::id(&b),
+            (Ok(a), Ok(b)) => crate::fs::id(&a) == crate::fs::id(&b),
             _ => true,
         },
     }

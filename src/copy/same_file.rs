@@ -2,7 +2,7 @@
 //! `same_file_ok` (copy.c), the check that keeps `cp a a`, a symlink onto its target and a
 //! backup of the source from destroying the data.
 
-use crate::copy::{At, file_type, id};
+use crate::fs::{At, file_type, id};
 use crate::options::{Deref, Make, Options};
 use rustix::fs::{FileType, Stat};
 use std::ffi::OsStr;

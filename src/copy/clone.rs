@@ -1,8 +1,10 @@
 //! Clones (--reflink): trying FICLONE before any method, and what became of the attempt.
 
-use crate::copy::{Session, engine_error, file_type};
-use crate::engine::{self, EngineError, Method, Transfer};
+use crate::copy::{Session, engine_error};
+use crate::engine::{self, EngineError, Transfer};
 use crate::error::Error;
+use crate::fs::file_type;
+use crate::options::Method;
 use crate::options::ReflinkMode;
 use rustix::fs::{FileType, Stat};
 use rustix::io::Errno;
@@ -14,7 +16,7 @@ pub(crate) enum Reflink {
     NotTried,
     Cloned,
     /// The filesystem refused, for this reason.
-    Refused(engine::Reason),
+    Refused(crate::report::counters::Reason),
 }
 
 impl Reflink {
@@ -37,7 +39,7 @@ impl Session<'_> {
         src_st: &Stat,
         src: &Path,
         dst: &Path,
-    ) -> Result<(Option<engine::Outcome>, Reflink), Error> {
+    ) -> Result<(Option<crate::report::counters::Outcome>, Reflink), Error> {
         let wanted = match self.opts.reflink {
             ReflinkMode::Always => true,
             ReflinkMode::Auto => self.opts.method == Method::Auto,
@@ -50,14 +52,20 @@ impl Session<'_> {
         // is asked once, not once per file.
         let unsupported = Errno::OPNOTSUPP;
         if self.opts.reflink == ReflinkMode::Auto && self.no_clone.contains(&src_st.st_dev) {
-            return Ok((None, Reflink::Refused(engine::Reason::Refused(unsupported))));
+            return Ok((
+                None,
+                Reflink::Refused(crate::report::counters::Reason::Refused(unsupported)),
+            ));
         }
         // Nor between two filesystems already found to be two (EXDEV), in a tree.
         let pair = self.dst_dev.map(|d| (src_st.st_dev, d));
         if self.opts.reflink == ReflinkMode::Auto
             && pair.is_some_and(|pair| self.cross.contains(&pair))
         {
-            return Ok((None, Reflink::Refused(engine::Reason::Refused(Errno::XDEV))));
+            return Ok((
+                None,
+                Reflink::Refused(crate::report::counters::Reason::Refused(Errno::XDEV)),
+            ));
         }
         match engine::copy(transfer, Method::Reflink, &mut self.summary.counters) {
             Ok(outcome) => Ok((Some(outcome), Reflink::Cloned)),
@@ -77,7 +85,10 @@ impl Session<'_> {
                 if let (Errno::XDEV, Some(pair)) = (errno, pair) {
                     self.cross.insert(pair);
                 }
-                Ok((None, Reflink::Refused(engine::Reason::Refused(errno))))
+                Ok((
+                    None,
+                    Reflink::Refused(crate::report::counters::Reason::Refused(errno)),
+                ))
             }
             Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
         }

@@ -1,9 +1,10 @@
 //! A source directory that is its own destination (`cp -rT d d`, or through a symlink):
 //! refused as GNU's same_file_ok refuses it, before anything is created or read.
 
-use crate::copy::{At, Node, Session};
+use crate::copy::same_file::{Verdict, same_file_ok};
+use crate::copy::{Node, Session};
 use crate::error::Error;
-use crate::same_file::{Verdict, same_file_ok};
+use crate::fs::At;
 use rustix::fs::Stat;
 
 impl Session<'_> {

@@ -1,6 +1,8 @@
 //! The one error type: every failure names what was being done and the path, in GNU cp's words.
 
-use crate::quote::quote;
+pub(crate) mod quote;
+
+use crate::error::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsString;
 use std::fmt;
@@ -305,7 +307,7 @@ fn quotef(path: &std::path::Path) -> String {
     if plain {
         String::from_utf8_lossy(bytes).into_owned()
     } else {
-        crate::quote::quote(path.as_os_str())
+        crate::error::quote::quote(path.as_os_str())
     }
 }
 

@@ -24,13 +24,17 @@
 //! ([`DirFds`]), and a directory whose descriptors were all closed is opened again to be
 //! finished (see dirfd.rs), so no number of directories waiting to be finished holds more.
 
-use crate::copy::{At, Id, Session, id};
-use crate::dirfd::{Budget, DirFds, Place, Shown};
+use crate::copy::Session;
+use crate::copy::dirfd::{Budget, DirFds, Place, Shown};
+use crate::copy::existing::Prepared;
+use crate::copy::metadata::Birth;
 use crate::error::Error;
-use crate::metadata::Birth;
+use crate::fs::{At, Id, id};
 use crate::options::{Options, Preserve};
-use crate::overwrite::Prepared;
-use crate::report::{self, Summary};
+use crate::plan::Plan;
+use crate::report;
+use crate::report::counters::Counters;
+use crate::report::stats::Summary;
 use rustix::fs::Stat;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsStr;
@@ -214,8 +218,10 @@ impl DirGuard {
         match fds {
             Ok(fds) => {
                 let result = match shown {
-                    Some(shown) => crate::directory::finish_dir(&fds, &finish, shown),
-                    None => crate::directory::finish_dir(&fds, &finish, &self.site.shown.dst()),
+                    Some(shown) => crate::copy::directory::finish_dir(&fds, &finish, shown),
+                    None => {
+                        crate::copy::directory::finish_dir(&fds, &finish, &self.site.shown.dst())
+                    }
                 };
                 (Some(fds), result)
             }
@@ -458,7 +464,7 @@ impl Pool {
 pub(crate) fn work<'a>(
     pool: &'a Pool,
     opts: &'a Options,
-    counters: crate::engine::Counters,
+    counters: crate::report::counters::Counters,
 ) -> Summary {
     crate::signals::register_thread();
     let mut session = Session::new(opts, counters);
@@ -515,5 +521,71 @@ impl<'a> Session<'a> {
             }
         }
         DirGuard::release(dir, fds, (dst_path, name));
+    }
+}
+
+/// Copies every job of the plan, one file at a time, or for a recursive copy with `-j N`,
+/// with N threads (fewer when the limit on open files is too low for N, see dirfd.rs). Returns
+/// what was counted on all of them.
+pub(crate) fn copy_all(options: &Options, plan: &Plan, counters: Counters) -> Summary {
+    let jobs = |session: &mut Session<'_>| {
+        for job in &plan.jobs {
+            if crate::signals::pending().is_some() {
+                break;
+            }
+            session.copy(job, plan.into_directory);
+            // Two operands can reach one destination (`a/x b/x d/`, `--parents a/b a/b/c`):
+            // the next one starts when this one's files are all copied, as one by one.
+            if let Some(pool) = session.pool {
+                pool.settle(session);
+            }
+        }
+    };
+    let budget = Budget::new(options);
+    if !options.recursive || budget.threads < 2 {
+        let mut session = Session::new(options, counters);
+        jobs(&mut session);
+        return session.summary;
+    }
+    one_heap();
+    let pool = Pool::new(&budget);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (1..budget.threads)
+            .filter_map(|_| {
+                let counters = counters.sibling();
+                let pool = &pool;
+                std::thread::Builder::new()
+                    .name("copy".into())
+                    .spawn_scoped(scope, move || work(pool, options, counters))
+                    .ok()
+            })
+            .collect();
+        crate::signals::register_thread();
+        let mut session = Session::new(options, counters);
+        session.pool = Some(&pool);
+        jobs(&mut session);
+        pool.close();
+        // What is still queued is shared with the other threads.
+        drain(&pool, &mut session);
+        crate::signals::unregister_thread();
+        let mut summary = session.summary;
+        for worker in workers {
+            if let Ok(theirs) = worker.join() {
+                summary.merge(theirs);
+            }
+        }
+        summary.failures += pool.dir_failures();
+        summary
+    })
+}
+
+/// Keeps the copying threads on the main thread's heap. glibc gives each new thread its own
+/// heap (arena) at its first allocation; the threads allocate little (a path, an error), and
+/// the extra arenas measured 220 KiB of peak memory in a tree copy.
+fn one_heap() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets a malloc tuning parameter; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }

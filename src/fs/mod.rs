@@ -1,0 +1,69 @@
+//! Small filesystem helpers every layer uses: a file named inside an open directory (`At`),
+//! identities, file types, name joins, and backup names.
+
+pub(crate) mod backup;
+
+use rustix::fs::{AtFlags, FileType, Stat};
+use std::ffi::{OsStr, OsString};
+use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+/// A file's identity: device and inode.
+pub(crate) type Id = (u64, u64);
+
+pub(crate) fn id(st: &Stat) -> Id {
+    (st.st_dev, st.st_ino)
+}
+
+pub(crate) fn file_type(st: &Stat) -> FileType {
+    FileType::from_raw_mode(st.st_mode)
+}
+
+/// A file to work on: a name inside an open directory (the current directory for command-line
+/// operands), and the whole path shown in messages.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub(crate) dir: BorrowedFd<'a>,
+    pub(crate) name: &'a Path,
+    pub(crate) shown: &'a Path,
+}
+
+impl At<'_> {
+    /// `stat`, following a final symlink or not.
+    pub(crate) fn stat(&self, follow: bool) -> rustix::io::Result<Stat> {
+        let flags = if follow {
+            AtFlags::empty()
+        } else {
+            AtFlags::SYMLINK_NOFOLLOW
+        };
+        rustix::fs::statat(self.dir, self.name, flags)
+    }
+}
+
+/// A name as GNU's file-set compares them: the file, its last component, and its directory.
+pub(crate) type NameKey = (Id, OsString, Option<Id>);
+
+pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
+    let name = path.file_name().map(OsString::from).unwrap_or_default();
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let parent_id = rustix::fs::stat(parent).ok().map(|st| id(&st));
+    (id(st), name, parent_id)
+}
+
+/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat): `d/` + `f`
+/// is `d/f`.
+pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
+    let dir = dir.as_os_str().as_bytes();
+    // One allocation of the final size, per name of a tree walk.
+    let mut bytes = Vec::with_capacity(dir.len() + 1 + name.len());
+    bytes.extend_from_slice(dir);
+    if !bytes.ends_with(b"/") {
+        bytes.push(b'/');
+    }
+    bytes.extend_from_slice(name.as_bytes());
+    PathBuf::from(std::ffi::OsString::from_vec(bytes))
+}

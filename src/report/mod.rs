@@ -1,0 +1,162 @@
+//! What the user sees: messages prefixed with the program name, and the `--stats` summary.
+
+pub(crate) mod counters;
+pub(crate) mod progress;
+pub(crate) mod stats;
+pub(crate) mod tally;
+pub(crate) mod usage;
+
+use crate::error::Error;
+use crate::error::quote::quote;
+use rustix::io::Errno;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+static PROGRAM: OnceLock<String> = OnceLock::new();
+
+/// Sets the name messages start with: argv[0] as given, as GNU's error() prints it, so a `cp`
+/// symlink to fastcp speaks as `cp`.
+pub(crate) fn set_program_name(name: String) {
+    let _ = PROGRAM.set(name);
+}
+
+pub(crate) fn program_name() -> &'static str {
+    PROGRAM.get().map_or("fastcp", String::as_str)
+}
+
+/// Prints an error the way GNU cp does, with the usage hint where GNU gives one.
+pub(crate) fn error(e: &Error) {
+    let prog = program_name();
+    let mut text = format!("{prog}: {e}\n");
+    if e.wants_usage_hint() {
+        text.push_str(&format!("Try '{prog} --help' for more information.\n"));
+    }
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// The first error writing stdout (an errno), 0 while there is none.
+static STDOUT_ERROR: AtomicI32 = AtomicI32::new(0);
+
+/// Writes `text` to stdout. A failed write (`-v >/dev/full`, a closed pipe) does not stop the
+/// copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
+pub(crate) fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
+
+/// The exit status of a run that would end with `code`: a failure, reported as GNU's
+/// `write error: ...`, when stdout could not be written.
+pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
+    match STDOUT_ERROR.load(Ordering::Relaxed) {
+        0 => code,
+        errno => {
+            error(&Error::StdoutWrite(Errno::from_raw_os_error(errno)));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes `text` to stderr, ignoring errors for the same reason.
+pub(crate) fn err(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Prints a warning: the copy goes on and the exit status does not change.
+pub(crate) fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());
+}
+
+/// `'src' -> 'dst'`, GNU cp's -v line, on stdout, with the backup made if any.
+pub(crate) fn verbose(src: &Path, dst: &Path, backup: Option<&Path>) {
+    let mut line = format!("{} -> {}", quote(src.as_os_str()), quote(dst.as_os_str()));
+    if let Some(b) = backup {
+        line.push_str(&format!(" (backup: {})", quote(b.as_os_str())));
+    }
+    line.push('\n');
+    out(&line);
+}
+
+/// GNU cp's -v line for a backup put back after a failed copy.
+pub(crate) fn unbackup(backup: &Path, dst: &Path) {
+    out(&format!(
+        "{} -> {} (unbackup)\n",
+        quote(backup.as_os_str()),
+        quote(dst.as_os_str())
+    ));
+}
+
+/// The --debug line of later GNU cp for a destination left alone (-n, -u, -i answered no).
+pub(crate) fn skipped(dst: &Path) {
+    out(&format!("skipped {}\n", quote(dst.as_os_str())));
+}
+
+/// GNU cp's -v line for --remove-destination.
+pub(crate) fn removed(path: &Path) {
+    out(&format!("removed {}\n", quote(path.as_os_str())));
+}
+
+/// A byte count for people: 1.5 GiB.
+pub(crate) fn human_bytes(bytes: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+/// GNU cp's -i question (overwrite_ok in copy.c): plain for a destination the user can write,
+/// with its mode for one they cannot (`replacing`: it would be removed, not written).
+pub(crate) fn overwrite_prompt(dst: &Path, unwritable: Option<u32>, replacing: bool) -> String {
+    let prog = program_name();
+    let name = quote(dst.as_os_str());
+    let Some(mode) = unwritable else {
+        return format!("{prog}: overwrite {name}? ");
+    };
+    let bits = mode & 0o7777;
+    let perms = permission_string(mode);
+    if replacing {
+        format!("{prog}: replace {name}, overriding mode {bits:04o} ({perms})? ")
+    } else {
+        format!("{prog}: unwritable {name} (mode {bits:04o}, {perms}); try anyway? ")
+    }
+}
+
+/// The nine `ls -l` permission characters of a mode, set-id and sticky bits included.
+fn permission_string(mode: u32) -> String {
+    let bit = |mask: u32, c: char| if mode & mask != 0 { c } else { '-' };
+    let special = |x: u32, s: u32, lower: char, upper: char| match (mode & x != 0, mode & s != 0) {
+        (true, true) => lower,
+        (false, true) => upper,
+        (true, false) => 'x',
+        (false, false) => '-',
+    };
+    [
+        bit(0o400, 'r'),
+        bit(0o200, 'w'),
+        special(0o100, 0o4000, 's', 'S'),
+        bit(0o040, 'r'),
+        bit(0o020, 'w'),
+        special(0o010, 0o2000, 's', 'S'),
+        bit(0o004, 'r'),
+        bit(0o002, 'w'),
+        special(0o001, 0o1000, 't', 'T'),
+    ]
+    .iter()
+    .collect()
+}
