@@ -4,7 +4,9 @@
 //! until the source reports end of file. None of them trusts `st_size`: /proc and /sys files
 //! report 0 or 4096 and hold other amounts, and a file may shrink or grow while it is copied.
 
+mod auto;
 pub(crate) mod copy_file_range;
+mod failure;
 pub(crate) mod read_write;
 pub(crate) mod reflink;
 pub(crate) mod reserve;
@@ -13,9 +15,12 @@ pub(crate) mod sparse;
 pub(crate) mod splice;
 
 use crate::options::Method;
-use crate::report::counters::{Call, Counters, Fallback, Outcome, Reason};
+use crate::report::counters::{Call, Counters, Fallback, Outcome};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
+
+pub(crate) use failure::EngineError;
+use failure::classify;
 
 /// The largest count Linux moves in one read, write, sendfile or copy_file_range call
 /// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
@@ -23,59 +28,6 @@ pub(crate) const MAX_PER_CALL: usize = 0x7fff_f000;
 
 /// The read-write buffer GNU cp starts from (coreutils' IO_BUFSIZE).
 const DEFAULT_BUFSIZE: u64 = 128 * 1024;
-
-/// Why an engine stopped without finishing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum EngineError {
-    /// The kernel refused the method for this pair of files before any byte moved.
-    Unsupported(Errno),
-    /// The method reported end of file at once, but the source has data (procfs on some kernels).
-    NoProgress,
-    /// Reading the source failed.
-    Read(Errno),
-    /// Writing the destination failed.
-    Write(Errno),
-    /// A call that reads and writes at once failed, and the error does not say which side.
-    Transfer(Errno),
-    /// SIGINT, SIGTERM or SIGHUP arrived: the copy stops where it stands.
-    Interrupted,
-}
-
-/// Errors after which a combined call may be retried another way: the kernel says "not for
-/// this pair of files" (copy_file_range(2) and sendfile(2) ERRORS), not "this data is bad".
-fn means_unsupported(errno: Errno) -> bool {
-    [
-        Errno::XDEV,
-        Errno::INVAL,
-        Errno::NOSYS,
-        Errno::OPNOTSUPP,
-        Errno::PERM,
-        Errno::ACCESS,
-        Errno::TXTBSY,
-        Errno::BADF,
-        Errno::NOTTY,
-    ]
-    .contains(&errno)
-}
-
-/// Sorts the error of a call that both reads and writes (sendfile, copy_file_range).
-fn classify(errno: Errno, copied: u64) -> EngineError {
-    if copied == 0 && means_unsupported(errno) {
-        EngineError::Unsupported(errno)
-    } else if [
-        Errno::NOSPC,
-        Errno::DQUOT,
-        Errno::FBIG,
-        Errno::PIPE,
-        Errno::ROFS,
-    ]
-    .contains(&errno)
-    {
-        EngineError::Write(errno)
-    } else {
-        EngineError::Transfer(errno)
-    }
-}
 
 /// One file's data transfer: the open files and the sizing hints.
 #[derive(Clone)]
@@ -193,64 +145,7 @@ pub(crate) fn copy(
         }
         return Ok(finished(bytes, method, Vec::new()));
     }
-    let mut fallbacks = Vec::new();
-    if transfer.may_share && transfer.cross_device && transfer.shown {
-        fallbacks.push(Fallback {
-            from: Method::CopyFileRange,
-            to: Method::Sendfile,
-            reason: Reason::Refused(Errno::XDEV),
-        });
-    }
-    let chain: &[(Method, Method)] = if transfer.may_share && !transfer.cross_device {
-        &[
-            (Method::CopyFileRange, Method::Sendfile),
-            (Method::Sendfile, Method::ReadWrite),
-        ]
-    } else {
-        &[(Method::Sendfile, Method::ReadWrite)]
-    };
-    for &(method, next) in chain {
-        let result = transfer.run_one(method, counters);
-        let reason = match auto_step(result, || transfer.source_has_data()) {
-            Step::Done(bytes) => return Ok(finished(bytes, method, fallbacks)),
-            Step::Fail(e) => return Err((method, e)),
-            Step::Next(reason) => reason,
-        };
-        fallbacks.push(Fallback {
-            from: method,
-            to: next,
-            reason,
-        });
-    }
-    let method = Method::ReadWrite;
-    let bytes = transfer
-        .run_one(method, counters)
-        .map_err(|e| (method, e))?;
-    Ok(finished(bytes, method, fallbacks))
-}
-
-/// What `auto` does after one method ran.
-#[derive(Debug, PartialEq, Eq)]
-enum Step {
-    Done(u64),
-    Next(Reason),
-    Fail(EngineError),
-}
-
-/// `auto`'s decision table. An immediate end of file is believed only when the source really
-/// has no byte where the copy stands (copy_file_range said 0 for /proc files on 5.3-5.18
-/// kernels); a refusal before any byte moves on to the next method; anything else is final.
-fn auto_step(result: Result<u64, EngineError>, has_data: impl FnOnce() -> Option<bool>) -> Step {
-    match result {
-        Ok(0) => match has_data() {
-            Some(false) => Step::Done(0),
-            Some(true) => Step::Next(Reason::NothingFromData),
-            None => Step::Next(Reason::NothingUnprobed),
-        },
-        Ok(bytes) => Step::Done(bytes),
-        Err(EngineError::Unsupported(errno)) => Step::Next(Reason::Refused(errno)),
-        Err(e) => Step::Fail(e),
-    }
+    auto::copy(transfer, counters)
 }
 
 fn finished(bytes: u64, method: Method, fallbacks: Vec<Fallback>) -> Outcome {
@@ -324,47 +219,6 @@ mod tests {
             cross_device: false,
             shown: true,
         }
-    }
-
-    #[test]
-    fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
-        let step = auto_step(Ok(0), || Some(true));
-        assert_eq!(step, Step::Next(Reason::NothingFromData));
-        assert_eq!(auto_step(Ok(0), || Some(false)), Step::Done(0));
-        assert!(matches!(auto_step(Ok(0), || None), Step::Next(_)));
-    }
-
-    /// A full disk and an exhausted quota are write errors ("error writing 'f'"), never a
-    /// reason to fall back, even on the first call.
-    #[test]
-    fn full_disk_and_quota_are_write_errors() {
-        for errno in [Errno::NOSPC, Errno::DQUOT, Errno::FBIG] {
-            assert_eq!(classify(errno, 0), EngineError::Write(errno));
-            assert_eq!(classify(errno, 4096), EngineError::Write(errno));
-        }
-        assert_eq!(
-            classify(Errno::XDEV, 0),
-            EngineError::Unsupported(Errno::XDEV)
-        );
-        assert_eq!(classify(Errno::XDEV, 1), EngineError::Transfer(Errno::XDEV));
-    }
-
-    #[test]
-    fn auto_falls_back_only_on_refusals() {
-        let refused = Err(EngineError::Unsupported(Errno::XDEV));
-        assert_eq!(
-            auto_step(refused, || None),
-            Step::Next(Reason::Refused(Errno::XDEV))
-        );
-        let full = Err(EngineError::Write(Errno::NOSPC));
-        assert_eq!(
-            auto_step(full, || None),
-            Step::Fail(EngineError::Write(Errno::NOSPC))
-        );
-        assert_eq!(
-            auto_step(Ok(7), || panic!("no probe needed")),
-            Step::Done(7)
-        );
     }
 
     /// A source positioned at its end, with data before: an in-kernel call returns 0 at once,

@@ -7,7 +7,8 @@
 //! 4 GiB (median; system time grew to 5 s), with runs varying 2-4x; a 1 MiB pipe was erratic
 //! already at 1 GiB; on tmpfs it measured the same as the others.
 
-use super::{EngineError, MAX_PER_CALL, Span, classify, means_unsupported};
+use super::failure::{classify, means_unsupported};
+use super::{EngineError, MAX_PER_CALL, Span};
 use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
 use rustix::pipe::{PipeFlags, SpliceFlags};

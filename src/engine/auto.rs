@@ -1,0 +1,103 @@
+//! `auto`: the order in which methods are tried, and when to move on to the next one.
+
+use super::{EngineError, Transfer, finished};
+use crate::options::Method;
+use crate::report::counters::{Counters, Fallback, Outcome, Reason};
+use rustix::io::Errno;
+
+/// Copies with copy_file_range, then sendfile, then read-write, moving on only while nothing
+/// has been copied, so no byte is written twice or skipped.
+pub(super) fn copy(
+    transfer: &Transfer<'_>,
+    counters: &mut Counters,
+) -> Result<Outcome, (Method, EngineError)> {
+    let mut fallbacks = Vec::new();
+    if transfer.may_share && transfer.cross_device && transfer.shown {
+        fallbacks.push(Fallback {
+            from: Method::CopyFileRange,
+            to: Method::Sendfile,
+            reason: Reason::Refused(Errno::XDEV),
+        });
+    }
+    let chain: &[(Method, Method)] = if transfer.may_share && !transfer.cross_device {
+        &[
+            (Method::CopyFileRange, Method::Sendfile),
+            (Method::Sendfile, Method::ReadWrite),
+        ]
+    } else {
+        &[(Method::Sendfile, Method::ReadWrite)]
+    };
+    for &(method, next) in chain {
+        let result = transfer.run_one(method, counters);
+        let reason = match auto_step(result, || transfer.source_has_data()) {
+            Step::Done(bytes) => return Ok(finished(bytes, method, fallbacks)),
+            Step::Fail(e) => return Err((method, e)),
+            Step::Next(reason) => reason,
+        };
+        fallbacks.push(Fallback {
+            from: method,
+            to: next,
+            reason,
+        });
+    }
+    let method = Method::ReadWrite;
+    let bytes = transfer
+        .run_one(method, counters)
+        .map_err(|e| (method, e))?;
+    Ok(finished(bytes, method, fallbacks))
+}
+
+/// What `auto` does after one method ran.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Done(u64),
+    Next(Reason),
+    Fail(EngineError),
+}
+
+/// `auto`'s decision table. An immediate end of file is believed only when the source really
+/// has no byte where the copy stands (copy_file_range said 0 for /proc files on 5.3-5.18
+/// kernels); a refusal before any byte moves on to the next method; anything else is final.
+fn auto_step(result: Result<u64, EngineError>, has_data: impl FnOnce() -> Option<bool>) -> Step {
+    match result {
+        Ok(0) => match has_data() {
+            Some(false) => Step::Done(0),
+            Some(true) => Step::Next(Reason::NothingFromData),
+            None => Step::Next(Reason::NothingUnprobed),
+        },
+        Ok(bytes) => Step::Done(bytes),
+        Err(EngineError::Unsupported(errno)) => Step::Next(Reason::Refused(errno)),
+        Err(e) => Step::Fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_does_not_take_an_empty_answer_for_an_empty_file() {
+        let step = auto_step(Ok(0), || Some(true));
+        assert_eq!(step, Step::Next(Reason::NothingFromData));
+        assert_eq!(auto_step(Ok(0), || Some(false)), Step::Done(0));
+        assert!(matches!(auto_step(Ok(0), || None), Step::Next(_)));
+    }
+
+    #[test]
+    fn auto_falls_back_only_on_refusals() {
+        let refused = Err(EngineError::Unsupported(Errno::XDEV));
+        assert_eq!(
+            auto_step(refused, || None),
+            Step::Next(Reason::Refused(Errno::XDEV))
+        );
+        let full = Err(EngineError::Write(Errno::NOSPC));
+        assert_eq!(
+            auto_step(full, || None),
+            Step::Fail(EngineError::Write(Errno::NOSPC))
+        );
+        assert_eq!(
+            auto_step(Ok(7), || panic!("no probe needed")),
+            Step::Done(7)
+        );
+    }
+}
