@@ -1,6 +1,6 @@
 //! `auto`: the order in which methods are tried, and when to move on to the next one.
 
-use super::{EngineError, Transfer, finished};
+use super::{Engine, EngineError, Transfer, finished};
 use crate::options::Method;
 use crate::report::counters::{Counters, Fallback, Outcome, Reason};
 use rustix::io::Errno;
@@ -19,32 +19,40 @@ pub(super) fn copy(
             reason: Reason::Refused(Errno::XDEV),
         });
     }
-    let chain: &[(Method, Method)] = if transfer.may_share && !transfer.cross_device {
+    let chain: &[(Engine, Engine)] = if transfer.may_share && !transfer.cross_device {
         &[
-            (Method::CopyFileRange, Method::Sendfile),
-            (Method::Sendfile, Method::ReadWrite),
+            (Engine::CopyFileRange, Engine::Sendfile),
+            (Engine::Sendfile, Engine::ReadWrite),
         ]
     } else {
-        &[(Method::Sendfile, Method::ReadWrite)]
+        &[(Engine::Sendfile, Engine::ReadWrite)]
     };
-    for &(method, next) in chain {
-        let result = transfer.run_one(method, counters);
+    for &(engine, next) in chain {
+        let result = transfer.run(engine, counters);
         let reason = match auto_step(result, || transfer.source_has_data()) {
-            Step::Done(bytes) => return Ok(finished(bytes, method, fallbacks)),
-            Step::Fail(e) => return Err((method, e)),
+            Step::Done(bytes) => return Ok(finished(bytes, engine, fallbacks)),
+            Step::Fail(e) => return Err((engine.into(), e)),
             Step::Next(reason) => reason,
         };
         fallbacks.push(Fallback {
-            from: method,
-            to: next,
+            from: engine.into(),
+            to: next.into(),
             reason,
         });
     }
-    let method = Method::ReadWrite;
+    // read-write, the last resort: what it says is final.
+    let engine = Engine::ReadWrite;
     let bytes = transfer
-        .run_one(method, counters)
-        .map_err(|e| (method, e))?;
-    Ok(finished(bytes, method, fallbacks))
+        .run(engine, counters)
+        .map_err(|e| (engine.into(), e))?;
+    Ok(finished(bytes, engine, fallbacks))
+}
+
+/// Whether runs of zeros may be looked for under `method` (--sparse=always): only a buffer
+/// shows them, so `auto` then reads and writes (GNU's "copy offload: avoided"), as read-write
+/// does; an in-kernel method the user chose is kept, and copies the data extents only.
+pub(super) fn sees_zeros(method: Method) -> bool {
+    matches!(method, Method::Auto | Method::ReadWrite)
 }
 
 /// What `auto` does after one method ran.

@@ -1,4 +1,5 @@
-//! The copy engines: one module per method behind one signature, and `auto`'s fallback order.
+//! The copy engines: one module per mechanism behind one signature, the entry point that
+//! turns the user's `--method` into one, and `auto`'s fallback order (auto.rs).
 //!
 //! Every engine moves bytes from the current offset of `src` to the current offset of `dst`
 //! until the source reports end of file. None of them trusts `st_size`: /proc and /sys files
@@ -28,6 +29,28 @@ pub(crate) const MAX_PER_CALL: usize = 0x7fff_f000;
 
 /// The read-write buffer GNU cp starts from (coreutils' IO_BUFSIZE).
 const DEFAULT_BUFSIZE: u64 = 128 * 1024;
+
+/// A mechanism that moves bytes: what `--method` names, or what `auto` picks in turn. Each
+/// has its module below, all with one signature; `auto` and `reflink` are not among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Engine {
+    ReadWrite,
+    Sendfile,
+    CopyFileRange,
+    Splice,
+}
+
+impl From<Engine> for Method {
+    /// The method that names the engine on the command line and in reports.
+    fn from(engine: Engine) -> Method {
+        match engine {
+            Engine::ReadWrite => Method::ReadWrite,
+            Engine::Sendfile => Method::Sendfile,
+            Engine::CopyFileRange => Method::CopyFileRange,
+            Engine::Splice => Method::Splice,
+        }
+    }
+}
 
 /// One file's data transfer: the open files and the sizing hints.
 #[derive(Clone)]
@@ -72,11 +95,11 @@ impl Span {
 }
 
 impl Transfer<'_> {
-    /// The count one call asks for under `method`.
-    fn chunk(&self, method: Method) -> usize {
-        match (self.bufsize, method) {
+    /// The count one call of `engine` asks for.
+    fn chunk(&self, engine: Engine) -> usize {
+        match (self.bufsize, engine) {
             (Some(size), _) => size,
-            (None, Method::ReadWrite) => {
+            (None, Engine::ReadWrite) => {
                 let dst = *self.dst_blksize.get_or_init(|| {
                     rustix::fs::fstat(self.dst)
                         .map_or(0, |st| u64::try_from(st.st_blksize).unwrap_or(0))
@@ -88,20 +111,17 @@ impl Transfer<'_> {
     }
 
     /// Runs one engine to the end of the source (or of the span).
-    fn run_one(&self, method: Method, counters: &mut Counters) -> Result<u64, EngineError> {
+    fn run(&self, engine: Engine, counters: &mut Counters) -> Result<u64, EngineError> {
         let span = Span {
-            chunk: self.chunk(method),
+            chunk: self.chunk(engine),
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
         };
-        match method {
-            Method::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
-            Method::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
-            Method::Splice => splice::copy(self.src, self.dst, span, self.bufsize, counters),
-            Method::Reflink => reflink::copy(self.src, self.dst, span, counters),
-            Method::ReadWrite | Method::Auto => {
-                read_write::copy(self.src, self.dst, span, counters)
-            }
+        match engine {
+            Engine::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
+            Engine::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
+            Engine::Splice => splice::copy(self.src, self.dst, span, self.bufsize, counters),
+            Engine::ReadWrite => read_write::copy(self.src, self.dst, span, counters),
         }
     }
 
@@ -128,30 +148,35 @@ pub(crate) fn default_bufsize(blksize: u64) -> usize {
     size.next_power_of_two() as usize
 }
 
-/// Copies the data of one file with `method`. `auto` tries copy_file_range, then sendfile, then
-/// read-write, and moves on only while nothing has been copied, so no byte is written twice or
-/// skipped. An explicit method never switches: its refusal is the caller's error.
+/// Copies the data of one file with `method`: the one place the user's choice becomes an
+/// engine. `auto` tries engines in turn (auto.rs); a chosen engine never switches, and its
+/// refusal is the caller's error.
 pub(crate) fn copy(
     transfer: &Transfer<'_>,
     method: Method,
     counters: &mut Counters,
 ) -> Result<Outcome, (Method, EngineError)> {
-    if method != Method::Auto {
-        let bytes = transfer
-            .run_one(method, counters)
-            .map_err(|e| (method, e))?;
-        if bytes == 0 && method != Method::ReadWrite && transfer.source_has_data() == Some(true) {
-            return Err((method, EngineError::NoProgress));
-        }
-        return Ok(finished(bytes, method, Vec::new()));
+    let result = match method {
+        Method::Auto => return auto::copy(transfer, counters),
+        Method::Reflink => reflink::clone(transfer.src, transfer.dst, counters),
+        Method::ReadWrite => transfer.run(Engine::ReadWrite, counters),
+        Method::Sendfile => transfer.run(Engine::Sendfile, counters),
+        Method::CopyFileRange => transfer.run(Engine::CopyFileRange, counters),
+        Method::Splice => transfer.run(Engine::Splice, counters),
+    };
+    let bytes = result.map_err(|e| (method, e))?;
+    // read-write's 0 is the source's end; an in-kernel call's 0 from a source that has data
+    // (copy_file_range on /proc files, kernels 5.3-5.18) means it did not work.
+    if bytes == 0 && method != Method::ReadWrite && transfer.source_has_data() == Some(true) {
+        return Err((method, EngineError::NoProgress));
     }
-    auto::copy(transfer, counters)
+    Ok(finished(bytes, method, Vec::new()))
 }
 
-fn finished(bytes: u64, method: Method, fallbacks: Vec<Fallback>) -> Outcome {
+fn finished(bytes: u64, method: impl Into<Method>, fallbacks: Vec<Fallback>) -> Outcome {
     Outcome {
         bytes,
-        method,
+        method: method.into(),
         fallbacks,
     }
 }

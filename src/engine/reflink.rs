@@ -1,7 +1,7 @@
 //! The clone "engine": FICLONE shares the source's extents with the destination (btrfs, XFS
 //! with reflink=1, bcachefs), so nothing is copied at all until either file is written.
 
-use super::{EngineError, Span};
+use super::EngineError;
 use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
@@ -9,10 +9,9 @@ use std::os::fd::BorrowedFd;
 /// Makes `dst` share all of `src`'s data with one ioctl(FICLONE). Filesystems without
 /// reflinks, or two different filesystems, refuse (EOPNOTSUPP, EXDEV, EINVAL, ENOTTY), and
 /// the caller copies instead. Returns the bytes now shared: the source's size.
-pub(crate) fn copy(
+pub(crate) fn clone(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
-    _span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
     match rustix::fs::ioctl_ficlone(dst, src) {

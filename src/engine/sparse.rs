@@ -69,11 +69,7 @@ fn source_layout(src_st: &Stat, mode: Sparse, method: Method) -> Layout {
     match mode {
         _ if !regular => Layout::Dense,
         Sparse::Never => Layout::Dense,
-        // Zeros can only be seen in a buffer, so `always` reads through one (GNU's "copy
-        // offload: avoided"), unless the user chose an in-kernel method explicitly.
-        Sparse::Always if matches!(method, Method::Auto | Method::ReadWrite) => {
-            Layout::ExtentsAndZeros
-        }
+        Sparse::Always if engine::auto::sees_zeros(method) => Layout::ExtentsAndZeros,
         Sparse::Always => Layout::Extents,
         Sparse::Auto if probably_sparse(src_st) => Layout::Extents,
         Sparse::Auto => Layout::Dense,
