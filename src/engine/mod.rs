@@ -8,6 +8,7 @@
 mod auto;
 pub(crate) mod copy_file_range;
 mod failure;
+mod pump;
 pub(crate) mod read_write;
 pub(crate) mod reflink;
 pub(crate) mod reserve;
@@ -16,12 +17,11 @@ pub(crate) mod sparse;
 pub(crate) mod splice;
 
 use crate::options::Method;
-use crate::report::counters::{Call, Counters, Fallback, Outcome};
+use crate::report::counters::{Counters, Fallback, Outcome};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 
 pub(crate) use failure::EngineError;
-use failure::classify;
 
 /// The largest count Linux moves in one read, write, sendfile or copy_file_range call
 /// (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
@@ -106,6 +106,8 @@ impl Transfer<'_> {
                 });
                 default_bufsize(self.blksize.max(dst))
             }
+            // The pipe's size: splice moves at most what the pipe holds.
+            (None, Engine::Splice) => splice::DEFAULT_PIPE,
             (None, _) => MAX_PER_CALL,
         }
     }
@@ -120,7 +122,7 @@ impl Transfer<'_> {
         match engine {
             Engine::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
             Engine::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
-            Engine::Splice => splice::copy(self.src, self.dst, span, self.bufsize, counters),
+            Engine::Splice => splice::copy(self.src, self.dst, span, counters),
             Engine::ReadWrite => read_write::copy(self.src, self.dst, span, counters),
         }
     }
@@ -181,53 +183,10 @@ fn finished(bytes: u64, method: impl Into<Method>, fallbacks: Vec<Fallback>) -> 
     }
 }
 
-/// The loop shared by the in-kernel engines: ask for `chunk` bytes per call until a call
-/// returns 0. One call never finishes a large file: Linux moves at most `MAX_PER_CALL` bytes
-/// per call and may return less at any time (sendfile(2), copy_file_range(2): "may transfer
-/// fewer bytes than requested"). Returning 0 is the only end of file; a source that shrank
-/// ends early there, one that grew is followed to its new end.
-fn kernel_loop(
-    call: Call,
-    span: Span,
-    counters: &mut Counters,
-    mut step: impl FnMut(usize) -> rustix::io::Result<usize>,
-) -> Result<u64, EngineError> {
-    let span = Span {
-        chunk: span.chunk.clamp(1, MAX_PER_CALL),
-        ..span
-    };
-    let mut copied: u64 = 0;
-    loop {
-        if crate::signals::pending().is_some() {
-            return Err(EngineError::Interrupted);
-        }
-        let count = span.next(copied);
-        if count == 0 {
-            return Ok(copied);
-        }
-        match step(count) {
-            Ok(0) => {
-                counters.record(call, 0);
-                return Ok(copied);
-            }
-            Ok(n) => {
-                counters.record(call, n);
-                copied += n as u64;
-            }
-            Err(errno) => {
-                // A failed call is still a system call made; strace counts it too.
-                counters.record(call, 0);
-                if errno != Errno::INTR {
-                    return Err(classify(errno, copied));
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::counters::Call;
     use std::io::{Seek, SeekFrom, Write};
     use std::os::fd::AsFd;
 

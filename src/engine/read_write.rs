@@ -1,5 +1,6 @@
 //! The read(2)/write(2) engine: every byte passes through a user-space buffer.
 
+use super::pump::{Fault, Mechanism, pump};
 use super::{EngineError, MAX_PER_CALL, Span};
 use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
@@ -19,38 +20,40 @@ pub(crate) fn copy(
     span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let span = Span {
-        chunk: span.chunk.clamp(1, MAX_PER_CALL),
-        ..span
+    let read_write = ReadWrite {
+        src,
+        dst,
+        buf: vec![0u8; span.chunk.clamp(1, MAX_PER_CALL)],
+        zeros_to_holes: span.zeros_to_holes,
     };
-    let mut buf = vec![0u8; span.chunk];
-    let mut copied: u64 = 0;
-    loop {
-        if crate::signals::pending().is_some() {
-            return Err(EngineError::Interrupted);
-        }
-        let want = span.next(copied);
-        if want == 0 {
-            return Ok(copied);
-        }
-        let n = match rustix::io::read(src, &mut buf[..want]) {
+    pump(read_write, span, counters)
+}
+
+struct ReadWrite<'a> {
+    src: BorrowedFd<'a>,
+    dst: BorrowedFd<'a>,
+    buf: Vec<u8>,
+    zeros_to_holes: bool,
+}
+
+impl Mechanism for ReadWrite<'_> {
+    /// One read, then as many writes as it takes to store what it returned.
+    fn step(&mut self, count: usize, _: u64, counters: &mut Counters) -> Result<usize, Fault> {
+        let n = match rustix::io::read(self.src, &mut self.buf[..count]) {
             Ok(n) => n,
-            Err(Errno::INTR) if crate::signals::pending().is_some() => {
-                return Err(EngineError::Interrupted);
-            }
-            Err(Errno::INTR) => continue,
-            Err(errno) => return Err(EngineError::Read(errno)),
+            Err(Errno::INTR) => return Err(Fault::Again),
+            Err(errno) => return Err(EngineError::Read(errno).into()),
         };
         counters.record(Call::Read, n);
         if n == 0 {
-            return Ok(copied);
+            return Ok(0);
         }
-        if span.zeros_to_holes {
-            write_sparse(dst, &buf[..n], counters)?;
+        if self.zeros_to_holes {
+            write_sparse(self.dst, &self.buf[..n], counters)?;
         } else {
-            write_all(dst, &buf[..n], counters)?;
+            write_all(self.dst, &self.buf[..n], counters)?;
         }
-        copied += n as u64;
+        Ok(n)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The sendfile(2) engine: the kernel moves page-cache pages from source to destination.
 
-use super::{EngineError, Span, kernel_loop};
+use super::pump::{Fault, Mechanism, combined, pump};
+use super::{EngineError, Span};
 use crate::report::counters::{Call, Counters};
 use std::os::fd::BorrowedFd;
 
@@ -13,7 +14,17 @@ pub(crate) fn copy(
     span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    kernel_loop(Call::Sendfile, span, counters, |count| {
-        rustix::fs::sendfile(dst, src, None, count)
-    })
+    pump(Sendfile { src, dst }, span, counters)
+}
+
+struct Sendfile<'a> {
+    src: BorrowedFd<'a>,
+    dst: BorrowedFd<'a>,
+}
+
+impl Mechanism for Sendfile<'_> {
+    fn step(&mut self, count: usize, copied: u64, counters: &mut Counters) -> Result<usize, Fault> {
+        let result = rustix::fs::sendfile(self.dst, self.src, None, count);
+        combined(Call::Sendfile, result, copied, counters)
+    }
 }

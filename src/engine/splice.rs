@@ -8,6 +8,7 @@
 //! already at 1 GiB; on tmpfs it measured the same as the others.
 
 use super::failure::{classify, means_unsupported};
+use super::pump::{Fault, Mechanism, pump};
 use super::{EngineError, MAX_PER_CALL, Span};
 use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
@@ -50,43 +51,52 @@ fn new_pipe(asked: usize) -> rustix::io::Result<Pipe> {
 }
 
 /// Copies `src` to `dst` from their current offsets through a pipe until the source ends.
+/// `span.chunk` is the pipe size to ask for; each step moves at most what the pipe holds.
 pub(crate) fn copy(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
     span: Span,
-    bufsize: Option<usize>,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let asked = bufsize.unwrap_or(DEFAULT_PIPE).clamp(4096, MAX_PER_CALL);
+    let asked = span.chunk.clamp(4096, MAX_PER_CALL);
     let pipe = PIPE.with(|cell| cell.borrow_mut().take());
     let pipe = match pipe {
         Some(pipe) if pipe.asked == asked => pipe,
         _ => new_pipe(asked).map_err(EngineError::Unsupported)?,
     };
-    let result = run(src, dst, span, &pipe, counters);
+    let span = Span {
+        chunk: span.chunk.min(pipe.size),
+        ..span
+    };
+    let splice = Splice {
+        src,
+        dst,
+        pipe: &pipe,
+    };
+    let result = pump(splice, span, counters);
     if result.is_ok() {
         PIPE.with(|cell| *cell.borrow_mut() = Some(pipe));
     }
     result
 }
 
-fn run(
-    src: BorrowedFd<'_>,
-    dst: BorrowedFd<'_>,
-    span: Span,
-    pipe: &Pipe,
-    counters: &mut Counters,
-) -> Result<u64, EngineError> {
-    let mut copied: u64 = 0;
-    loop {
-        if crate::signals::pending().is_some() {
-            return Err(EngineError::Interrupted);
-        }
-        let want = span.next(copied).min(pipe.size);
-        if want == 0 {
-            return Ok(copied);
-        }
-        let into_pipe = rustix::pipe::splice(src, None, &pipe.write, None, want, SpliceFlags::MOVE);
+struct Splice<'a> {
+    src: BorrowedFd<'a>,
+    dst: BorrowedFd<'a>,
+    pipe: &'a Pipe,
+}
+
+impl Mechanism for Splice<'_> {
+    /// Fills the pipe from the source with one call, then drains it into the destination.
+    fn step(&mut self, count: usize, copied: u64, counters: &mut Counters) -> Result<usize, Fault> {
+        let into_pipe = rustix::pipe::splice(
+            self.src,
+            None,
+            &self.pipe.write,
+            None,
+            count,
+            SpliceFlags::MOVE,
+        );
         let n = match into_pipe {
             Ok(n) => {
                 counters.record(Call::Splice, n);
@@ -95,31 +105,29 @@ fn run(
             Err(errno) => {
                 counters.record(Call::Splice, 0);
                 if errno == Errno::INTR {
-                    continue;
+                    return Err(Fault::Again);
                 }
                 // Reading failed, or the source cannot be spliced (before the first byte).
-                return Err(match classify(errno, copied) {
+                return Err(Fault::Stop(match classify(errno, copied) {
                     EngineError::Transfer(e) | EngineError::Write(e) => EngineError::Read(e),
                     other => other,
-                });
+                }));
             }
         };
         if n == 0 {
-            return Ok(copied);
+            return Ok(0);
         }
-        if let Err(e) = drain(pipe, dst, n, counters) {
-            return Err(match e {
-                // The destination refuses splice (/dev/full, O_APPEND files) before any
-                // byte: a refusal, like sendfile's, with the source put back where it was.
-                EngineError::Write(errno) if copied == 0 && means_unsupported(errno) => {
-                    let back = -i64::try_from(n).unwrap_or(0);
-                    let _ = rustix::fs::seek(src, rustix::fs::SeekFrom::Current(back));
-                    EngineError::Unsupported(errno)
-                }
-                other => other,
-            });
-        }
-        copied += n as u64;
+        drain(self.pipe, self.dst, n, counters).map_err(|e| match e {
+            // The destination refuses splice (/dev/full, O_APPEND files) before any byte: a
+            // refusal, like sendfile's, with the source put back where it was.
+            EngineError::Write(errno) if copied == 0 && means_unsupported(errno) => {
+                let back = -i64::try_from(n).unwrap_or(0);
+                let _ = rustix::fs::seek(self.src, rustix::fs::SeekFrom::Current(back));
+                EngineError::Unsupported(errno)
+            }
+            other => other,
+        })?;
+        Ok(n)
     }
 }
 
