@@ -11,7 +11,7 @@ use crate::report::counters::{Call, Counters};
 use crate::report::human_bytes;
 use crate::report::usage::Usage;
 use rustix::fs::{Advice, FileType, Mode, OFlags};
-use std::io::Read;
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -144,43 +144,8 @@ fn evict(path: &Path) -> Result<(), Error> {
 /// Reads both files back and fails at the first differing byte.
 fn verify(src: &Path, dst: &Path) -> Result<(), Error> {
     let open = |p: &Path| std::fs::File::open(p).map_err(|e| Error::io(Op::OpenRead, p, errno(&e)));
-    let (mut a, mut b) = (open(src)?, open(dst)?);
-    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
-    let mut offset: u64 = 0;
-    loop {
-        let n = read_full(&mut a, &mut ba).map_err(|e| Error::io(Op::Read, src, errno(&e)))?;
-        let m = read_full(&mut b, &mut bb).map_err(|e| Error::io(Op::Read, dst, errno(&e)))?;
-        let same = ba[..n.min(m)]
-            .iter()
-            .zip(&bb[..n.min(m)])
-            .position(|(x, y)| x != y);
-        if let Some(at) = same.or((n != m).then_some(n.min(m))) {
-            return Err(Error::Fatal(format!(
-                "verification failed: {} differs from {} at byte {}",
-                quote(dst.as_os_str()),
-                quote(src.as_os_str()),
-                offset + at as u64
-            )));
-        }
-        if n == 0 {
-            return Ok(());
-        }
-        offset += n as u64;
-    }
-}
-
-/// Fills `buf` unless the file ends first; returns how much it read.
-fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+    let (a, b) = (open(src)?, open(dst)?);
+    crate::copy::durable::same_bytes(a.as_fd(), b.as_fd(), src, dst)
 }
 
 fn median(sorted: &[Duration]) -> Duration {

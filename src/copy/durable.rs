@@ -1,6 +1,5 @@
 //! Making a copy last and checking it: fsync (--fsync) and reading it back (--verify).
 
-use crate::error::quote::quote;
 use crate::error::{Error, Op};
 use crate::fs::At;
 use rustix::fs::{Mode, OFlags};
@@ -44,25 +43,34 @@ pub(crate) fn verify(src: BorrowedFd<'_>, dst: At<'_>, src_shown: &Path) -> Resu
         Mode::empty(),
     )
     .map_err(|e| Error::io(Op::OpenRead, dst.shown, e))?;
+    same_bytes(src, copy.as_fd(), src_shown, dst.shown)
+}
+
+/// Reads two files from their first byte and fails at the first byte where they differ or
+/// one of them ends (--verify, and every copy --compare makes). pread leaves the offsets alone.
+pub(crate) fn same_bytes(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    src_shown: &Path,
+    dst_shown: &Path,
+) -> Result<(), Error> {
     const CHUNK: usize = 1 << 20;
     let (mut a, mut b) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
     let mut offset: u64 = 0;
     loop {
         let n = read_at(src, &mut a, offset).map_err(|e| Error::io(Op::Read, src_shown, e))?;
-        let m =
-            read_at(copy.as_fd(), &mut b, offset).map_err(|e| Error::io(Op::Read, dst.shown, e))?;
+        let m = read_at(dst, &mut b, offset).map_err(|e| Error::io(Op::Read, dst_shown, e))?;
         let common = n.min(m);
         let differs = a[..common]
             .iter()
             .zip(&b[..common])
             .position(|(x, y)| x != y);
         if let Some(at) = differs.or((n != m).then_some(common)) {
-            return Err(Error::Fatal(format!(
-                "verification failed: {} differs from {} at byte {}",
-                quote(dst.shown.as_os_str()),
-                quote(src_shown.as_os_str()),
-                offset + at as u64
-            )));
+            return Err(Error::VerifyFailed {
+                src: src_shown.to_path_buf(),
+                dst: dst_shown.to_path_buf(),
+                at: offset + at as u64,
+            });
         }
         if n == 0 {
             return Ok(());
@@ -83,4 +91,37 @@ fn read_at(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> rustix::io::Resul
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        f
+    }
+
+    /// The first differing byte is named, and a copy that ends early differs where it ends.
+    #[test]
+    fn same_bytes_names_the_first_difference() {
+        let src = file(b"abcdef");
+        let check = |copy: &tempfile::NamedTempFile| {
+            same_bytes(
+                src.as_file().as_fd(),
+                copy.as_file().as_fd(),
+                Path::new("s"),
+                Path::new("d"),
+            )
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(check(&file(b"abcdef")), Ok(()));
+        let differs = "verification failed: 'd' differs from 's' at byte 3";
+        assert_eq!(check(&file(b"abcXef")), Err(differs.to_string()));
+        assert_eq!(check(&file(b"abc")), Err(differs.to_string()));
+        let longer = "verification failed: 'd' differs from 's' at byte 6";
+        assert_eq!(check(&file(b"abcdefg")), Err(longer.to_string()));
+    }
 }

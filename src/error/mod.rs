@@ -157,6 +157,8 @@ pub(crate) enum Error {
         dst: PathBuf,
         errno: Errno,
     },
+    /// --verify or --compare read back a copy that differs from its source at byte `at`.
+    VerifyFailed { src: PathBuf, dst: PathBuf, at: u64 },
     /// The source changed identity between stat and open.
     Replaced(PathBuf),
     /// An explicitly chosen method was refused by the kernel for this file.
@@ -395,6 +397,12 @@ impl fmt::Display for Error {
                 q(src),
                 q(dst),
                 strerror(*errno)
+            ),
+            Error::VerifyFailed { src, dst, at } => write!(
+                f,
+                "verification failed: {} differs from {} at byte {at}",
+                q(dst),
+                q(src)
             ),
             Error::Replaced(p) => write!(
                 f,
