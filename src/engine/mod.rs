@@ -81,8 +81,11 @@ pub(crate) struct Transfer<'a> {
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Span {
+    /// The count one call asks for (splice: the size of pipe to ask for).
     pub(crate) chunk: usize,
+    /// Stop after this many bytes.
     pub(crate) limit: u64,
+    /// Seek over all-zero blocks instead of writing them (read-write only).
     pub(crate) zeros_to_holes: bool,
 }
 
