@@ -1,7 +1,9 @@
 //! The one error type: every failure names what was being done and the path, in GNU cp's words.
 
+pub(crate) mod misuse;
 pub(crate) mod quote;
 
+use crate::error::misuse::Misuse;
 use crate::error::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsString;
@@ -164,7 +166,7 @@ pub(crate) enum Error {
         method: &'static str,
         src: PathBuf,
         dst: PathBuf,
-        reason: String,
+        reason: MethodRefusal,
     },
     /// --atomic could not replace `dst` as writing in place would have (see [`Keep`]).
     Atomic {
@@ -177,9 +179,19 @@ pub(crate) enum Error {
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
     /// A bad command line; GNU adds the `Try '... --help'` line.
-    Usage(String),
+    Usage(Misuse),
     /// A fatal condition stated in GNU's own words, without the usage hint.
     Fatal(String),
+    /// -t and -T together.
+    CombineTargets,
+    /// Following symlinks, a directory met itself below itself.
+    CyclicSymlink(PathBuf),
+    /// --parents: a directory of the source's path is something else in the destination.
+    ParentNotDirectory(PathBuf),
+    /// --compare: one method could not copy the file.
+    CompareFailed { method: &'static str, src: PathBuf },
+    /// A bug: a panic, reported in one line.
+    Internal(String),
     /// An option getopt_long(3) refuses.
     BadOption(BadOption),
     /// Options GNU cp refuses, alone or together.
@@ -203,6 +215,26 @@ pub(crate) enum BadOption {
     LongNeedsArgument(&'static str),
     /// A letter without its mandatory argument.
     LetterNeedsArgument(u8),
+}
+
+/// Why an explicit --method could not copy a file.
+#[derive(Debug)]
+pub(crate) enum MethodRefusal {
+    /// The kernel refused the method for this pair of files.
+    Kernel(Errno),
+    /// The method (named) copied nothing from a source that has data.
+    CopiedNothing(&'static str),
+}
+
+impl fmt::Display for MethodRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MethodRefusal::Kernel(errno) => f.write_str(&strerror(*errno)),
+            MethodRefusal::CopiedNothing(method) => {
+                write!(f, "{method} copied nothing, but the file has data")
+            }
+        }
+    }
 }
 
 /// Options GNU cp refuses once it has read them, in its words.
@@ -426,7 +458,19 @@ impl fmt::Display for Error {
                 kind_name(*mode)
             ),
             Error::Interrupted => f.write_str("interrupted"),
-            Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
+            Error::Usage(misuse) => misuse.fmt(f),
+            Error::Fatal(text) => f.write_str(text),
+            Error::CombineTargets => {
+                f.write_str("cannot combine --target-directory (-t) and --no-target-directory (-T)")
+            }
+            Error::CyclicSymlink(src) => write!(f, "cannot copy cyclic symbolic link {}", q(src)),
+            Error::ParentNotDirectory(dir) => {
+                write!(f, "{} exists but is not a directory", q(dir))
+            }
+            Error::CompareFailed { method, src } => {
+                write!(f, "{method} could not copy {}", q(src))
+            }
+            Error::Internal(what) => write!(f, "internal error, please report it: {what}"),
             Error::BadOption(bad) => bad.fmt(f),
             Error::Refused(refusal) => refusal.fmt(f),
             Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
