@@ -343,12 +343,70 @@ fn quotef(path: &std::path::Path) -> String {
     }
 }
 
+/// The errno a failure carries, for callers that look past the message.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { errno, .. }
+            | Error::HardLink { errno, .. }
+            | Error::SymbolicLink { errno, .. }
+            | Error::CloneFailed { errno, .. }
+            | Error::Copying { errno, .. }
+            | Error::Atomic { errno, .. }
+            | Error::StdoutWrite(errno)
+            | Error::MethodRefused {
+                reason: MethodRefusal::Kernel(errno),
+                ..
+            } => Some(errno),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { op, path, errno } => {
-                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+            Error::SameFile { .. }
+            | Error::OmitDirectory(_)
+            | Error::OverwriteDirectory(_)
+            | Error::DanglingSymlink(_)
+            | Error::JustCreated { .. }
+            | Error::BackupDestroysSource { .. }
+            | Error::ThroughJustCreated { .. }
+            | Error::HardLinkToDirectory { .. }
+            | Error::RelativeSymlink(_)
+            | Error::OverwriteNonDirectory { .. }
+            | Error::IntoItself { .. }
+            | Error::Replaced(_)
+            | Error::CyclicSymlink(_)
+            | Error::ParentNotDirectory(_) => self.fmt_decision(f),
+            Error::Io { .. }
+            | Error::HardLink { .. }
+            | Error::SymbolicLink { .. }
+            | Error::CloneFailed { .. }
+            | Error::Copying { .. }
+            | Error::MethodRefused { .. }
+            | Error::Atomic { .. }
+            | Error::CompareTarget { .. }
+            | Error::CompareFailed { .. } => self.fmt_system(f),
+            Error::Interrupted => f.write_str("interrupted"),
+            Error::Usage(misuse) => misuse.fmt(f),
+            Error::Fatal(text) => f.write_str(text),
+            Error::CombineTargets => {
+                f.write_str("cannot combine --target-directory (-t) and --no-target-directory (-T)")
             }
+            Error::Internal(what) => write!(f, "internal error, please report it: {what}"),
+            Error::BadOption(bad) => bad.fmt(f),
+            Error::Refused(refusal) => refusal.fmt(f),
+            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
+        }
+    }
+}
+
+impl Error {
+    /// GNU cp's refusals: what it decided not to do, and why.
+    fn fmt_decision(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Error::SameFile { src, dst } => {
                 write!(f, "{} and {} are the same file", q(src), q(dst))
             }
@@ -400,6 +458,25 @@ impl fmt::Display for Error {
                 q(src),
                 q(dst)
             ),
+            Error::Replaced(p) => write!(
+                f,
+                "skipping file {}, as it was replaced while being copied",
+                q(p)
+            ),
+            Error::CyclicSymlink(src) => write!(f, "cannot copy cyclic symbolic link {}", q(src)),
+            Error::ParentNotDirectory(dir) => {
+                write!(f, "{} exists but is not a directory", q(dir))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What the system refused, with its errno, and the failures of fastcp's own modes.
+    fn fmt_system(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, errno } => {
+                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+            }
             Error::HardLink { dst, target, errno } => write!(
                 f,
                 "cannot create hard link {} to {}: {}",
@@ -428,11 +505,6 @@ impl fmt::Display for Error {
                 q(dst),
                 strerror(*errno)
             ),
-            Error::Replaced(p) => write!(
-                f,
-                "skipping file {}, as it was replaced while being copied",
-                q(p)
-            ),
             Error::MethodRefused {
                 method,
                 src,
@@ -457,23 +529,10 @@ impl fmt::Display for Error {
                 q(dst),
                 kind_name(*mode)
             ),
-            Error::Interrupted => f.write_str("interrupted"),
-            Error::Usage(misuse) => misuse.fmt(f),
-            Error::Fatal(text) => f.write_str(text),
-            Error::CombineTargets => {
-                f.write_str("cannot combine --target-directory (-t) and --no-target-directory (-T)")
-            }
-            Error::CyclicSymlink(src) => write!(f, "cannot copy cyclic symbolic link {}", q(src)),
-            Error::ParentNotDirectory(dir) => {
-                write!(f, "{} exists but is not a directory", q(dir))
-            }
             Error::CompareFailed { method, src } => {
                 write!(f, "{method} could not copy {}", q(src))
             }
-            Error::Internal(what) => write!(f, "internal error, please report it: {what}"),
-            Error::BadOption(bad) => bad.fmt(f),
-            Error::Refused(refusal) => refusal.fmt(f),
-            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
+            _ => Ok(()),
         }
     }
 }
