@@ -15,6 +15,7 @@ use crate::options::Deref;
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
 use rustix::io::Errno;
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -100,9 +101,16 @@ pub(crate) struct Level {
     pub(crate) lens: (usize, usize),
 }
 
-/// What the walk carries from one directory to the next.
+/// What the walk of one command-line operand carries from one directory to the next.
 pub(crate) struct Carry {
-    /// A directory was created (the first one is remembered, see directory.rs).
+    /// The command-line pair being copied, for GNU's "into itself" message.
+    pub(crate) top: (PathBuf, PathBuf),
+    /// A directory met itself: the rest of the operand is abandoned, as GNU does.
+    pub(crate) into_self: bool,
+    /// The source directories being copied (the walk's levels): meeting one again below
+    /// itself (through a followed symlink) is a cycle.
+    pub(crate) ancestors: HashSet<Id>,
+    /// A directory was created (the first one is remembered, see `created`).
     pub(crate) created: bool,
     /// The buffer directories are read into (getdents).
     pub(crate) buffer: Vec<std::mem::MaybeUninit<u8>>,
@@ -121,14 +129,14 @@ impl Session<'_> {
         let Entry {
             src, src_st, dst, ..
         } = entry;
-        if self.ancestors.contains(&id(src_st)) {
+        if carry.ancestors.contains(&id(src_st)) {
             return Err(Error::CyclicSymlink(src.shown.to_path_buf()));
         }
         if !self.dir_onto_itself(entry)? {
             return Ok(None);
         }
         let mut remembered = false;
-        if !self.met(entry, &shown, &mut remembered)? {
+        if !self.met(entry, &shown, carry, &mut remembered)? {
             return Ok(None);
         }
         // GNU creates the directory before reading the source, so an unreadable source
@@ -197,7 +205,7 @@ impl Session<'_> {
             dst: target.fd,
         });
         let guard = DirGuard::new(&fds, target.dev, finish, site, failures);
-        self.ancestors.insert(id(src_st));
+        carry.ancestors.insert(id(src_st));
         Ok(Level {
             guard: Arc::new(guard),
             entries: names,
@@ -228,6 +236,7 @@ impl Session<'_> {
         &mut self,
         entry: Entry<'_>,
         shown: &Arc<Shown>,
+        carry: &mut Carry,
         remembered: &mut bool,
     ) -> Result<bool, Error> {
         let Entry {
@@ -249,14 +258,14 @@ impl Session<'_> {
             }
         };
         if same_name(src.shown, &earlier) {
-            self.into_self = true;
+            carry.into_self = true;
             return Err(Error::IntoItself {
-                src: self.top.0.clone(),
-                dst: self.top.1.clone(),
+                src: carry.top.0.clone(),
+                dst: carry.top.1.clone(),
             });
         }
         if same_name(dst.shown, &earlier) {
-            report::warn(&Warning::SourceDirectoryTwice(self.top.0.clone()));
+            report::warn(&Warning::SourceDirectoryTwice(carry.top.0.clone()));
             return Ok(false);
         }
         if self.deref(node.top) == Deref::Always

@@ -83,8 +83,6 @@ impl Session<'_> {
             report::warn(&Warning::SourceTwice(job.src.clone()));
             return Ok(());
         }
-        self.top = (job.src.clone(), job.dst.clone());
-        self.into_self = false;
         let made = match &job.parents_of {
             Some(base) => self.make_parents(&job.src, base)?,
             None => Vec::new(),

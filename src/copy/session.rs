@@ -32,13 +32,6 @@ pub(crate) struct Session<'a> {
     pub(crate) dirs: HashMap<Id, Arc<Shown>>,
     /// Sources with several names already copied (`--preserve=links`), and their copies.
     pub(crate) links: HashMap<Id, PathBuf>,
-    /// The command-line pair being copied, for GNU's "into itself" message.
-    pub(crate) top: (PathBuf, PathBuf),
-    /// Set when a directory met itself: the rest of that operand is abandoned, as GNU does.
-    pub(crate) into_self: bool,
-    /// The source directories being copied (the walk's levels): meeting one again below
-    /// itself (through a followed symlink) is a cycle.
-    pub(crate) ancestors: HashSet<Id>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: HashSet<u64>,
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
@@ -57,9 +50,6 @@ impl<'a> Session<'a> {
             written: HashSet::new(),
             dirs: HashMap::new(),
             links: HashMap::new(),
-            top: (PathBuf::new(), PathBuf::new()),
-            into_self: false,
-            ancestors: HashSet::new(),
             no_clone: HashSet::new(),
             cross: HashSet::new(),
             pool: None,

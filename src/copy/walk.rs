@@ -21,7 +21,7 @@ use crate::fs::concat;
 use crate::fs::{At, Id, file_type};
 use crate::options::{Deref, Make};
 use rustix::fs::{FileType, Mode, OFlags, Stat};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
@@ -79,6 +79,9 @@ impl Session<'_> {
             window: Budget::new(self.opts).window,
             entered: HashMap::new(),
             carry: Carry {
+                top: (src.shown.to_path_buf(), dst.shown.to_path_buf()),
+                into_self: false,
+                ancestors: HashSet::new(),
                 created: false,
                 buffer: vec![std::mem::MaybeUninit::uninit(); 32 << 10],
             },
@@ -101,7 +104,7 @@ impl Session<'_> {
     /// Returns the top directory's result once the walk leaves it.
     fn step(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
         let level = walk.levels.last_mut()?;
-        let stop = self.into_self || crate::signals::pending().is_some();
+        let stop = walk.carry.into_self || crate::signals::pending().is_some();
         if stop || level.next >= level.entries.len() {
             return self.leave(walk);
         }
@@ -213,7 +216,7 @@ impl Session<'_> {
     /// closed them), and the level is finished unless queued files still hold it.
     fn leave(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
         let Level { guard, fds, .. } = walk.levels.pop()?;
-        self.ancestors.remove(&guard.place().ids.0);
+        walk.carry.ancestors.remove(&guard.place().ids.0);
         let result = DirGuard::finish_if_last(guard, fds.clone(), Some(&walk.dst));
         let Some(parent) = walk.levels.last_mut() else {
             return Some(result);
