@@ -12,7 +12,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
-use util::{Scratch, attributes, fastcp, fastcp_path, is_root, normalize, snapshot};
+use util::{Scratch, attributes, fastcp, fastcp_path, normalize, snapshot};
 
 /// The uid and gid of `nobody`, the unprivileged user of these tests.
 const NOBODY: u32 = 65534;
@@ -261,8 +261,7 @@ fn atomic_replaced_a_fifo() {
 /// default one. Each is kept as writing in place keeps it, unless the source's is preserved.
 #[test]
 fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
-    if !is_root() {
-        eprintln!("skipped: needs root to give files away");
+    if !util::require_root("give files away") {
         return;
     }
     let setup = |d: &Path| {
@@ -328,8 +327,7 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
 /// set-user-ID bit (set-group-ID with group execute), which --atomic kept.
 #[test]
 fn atomic_overwrote_what_the_user_could_not_write() {
-    if !is_root() {
-        eprintln!("skipped: needs root to drop to nobody");
+    if !util::require_root("drop to nobody") {
         return;
     }
     let setup = |d: &Path| {
@@ -371,8 +369,7 @@ fn atomic_overwrote_what_the_user_could_not_write() {
 /// itself could not be created.
 #[test]
 fn atomic_took_another_users_file() {
-    if !is_root() {
-        eprintln!("skipped: needs root to drop to nobody");
+    if !util::require_root("drop to nobody") {
         return;
     }
     let s = Scratch::new();

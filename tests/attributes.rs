@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use util::{Scratch, attributes, fastcp_path, is_root, snapshot};
+use util::{Scratch, attributes, fastcp_path, snapshot};
 
 /// The uid and gid of `nobody`, the "someone else" of these tests.
 const OTHER: u32 = 65534;
@@ -176,8 +176,7 @@ fn run(program: &Path, umask: u32, args: &[&str], dir: &Path) -> std::process::O
 
 #[test]
 fn new_files_get_the_attributes_gnu_cp_gives_them() {
-    if !is_root() {
-        eprintln!("skipped: owners and groups can only be given away as root");
+    if !util::require_root("give owners and groups away") {
         return;
     }
     let parents = [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl];
@@ -293,8 +292,7 @@ fn new_files_born_right_are_not_changed_again() {
 /// statuses, modes and xattrs.
 #[test]
 fn acls_refused_by_the_destination_as_gnu_does() {
-    if !is_root() {
-        eprintln!("skipped: mounting needs root");
+    if !util::require_root("mount a filesystem") {
         return;
     }
     let option_sets: [&[&str]; 6] = [

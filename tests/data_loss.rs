@@ -369,8 +369,7 @@ fn follow_command_line_only_recreates_links_below() {
 /// of yes still fails as cp does.
 #[test]
 fn interactive_question_about_an_unwritable_destination() {
-    if !util::is_root() {
-        eprintln!("skipped: needs root to drop to nobody (setpriv)");
+    if !util::require_root("drop to nobody (setpriv)") {
         return;
     }
     use std::os::unix::fs::PermissionsExt;

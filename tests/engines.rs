@@ -188,7 +188,7 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     ]);
     assert_eq!(stats["syscalls"]["splice"]["max"], 512 * 1024, "{stats}");
     assert_eq!(stats["syscalls"]["splice"]["data_calls"], 4, "{stats}");
-    if !util::is_root() {
+    if !util::require_root("drop to nobody, whose pipes pipe-max-size limits") {
         return;
     }
     // As nobody, 8 MiB is over pipe-max-size: the pipe stays at its default 64 KiB.

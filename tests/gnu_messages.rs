@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use util::{assert_same_as_gnu, assert_same_as_gnu_os, differential_unprivileged, is_root};
+use util::{assert_same_as_gnu, assert_same_as_gnu_os, differential_unprivileged};
 
 /// The usual fixture: a file `a`, a directory `d`, a file `x`, and `y/a` (another `a`).
 fn fixture(dir: &Path) {
@@ -266,8 +266,7 @@ fn messages_use_the_invoked_name() {
 }
 
 fn assert_unprivileged_same(setup: impl Fn(&Path), args: &[&str]) {
-    if !is_root() {
-        eprintln!("skipped: dropping privileges needs root");
+    if !util::require_root("drop to nobody, for whom permissions are checked") {
         return;
     }
     let (gnu, ours) = differential_unprivileged(setup, args);

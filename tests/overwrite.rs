@@ -167,7 +167,7 @@ fn interactive_asks_and_obeys_the_answer() {
 /// -f removes a destination that cannot be opened for writing and copies anew.
 #[test]
 fn force_replaces_an_unwritable_destination() {
-    if !util::is_root() {
+    if !util::require_root("give a file away and copy as nobody") {
         return;
     }
     let setup = |dir: &Path| {

@@ -171,7 +171,7 @@ fn verbose_lines_stay_whole_with_jobs() {
 
 #[test]
 fn errors_in_a_parallel_copy_are_reported_and_the_rest_copied() {
-    if !util::is_root() {
+    if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
     let setup = |root: &Path| {
@@ -317,7 +317,7 @@ fn cross_filesystem_refusals_are_asked_once() {
 /// under -n when the destination exists, reported where cp reports it otherwise.
 #[test]
 fn unreadable_files_are_judged_as_gnu_judges_them() {
-    if !util::is_root() {
+    if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
     let setup = |root: &Path| {

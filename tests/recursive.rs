@@ -166,8 +166,7 @@ fn owner_is_kept_under_archive_and_not_without() {
         )
         .unwrap();
     };
-    if !util::is_root() {
-        eprintln!("skipped: giving files away needs root");
+    if !util::require_root("give files away") {
         return;
     }
     assert_same_attributes_as_gnu(chown_tree, &["-a", "d", "e"], "e", true);
@@ -178,7 +177,7 @@ fn owner_is_kept_under_archive_and_not_without() {
 /// for their owner while they are filled, and get their final mode afterwards.
 #[test]
 fn read_only_tree_copies_for_a_normal_user() {
-    if !util::is_root() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
         return;
     }
     let setup = |dir: &Path| {
@@ -202,7 +201,7 @@ fn read_only_tree_copies_for_a_normal_user() {
 /// One unreadable file does not stop the tree: the rest is copied and the exit status is 1.
 #[test]
 fn unreadable_entries_are_reported_and_skipped() {
-    if !util::is_root() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
         return;
     }
     let setup = |dir: &Path| {
@@ -261,7 +260,7 @@ fn unusual_names_inside_a_tree() {
 /// Setuid and setgid bits survive only when the owner does (GNU cp).
 #[test]
 fn set_id_bits_need_ownership() {
-    if !util::is_root() {
+    if !util::require_root("give files away") {
         return;
     }
     let setuid = |dir: &Path| {
@@ -437,7 +436,7 @@ fn very_deep_tree_copies_whole() {
 /// --copy-contents (a copy of /dev/null's node reads as an empty file).
 #[test]
 fn device_nodes_recreated_or_read() {
-    if !util::is_root() {
+    if !util::require_root("make device nodes") {
         return;
     }
     let with_device = |dir: &Path| {

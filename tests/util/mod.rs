@@ -497,11 +497,22 @@ pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side,
     )
 }
 
-/// Whether this process runs as root (permission tests need it to drop privileges).
-pub fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+/// Says on stderr that the running test skips, and why (`cargo test -- --nocapture` shows it).
+pub fn skip(why: impl std::fmt::Display) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    eprintln!("skipped: {test}: {why}");
+}
+
+/// Whether this process runs as root; when it does not, says that the running test skips
+/// because it needs root `to` do something (`if !util::require_root("drop to nobody") {
+/// return; }`). CI runs the tests as root (.ci/run), so there they all run.
+pub fn require_root(to: &str) -> bool {
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !root {
+        skip(format_args!("needs root to {to}"));
+    }
+    root
 }
 
 /// For output whose order follows the source's inode numbers (-v lines, the order of errors):
