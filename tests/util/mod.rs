@@ -428,15 +428,6 @@ pub fn stats_json(stderr: &[u8]) -> serde_json::Value {
     serde_json::from_str(line).expect("stats JSON parses")
 }
 
-/// The methods every engine test runs under, with the names `--method` takes.
-pub const METHODS: [&str; 5] = [
-    "auto",
-    "read-write",
-    "sendfile",
-    "copy-file-range",
-    "splice",
-];
-
 /// Asserts two files have identical bytes, reading in chunks so multi-GiB files fit.
 pub fn assert_same_bytes(a: &Path, b: &Path) {
     use std::io::Read;
@@ -689,3 +680,56 @@ macro_rules! same_as_gnu {
         }
     )*};
 }
+
+/// One `#[test]` per copy method, so a failure names its method (as ripgrep's `rgtest!` runs
+/// one body per regex engine): a module named after the case, holding a test named after each
+/// method, which runs the body with `method` bound to the name `--method` takes.
+///
+/// ```ignore
+/// per_method!(holes_are_kept, |method| { ... });  // holes_are_kept::auto, ::read_write, ...
+/// per_method!(fifo_is_read, [auto, read_write], |method| { ... });  // only these methods
+/// ```
+///
+/// The methods are `METHODS` (tests/engines.rs checks they are the ones fastcp takes).
+#[macro_export]
+macro_rules! per_method {
+    (@arg auto) => { "auto" };
+    (@arg read_write) => { "read-write" };
+    (@arg sendfile) => { "sendfile" };
+    (@arg copy_file_range) => { "copy-file-range" };
+    (@arg splice) => { "splice" };
+    // Every method: the names of `METHODS`.
+    ($name:ident, |$method:ident| $body:expr) => {
+        $crate::per_method!(
+            $name,
+            [auto, read_write, sendfile, copy_file_range, splice],
+            |$method| $body
+        );
+    };
+    ($name:ident, [$($each:ident),+ $(,)?], |$method:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn case($method: &'static str) {
+                $body
+            }
+
+            $(
+                #[test]
+                fn $each() {
+                    case($crate::per_method!(@arg $each));
+                }
+            )+
+        }
+    };
+}
+
+/// The names `--method` takes, each of which `per_method!` runs a case under by default.
+pub const METHODS: [&str; 5] = [
+    "auto",
+    "read-write",
+    "sendfile",
+    "copy-file-range",
+    "splice",
+];
