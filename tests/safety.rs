@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
-use util::{METHODS, Scratch, fastcp, fastcp_path, pattern};
+use util::{Scratch, fastcp, fastcp_path, pattern};
 
 /// Files in `dir` whose name marks a temporary copy.
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
@@ -18,34 +18,31 @@ fn leftovers(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn atomic_replaces_whole_and_keeps_the_mode() {
-    for method in METHODS {
-        let s = Scratch::new();
-        let data = pattern(300_000, 1);
-        let src = s.write("src", &data);
-        let dst = s.write("dst", b"old");
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
-        fastcp()
-            .args(["--atomic", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        assert!(std::fs::read(&dst).unwrap() == data, "{method}");
-        let mode = std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777;
-        assert_eq!(
-            mode, 0o600,
-            "{method}: an existing destination keeps its mode"
-        );
-        assert!(leftovers(s.path()).is_empty());
-    }
-}
+per_method!(atomic_replaces_whole_and_keeps_the_mode, |method| {
+    let s = Scratch::new();
+    let data = pattern(300_000, 1);
+    let src = s.write("src", &data);
+    let dst = s.write("dst", b"old");
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
+    fastcp()
+        .args(["--atomic", &format!("--method={method}")])
+        .arg(&src)
+        .arg(&dst)
+        .assert()
+        .success();
+    assert!(std::fs::read(&dst).unwrap() == data, "{method}");
+    let mode = std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "{method}: an existing destination keeps its mode"
+    );
+    assert!(leftovers(s.path()).is_empty());
+});
 
-/// Interrupted mid-copy, --atomic leaves the old destination as it was and no temporary file.
-#[test]
-fn atomic_copy_interrupted_leaves_the_destination_untouched() {
-    for method in METHODS {
+// Interrupted mid-copy, --atomic leaves the old destination as it was and no temporary file.
+per_method!(
+    atomic_copy_interrupted_leaves_the_destination_untouched,
+    |method| {
         let s = Scratch::new();
         let src = s.join("big");
         std::fs::File::create(&src)
@@ -76,7 +73,7 @@ fn atomic_copy_interrupted_leaves_the_destination_untouched() {
             leftovers(s.path())
         );
     }
-}
+);
 
 /// Without --atomic an interrupted copy is partial, as GNU cp's is; with it, nothing changes.
 #[test]
@@ -109,19 +106,16 @@ fn atomic_copy_on_a_full_filesystem_leaves_nothing_behind() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-#[test]
-fn verify_passes_on_a_good_copy() {
+per_method!(verify_passes_on_a_good_copy, |method| {
     let s = Scratch::new();
     let src = s.write("src", &pattern(3 << 20, 3));
-    for method in METHODS {
-        fastcp()
-            .args(["--verify", &format!("--method={method}")])
-            .arg(&src)
-            .arg(s.join(method))
-            .assert()
-            .success();
-    }
-}
+    fastcp()
+        .args(["--verify", &format!("--method={method}")])
+        .arg(&src)
+        .arg(s.join(method))
+        .assert()
+        .success();
+});
 
 /// A source that reads differently every time (a new UUID per read) cannot verify: the error
 /// names both files and the first differing byte.

@@ -7,7 +7,7 @@ mod util;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-use util::{METHODS, Scratch, fastcp_path};
+use util::{Scratch, fastcp_path};
 
 fn spawn(args: &[&std::ffi::OsStr]) -> Child {
     Command::new(fastcp_path())
@@ -40,8 +40,7 @@ fn stop(
     }
 }
 
-#[test]
-fn signals_stop_every_method_promptly() {
+per_method!(signals_stop_the_copy_promptly, |method| {
     let s = Scratch::new();
     let src = s.join("big");
     // 3 GiB of holes read as zeros (--sparse=never): seconds of work for every method.
@@ -49,30 +48,28 @@ fn signals_stop_every_method_promptly() {
         .unwrap()
         .set_len(3 << 30)
         .unwrap();
-    for method in METHODS {
-        for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
-            let dst = s.join("copy");
-            let method_arg = format!("--method={method}");
-            let child = spawn(&[
-                std::ffi::OsStr::new(&method_arg),
-                std::ffi::OsStr::new("--sparse=never"),
-                src.as_os_str(),
-                dst.as_os_str(),
-            ]);
-            let (took, by) = stop(child, signal, Duration::from_millis(200));
-            assert_eq!(
-                by,
-                Some(signal.as_raw()),
-                "{method}: not ended by the signal"
-            );
-            assert!(
-                took < Duration::from_millis(900),
-                "{method}: took {took:?} to stop"
-            );
-            let _ = std::fs::remove_file(&dst);
-        }
+    for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
+        let dst = s.join("copy");
+        let method_arg = format!("--method={method}");
+        let child = spawn(&[
+            std::ffi::OsStr::new(&method_arg),
+            std::ffi::OsStr::new("--sparse=never"),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ]);
+        let (took, by) = stop(child, signal, Duration::from_millis(200));
+        assert_eq!(
+            by,
+            Some(signal.as_raw()),
+            "{method}: not ended by the signal"
+        );
+        assert!(
+            took < Duration::from_millis(900),
+            "{method}: took {took:?} to stop"
+        );
+        let _ = std::fs::remove_file(&dst);
     }
-}
+});
 
 /// Regression (seen in peers): fastcp blocked opening a FIFO that never gets a writer must
 /// still die at once by SIGINT/SIGTERM.
@@ -97,20 +94,21 @@ fn fifo_without_writer_is_killable() {
     }
 }
 
-/// In a parallel tree copy the signal reaches one thread; every copying thread must stop,
-/// even one deep inside a single long sendfile or copy_file_range call.
-#[test]
-fn signals_stop_every_thread_of_a_parallel_copy() {
-    let s = Scratch::new();
-    let tree = s.join("tree");
-    std::fs::create_dir(&tree).unwrap();
-    for name in ["a", "b", "c"] {
-        std::fs::File::create(tree.join(name))
-            .unwrap()
-            .set_len(3 << 30)
-            .unwrap();
-    }
-    for method in ["sendfile", "copy-file-range"] {
+// In a parallel tree copy the signal reaches one thread; every copying thread must stop,
+// even one deep inside a single long sendfile or copy_file_range call.
+per_method!(
+    signals_stop_every_thread_of_a_parallel_copy,
+    [sendfile, copy_file_range],
+    |method| {
+        let s = Scratch::new();
+        let tree = s.join("tree");
+        std::fs::create_dir(&tree).unwrap();
+        for name in ["a", "b", "c"] {
+            std::fs::File::create(tree.join(name))
+                .unwrap()
+                .set_len(3 << 30)
+                .unwrap();
+        }
         let dst = s.join("copy");
         let method_arg = format!("--method={method}");
         let child = spawn(&[
@@ -133,7 +131,7 @@ fn signals_stop_every_thread_of_a_parallel_copy() {
         );
         let _ = std::fs::remove_dir_all(&dst);
     }
-}
+);
 
 fn libc_sigint() -> i32 {
     rustix::process::Signal::INT.as_raw()
