@@ -120,12 +120,13 @@ fn parallel_copies_equal_gnu_and_sequential_ones() {
         assert_like_gnu(tree, nothing, &["-r", "src", "{dst}"], &[jobs], false);
         assert_like_gnu(tree, nothing, &["-rp", "src", "{dst}"], &[jobs], true);
     }
-    // Every method, and the default thread count.
-    for method in util::METHODS {
-        let method = format!("--method={method}");
-        assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[&method], true);
-    }
 }
+
+// Every method, with the default thread count.
+per_method!(parallel_archive_copy_equals_gnu, |method| {
+    let method = format!("--method={method}");
+    assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[&method], true);
+});
 
 #[test]
 fn parallel_merge_into_an_existing_tree() {
