@@ -334,8 +334,8 @@ fn side(output: Output, program: &str, dir: &Path) -> Side {
 }
 
 /// Builds the same fixture twice, runs GNU cp in one copy and fastcp in the other with `args`
-/// (relative to each fixture), and returns both sides.
-pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
+/// (relative to each fixture), and returns what each printed, with its fixture.
+fn run_side_by_side(setup: impl Fn(&Path), args: &[&OsStr]) -> [(Output, Scratch); 2] {
     let theirs = Scratch::new();
     let ours = Scratch::new();
     setup(theirs.path());
@@ -350,6 +350,12 @@ pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
         .args(args)
         .output()
         .unwrap();
+    [(gnu, theirs), (fast, ours)]
+}
+
+/// `run_side_by_side`, and both sides.
+pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
+    let [(gnu, theirs), (fast, ours)] = run_side_by_side(setup, args);
     let ours_program = fastcp_path().to_string_lossy().into_owned();
     (
         side(gnu, "/bin/cp", theirs.path()),
@@ -371,20 +377,8 @@ pub fn assert_same_attributes_as_gnu(
     under: &str,
     times: bool,
 ) {
-    let theirs = Scratch::new();
-    let ours = Scratch::new();
-    setup(theirs.path());
-    setup(ours.path());
-    let gnu = gnu_cp()
-        .current_dir(theirs.path())
-        .args(args)
-        .output()
-        .unwrap();
-    let fast = fastcp()
-        .current_dir(ours.path())
-        .args(args)
-        .output()
-        .unwrap();
+    let os: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let [(gnu, theirs), (fast, ours)] = run_side_by_side(setup, &os);
     let prog = fastcp_path().to_string_lossy().into_owned();
     assert_eq!(
         normalize(&fast.stderr, &prog),
