@@ -38,28 +38,22 @@ fn run(program: &Path, args: &[&str], dir: &Path, user: bool) -> Output {
 
 /// Every xattr (by name, with its value) and the inode flags of each path below `root`.
 fn extras(root: &Path) -> BTreeMap<PathBuf, (BTreeMap<String, Vec<u8>>, u32)> {
-    let mut out = BTreeMap::new();
-    for rel in snapshot(root).keys() {
-        let path = root.join(rel);
-        let mut names = vec![0u8; 4096];
-        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
-        let mut values = BTreeMap::new();
-        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let name = String::from_utf8(name.to_vec()).unwrap();
-            let mut value = vec![0u8; 4096];
-            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
-            values.insert(name, value[..n].to_vec());
-        }
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        let flags = if meta.is_file() {
-            let file = std::fs::File::open(&path).unwrap();
+    let flags = |path: &Path| {
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        if meta.is_file() {
+            let file = std::fs::File::open(path).unwrap();
             rustix::fs::ioctl_getflags(&file).map_or(0, |f| f.bits())
         } else {
             0
-        };
-        out.insert(rel.clone(), (values, flags));
-    }
-    out
+        }
+    };
+    util::xattrs(root)
+        .into_iter()
+        .map(|(rel, values)| {
+            let flags = flags(&root.join(&rel));
+            (rel, (values, flags))
+        })
+        .collect()
 }
 
 /// Builds the fixture twice, runs `/bin/cp cp_args` on one and `fastcp ours` on the other

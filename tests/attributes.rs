@@ -6,7 +6,6 @@
 
 mod util;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,25 +131,6 @@ fn fixture(root: &Path, parent: Parent) {
     }
 }
 
-/// Every extended attribute of every path below `root`, by name, with its value.
-fn xattrs(root: &Path) -> BTreeMap<PathBuf, BTreeMap<String, Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    for rel in snapshot(root).keys() {
-        let path = root.join(rel);
-        let mut names = vec![0u8; 4096];
-        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
-        let mut values = BTreeMap::new();
-        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let name = String::from_utf8(name.to_vec()).unwrap();
-            let mut value = vec![0u8; 4096];
-            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
-            values.insert(name, value[..n].to_vec());
-        }
-        out.insert(rel.clone(), values);
-    }
-    out
-}
-
 /// An entry's permission bits, in octal, for the message when trees differ.
 fn modes(entry: Option<&util::Entry>) -> String {
     match entry {
@@ -222,7 +202,7 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
                         attributes(&t, times),
                         "owners: {case}"
                     );
-                    assert_eq!(xattrs(&o), xattrs(&t), "xattrs: {case}");
+                    assert_eq!(util::xattrs(&o), util::xattrs(&t), "xattrs: {case}");
                 }
             }
         }
@@ -323,7 +303,7 @@ fn acls_refused_by_the_destination_as_gnu_does() {
                 out.status.code(),
                 stderr,
                 snapshot(&fs.mount),
-                xattrs(&fs.mount),
+                util::xattrs(&fs.mount),
             ))
         };
         let Some(gnu) = outcome(Path::new("/bin/cp")) else {

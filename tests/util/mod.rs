@@ -273,6 +273,25 @@ pub fn attributes(root: &Path, times: bool) -> BTreeMap<PathBuf, Attrs> {
     out
 }
 
+/// Every extended attribute of every path below `root`, by name, with its value.
+pub fn xattrs(root: &Path) -> BTreeMap<PathBuf, BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for rel in snapshot(root).keys() {
+        let path = root.join(rel);
+        let mut names = vec![0u8; 4096];
+        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
+        let mut values = BTreeMap::new();
+        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            let mut value = vec![0u8; 4096];
+            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
+            values.insert(name, value[..n].to_vec());
+        }
+        out.insert(rel.clone(), values);
+    }
+    out
+}
+
 /// Every path below `root` (not following symlinks) with its type, permission bits and content.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
     let mut out = BTreeMap::new();
