@@ -7,8 +7,8 @@
 mod util;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -510,31 +510,25 @@ fn atomic_clobbered_a_file_created_meanwhile() {
 #[test]
 fn atomic_interrupted_through_a_symlink_leaves_nothing() {
     let s = Scratch::new();
-    let src = s.join("big");
-    std::fs::File::create(&src)
-        .unwrap()
-        .set_len(3 << 30)
-        .unwrap();
+    let src = s.holes("big", 3 << 30);
     let far = s.mkdir("far");
     write(&far.join("real"), b"precious");
     let link = s.join("link");
     symlink("far/real", &link);
-    let mut child = std::process::Command::new(fastcp_path())
-        .env_clear()
-        .args(["--atomic", "--sparse=never", "--method=read-write"])
-        .arg(&src)
-        .arg(&link)
-        .spawn()
-        .unwrap();
+    let child = util::spawn_fastcp([
+        OsStr::new("--atomic"),
+        OsStr::new("--sparse=never"),
+        OsStr::new("--method=read-write"),
+        src.as_os_str(),
+        link.as_os_str(),
+    ]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while leftovers(&far).is_empty() {
         assert!(std::time::Instant::now() < deadline, "no temporary file");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(2));
+    let (_, by) = util::stop(child, rustix::process::Signal::INT, Duration::ZERO);
+    assert_eq!(by, Some(2));
     assert_eq!(std::fs::read(far.join("real")).unwrap(), b"precious");
     assert!(leftovers(&far).is_empty(), "{:?}", leftovers(&far));
     assert!(leftovers(s.path()).is_empty());

@@ -3,11 +3,12 @@
 
 mod util;
 
+use rustix::process::Signal;
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
-use util::{Scratch, fastcp, fastcp_path, pattern};
+use util::{Scratch, fastcp, fastcp_path, pattern, spawn_fastcp, stop};
 
 /// Files in `dir` whose name marks a temporary copy.
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
@@ -44,24 +45,18 @@ per_method!(
     atomic_copy_interrupted_leaves_the_destination_untouched,
     |method| {
         let s = Scratch::new();
-        let src = s.join("big");
-        std::fs::File::create(&src)
-            .unwrap()
-            .set_len(3 << 30)
-            .unwrap();
+        let src = s.holes("big", 3 << 30);
         let dst = s.write("dst", b"precious old content");
-        let mut child = Command::new(fastcp_path())
-            .env_clear()
-            .args(["--atomic", "--sparse=never", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(status.signal(), Some(15), "{method}");
+        let method_arg = format!("--method={method}");
+        let child = spawn_fastcp([
+            OsStr::new("--atomic"),
+            OsStr::new("--sparse=never"),
+            OsStr::new(&method_arg),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ]);
+        let (_, by) = stop(child, Signal::TERM, Duration::from_millis(200));
+        assert_eq!(by, Some(15), "{method}");
         assert_eq!(
             std::fs::read(&dst).unwrap(),
             b"precious old content",

@@ -92,6 +92,14 @@ impl Scratch {
         std::fs::read(self.join(rel)).unwrap()
     }
 
+    /// Makes a file of `len` bytes at `rel`, all of them a hole: they read as zeros, so a copy
+    /// with --sparse=never writes them all and lasts long enough to be interrupted.
+    pub fn holes(&self, rel: impl AsRef<Path>, len: u64) -> PathBuf {
+        let path = self.join(rel);
+        std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+        path
+    }
+
     /// Makes a FIFO at `rel`.
     pub fn fifo(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.node(rel, rustix::fs::FileType::Fifo, 0)
@@ -203,6 +211,40 @@ impl Drop for Mounted {
         let _ = std::process::Command::new("umount")
             .arg(&self.mount)
             .status();
+    }
+}
+
+/// Starts fastcp with `args` and an empty environment, for a test that signals it.
+pub fn spawn_fastcp<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> std::process::Child {
+    std::process::Command::new(fastcp_path())
+        .env_clear()
+        .args(args)
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` to `child` after `after`, and returns how long it took to end and the signal
+/// that ended it (None: it exited); fails the test if it still runs 10 s after the signal.
+pub fn stop(
+    mut child: std::process::Child,
+    signal: rustix::process::Signal,
+    after: std::time::Duration,
+) -> (std::time::Duration, Option<i32>) {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), signal).unwrap();
+    let deadline = sent + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (sent.elapsed(), status.signal());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("fastcp did not stop within 10 s of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
