@@ -109,24 +109,12 @@ fn feed_fifo(fifo: &Path, data: Vec<u8>) -> std::thread::JoinHandle<()> {
     })
 }
 
-fn make_fifo(path: &Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
-}
-
 per_method!(
     fifo_with_writer_copies_its_data,
     [auto, read_write],
     |method| {
         let s = Scratch::new();
-        let fifo = s.join("fifo");
-        make_fifo(&fifo);
+        let fifo = s.fifo("fifo");
         let data = pattern(3 << 20, 9);
         let writer = feed_fifo(&fifo, data.clone());
         fastcp()
@@ -145,8 +133,7 @@ per_method!(
     [sendfile, copy_file_range],
     |method| {
         let s = Scratch::new();
-        let fifo = s.join("fifo");
-        make_fifo(&fifo);
+        let fifo = s.fifo("fifo");
         let writer = feed_fifo(&fifo, pattern(1000, 1));
         let out = fastcp()
             .arg(format!("--method={method}"))
