@@ -342,15 +342,10 @@ fn extended_attributes_under_archive() {
 fn one_file_system_stays_put() {
     let s = Scratch::new();
     tree(s.path());
-    let mnt = s.mkdir("d/mnt");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&mnt)
-        .status();
-    if !matches!(mounted, Ok(st) if st.success()) {
-        eprintln!("skipped: cannot mount a tmpfs here");
+    let Some(fs) = util::Mounted::tmpfs_on(s.mkdir("d/mnt"), "1m") else {
         return;
-    }
+    };
+    let mnt = &fs.mount;
     std::fs::write(mnt.join("inside"), b"other fs").unwrap();
     let run = |prog: &str, dst: &str| {
         let mut cmd = if prog == "gnu" {
@@ -365,7 +360,7 @@ fn one_file_system_stays_put() {
     };
     let gnu = run("gnu", "gnu-out");
     let ours = run("ours", "our-out");
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    drop(fs);
     assert_eq!(ours.status.code(), gnu.status.code());
     assert_eq!(
         util::snapshot(&s.join("our-out")),

@@ -137,7 +137,8 @@ impl Drop for Scratch {
 /// tmpfs), unmounted however the test ends.
 pub struct Mounted {
     pub mount: PathBuf,
-    _scratch: Scratch,
+    /// The scratch directory holding the mount point and image, when this made it.
+    _scratch: Option<Scratch>,
 }
 
 impl Mounted {
@@ -146,48 +147,59 @@ impl Mounted {
     /// reason printed, where that cannot be done.
     pub fn image(mkfs: &[&str], options: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
-        let image = scratch.join("fs.img");
-        std::fs::File::create(&image)
-            .unwrap()
-            .set_len(512 << 20)
-            .unwrap();
+        let image = scratch.holes("fs.img", 512 << 20);
         if !quiet(
             std::process::Command::new(mkfs[0])
                 .args(&mkfs[1..])
                 .arg(&image),
         ) {
-            eprintln!("skipped: {} failed (install its package)", mkfs[0]);
+            skip(format_args!("{} failed (install its package)", mkfs[0]));
             return None;
         }
         let mount = scratch.mkdir("mnt");
         let mut cmd = std::process::Command::new("mount");
         let options = format!("loop{}{options}", if options.is_empty() { "" } else { "," });
         if !quiet(cmd.args(["-o", &options]).arg(&image).arg(&mount)) {
-            eprintln!("skipped: mounting a {} image was refused here", mkfs[0]);
+            skip(format_args!(
+                "mounting a {} image was refused here",
+                mkfs[0]
+            ));
             return None;
         }
         Some(Mounted {
             mount,
-            _scratch: scratch,
+            _scratch: Some(scratch),
         })
     }
 
     /// A tmpfs of `size` (mount's size=).
     pub fn tmpfs(size: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
-        let mount = scratch.mkdir("mnt");
+        let mut fs = Mounted::tmpfs_on(scratch.mkdir("mnt"), size)?;
+        fs._scratch = Some(scratch);
+        Some(fs)
+    }
+
+    /// A tmpfs of `size` mounted on `mount`, a directory in the test's own scratch directory,
+    /// unmounted before that is removed (when dropped first: declared after the `Scratch`).
+    pub fn tmpfs_on(mount: PathBuf, size: &str) -> Option<Mounted> {
+        let real = std::fs::canonicalize(&mount).unwrap();
+        assert!(
+            hygiene::in_scratch(&real),
+            "test hygiene: mounting on {mount:?}, outside the scratch directories"
+        );
         let mut cmd = std::process::Command::new("mount");
         let options = format!("size={size}");
         if !quiet(
             cmd.args(["-t", "tmpfs", "-o", &options, "tmpfs"])
                 .arg(&mount),
         ) {
-            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            skip("cannot mount a tmpfs here (needs root)");
             return None;
         }
         Some(Mounted {
             mount,
-            _scratch: scratch,
+            _scratch: None,
         })
     }
 
