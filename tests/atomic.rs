@@ -485,7 +485,7 @@ fn atomic_clobbered_a_file_created_meanwhile() {
         .stderr(std::process::Stdio::piped())
         .spawn();
     let Ok(child) = child else {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

@@ -255,7 +255,7 @@ fn attribute_calls(files: usize) -> Option<Vec<String>> {
 #[test]
 fn new_files_born_right_are_not_changed_again() {
     let Some(few) = attribute_calls(2) else {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     };
     let many = attribute_calls(20).unwrap();

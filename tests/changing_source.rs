@@ -144,7 +144,7 @@ fn source_replaced_between_stat_and_open_is_skipped_as_gnu_does() {
     let fastcp = util::fastcp_path();
     for after_ms in [300, 1000, 3000] {
         let Some(gnu) = replaced_before_open(std::path::Path::new("/bin/cp"), after_ms) else {
-            eprintln!("skipped: strace is not installed");
+            util::skip("strace is not installed");
             return;
         };
         if gnu.2.is_some() {

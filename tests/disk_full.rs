@@ -82,7 +82,7 @@ fn quota_fs(limit: &str) -> Option<Mounted> {
         && btrfs(&["subvolume", "create"], &sub)
         && btrfs(&["qgroup", "limit", limit], &sub))
     {
-        eprintln!("skipped: btrfs quota groups are not available here");
+        util::skip("btrfs quota groups are not available here");
         return None;
     }
     Some(fs)

@@ -59,7 +59,7 @@ fn progress_bar_is_drawn_on_a_terminal_for_a_slow_copy() {
         sh_quote(&dst)
     );
     let Some(screen) = under_pty(&cmd) else {
-        eprintln!("skipped: `script` is not installed");
+        util::skip("`script` is not installed");
         let _ = std::fs::OpenOptions::new().read(true).open(&fifo);
         return;
     };

@@ -143,7 +143,7 @@ fn fsync_syncs_data_and_new_entries() {
         .args([&a, &b, &out_dir])
         .status();
     if status.is_err() {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     }
     let trace = std::fs::read_to_string(&log).unwrap();
