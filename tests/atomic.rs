@@ -12,7 +12,8 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
-use util::{Scratch, attributes, fastcp, fastcp_path, normalize, snapshot};
+use util::acl::{GROUP_OBJ, MASK, NO_ID, OTHERS, USER, USER_OBJ};
+use util::{Scratch, acl, attributes, fastcp, fastcp_path, normalize, snapshot};
 
 /// The uid and gid of `nobody`, the unprivileged user of these tests.
 const NOBODY: u32 = 65534;
@@ -125,19 +126,6 @@ fn mknod(path: &Path, kind: &str, major_minor: &[&str]) {
         .success();
     assert!(ok, "mknod {path:?}");
 }
-
-/// A POSIX ACL xattr value (version 2): entries of tag, permissions and id.
-fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
-    let mut out = 2u32.to_le_bytes().to_vec();
-    for &(tag, perm, id) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&perm.to_le_bytes());
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
-}
-
-const NO_ID: u32 = u32::MAX;
 
 fn setxattr(path: &Path, name: &str, value: &[u8]) {
     rustix::fs::setxattr(path, name, value, rustix::fs::XattrFlags::empty()).unwrap();
@@ -268,12 +256,12 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
         let dir = d.join("d");
         std::fs::create_dir(&dir).unwrap();
         // What is created in d inherits an ACL: the replaced files had none of their own.
-        let default = acl(&[
-            (0x01, 6, NO_ID),
-            (0x02, 6, 1000),
-            (0x04, 4, NO_ID),
-            (0x10, 6, NO_ID),
-            (0x20, 4, NO_ID),
+        let default = acl::xattr(&[
+            (USER_OBJ, 6, NO_ID),
+            (USER, 6, 1000),
+            (GROUP_OBJ, 4, NO_ID),
+            (MASK, 6, NO_ID),
+            (OTHERS, 4, NO_ID),
         ]);
         setxattr(&dir, "system.posix_acl_default", &default);
         for (name, mode) in [("acl", 0o640), ("plain", 0o604)] {
@@ -289,12 +277,12 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
             let flags = rustix::fs::ioctl_getflags(&file).unwrap();
             rustix::fs::ioctl_setflags(&file, flags | nodump).unwrap();
         }
-        let access = acl(&[
-            (0x01, 6, NO_ID),
-            (0x02, 4, 1000),
-            (0x04, 4, NO_ID),
-            (0x10, 4, NO_ID),
-            (0x20, 0, NO_ID),
+        let access = acl::xattr(&[
+            (USER_OBJ, 6, NO_ID),
+            (USER, 4, 1000),
+            (GROUP_OBJ, 4, NO_ID),
+            (MASK, 4, NO_ID),
+            (OTHERS, 0, NO_ID),
         ]);
         setxattr(&dir.join("acl"), "system.posix_acl_access", &access);
     };

@@ -9,28 +9,11 @@ mod util;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use util::{Scratch, attributes, fastcp_path, snapshot};
+use util::acl::{GROUP_OBJ, MASK, NO_ID, OTHERS, USER, USER_OBJ};
+use util::{Scratch, acl, attributes, fastcp_path, snapshot};
 
 /// The uid and gid of `nobody`, the "someone else" of these tests.
 const OTHER: u32 = 65534;
-
-/// A POSIX ACL xattr value (version 2): entries of tag, permissions and id.
-fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
-    let mut out = 2u32.to_le_bytes().to_vec();
-    for &(tag, perm, id) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&perm.to_le_bytes());
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
-}
-
-const USER_OBJ: u16 = 0x01;
-const USER: u16 = 0x02;
-const GROUP_OBJ: u16 = 0x04;
-const MASK: u16 = 0x10;
-const OTHERS: u16 = 0x20;
-const NO_ID: u32 = u32::MAX;
 
 fn chown(path: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
@@ -72,7 +55,7 @@ fn fixture(root: &Path, parent: Parent) {
     }
     let acl_file = src.join("acl");
     std::fs::write(&acl_file, b"acl").unwrap();
-    let access = acl(&[
+    let access = acl::xattr(&[
         (USER_OBJ, 6, NO_ID),
         (USER, 6, OTHER),
         (GROUP_OBJ, 4, NO_ID),
@@ -115,7 +98,7 @@ fn fixture(root: &Path, parent: Parent) {
             chmod(&out, 0o2775);
         }
         Parent::DefaultAcl => {
-            let default = acl(&[
+            let default = acl::xattr(&[
                 (USER_OBJ, 7, NO_ID),
                 (GROUP_OBJ, 0, NO_ID),
                 (OTHERS, 0, NO_ID),

@@ -2,6 +2,7 @@
 //! snapshots and side-by-side runs against GNU cp.
 #![allow(dead_code)]
 
+pub mod acl;
 mod devices;
 pub mod hygiene;
 
