@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
-use util::{assert_same_as_gnu, assert_same_as_gnu_os, differential_unprivileged};
+use util::{assert_same_as_gnu, assert_same_as_gnu_os};
 
 /// The usual fixture: a file `a`, a directory `d`, a file `x`, and `y/a` (another `a`).
 fn fixture(dir: &Path) {
@@ -269,10 +269,7 @@ fn assert_unprivileged_same(setup: impl Fn(&Path), args: &[&str]) {
     if !util::require_root("drop to nobody, for whom permissions are checked") {
         return;
     }
-    let (gnu, ours) = differential_unprivileged(setup, args);
-    assert_eq!(ours.stderr, gnu.stderr);
-    assert_eq!(ours.code, gnu.code);
-    assert_eq!(ours.tree, gnu.tree);
+    util::assert_same_as_gnu_unprivileged(setup, args);
 }
 
 #[test]

@@ -186,10 +186,7 @@ fn force_replaces_an_unwritable_destination() {
         .unwrap();
     };
     for args in [&["a", "ro"][..], &["-f", "a", "ro"]] {
-        let (gnu, ours) = util::differential_unprivileged(setup, args);
-        assert_eq!(ours.stderr, gnu.stderr, "{args:?}");
-        assert_eq!(ours.code, gnu.code, "{args:?}");
-        assert_eq!(ours.tree, gnu.tree, "{args:?}");
+        util::assert_same_as_gnu_unprivileged(setup, args);
     }
 }
 

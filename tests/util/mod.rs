@@ -556,6 +556,16 @@ pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side,
     )
 }
 
+/// Asserts that fastcp, run as nobody, behaves as GNU cp does as nobody on `args` (see
+/// `differential_unprivileged`): messages, exit status, resulting tree. Returns fastcp's side.
+pub fn assert_same_as_gnu_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> Side {
+    let (gnu, ours) = differential_unprivileged(setup, args);
+    assert_eq!(ours.stderr, gnu.stderr, "stderr differs for {args:?}");
+    assert_eq!(ours.code, gnu.code, "exit status differs for {args:?}");
+    assert_eq!(ours.tree, gnu.tree, "resulting tree differs for {args:?}");
+    ours
+}
+
 /// Says on stderr that the running test skips, and why (`cargo test -- --nocapture` shows it).
 pub fn skip(why: impl std::fmt::Display) {
     let thread = std::thread::current();
