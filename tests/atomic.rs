@@ -543,18 +543,15 @@ fn compare_replaced_what_was_not_a_regular_file() {
         ("dir", "'dir/src' is a directory"),
     ];
     let program = fastcp_path().to_string_lossy().into_owned();
+    let compare = |dst: &str| {
+        let mut cmd = fastcp();
+        cmd.args(["--compare", "--runs=1", "--methods=read-write"])
+            .args(["--bufsizes=4K", "src", dst])
+            .current_dir(s.path());
+        cmd
+    };
     for (dst, kind) in cases {
-        let out = fastcp()
-            .args([
-                "--compare",
-                "--runs=1",
-                "--methods=read-write",
-                "--bufsizes=4K",
-            ])
-            .args(["src", dst])
-            .current_dir(s.path())
-            .output()
-            .unwrap();
+        let out = compare(dst).output().unwrap();
         assert_eq!(
             normalize(&out.stderr, &program),
             format!("cp: --compare writes only to a new name or a regular file: {kind}\n")
@@ -569,17 +566,7 @@ fn compare_replaced_what_was_not_a_regular_file() {
             .is_char_device()
     );
     for dst in ["regular", "new"] {
-        fastcp()
-            .args([
-                "--compare",
-                "--runs=1",
-                "--methods=read-write",
-                "--bufsizes=4K",
-            ])
-            .args(["src", dst])
-            .current_dir(s.path())
-            .assert()
-            .success();
+        compare(dst).assert().success();
         assert_eq!(s.read(dst), b"data to compare");
     }
 }
