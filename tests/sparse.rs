@@ -58,6 +58,17 @@ fn assert_same_sparse_file(a: &Path, b: &Path) {
     }
 }
 
+/// Copies `src` to `dst` with fastcp's `--method=method`, `--sparse=sparse` (None: the
+/// default), and asserts it succeeded.
+fn copy(method: &str, sparse: Option<&str>, src: &Path, dst: &Path) {
+    let mut cmd = fastcp();
+    cmd.arg(format!("--method={method}"));
+    if let Some(sparse) = sparse {
+        cmd.arg(format!("--sparse={sparse}"));
+    }
+    cmd.arg(src).arg(dst).assert().success();
+}
+
 per_method!(holes_are_kept, |method| {
     let s = Scratch::new();
     let src = s.join("sparse");
@@ -66,12 +77,7 @@ per_method!(holes_are_kept, |method| {
     util::gnu_cp().arg(&src).arg(&gnu).assert().success();
     let gnu_blocks = std::fs::metadata(&gnu).unwrap().blocks();
     let dst = s.join(method);
-    fastcp()
-        .arg(format!("--method={method}"))
-        .arg(&src)
-        .arg(&dst)
-        .assert()
-        .success();
+    copy(method, None, &src, &dst);
     assert_same_sparse_file(&src, &dst);
     let blocks = std::fs::metadata(&dst).unwrap().blocks();
     assert_eq!(
@@ -99,12 +105,7 @@ per_method!(
             .assert()
             .success();
         let dst = s.join(format!("ours-{method}"));
-        fastcp()
-            .args(["--sparse=always", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
+        copy(method, Some("always"), &src, &dst);
         assert_eq!(std::fs::read(&dst).unwrap(), data);
         assert_eq!(
             std::fs::metadata(&dst).unwrap().blocks(),
@@ -124,12 +125,7 @@ per_method!(sparse_never_writes_every_byte, |method| {
     f.set_len(64 << 20).unwrap();
     f.write_all(b"head").unwrap();
     let dst = s.join(method);
-    fastcp()
-        .args(["--sparse=never", &format!("--method={method}")])
-        .arg(&src)
-        .arg(&dst)
-        .assert()
-        .success();
+    copy(method, Some("never"), &src, &dst);
     let meta = std::fs::metadata(&dst).unwrap();
     assert_eq!(meta.len(), 64 << 20);
     assert!(meta.blocks() * 512 >= 64 << 20, "{method}: holes left");
@@ -143,12 +139,7 @@ per_method!(sparse_file_ending_in_a_hole_keeps_its_length, |method| {
     f.write_all(&pattern(5000, 2)).unwrap();
     f.set_len(100 << 20).unwrap();
     let dst = s.join(method);
-    fastcp()
-        .arg(format!("--method={method}"))
-        .arg(&src)
-        .arg(&dst)
-        .assert()
-        .success();
+    copy(method, None, &src, &dst);
     assert_same_sparse_file(&src, &dst);
 });
 
@@ -356,12 +347,7 @@ per_method!(
             if existing {
                 std::fs::write(&dst, pattern(3 << 20, 5)).unwrap();
             }
-            fastcp()
-                .args(["--sparse=always", &format!("--method={method}")])
-                .arg(s.join("holes"))
-                .arg(&dst)
-                .assert()
-                .success();
+            copy(method, Some("always"), &s.join("holes"), &dst);
             assert_same_sparse_file(&s.join("holes"), &dst);
             let blocks = std::fs::metadata(&dst).unwrap().blocks();
             assert_eq!(blocks, gnu_blocks, "{method}, existing: {existing}");
