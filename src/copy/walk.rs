@@ -135,43 +135,39 @@ impl Session<'_> {
             top: false,
             fresh: level.fresh,
         };
-        let result = match stat {
-            Err(e) => Err(Error::io(Op::Stat, &src_path, e)),
-            Ok((st, opened)) if file_type(&st) != FileType::Directory => {
-                let entry = Entry {
-                    src: child_src,
-                    src_st: &st,
-                    dst: child_dst,
-                    node,
-                    parent: Some(&level.guard),
-                };
-                self.copy_file(entry, opened).map(|_| ())
+        let (st, opened) = match stat {
+            Ok(looked) => looked,
+            Err(e) => {
+                self.fail(&Error::io(Op::Stat, &src_path, e));
+                return None;
             }
-            Ok((st, _)) => {
-                let shown = Arc::new(Shown::Below {
-                    up: Arc::clone(level.guard.shown()),
-                    name: name.into(),
-                });
-                let child = Entry {
-                    src: child_src,
-                    src_st: &st,
-                    dst: child_dst,
-                    node,
-                    parent: Some(&level.guard),
-                };
-                if self.opts.one_file_system && st.st_dev != level.src_dev {
-                    let first = &mut walk.carry.created;
-                    self.mount_point(child, shown, first)
-                } else {
-                    let entered = self.enter(child, shown, &mut walk.carry);
-                    entered.map(|child| {
-                        if let Some(child) = child {
-                            walk.src = src_path.clone();
-                            walk.dst = dst_path.clone();
-                            self.push(walk, child);
-                        }
-                    })
-                }
+        };
+        let entry = Entry {
+            src: child_src,
+            src_st: &st,
+            dst: child_dst,
+            node,
+            parent: Some(&level.guard),
+        };
+        let result = if file_type(&st) != FileType::Directory {
+            self.copy_file(entry, opened).map(|_| ())
+        } else {
+            let shown = Arc::new(Shown::Below {
+                up: Arc::clone(level.guard.shown()),
+                name: name.into(),
+            });
+            if self.opts.one_file_system && st.st_dev != level.src_dev {
+                let first = &mut walk.carry.created;
+                self.mount_point(entry, shown, first)
+            } else {
+                let entered = self.enter(entry, shown, &mut walk.carry);
+                entered.map(|child| {
+                    if let Some(child) = child {
+                        walk.src = src_path.clone();
+                        walk.dst = dst_path.clone();
+                        self.push(walk, child);
+                    }
+                })
             }
         };
         if let Err(e) = result {
