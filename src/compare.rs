@@ -1,14 +1,15 @@
 //! `--compare`: copies one file with each method (and each read-write buffer size), verifies
 //! every copy against the source, and prints one timing table.
 
-use crate::copy::Session;
+use crate::copy::session::Session;
+use crate::error::misuse::Misuse;
 use crate::error::quote::quote;
 use crate::error::{Error, Op};
 use crate::options::Method;
 use crate::options::{Compare, Options};
 use crate::plan::{Job, Plan};
 use crate::report::counters::{Call, Counters};
-use crate::report::human_bytes;
+use crate::report::units::human_bytes;
 use crate::report::usage::Usage;
 use rustix::fs::{Advice, FileType, Mode, OFlags};
 use std::os::fd::AsFd;
@@ -55,9 +56,7 @@ fn rows(settings: &Compare, bufsize: Option<usize>) -> Vec<Row> {
 /// Runs the comparison for the single job in `plan` and prints the table on stdout.
 pub(crate) fn run(opts: &Options, settings: &Compare, plan: &Plan) -> Result<(), Error> {
     let [job] = plan.jobs.as_slice() else {
-        return Err(Error::Usage(
-            "--compare takes exactly one SOURCE and one DEST".into(),
-        ));
+        return Err(Error::Usage(Misuse::CompareOneJob));
     };
     let src_st = rustix::fs::stat(&job.src).map_err(|e| Error::io(Op::Stat, &job.src, e))?;
     if let Ok(dst_st) = rustix::fs::stat(&job.dst)
@@ -112,11 +111,10 @@ fn one_run(opts: &Options, settings: &Compare, job: &Job, row: Row) -> Result<Sa
     let before = Usage::now();
     let started = Instant::now();
     if !session.copy(job, false) {
-        return Err(Error::Fatal(format!(
-            "{} could not copy {}",
-            row.method.name(),
-            quote(job.src.as_os_str())
-        )));
+        return Err(Error::CompareFailed {
+            method: row.method.name(),
+            src: job.src.clone(),
+        });
     }
     let wall = started.elapsed();
     let cpu = Usage::now().since(&before);

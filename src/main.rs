@@ -29,10 +29,7 @@ fn main() -> ExitCode {
     // A panic is a bug, but users get one line in cp's style and exit status 1, not a Rust
     // backtrace. The tests fail on this line too.
     std::panic::set_hook(Box::new(|info| {
-        report::err(&format!(
-            "{}: internal error, please report it: {info}\n",
-            report::program_name()
-        ));
+        report::error(&error::Error::Internal(info.to_string()));
         // Release builds abort on panic (no unwinding tables to load); exit as cp would.
         std::process::exit(1);
     }));

@@ -1,7 +1,7 @@
 //! Turns operands into copy jobs: `-t`/`-T`, the directory rule for the last operand, and the
 //! usage errors GNU cp gives before copying anything.
 
-use crate::error::quote::quote;
+use crate::error::misuse::Misuse;
 use crate::error::{Error, Op};
 use crate::fs::At;
 use crate::fs::backup::{backup_name, beside};
@@ -131,48 +131,34 @@ fn check_target(op: Op, dir: &Path) -> Result<(), Error> {
 pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
     let operands = &opts.operands;
     if opts.target_directory.is_some() && opts.no_target_directory {
-        return Err(Error::Fatal(
-            "cannot combine --target-directory (-t) and --no-target-directory (-T)".into(),
-        ));
+        return Err(Error::CombineTargets);
     }
     if let Some(dir) = &opts.target_directory {
         if operands.is_empty() {
-            return Err(Error::Usage("missing file operand".into()));
+            return Err(Error::Usage(Misuse::MissingOperand));
         }
         check_target(Op::TargetDirectory, dir)?;
         return Ok(into(dir, operands, opts));
     }
     let (sources, last) = match operands.as_slice() {
-        [] => return Err(Error::Usage("missing file operand".into())),
-        [only] => {
-            return Err(Error::Usage(format!(
-                "missing destination file operand after {}",
-                quote(only.as_os_str())
-            )));
-        }
+        [] => return Err(Error::Usage(Misuse::MissingOperand)),
+        [only] => return Err(Error::Usage(Misuse::MissingDestination(only.clone()))),
         [sources @ .., last] => (sources, last),
     };
     if opts.no_target_directory {
         if let [_, _, extra, ..] = operands.as_slice() {
-            return Err(Error::Usage(format!(
-                "extra operand {}",
-                quote(extra.as_os_str())
-            )));
+            return Err(Error::Usage(Misuse::ExtraOperand(extra.clone())));
         }
         // GNU's do_copy: without a target directory, --parents is a usage error (after an extra operand).
         if opts.parents {
-            return Err(Error::Usage(
-                "with --parents, the destination must be a directory".into(),
-            ));
+            return Err(Error::Usage(Misuse::ParentsNeedDirectory));
         }
         return Ok(
             onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))
         );
     }
     if opts.parents && directory(last) != Ok(true) {
-        return Err(Error::Usage(
-            "with --parents, the destination must be a directory".into(),
-        ));
+        return Err(Error::Usage(Misuse::ParentsNeedDirectory));
     }
     if sources.len() > 1 {
         check_target(Op::Target, last)?;

@@ -7,12 +7,13 @@
 mod util;
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
-use util::{Scratch, attributes, fastcp, fastcp_path, is_root, normalize, snapshot};
+use util::acl::{GROUP_OBJ, MASK, NO_ID, OTHERS, USER, USER_OBJ};
+use util::{Scratch, acl, attributes, fastcp, fastcp_path, normalize, snapshot};
 
 /// The uid and gid of `nobody`, the unprivileged user of these tests.
 const NOBODY: u32 = 65534;
@@ -38,28 +39,22 @@ fn run(program: &Path, args: &[&str], dir: &Path, user: bool) -> Output {
 
 /// Every xattr (by name, with its value) and the inode flags of each path below `root`.
 fn extras(root: &Path) -> BTreeMap<PathBuf, (BTreeMap<String, Vec<u8>>, u32)> {
-    let mut out = BTreeMap::new();
-    for rel in snapshot(root).keys() {
-        let path = root.join(rel);
-        let mut names = vec![0u8; 4096];
-        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
-        let mut values = BTreeMap::new();
-        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let name = String::from_utf8(name.to_vec()).unwrap();
-            let mut value = vec![0u8; 4096];
-            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
-            values.insert(name, value[..n].to_vec());
-        }
-        let meta = std::fs::symlink_metadata(&path).unwrap();
-        let flags = if meta.is_file() {
-            let file = std::fs::File::open(&path).unwrap();
+    let flags = |path: &Path| {
+        let meta = std::fs::symlink_metadata(path).unwrap();
+        if meta.is_file() {
+            let file = std::fs::File::open(path).unwrap();
             rustix::fs::ioctl_getflags(&file).map_or(0, |f| f.bits())
         } else {
             0
-        };
-        out.insert(rel.clone(), (values, flags));
-    }
-    out
+        }
+    };
+    util::xattrs(root)
+        .into_iter()
+        .map(|(rel, values)| {
+            let flags = flags(&root.join(&rel));
+            (rel, (values, flags))
+        })
+        .collect()
 }
 
 /// Builds the fixture twice, runs `/bin/cp cp_args` on one and `fastcp ours` on the other
@@ -131,19 +126,6 @@ fn mknod(path: &Path, kind: &str, major_minor: &[&str]) {
         .success();
     assert!(ok, "mknod {path:?}");
 }
-
-/// A POSIX ACL xattr value (version 2): entries of tag, permissions and id.
-fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
-    let mut out = 2u32.to_le_bytes().to_vec();
-    for &(tag, perm, id) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&perm.to_le_bytes());
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
-}
-
-const NO_ID: u32 = u32::MAX;
 
 fn setxattr(path: &Path, name: &str, value: &[u8]) {
     rustix::fs::setxattr(path, name, value, rustix::fs::XattrFlags::empty()).unwrap();
@@ -261,8 +243,7 @@ fn atomic_replaced_a_fifo() {
 /// default one. Each is kept as writing in place keeps it, unless the source's is preserved.
 #[test]
 fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
-    if !is_root() {
-        eprintln!("skipped: needs root to give files away");
+    if !util::require_root("give files away") {
         return;
     }
     let setup = |d: &Path| {
@@ -275,12 +256,12 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
         let dir = d.join("d");
         std::fs::create_dir(&dir).unwrap();
         // What is created in d inherits an ACL: the replaced files had none of their own.
-        let default = acl(&[
-            (0x01, 6, NO_ID),
-            (0x02, 6, 1000),
-            (0x04, 4, NO_ID),
-            (0x10, 6, NO_ID),
-            (0x20, 4, NO_ID),
+        let default = acl::xattr(&[
+            (USER_OBJ, 6, NO_ID),
+            (USER, 6, 1000),
+            (GROUP_OBJ, 4, NO_ID),
+            (MASK, 6, NO_ID),
+            (OTHERS, 4, NO_ID),
         ]);
         setxattr(&dir, "system.posix_acl_default", &default);
         for (name, mode) in [("acl", 0o640), ("plain", 0o604)] {
@@ -296,12 +277,12 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
             let flags = rustix::fs::ioctl_getflags(&file).unwrap();
             rustix::fs::ioctl_setflags(&file, flags | nodump).unwrap();
         }
-        let access = acl(&[
-            (0x01, 6, NO_ID),
-            (0x02, 4, 1000),
-            (0x04, 4, NO_ID),
-            (0x10, 4, NO_ID),
-            (0x20, 0, NO_ID),
+        let access = acl::xattr(&[
+            (USER_OBJ, 6, NO_ID),
+            (USER, 4, 1000),
+            (GROUP_OBJ, 4, NO_ID),
+            (MASK, 4, NO_ID),
+            (OTHERS, 0, NO_ID),
         ]);
         setxattr(&dir.join("acl"), "system.posix_acl_access", &access);
     };
@@ -328,8 +309,7 @@ fn atomic_lost_the_old_owner_acl_xattrs_and_flags() {
 /// set-user-ID bit (set-group-ID with group execute), which --atomic kept.
 #[test]
 fn atomic_overwrote_what_the_user_could_not_write() {
-    if !is_root() {
-        eprintln!("skipped: needs root to drop to nobody");
+    if !util::require_root("drop to nobody") {
         return;
     }
     let setup = |d: &Path| {
@@ -371,8 +351,7 @@ fn atomic_overwrote_what_the_user_could_not_write() {
 /// itself could not be created.
 #[test]
 fn atomic_took_another_users_file() {
-    if !is_root() {
-        eprintln!("skipped: needs root to drop to nobody");
+    if !util::require_root("drop to nobody") {
         return;
     }
     let s = Scratch::new();
@@ -494,7 +473,7 @@ fn atomic_clobbered_a_file_created_meanwhile() {
         .stderr(std::process::Stdio::piped())
         .spawn();
     let Ok(child) = child else {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -519,31 +498,25 @@ fn atomic_clobbered_a_file_created_meanwhile() {
 #[test]
 fn atomic_interrupted_through_a_symlink_leaves_nothing() {
     let s = Scratch::new();
-    let src = s.join("big");
-    std::fs::File::create(&src)
-        .unwrap()
-        .set_len(3 << 30)
-        .unwrap();
+    let src = s.holes("big", 3 << 30);
     let far = s.mkdir("far");
     write(&far.join("real"), b"precious");
     let link = s.join("link");
     symlink("far/real", &link);
-    let mut child = std::process::Command::new(fastcp_path())
-        .env_clear()
-        .args(["--atomic", "--sparse=never", "--method=read-write"])
-        .arg(&src)
-        .arg(&link)
-        .spawn()
-        .unwrap();
+    let child = util::spawn_fastcp([
+        OsStr::new("--atomic"),
+        OsStr::new("--sparse=never"),
+        OsStr::new("--method=read-write"),
+        src.as_os_str(),
+        link.as_os_str(),
+    ]);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while leftovers(&far).is_empty() {
         assert!(std::time::Instant::now() < deadline, "no temporary file");
         std::thread::sleep(Duration::from_millis(5));
     }
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.signal(), Some(2));
+    let (_, by) = util::stop(child, rustix::process::Signal::INT, Duration::ZERO);
+    assert_eq!(by, Some(2));
     assert_eq!(std::fs::read(far.join("real")).unwrap(), b"precious");
     assert!(leftovers(&far).is_empty(), "{:?}", leftovers(&far));
     assert!(leftovers(s.path()).is_empty());
@@ -570,18 +543,15 @@ fn compare_replaced_what_was_not_a_regular_file() {
         ("dir", "'dir/src' is a directory"),
     ];
     let program = fastcp_path().to_string_lossy().into_owned();
+    let compare = |dst: &str| {
+        let mut cmd = fastcp();
+        cmd.args(["--compare", "--runs=1", "--methods=read-write"])
+            .args(["--bufsizes=4K", "src", dst])
+            .current_dir(s.path());
+        cmd
+    };
     for (dst, kind) in cases {
-        let out = fastcp()
-            .args([
-                "--compare",
-                "--runs=1",
-                "--methods=read-write",
-                "--bufsizes=4K",
-            ])
-            .args(["src", dst])
-            .current_dir(s.path())
-            .output()
-            .unwrap();
+        let out = compare(dst).output().unwrap();
         assert_eq!(
             normalize(&out.stderr, &program),
             format!("cp: --compare writes only to a new name or a regular file: {kind}\n")
@@ -596,17 +566,7 @@ fn compare_replaced_what_was_not_a_regular_file() {
             .is_char_device()
     );
     for dst in ["regular", "new"] {
-        fastcp()
-            .args([
-                "--compare",
-                "--runs=1",
-                "--methods=read-write",
-                "--bufsizes=4K",
-            ])
-            .args(["src", dst])
-            .current_dir(s.path())
-            .assert()
-            .success();
+        compare(dst).assert().success();
         assert_eq!(s.read(dst), b"data to compare");
     }
 }

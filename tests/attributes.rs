@@ -6,32 +6,14 @@
 
 mod util;
 
-use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use util::{Scratch, attributes, fastcp_path, is_root, snapshot};
+use util::acl::{GROUP_OBJ, MASK, NO_ID, OTHERS, USER, USER_OBJ};
+use util::{Scratch, acl, attributes, fastcp_path, snapshot};
 
 /// The uid and gid of `nobody`, the "someone else" of these tests.
 const OTHER: u32 = 65534;
-
-/// A POSIX ACL xattr value (version 2): entries of tag, permissions and id.
-fn acl(entries: &[(u16, u16, u32)]) -> Vec<u8> {
-    let mut out = 2u32.to_le_bytes().to_vec();
-    for &(tag, perm, id) in entries {
-        out.extend_from_slice(&tag.to_le_bytes());
-        out.extend_from_slice(&perm.to_le_bytes());
-        out.extend_from_slice(&id.to_le_bytes());
-    }
-    out
-}
-
-const USER_OBJ: u16 = 0x01;
-const USER: u16 = 0x02;
-const GROUP_OBJ: u16 = 0x04;
-const MASK: u16 = 0x10;
-const OTHERS: u16 = 0x20;
-const NO_ID: u32 = u32::MAX;
 
 fn chown(path: &Path, uid: u32, gid: u32) {
     std::os::unix::fs::lchown(path, Some(uid), Some(gid)).unwrap();
@@ -73,7 +55,7 @@ fn fixture(root: &Path, parent: Parent) {
     }
     let acl_file = src.join("acl");
     std::fs::write(&acl_file, b"acl").unwrap();
-    let access = acl(&[
+    let access = acl::xattr(&[
         (USER_OBJ, 6, NO_ID),
         (USER, 6, OTHER),
         (GROUP_OBJ, 4, NO_ID),
@@ -116,7 +98,7 @@ fn fixture(root: &Path, parent: Parent) {
             chmod(&out, 0o2775);
         }
         Parent::DefaultAcl => {
-            let default = acl(&[
+            let default = acl::xattr(&[
                 (USER_OBJ, 7, NO_ID),
                 (GROUP_OBJ, 0, NO_ID),
                 (OTHERS, 0, NO_ID),
@@ -130,25 +112,6 @@ fn fixture(root: &Path, parent: Parent) {
             .unwrap();
         }
     }
-}
-
-/// Every extended attribute of every path below `root`, by name, with its value.
-fn xattrs(root: &Path) -> BTreeMap<PathBuf, BTreeMap<String, Vec<u8>>> {
-    let mut out = BTreeMap::new();
-    for rel in snapshot(root).keys() {
-        let path = root.join(rel);
-        let mut names = vec![0u8; 4096];
-        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
-        let mut values = BTreeMap::new();
-        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-            let name = String::from_utf8(name.to_vec()).unwrap();
-            let mut value = vec![0u8; 4096];
-            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
-            values.insert(name, value[..n].to_vec());
-        }
-        out.insert(rel.clone(), values);
-    }
-    out
 }
 
 /// An entry's permission bits, in octal, for the message when trees differ.
@@ -176,8 +139,7 @@ fn run(program: &Path, umask: u32, args: &[&str], dir: &Path) -> std::process::O
 
 #[test]
 fn new_files_get_the_attributes_gnu_cp_gives_them() {
-    if !is_root() {
-        eprintln!("skipped: owners and groups can only be given away as root");
+    if !util::require_root("give owners and groups away") {
         return;
     }
     let parents = [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl];
@@ -223,7 +185,7 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
                         attributes(&t, times),
                         "owners: {case}"
                     );
-                    assert_eq!(xattrs(&o), xattrs(&t), "xattrs: {case}");
+                    assert_eq!(util::xattrs(&o), util::xattrs(&t), "xattrs: {case}");
                 }
             }
         }
@@ -276,7 +238,7 @@ fn attribute_calls(files: usize) -> Option<Vec<String>> {
 #[test]
 fn new_files_born_right_are_not_changed_again() {
     let Some(few) = attribute_calls(2) else {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     };
     let many = attribute_calls(20).unwrap();
@@ -293,8 +255,7 @@ fn new_files_born_right_are_not_changed_again() {
 /// statuses, modes and xattrs.
 #[test]
 fn acls_refused_by_the_destination_as_gnu_does() {
-    if !is_root() {
-        eprintln!("skipped: mounting needs root");
+    if !util::require_root("mount a filesystem") {
         return;
     }
     let option_sets: [&[&str]; 6] = [
@@ -325,7 +286,7 @@ fn acls_refused_by_the_destination_as_gnu_does() {
                 out.status.code(),
                 stderr,
                 snapshot(&fs.mount),
-                xattrs(&fs.mount),
+                util::xattrs(&fs.mount),
             ))
         };
         let Some(gnu) = outcome(Path::new("/bin/cp")) else {

@@ -5,7 +5,7 @@ mod util;
 
 use std::io::Write;
 use std::time::Duration;
-use util::{METHODS, Scratch, pattern};
+use util::{Scratch, pattern};
 
 const SIZE: usize = 64 << 20;
 
@@ -41,66 +41,56 @@ fn copy_while(method: &str, change: impl FnOnce(&std::path::Path)) -> (Scratch, 
     (s, data)
 }
 
-#[test]
-fn shrinking_source_ends_the_copy_at_its_new_end() {
-    for method in METHODS {
-        let (s, data) = copy_while(method, |src| {
-            let f = std::fs::OpenOptions::new().write(true).open(src).unwrap();
-            f.set_len(1 << 20).unwrap();
-        });
-        let got = s.read("dst");
-        assert!(got.len() <= SIZE, "{method}");
-        assert!(
-            got == data[..got.len()],
-            "{method}: bytes that were not read"
-        );
-        // Blocks reserved for the whole source (fallocate on ext4) are given back past the end.
-        let blocks =
-            std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(s.join("dst")).unwrap());
-        let needed = (got.len() as u64).div_ceil(4096) * 4096;
-        assert!(
-            blocks * 512 <= needed + (64 << 10),
-            "{method}: {blocks} blocks for {} bytes",
-            got.len()
-        );
-    }
-}
+per_method!(shrinking_source_ends_the_copy_at_its_new_end, |method| {
+    let (s, data) = copy_while(method, |src| {
+        let f = std::fs::OpenOptions::new().write(true).open(src).unwrap();
+        f.set_len(1 << 20).unwrap();
+    });
+    let got = s.read("dst");
+    assert!(got.len() <= SIZE, "{method}");
+    assert!(
+        got == data[..got.len()],
+        "{method}: bytes that were not read"
+    );
+    // Blocks reserved for the whole source (fallocate on ext4) are given back past the end.
+    let blocks = std::os::unix::fs::MetadataExt::blocks(&std::fs::metadata(s.join("dst")).unwrap());
+    let needed = (got.len() as u64).div_ceil(4096) * 4096;
+    assert!(
+        blocks * 512 <= needed + (64 << 10),
+        "{method}: {blocks} blocks for {} bytes",
+        got.len()
+    );
+});
 
-#[test]
-fn growing_source_is_copied_to_its_end() {
-    for method in METHODS {
-        let extra = pattern(1 << 20, 8);
-        let (s, data) = copy_while(method, |src| {
-            let mut f = std::fs::OpenOptions::new().append(true).open(src).unwrap();
-            f.write_all(&extra).unwrap();
-        });
-        let got = s.read("dst");
-        let mut whole = data.clone();
-        whole.extend_from_slice(&extra);
-        assert!(got.len() >= SIZE, "{method}: stopped before the old end");
-        assert!(
-            got == whole[..got.len()],
-            "{method}: bytes that were not read"
-        );
-    }
-}
+per_method!(growing_source_is_copied_to_its_end, |method| {
+    let extra = pattern(1 << 20, 8);
+    let (s, data) = copy_while(method, |src| {
+        let mut f = std::fs::OpenOptions::new().append(true).open(src).unwrap();
+        f.write_all(&extra).unwrap();
+    });
+    let got = s.read("dst");
+    let mut whole = data.clone();
+    whole.extend_from_slice(&extra);
+    assert!(got.len() >= SIZE, "{method}: stopped before the old end");
+    assert!(
+        got == whole[..got.len()],
+        "{method}: bytes that were not read"
+    );
+});
 
-/// Another file renamed over the source mid-copy: the copy goes on reading the file it opened
-/// (the old inode), so the result is that file whole, never a mix.
-#[test]
-fn source_replaced_by_rename_copies_the_opened_file() {
-    for method in METHODS {
-        let replacement = pattern(1 << 20, 9);
-        let (s, data) = copy_while(method, |src| {
-            let other = src.with_file_name("other");
-            std::fs::write(&other, &replacement).unwrap();
-            std::fs::rename(&other, src).unwrap();
-        });
-        let got = s.read("dst");
-        assert_eq!(got.len(), data.len(), "{method}");
-        assert!(got == data, "{method}: bytes from two files");
-    }
-}
+// Another file renamed over the source mid-copy: the copy goes on reading the file it opened
+// (the old inode), so the result is that file whole, never a mix.
+per_method!(source_replaced_by_rename_copies_the_opened_file, |method| {
+    let replacement = pattern(1 << 20, 9);
+    let (s, data) = copy_while(method, |src| {
+        let other = src.with_file_name("other");
+        std::fs::write(&other, &replacement).unwrap();
+        std::fs::rename(&other, src).unwrap();
+    });
+    let got = s.read("dst");
+    assert_eq!(got.len(), data.len(), "{method}");
+    assert!(got == data, "{method}: bytes from two files");
+});
 
 /// Runs `program SRC DST` under strace with the open of SRC held back `delay_ms`, renames
 /// another file over SRC meanwhile (after `after_ms`), and returns the exit code, stderr with
@@ -154,7 +144,7 @@ fn source_replaced_between_stat_and_open_is_skipped_as_gnu_does() {
     let fastcp = util::fastcp_path();
     for after_ms in [300, 1000, 3000] {
         let Some(gnu) = replaced_before_open(std::path::Path::new("/bin/cp"), after_ms) else {
-            eprintln!("skipped: strace is not installed");
+            util::skip("strace is not installed");
             return;
         };
         if gnu.2.is_some() {

@@ -369,8 +369,7 @@ fn follow_command_line_only_recreates_links_below() {
 /// of yes still fails as cp does.
 #[test]
 fn interactive_question_about_an_unwritable_destination() {
-    if !util::is_root() {
-        eprintln!("skipped: needs root to drop to nobody (setpriv)");
+    if !util::require_root("drop to nobody (setpriv)") {
         return;
     }
     use std::os::unix::fs::PermissionsExt;
@@ -464,12 +463,13 @@ fn interactive_answer_with_a_leading_blank_is_no() {
     }
 }
 
-/// An explicit --method the kernel refuses for a FIFO source emptied the existing destination
-/// before failing (found by an adversarial test): the refusal now comes before the
-/// destination is opened.
-#[test]
-fn refused_method_leaves_the_destination_alone() {
-    for method in ["sendfile", "copy-file-range"] {
+// An explicit --method the kernel refuses for a FIFO source emptied the existing destination
+// before failing (found by an adversarial test): the refusal now comes before the
+// destination is opened.
+per_method!(
+    refused_method_leaves_the_destination_alone,
+    [sendfile, copy_file_range],
+    |method| {
         let s = Scratch::new();
         write(s.path(), "out", "keep\n");
         let fifo = s.fifo("ff");
@@ -491,7 +491,7 @@ fn refused_method_leaves_the_destination_alone() {
         assert_eq!(out.status.code(), Some(1), "{method}");
         assert_eq!(std::fs::read(s.join("out")).unwrap(), b"keep\n", "{method}");
     }
-}
+);
 
 /// A tree copy over existing files, with -b or --remove-destination, under -j: the walk
 /// moved many destinations aside (or removed them) before the copying threads had rewritten

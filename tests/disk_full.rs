@@ -5,49 +5,46 @@
 mod util;
 
 use std::path::Path;
-use util::{METHODS, Mounted, Scratch, fastcp, pattern};
+use util::{Mounted, Scratch, fastcp, pattern};
 
 fn write(path: &Path, data: &[u8]) {
     std::fs::write(path, data).unwrap();
 }
 
-#[test]
-fn no_space_is_reported_for_every_method() {
-    for method in METHODS {
-        let Some(fs) = Mounted::tmpfs("4m") else {
-            return;
-        };
-        // Sources live on the same tmpfs so that copy_file_range accepts the pair.
-        let small = pattern(1000, 1);
-        let big = pattern(3 << 20, 2);
-        write(&fs.path("small"), &small);
-        write(&fs.path("big"), &big);
-        std::fs::create_dir(fs.path("out")).unwrap();
-        let out = fastcp()
-            .arg(format!("--method={method}"))
-            .arg(fs.path("small"))
-            .arg(fs.path("big"))
-            .arg(fs.path("out"))
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{method}");
-        let text = String::from_utf8_lossy(&out.stderr);
-        let want = format!(
-            "error writing '{}': No space left on device",
-            fs.path("out/big").display()
-        );
-        assert!(text.contains(&want), "{method}: {text}");
-        assert_eq!(std::fs::read(fs.path("out/small")).unwrap(), small);
-        let partial = std::fs::metadata(fs.path("out/big")).unwrap().len();
-        assert!(
-            partial < big.len() as u64,
-            "{method}: partial copy is shorter"
-        );
-        // What did land is the source's prefix, never other bytes.
-        let got = std::fs::read(fs.path("out/big")).unwrap();
-        assert!(got == big[..got.len()], "{method}");
-    }
-}
+per_method!(no_space_is_reported, |method| {
+    let Some(fs) = Mounted::tmpfs("4m") else {
+        return;
+    };
+    // Sources live on the same tmpfs so that copy_file_range accepts the pair.
+    let small = pattern(1000, 1);
+    let big = pattern(3 << 20, 2);
+    write(&fs.path("small"), &small);
+    write(&fs.path("big"), &big);
+    std::fs::create_dir(fs.path("out")).unwrap();
+    let out = fastcp()
+        .arg(format!("--method={method}"))
+        .arg(fs.path("small"))
+        .arg(fs.path("big"))
+        .arg(fs.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{method}");
+    let text = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "error writing '{}': No space left on device",
+        fs.path("out/big").display()
+    );
+    assert!(text.contains(&want), "{method}: {text}");
+    assert_eq!(std::fs::read(fs.path("out/small")).unwrap(), small);
+    let partial = std::fs::metadata(fs.path("out/big")).unwrap().len();
+    assert!(
+        partial < big.len() as u64,
+        "{method}: partial copy is shorter"
+    );
+    // What did land is the source's prefix, never other bytes.
+    let got = std::fs::read(fs.path("out/big")).unwrap();
+    assert!(got == big[..got.len()], "{method}");
+});
 
 /// The message matches GNU cp's for the same full filesystem.
 #[test]
@@ -85,34 +82,35 @@ fn quota_fs(limit: &str) -> Option<Mounted> {
         && btrfs(&["subvolume", "create"], &sub)
         && btrfs(&["qgroup", "limit", limit], &sub))
     {
-        eprintln!("skipped: btrfs quota groups are not available here");
+        util::skip("btrfs quota groups are not available here");
         return None;
     }
     Some(fs)
 }
 
-/// A copy over a disk quota (EDQUOT, not ENOSPC): GNU's message and status for every method
-/// that writes, and what landed is the source's prefix.
-#[test]
-fn quota_exceeded_is_reported_as_gnu_does() {
-    let Some(fs) = quota_fs("2M") else {
-        return;
-    };
-    // The source on another filesystem: nothing can be shared with it, every byte is written.
-    let outside = Scratch::new();
-    let big = pattern(6 << 20, 4);
-    let src = outside.write("big", &big);
-    let copy = fs.path("limited/copy");
-    let run = |mut cmd: util::Cmd| {
-        let out = cmd.arg(&src).arg(&copy).output().unwrap();
-        (out.status.code(), out.stderr)
-    };
-    let (gnu_code, gnu_err) = run(util::gnu_cp());
-    let gnu_err = util::normalize(&gnu_err, "/bin/cp");
-    assert!(gnu_err.contains("Disk quota exceeded"), "{gnu_err}");
-    std::fs::remove_file(&copy).unwrap();
-    let prog = util::fastcp_path().to_string_lossy().into_owned();
-    for method in ["auto", "read-write", "sendfile", "splice"] {
+// A copy over a disk quota (EDQUOT, not ENOSPC): GNU's message and status for every method
+// that writes, and what landed is the source's prefix.
+per_method!(
+    quota_exceeded_is_reported_as_gnu_does,
+    [auto, read_write, sendfile, splice],
+    |method| {
+        let Some(fs) = quota_fs("2M") else {
+            return;
+        };
+        // The source on another filesystem: nothing can be shared with it, every byte is written.
+        let outside = Scratch::new();
+        let big = pattern(6 << 20, 4);
+        let src = outside.write("big", &big);
+        let copy = fs.path("limited/copy");
+        let run = |mut cmd: util::Cmd| {
+            let out = cmd.arg(&src).arg(&copy).output().unwrap();
+            (out.status.code(), out.stderr)
+        };
+        let (gnu_code, gnu_err) = run(util::gnu_cp());
+        let gnu_err = util::normalize(&gnu_err, "/bin/cp");
+        assert!(gnu_err.contains("Disk quota exceeded"), "{gnu_err}");
+        std::fs::remove_file(&copy).unwrap();
+        let prog = util::fastcp_path().to_string_lossy().into_owned();
         let mut cmd = fastcp();
         cmd.arg(format!("--method={method}"));
         let (code, err) = run(cmd);
@@ -128,4 +126,4 @@ fn quota_exceeded_is_reported_as_gnu_does() {
             .arg(fs.path("limited"))
             .status();
     }
-}
+);

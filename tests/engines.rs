@@ -51,66 +51,32 @@ fn copies_all_sizes(method: &str, bufsize: Option<usize>) {
     }
 }
 
-macro_rules! engine_tests {
-    ($($name:ident => $method:literal),* $(,)?) => {$(
-        mod $name {
-            use super::*;
+per_method!(default_bufsize, |method| copies_all_sizes(method, None));
+per_method!(bufsize_1, |method| copies_all_sizes(method, Some(1)));
+per_method!(bufsize_7, |method| copies_all_sizes(method, Some(7)));
+per_method!(bufsize_4096, |method| copies_all_sizes(method, Some(4096)));
+per_method!(bufsize_1mib, |method| copies_all_sizes(method, Some(MIB)));
 
-            #[test]
-            fn default_bufsize() {
-                copies_all_sizes($method, None);
-            }
-
-            #[test]
-            fn bufsize_1() {
-                copies_all_sizes($method, Some(1));
-            }
-
-            #[test]
-            fn bufsize_7() {
-                copies_all_sizes($method, Some(7));
-            }
-
-            #[test]
-            fn bufsize_4096() {
-                copies_all_sizes($method, Some(4096));
-            }
-
-            #[test]
-            fn bufsize_1mib() {
-                copies_all_sizes($method, Some(MIB));
-            }
-
-            proptest! {
-                #![proptest_config(ProptestConfig::with_cases(24))]
-                #[test]
-                fn any_size_any_bufsize(size in 0usize..300_000, bufsize in 1usize..70_000, seed: u64) {
-                    let s = Scratch::new();
-                    let data = pattern(size, seed);
-                    let src = s.write("src", &data);
-                    let dst = s.join("dst");
-                    let output = fastcp()
-                        .arg(concat!("--method=", $method))
-                        .arg(format!("--bufsize={bufsize}"))
-                        .arg(&src)
-                        .arg(&dst)
-                        .output()
-                        .unwrap();
-                    prop_assert!(output.status.success(), "{:?}", output);
-                    prop_assert!(std::fs::read(&dst).unwrap() == data);
-                }
-            }
+per_method!(any_size_any_bufsize, |method| {
+    proptest!(
+        ProptestConfig::with_cases(24),
+        |(size in 0usize..300_000, bufsize in 1usize..70_000, seed in any::<u64>())| {
+            let s = Scratch::new();
+            let data = pattern(size, seed);
+            let src = s.write("src", &data);
+            let dst = s.join("dst");
+            let output = fastcp()
+                .arg(format!("--method={method}"))
+                .arg(format!("--bufsize={bufsize}"))
+                .arg(&src)
+                .arg(&dst)
+                .output()
+                .unwrap();
+            prop_assert!(output.status.success(), "{:?}", output);
+            prop_assert!(std::fs::read(&dst).unwrap() == data);
         }
-    )*};
-}
-
-engine_tests! {
-    auto => "auto",
-    read_write => "read-write",
-    sendfile => "sendfile",
-    copy_file_range => "copy-file-range",
-    splice => "splice",
-}
+    );
+});
 
 /// The call counts are exact: 1 MiB through an 8 KiB buffer is 128 full reads, one read that
 /// finds the end, and 128 writes.
@@ -133,13 +99,12 @@ fn read_write_call_counts_are_exact() {
     assert_eq!(stats["syscalls"]["write"]["bytes"], MIB as u64);
 }
 
-/// `--bufsize` is the count asked of each in-kernel call too.
-#[test]
-fn bufsize_bounds_kernel_calls() {
-    for (method, call) in [
-        ("sendfile", "sendfile"),
-        ("copy-file-range", "copy_file_range"),
-    ] {
+// `--bufsize` is the count asked of each in-kernel call too.
+per_method!(
+    bufsize_bounds_kernel_calls,
+    [sendfile, copy_file_range],
+    |method| {
+        let call = method.replace('-', "_");
         let s = Scratch::new();
         let src = s.write("src", &pattern(MIB, 2));
         let dst = s.join("dst");
@@ -151,12 +116,12 @@ fn bufsize_bounds_kernel_calls() {
             dst.as_os_str(),
         ]);
         assert_eq!(
-            stats["syscalls"][call]["calls"], 17,
+            stats["syscalls"][&call]["calls"], 17,
             "{method}: 16 full calls and EOF"
         );
-        assert_eq!(stats["syscalls"][call]["max"], 65536);
+        assert_eq!(stats["syscalls"][&call]["max"], 65536);
     }
-}
+);
 
 /// splice moves each chunk twice (file to pipe, pipe to file) through a pipe of --bufsize
 /// bytes; a pipe larger than an unprivileged user may have keeps its default size.
@@ -188,7 +153,7 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     ]);
     assert_eq!(stats["syscalls"]["splice"]["max"], 512 * 1024, "{stats}");
     assert_eq!(stats["syscalls"]["splice"]["data_calls"], 4, "{stats}");
-    if !util::is_root() {
+    if !util::require_root("drop to nobody, whose pipes pipe-max-size limits") {
         return;
     }
     // As nobody, 8 MiB is over pipe-max-size: the pipe stays at its default 64 KiB.
@@ -211,33 +176,43 @@ fn splice_goes_through_a_pipe_of_bufsize() {
     assert_eq!(std::fs::read(s.join("dst3")).unwrap(), pattern(MIB, 2));
 }
 
-/// A large copy reserves its blocks first on ext4 (fallocate, KEEP_SIZE): the copy has the
-/// source's size and bytes, and no more blocks than its data needs.
-#[test]
-fn large_copies_reserve_exactly_their_blocks() {
+// A large copy reserves its blocks first on ext4 (fallocate, KEEP_SIZE): the copy has the
+// source's size and bytes, and no more blocks than its data needs.
+per_method!(large_copies_reserve_exactly_their_blocks, |method| {
     use std::os::unix::fs::MetadataExt;
     let s = Scratch::new();
     let size = 5 * MIB + 123;
     let src = s.write("src", &pattern(size, 11));
-    for method in util::METHODS {
-        let dst = s.join(format!("dst-{method}"));
-        let out = util::fastcp()
-            .arg(format!("--method={method}"))
-            .arg(&src)
-            .arg(&dst)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{method}: {out:?}");
-        let meta = std::fs::metadata(&dst).unwrap();
-        assert_eq!(meta.len(), size as u64, "{method}");
-        let needed = (size as u64).div_ceil(4096) * 4096;
-        assert!(
-            meta.blocks() * 512 <= needed + (64 << 10),
-            "{method}: {}",
-            meta.blocks()
-        );
-        assert_eq!(std::fs::read(&dst).unwrap(), pattern(size, 11), "{method}");
-    }
+    let dst = s.join(format!("dst-{method}"));
+    let out = util::fastcp()
+        .arg(format!("--method={method}"))
+        .arg(&src)
+        .arg(&dst)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{method}: {out:?}");
+    let meta = std::fs::metadata(&dst).unwrap();
+    assert_eq!(meta.len(), size as u64, "{method}");
+    let needed = (size as u64).div_ceil(4096) * 4096;
+    assert!(
+        meta.blocks() * 512 <= needed + (64 << 10),
+        "{method}: {}",
+        meta.blocks()
+    );
+    assert_eq!(std::fs::read(&dst).unwrap(), pattern(size, 11), "{method}");
+});
+
+/// `per_method!` runs a case under each of `util::METHODS`: they are the names `--method`
+/// takes, so no method goes untested.
+#[test]
+fn per_method_covers_every_method() {
+    let out = fastcp().arg("--method=none").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    let valid: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("  - '")?.strip_suffix('\''))
+        .collect();
+    assert_eq!(valid, util::METHODS, "{text}");
 }
 
 /// A regular file on the same filesystem goes through copy_file_range under `auto`.

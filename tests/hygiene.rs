@@ -119,8 +119,7 @@ fn commands_check_before_running() {
 /// the check fails; a changed timestamp fails it too. Shown on the test's own null device.
 #[test]
 fn a_damaged_device_node_is_detected_and_made_again() {
-    if !util::is_root() {
-        eprintln!("skipped: making device nodes needs root");
+    if !util::require_root("make device nodes") {
         return;
     }
     let s = Scratch::new();

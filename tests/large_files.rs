@@ -41,7 +41,7 @@ fn sparse_source(s: &Scratch) -> std::path::PathBuf {
     path
 }
 
-fn copies_past_4_gib(method: &str) {
+per_method!(copies_past_4_gib, |method| {
     let _guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let s = Scratch::new();
     let src = sparse_source(&s);
@@ -78,21 +78,4 @@ fn copies_past_4_gib(method: &str) {
         "{method}: {stats}"
     );
     assert_eq!(calls["bytes"], moves * len);
-}
-
-macro_rules! per_method {
-    ($($name:ident => $method:literal),* $(,)?) => {$(
-        #[test]
-        fn $name() {
-            copies_past_4_gib($method);
-        }
-    )*};
-}
-
-per_method! {
-    auto_copies_past_4_gib => "auto",
-    read_write_copies_past_4_gib => "read-write",
-    sendfile_copies_past_4_gib => "sendfile",
-    copy_file_range_copies_past_4_gib => "copy-file-range",
-    splice_copies_past_4_gib => "splice",
-}
+});

@@ -9,21 +9,12 @@ use util::{Scratch, fastcp, fastcp_path, pattern, stats_json};
 
 /// A FIFO whose writer trickles 1 MiB over about 1.6 s: a copy that is slow on any machine.
 fn slow_fifo(s: &Scratch) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
-    slow_fifo_at(s.join("slow"))
+    slow_fifo_at(s, "slow")
 }
 
-/// `slow_fifo` at `fifo`.
-fn slow_fifo_at(
-    fifo: std::path::PathBuf,
-) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+/// `slow_fifo` at `rel`.
+fn slow_fifo_at(s: &Scratch, rel: &str) -> (std::path::PathBuf, std::thread::JoinHandle<Vec<u8>>) {
+    let fifo = s.fifo(rel);
     let path = fifo.clone();
     let writer = std::thread::spawn(move || {
         let mut w = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
@@ -68,7 +59,7 @@ fn progress_bar_is_drawn_on_a_terminal_for_a_slow_copy() {
         sh_quote(&dst)
     );
     let Some(screen) = under_pty(&cmd) else {
-        eprintln!("skipped: `script` is not installed");
+        util::skip("`script` is not installed");
         let _ = std::fs::OpenOptions::new().read(true).open(&fifo);
         return;
     };
@@ -137,7 +128,7 @@ fn progress_always_draws_into_a_pipe() {
 fn progress_total_covers_whole_trees() {
     let s = Scratch::new();
     std::fs::create_dir(s.join("first")).unwrap();
-    let (_, writer) = slow_fifo_at(s.join("first/slow"));
+    let (_, writer) = slow_fifo_at(&s, "first/slow");
     s.write("second/inner/big", &pattern(4 << 20, 8));
     s.write("second/small", &pattern(1 << 20, 9));
     let out = fastcp()

@@ -167,7 +167,7 @@ fn interactive_asks_and_obeys_the_answer() {
 /// -f removes a destination that cannot be opened for writing and copies anew.
 #[test]
 fn force_replaces_an_unwritable_destination() {
-    if !util::is_root() {
+    if !util::require_root("give a file away and copy as nobody") {
         return;
     }
     let setup = |dir: &Path| {
@@ -186,10 +186,7 @@ fn force_replaces_an_unwritable_destination() {
         .unwrap();
     };
     for args in [&["a", "ro"][..], &["-f", "a", "ro"]] {
-        let (gnu, ours) = util::differential_unprivileged(setup, args);
-        assert_eq!(ours.stderr, gnu.stderr, "{args:?}");
-        assert_eq!(ours.code, gnu.code, "{args:?}");
-        assert_eq!(ours.tree, gnu.tree, "{args:?}");
+        util::assert_same_as_gnu_unprivileged(setup, args);
     }
 }
 

@@ -120,12 +120,13 @@ fn parallel_copies_equal_gnu_and_sequential_ones() {
         assert_like_gnu(tree, nothing, &["-r", "src", "{dst}"], &[jobs], false);
         assert_like_gnu(tree, nothing, &["-rp", "src", "{dst}"], &[jobs], true);
     }
-    // Every method, and the default thread count.
-    for method in util::METHODS {
-        let method = format!("--method={method}");
-        assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[&method], true);
-    }
 }
+
+// Every method, with the default thread count.
+per_method!(parallel_archive_copy_equals_gnu, |method| {
+    let method = format!("--method={method}");
+    assert_like_gnu(tree, nothing, &["-a", "src", "{dst}"], &[&method], true);
+});
 
 #[test]
 fn parallel_merge_into_an_existing_tree() {
@@ -171,7 +172,7 @@ fn verbose_lines_stay_whole_with_jobs() {
 
 #[test]
 fn errors_in_a_parallel_copy_are_reported_and_the_rest_copied() {
-    if !util::is_root() {
+    if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
     let setup = |root: &Path| {
@@ -317,7 +318,7 @@ fn cross_filesystem_refusals_are_asked_once() {
 /// under -n when the destination exists, reported where cp reports it otherwise.
 #[test]
 fn unreadable_files_are_judged_as_gnu_judges_them() {
-    if !util::is_root() {
+    if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
     let setup = |root: &Path| {

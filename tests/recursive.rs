@@ -166,8 +166,7 @@ fn owner_is_kept_under_archive_and_not_without() {
         )
         .unwrap();
     };
-    if !util::is_root() {
-        eprintln!("skipped: giving files away needs root");
+    if !util::require_root("give files away") {
         return;
     }
     assert_same_attributes_as_gnu(chown_tree, &["-a", "d", "e"], "e", true);
@@ -178,7 +177,7 @@ fn owner_is_kept_under_archive_and_not_without() {
 /// for their owner while they are filled, and get their final mode afterwards.
 #[test]
 fn read_only_tree_copies_for_a_normal_user() {
-    if !util::is_root() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
         return;
     }
     let setup = |dir: &Path| {
@@ -191,10 +190,7 @@ fn read_only_tree_copies_for_a_normal_user() {
         }
     };
     for args in [&["-r", "ro", "copy"][..], &["-a", "ro", "copy"]] {
-        let (gnu, ours) = util::differential_unprivileged(setup, args);
-        assert_eq!(ours.stderr, gnu.stderr, "{args:?}");
-        assert_eq!(ours.code, gnu.code, "{args:?}");
-        assert_eq!(ours.tree, gnu.tree, "{args:?}");
+        let ours = util::assert_same_as_gnu_unprivileged(setup, args);
         assert_eq!(ours.code, 0);
     }
 }
@@ -202,7 +198,7 @@ fn read_only_tree_copies_for_a_normal_user() {
 /// One unreadable file does not stop the tree: the rest is copied and the exit status is 1.
 #[test]
 fn unreadable_entries_are_reported_and_skipped() {
-    if !util::is_root() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
         return;
     }
     let setup = |dir: &Path| {
@@ -261,7 +257,7 @@ fn unusual_names_inside_a_tree() {
 /// Setuid and setgid bits survive only when the owner does (GNU cp).
 #[test]
 fn set_id_bits_need_ownership() {
-    if !util::is_root() {
+    if !util::require_root("give files away") {
         return;
     }
     let setuid = |dir: &Path| {
@@ -343,15 +339,10 @@ fn extended_attributes_under_archive() {
 fn one_file_system_stays_put() {
     let s = Scratch::new();
     tree(s.path());
-    let mnt = s.mkdir("d/mnt");
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&mnt)
-        .status();
-    if !matches!(mounted, Ok(st) if st.success()) {
-        eprintln!("skipped: cannot mount a tmpfs here");
+    let Some(fs) = util::Mounted::tmpfs_on(s.mkdir("d/mnt"), "1m") else {
         return;
-    }
+    };
+    let mnt = &fs.mount;
     std::fs::write(mnt.join("inside"), b"other fs").unwrap();
     let run = |prog: &str, dst: &str| {
         let mut cmd = if prog == "gnu" {
@@ -366,7 +357,7 @@ fn one_file_system_stays_put() {
     };
     let gnu = run("gnu", "gnu-out");
     let ours = run("ours", "our-out");
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    drop(fs);
     assert_eq!(ours.status.code(), gnu.status.code());
     assert_eq!(
         util::snapshot(&s.join("our-out")),
@@ -437,7 +428,7 @@ fn very_deep_tree_copies_whole() {
 /// --copy-contents (a copy of /dev/null's node reads as an empty file).
 #[test]
 fn device_nodes_recreated_or_read() {
-    if !util::is_root() {
+    if !util::require_root("make device nodes") {
         return;
     }
     let with_device = |dir: &Path| {

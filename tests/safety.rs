@@ -3,11 +3,12 @@
 
 mod util;
 
+use rustix::process::Signal;
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use std::time::Duration;
-use util::{METHODS, Scratch, fastcp, fastcp_path, pattern};
+use util::{Scratch, fastcp, fastcp_path, pattern, spawn_fastcp, stop};
 
 /// Files in `dir` whose name marks a temporary copy.
 fn leftovers(dir: &std::path::Path) -> Vec<String> {
@@ -18,53 +19,44 @@ fn leftovers(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn atomic_replaces_whole_and_keeps_the_mode() {
-    for method in METHODS {
-        let s = Scratch::new();
-        let data = pattern(300_000, 1);
-        let src = s.write("src", &data);
-        let dst = s.write("dst", b"old");
-        std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
-        fastcp()
-            .args(["--atomic", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        assert!(std::fs::read(&dst).unwrap() == data, "{method}");
-        let mode = std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777;
-        assert_eq!(
-            mode, 0o600,
-            "{method}: an existing destination keeps its mode"
-        );
-        assert!(leftovers(s.path()).is_empty());
-    }
-}
+per_method!(atomic_replaces_whole_and_keeps_the_mode, |method| {
+    let s = Scratch::new();
+    let data = pattern(300_000, 1);
+    let src = s.write("src", &data);
+    let dst = s.write("dst", b"old");
+    std::fs::set_permissions(&dst, std::fs::Permissions::from_mode(0o600)).unwrap();
+    fastcp()
+        .args(["--atomic", &format!("--method={method}")])
+        .arg(&src)
+        .arg(&dst)
+        .assert()
+        .success();
+    assert!(std::fs::read(&dst).unwrap() == data, "{method}");
+    let mode = std::fs::metadata(&dst).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o600,
+        "{method}: an existing destination keeps its mode"
+    );
+    assert!(leftovers(s.path()).is_empty());
+});
 
-/// Interrupted mid-copy, --atomic leaves the old destination as it was and no temporary file.
-#[test]
-fn atomic_copy_interrupted_leaves_the_destination_untouched() {
-    for method in METHODS {
+// Interrupted mid-copy, --atomic leaves the old destination as it was and no temporary file.
+per_method!(
+    atomic_copy_interrupted_leaves_the_destination_untouched,
+    |method| {
         let s = Scratch::new();
-        let src = s.join("big");
-        std::fs::File::create(&src)
-            .unwrap()
-            .set_len(3 << 30)
-            .unwrap();
+        let src = s.holes("big", 3 << 30);
         let dst = s.write("dst", b"precious old content");
-        let mut child = Command::new(fastcp_path())
-            .env_clear()
-            .args(["--atomic", "--sparse=never", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
-        let status = child.wait().unwrap();
-        assert_eq!(status.signal(), Some(15), "{method}");
+        let method_arg = format!("--method={method}");
+        let child = spawn_fastcp([
+            OsStr::new("--atomic"),
+            OsStr::new("--sparse=never"),
+            OsStr::new(&method_arg),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ]);
+        let (_, by) = stop(child, Signal::TERM, Duration::from_millis(200));
+        assert_eq!(by, Some(15), "{method}");
         assert_eq!(
             std::fs::read(&dst).unwrap(),
             b"precious old content",
@@ -76,22 +68,17 @@ fn atomic_copy_interrupted_leaves_the_destination_untouched() {
             leftovers(s.path())
         );
     }
-}
+);
 
 /// Without --atomic an interrupted copy is partial, as GNU cp's is; with it, nothing changes.
 #[test]
 fn atomic_copy_on_a_full_filesystem_leaves_nothing_behind() {
-    let s = Scratch::new();
-    let mnt = s.mkdir("mnt");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
-        .arg(&mnt)
-        .status();
-    if !matches!(mounted, Ok(st) if st.success()) {
-        eprintln!("skipped: cannot mount a tmpfs here");
+    let Some(fs) = util::Mounted::tmpfs("2m") else {
         return;
-    }
+    };
+    let mnt = &fs.mount;
     std::fs::write(mnt.join("dst"), b"old").unwrap();
+    let s = Scratch::new();
     let src = s.write("src", &pattern(3 << 20, 2));
     let out = fastcp()
         .arg("--atomic")
@@ -100,28 +87,24 @@ fn atomic_copy_on_a_full_filesystem_leaves_nothing_behind() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    let left = leftovers(&mnt);
+    let left = leftovers(mnt);
     let old = std::fs::read(mnt.join("dst")).unwrap();
-    let _ = Command::new("umount").arg(&mnt).status();
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("No space left on device"), "{text}");
     assert_eq!(old, b"old");
     assert!(left.is_empty(), "{left:?}");
 }
 
-#[test]
-fn verify_passes_on_a_good_copy() {
+per_method!(verify_passes_on_a_good_copy, |method| {
     let s = Scratch::new();
     let src = s.write("src", &pattern(3 << 20, 3));
-    for method in METHODS {
-        fastcp()
-            .args(["--verify", &format!("--method={method}")])
-            .arg(&src)
-            .arg(s.join(method))
-            .assert()
-            .success();
-    }
-}
+    fastcp()
+        .args(["--verify", &format!("--method={method}")])
+        .arg(&src)
+        .arg(s.join(method))
+        .assert()
+        .success();
+});
 
 /// A source that reads differently every time (a new UUID per read) cannot verify: the error
 /// names both files and the first differing byte.
@@ -160,7 +143,7 @@ fn fsync_syncs_data_and_new_entries() {
         .args([&a, &b, &out_dir])
         .status();
     if status.is_err() {
-        eprintln!("skipped: strace is not installed");
+        util::skip("strace is not installed");
         return;
     }
     let trace = std::fs::read_to_string(&log).unwrap();

@@ -4,116 +4,66 @@
 
 mod util;
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
-use util::{METHODS, Scratch, fastcp_path};
+use std::time::Duration;
+use util::{Scratch, spawn_fastcp, stop};
 
-fn spawn(args: &[&std::ffi::OsStr]) -> Child {
-    Command::new(fastcp_path())
-        .env_clear()
-        .args(args)
-        .spawn()
-        .unwrap()
-}
-
-/// Sends `signal` after `after`, and returns how long fastcp took to die, and by what.
-fn stop(
-    mut child: Child,
-    signal: rustix::process::Signal,
-    after: Duration,
-) -> (Duration, Option<i32>) {
-    std::thread::sleep(after);
-    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    let sent = Instant::now();
-    rustix::process::kill_process(pid, signal).unwrap();
-    let deadline = sent + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return (sent.elapsed(), status.signal());
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("fastcp did not stop within 10 s of the signal");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-#[test]
-fn signals_stop_every_method_promptly() {
+per_method!(signals_stop_the_copy_promptly, |method| {
     let s = Scratch::new();
-    let src = s.join("big");
     // 3 GiB of holes read as zeros (--sparse=never): seconds of work for every method.
-    std::fs::File::create(&src)
-        .unwrap()
-        .set_len(3 << 30)
-        .unwrap();
-    for method in METHODS {
-        for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
-            let dst = s.join("copy");
-            let method_arg = format!("--method={method}");
-            let child = spawn(&[
-                std::ffi::OsStr::new(&method_arg),
-                std::ffi::OsStr::new("--sparse=never"),
-                src.as_os_str(),
-                dst.as_os_str(),
-            ]);
-            let (took, by) = stop(child, signal, Duration::from_millis(200));
-            assert_eq!(
-                by,
-                Some(signal.as_raw()),
-                "{method}: not ended by the signal"
-            );
-            assert!(
-                took < Duration::from_millis(900),
-                "{method}: took {took:?} to stop"
-            );
-            let _ = std::fs::remove_file(&dst);
-        }
+    let src = s.holes("big", 3 << 30);
+    for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
+        let dst = s.join("copy");
+        let method_arg = format!("--method={method}");
+        let child = spawn_fastcp([
+            std::ffi::OsStr::new(&method_arg),
+            std::ffi::OsStr::new("--sparse=never"),
+            src.as_os_str(),
+            dst.as_os_str(),
+        ]);
+        let (took, by) = stop(child, signal, Duration::from_millis(200));
+        assert_eq!(
+            by,
+            Some(signal.as_raw()),
+            "{method}: not ended by the signal"
+        );
+        assert!(
+            took < Duration::from_millis(900),
+            "{method}: took {took:?} to stop"
+        );
+        let _ = std::fs::remove_file(&dst);
     }
-}
+});
 
 /// Regression (seen in peers): fastcp blocked opening a FIFO that never gets a writer must
 /// still die at once by SIGINT/SIGTERM.
 #[test]
 fn fifo_without_writer_is_killable() {
     let s = Scratch::new();
-    let fifo = s.join("fifo");
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        &fifo,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
+    let fifo = s.fifo("fifo");
     for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
         let out = s.join("out");
-        let child = spawn(&[fifo.as_os_str(), out.as_os_str()]);
+        let child = spawn_fastcp([fifo.as_os_str(), out.as_os_str()]);
         let (took, by) = stop(child, signal, Duration::from_millis(200));
         assert_eq!(by, Some(signal.as_raw()));
         assert!(took < Duration::from_millis(500), "took {took:?}");
     }
 }
 
-/// In a parallel tree copy the signal reaches one thread; every copying thread must stop,
-/// even one deep inside a single long sendfile or copy_file_range call.
-#[test]
-fn signals_stop_every_thread_of_a_parallel_copy() {
-    let s = Scratch::new();
-    let tree = s.join("tree");
-    std::fs::create_dir(&tree).unwrap();
-    for name in ["a", "b", "c"] {
-        std::fs::File::create(tree.join(name))
-            .unwrap()
-            .set_len(3 << 30)
-            .unwrap();
-    }
-    for method in ["sendfile", "copy-file-range"] {
+// In a parallel tree copy the signal reaches one thread; every copying thread must stop,
+// even one deep inside a single long sendfile or copy_file_range call.
+per_method!(
+    signals_stop_every_thread_of_a_parallel_copy,
+    [sendfile, copy_file_range],
+    |method| {
+        let s = Scratch::new();
+        let tree = s.join("tree");
+        std::fs::create_dir(&tree).unwrap();
+        for name in ["a", "b", "c"] {
+            s.holes(format!("tree/{name}"), 3 << 30);
+        }
         let dst = s.join("copy");
         let method_arg = format!("--method={method}");
-        let child = spawn(&[
+        let child = spawn_fastcp([
             std::ffi::OsStr::new("-r"),
             std::ffi::OsStr::new("-j3"),
             std::ffi::OsStr::new(&method_arg),
@@ -133,7 +83,7 @@ fn signals_stop_every_thread_of_a_parallel_copy() {
         );
         let _ = std::fs::remove_dir_all(&dst);
     }
-}
+);
 
 fn libc_sigint() -> i32 {
     rustix::process::Signal::INT.as_raw()

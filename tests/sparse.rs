@@ -6,7 +6,7 @@ mod util;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
-use util::{METHODS, Scratch, fastcp, pattern};
+use util::{Scratch, fastcp, pattern};
 
 const GIB: u64 = 1 << 30;
 
@@ -58,55 +58,54 @@ fn assert_same_sparse_file(a: &Path, b: &Path) {
     }
 }
 
-#[test]
-fn holes_are_kept_with_every_method() {
+/// Copies `src` to `dst` with fastcp's `--method=method`, `--sparse=sparse` (None: the
+/// default), and asserts it succeeded.
+fn copy(method: &str, sparse: Option<&str>, src: &Path, dst: &Path) {
+    let mut cmd = fastcp();
+    cmd.arg(format!("--method={method}"));
+    if let Some(sparse) = sparse {
+        cmd.arg(format!("--sparse={sparse}"));
+    }
+    cmd.arg(src).arg(dst).assert().success();
+}
+
+per_method!(holes_are_kept, |method| {
     let s = Scratch::new();
     let src = s.join("sparse");
     big_sparse(&src);
     let gnu = s.join("gnu");
     util::gnu_cp().arg(&src).arg(&gnu).assert().success();
     let gnu_blocks = std::fs::metadata(&gnu).unwrap().blocks();
-    for method in METHODS {
-        let dst = s.join(method);
-        fastcp()
-            .arg(format!("--method={method}"))
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        assert_same_sparse_file(&src, &dst);
-        let blocks = std::fs::metadata(&dst).unwrap().blocks();
-        assert_eq!(
-            blocks, gnu_blocks,
-            "{method}: allocated blocks differ from GNU cp's"
-        );
-        std::fs::remove_file(&dst).unwrap();
-    }
-}
+    let dst = s.join(method);
+    copy(method, None, &src, &dst);
+    assert_same_sparse_file(&src, &dst);
+    let blocks = std::fs::metadata(&dst).unwrap().blocks();
+    assert_eq!(
+        blocks, gnu_blocks,
+        "{method}: allocated blocks differ from GNU cp's"
+    );
+    std::fs::remove_file(&dst).unwrap();
+});
 
-#[test]
-fn sparse_always_turns_zero_runs_into_holes() {
-    let s = Scratch::new();
-    let mut data = vec![0u8; 1 << 20];
-    data.extend_from_slice(&pattern(10_000, 1));
-    data.extend_from_slice(&vec![0u8; 3 << 20]);
-    data.extend_from_slice(b"end");
-    let src = s.write("zeros", &data);
-    let gnu = s.join("gnu");
-    util::gnu_cp()
-        .arg("--sparse=always")
-        .arg(&src)
-        .arg(&gnu)
-        .assert()
-        .success();
-    for method in ["auto", "read-write"] {
-        let dst = s.join(format!("ours-{method}"));
-        fastcp()
-            .args(["--sparse=always", &format!("--method={method}")])
+per_method!(
+    sparse_always_turns_zero_runs_into_holes,
+    [auto, read_write],
+    |method| {
+        let s = Scratch::new();
+        let mut data = vec![0u8; 1 << 20];
+        data.extend_from_slice(&pattern(10_000, 1));
+        data.extend_from_slice(&vec![0u8; 3 << 20]);
+        data.extend_from_slice(b"end");
+        let src = s.write("zeros", &data);
+        let gnu = s.join("gnu");
+        util::gnu_cp()
+            .arg("--sparse=always")
             .arg(&src)
-            .arg(&dst)
+            .arg(&gnu)
             .assert()
             .success();
+        let dst = s.join(format!("ours-{method}"));
+        copy(method, Some("always"), &src, &dst);
         assert_eq!(std::fs::read(&dst).unwrap(), data);
         assert_eq!(
             std::fs::metadata(&dst).unwrap().blocks(),
@@ -117,48 +116,32 @@ fn sparse_always_turns_zero_runs_into_holes() {
             std::fs::metadata(&dst).unwrap().blocks() < std::fs::metadata(&src).unwrap().blocks()
         );
     }
-}
+);
 
-#[test]
-fn sparse_never_writes_every_byte() {
+per_method!(sparse_never_writes_every_byte, |method| {
     let s = Scratch::new();
     let src = s.join("sparse");
     let mut f = std::fs::File::create(&src).unwrap();
     f.set_len(64 << 20).unwrap();
     f.write_all(b"head").unwrap();
-    for method in METHODS {
-        let dst = s.join(method);
-        fastcp()
-            .args(["--sparse=never", &format!("--method={method}")])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        let meta = std::fs::metadata(&dst).unwrap();
-        assert_eq!(meta.len(), 64 << 20);
-        assert!(meta.blocks() * 512 >= 64 << 20, "{method}: holes left");
-        util::assert_same_bytes(&src, &dst);
-    }
-}
+    let dst = s.join(method);
+    copy(method, Some("never"), &src, &dst);
+    let meta = std::fs::metadata(&dst).unwrap();
+    assert_eq!(meta.len(), 64 << 20);
+    assert!(meta.blocks() * 512 >= 64 << 20, "{method}: holes left");
+    util::assert_same_bytes(&src, &dst);
+});
 
-#[test]
-fn sparse_file_ending_in_a_hole_keeps_its_length() {
+per_method!(sparse_file_ending_in_a_hole_keeps_its_length, |method| {
     let s = Scratch::new();
     let src = s.join("tail-hole");
     let mut f = std::fs::File::create(&src).unwrap();
     f.write_all(&pattern(5000, 2)).unwrap();
     f.set_len(100 << 20).unwrap();
-    for method in METHODS {
-        let dst = s.join(method);
-        fastcp()
-            .arg(format!("--method={method}"))
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        assert_same_sparse_file(&src, &dst);
-    }
-}
+    let dst = s.join(method);
+    copy(method, None, &src, &dst);
+    assert_same_sparse_file(&src, &dst);
+});
 
 #[test]
 fn bad_sparse_argument_is_gnus_usage_error() {
@@ -291,13 +274,13 @@ fn refused(src: &str, dst: &str, kind: Kind, block_before: &[u8]) -> Wrote {
     }
 }
 
-/// Regression: a sparse source copied to something that is not a regular file lost its data.
-/// To a pipe fastcp wrote nothing ("error reading 'sparse': Illegal seek", GNU's
-/// sparse-to-pipe.sh failed); to a block device the holes were seeked over, so the device kept
-/// its old bytes there (and the copy failed on ftruncate); to a character device ftruncate
-/// failed with EINVAL. Every byte must be written, holes as zeros, and nothing truncated, as
-/// /bin/cp does, under every --sparse mode.
-fn sparse_source_to_non_regular_destinations(method: &str) {
+// Regression: a sparse source copied to something that is not a regular file lost its data.
+// To a pipe fastcp wrote nothing ("error reading 'sparse': Illegal seek", GNU's
+// sparse-to-pipe.sh failed); to a block device the holes were seeked over, so the device kept
+// its old bytes there (and the copy failed on ftruncate); to a character device ftruncate
+// failed with EINVAL. Every byte must be written, holes as zeros, and nothing truncated, as
+// /bin/cp does, under every --sparse mode.
+per_method!(sparse_source_to_pipe_fifo_and_devices, |method| {
     let s = Scratch::new();
     let sources = special_sources(&s);
     s.fifo("fifo");
@@ -331,7 +314,7 @@ fn sparse_source_to_non_regular_destinations(method: &str) {
                 assert!(
                     ours == expected,
                     "{method} --sparse={sparse} {src} to {kind:?}: ours {} bytes, exit {:?}, \
-                     {:?}; expected {} bytes, exit {:?}, {:?}",
+                         {:?}; expected {} bytes, exit {:?}, {:?}",
                     ours.bytes.len(),
                     ours.code,
                     ours.stderr,
@@ -342,56 +325,33 @@ fn sparse_source_to_non_regular_destinations(method: &str) {
             }
         }
     }
-}
+});
 
-/// One test per method, so a failure names its engine.
-macro_rules! to_non_regular {
-    ($($name:ident: $method:expr,)*) => {$(
-        #[test]
-        fn $name() {
-            sparse_source_to_non_regular_destinations($method);
-        }
-    )*};
-}
-
-to_non_regular! {
-    sparse_source_to_pipe_fifo_and_devices_auto: "auto",
-    sparse_source_to_pipe_fifo_and_devices_read_write: "read-write",
-    sparse_source_to_pipe_fifo_and_devices_sendfile: "sendfile",
-    sparse_source_to_pipe_fifo_and_devices_copy_file_range: "copy-file-range",
-    sparse_source_to_pipe_fifo_and_devices_splice: "splice",
-}
-
-/// Regression guard for the fix above: holes are still made in regular files, new or existing
-/// (an existing destination is asked its type; a created one is known to be regular), with
-/// the same allocation as GNU cp's under --sparse=always.
-#[test]
-fn regular_destinations_still_get_holes_with_sparse_always() {
-    let s = Scratch::new();
-    special_sources(&s);
-    util::gnu_cp()
-        .current_dir(s.path())
-        .args(["--sparse=always", "holes", "gnu"])
-        .assert()
-        .success();
-    let gnu_blocks = std::fs::metadata(s.join("gnu")).unwrap().blocks();
-    let src_blocks = std::fs::metadata(s.join("holes")).unwrap().blocks();
-    for method in METHODS {
+// Regression guard for the fix above: holes are still made in regular files, new or existing
+// (an existing destination is asked its type; a created one is known to be regular), with
+// the same allocation as GNU cp's under --sparse=always.
+per_method!(
+    regular_destinations_still_get_holes_with_sparse_always,
+    |method| {
+        let s = Scratch::new();
+        special_sources(&s);
+        util::gnu_cp()
+            .current_dir(s.path())
+            .args(["--sparse=always", "holes", "gnu"])
+            .assert()
+            .success();
+        let gnu_blocks = std::fs::metadata(s.join("gnu")).unwrap().blocks();
+        let src_blocks = std::fs::metadata(s.join("holes")).unwrap().blocks();
         for existing in [false, true] {
             let dst = s.join(format!("{method}-{existing}"));
             if existing {
                 std::fs::write(&dst, pattern(3 << 20, 5)).unwrap();
             }
-            fastcp()
-                .args(["--sparse=always", &format!("--method={method}")])
-                .arg(s.join("holes"))
-                .arg(&dst)
-                .assert()
-                .success();
+            copy(method, Some("always"), &s.join("holes"), &dst);
             assert_same_sparse_file(&s.join("holes"), &dst);
             let blocks = std::fs::metadata(&dst).unwrap().blocks();
             assert_eq!(blocks, gnu_blocks, "{method}, existing: {existing}");
             assert!(blocks <= src_blocks, "{method}, existing: {existing}");
         }
     }
-}
+);

@@ -4,14 +4,15 @@ mod util;
 
 use std::io::Write;
 use std::path::Path;
-use util::{METHODS, Scratch, fastcp, pattern, stats_json};
+use util::{Scratch, fastcp, pattern, stats_json};
 
-/// /proc/version reports size 0 but has content; every method that accepts it copies it whole.
-#[test]
-fn proc_file_copies_whole() {
-    let want = std::fs::read("/proc/version").unwrap();
-    assert!(!want.is_empty());
-    for method in ["auto", "read-write", "sendfile"] {
+// /proc/version reports size 0 but has content; every method that accepts it copies it whole.
+per_method!(
+    proc_file_copies_whole,
+    [auto, read_write, sendfile],
+    |method| {
+        let want = std::fs::read("/proc/version").unwrap();
+        assert!(!want.is_empty());
         let s = Scratch::new();
         fastcp()
             .arg(format!("--method={method}"))
@@ -21,7 +22,7 @@ fn proc_file_copies_whole() {
             .success();
         assert_eq!(s.read("v"), want, "{method}");
     }
-}
+);
 
 /// A sysfs attribute reports size 4096 and holds a few bytes.
 #[test]
@@ -108,23 +109,12 @@ fn feed_fifo(fifo: &Path, data: Vec<u8>) -> std::thread::JoinHandle<()> {
     })
 }
 
-fn make_fifo(path: &Path) {
-    rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        rustix::fs::Mode::from_raw_mode(0o644),
-        0,
-    )
-    .unwrap();
-}
-
-#[test]
-fn fifo_with_writer_copies_its_data() {
-    for method in ["auto", "read-write"] {
+per_method!(
+    fifo_with_writer_copies_its_data,
+    [auto, read_write],
+    |method| {
         let s = Scratch::new();
-        let fifo = s.join("fifo");
-        make_fifo(&fifo);
+        let fifo = s.fifo("fifo");
         let data = pattern(3 << 20, 9);
         let writer = feed_fifo(&fifo, data.clone());
         fastcp()
@@ -136,14 +126,14 @@ fn fifo_with_writer_copies_its_data() {
         writer.join().unwrap();
         assert!(s.read("out") == data, "{method}");
     }
-}
+);
 
-#[test]
-fn sendfile_on_fifo_fails_cleanly() {
-    for method in ["sendfile", "copy-file-range"] {
+per_method!(
+    refusing_a_fifo_fails_cleanly,
+    [sendfile, copy_file_range],
+    |method| {
         let s = Scratch::new();
-        let fifo = s.join("fifo");
-        make_fifo(&fifo);
+        let fifo = s.fifo("fifo");
         let writer = feed_fifo(&fifo, pattern(1000, 1));
         let out = fastcp()
             .arg(format!("--method={method}"))
@@ -160,51 +150,45 @@ fn sendfile_on_fifo_fails_cleanly() {
         );
         assert!(!text.contains("panicked"));
     }
-}
+);
 
-#[test]
-fn dev_null_gives_an_empty_file_with_every_method_that_reads_it() {
-    for method in ["auto", "read-write"] {
-        let s = Scratch::new();
-        fastcp()
-            .arg(format!("--method={method}"))
-            .arg("/dev/null")
-            .arg(s.join("e"))
-            .assert()
-            .success();
-        assert_eq!(s.read("e"), b"");
-    }
-}
+per_method!(dev_null_gives_an_empty_file, [auto, read_write], |method| {
+    let s = Scratch::new();
+    fastcp()
+        .arg(format!("--method={method}"))
+        .arg("/dev/null")
+        .arg(s.join("e"))
+        .assert()
+        .success();
+    assert_eq!(s.read("e"), b"");
+});
 
-/// A full device: GNU's "error writing" message and exit 1, or a clean refusal.
-#[test]
-fn dev_full_reports_no_space() {
-    for method in METHODS {
-        let s = Scratch::new();
-        let a = s.write("a", &pattern(200_000, 4));
-        let full = s.char_device("full", 1, 7);
-        let out = fastcp()
-            .arg(format!("--method={method}"))
-            .arg(&a)
-            .arg(&full)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        let text = String::from_utf8_lossy(&out.stderr);
-        // /dev/full takes neither copy_file_range (not a regular file) nor sendfile or
-        // splice (no splice_write): explicit methods are refused, auto falls back to write(2).
-        let expected = match method {
-            "sendfile" | "copy-file-range" | "splice" => {
-                format!(
-                    "to '{}' with --method={method}: Invalid argument",
-                    full.display()
-                )
-            }
-            _ => format!(
-                "error writing '{}': No space left on device",
+// A full device: GNU's "error writing" message and exit 1, or a clean refusal.
+per_method!(dev_full_reports_no_space, |method| {
+    let s = Scratch::new();
+    let a = s.write("a", &pattern(200_000, 4));
+    let full = s.char_device("full", 1, 7);
+    let out = fastcp()
+        .arg(format!("--method={method}"))
+        .arg(&a)
+        .arg(&full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    // /dev/full takes neither copy_file_range (not a regular file) nor sendfile or
+    // splice (no splice_write): explicit methods are refused, auto falls back to write(2).
+    let expected = match method {
+        "sendfile" | "copy-file-range" | "splice" => {
+            format!(
+                "to '{}' with --method={method}: Invalid argument",
                 full.display()
-            ),
-        };
-        assert!(text.contains(&expected), "{method}: {text}");
-    }
-}
+            )
+        }
+        _ => format!(
+            "error writing '{}': No space left on device",
+            full.display()
+        ),
+    };
+    assert!(text.contains(&expected), "{method}: {text}");
+});

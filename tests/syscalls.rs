@@ -23,7 +23,7 @@ fn trace(calls: &str, args: &[&std::ffi::OsStr]) -> Option<String> {
     match status {
         Ok(_) => Some(std::fs::read_to_string(&log).unwrap()),
         Err(_) => {
-            eprintln!("skipped: strace is not installed");
+            util::skip("strace is not installed");
             None
         }
     }

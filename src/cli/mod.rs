@@ -5,6 +5,7 @@ pub(crate) mod getopt;
 mod table;
 
 use crate::cli::getopt::{Found, Getopt};
+use crate::error::misuse::Misuse;
 use crate::error::{Error, Refusal};
 use crate::options::Options;
 use crate::options::{AttributeEvent, Deref};
@@ -345,7 +346,7 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, Error> {
             // GNU cp on a kernel without SELinux ignores -Z and --context, and says so when
             // given a context; fastcp sets no context anywhere.
             "context" if found.value.is_some() => {
-                report::warn(&Refusal::IgnoringContext.to_string());
+                report::warn(&Refusal::IgnoringContext);
             }
             _ => {}
         }
@@ -389,7 +390,9 @@ fn canonical_form(found: Found) -> Option<OsString> {
 fn clap_error(e: clap::Error) -> Error {
     let text = e.render().to_string();
     let first = text.lines().next().unwrap_or_default();
-    Error::Usage(first.trim_start_matches("error: ").to_string())
+    Error::Usage(Misuse::Parser(
+        first.trim_start_matches("error: ").to_string(),
+    ))
 }
 
 /// The options clap has read, as fastcp's settings.

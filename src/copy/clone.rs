@@ -1,14 +1,15 @@
 //! Clones (--reflink): trying FICLONE before any method, and what became of the attempt.
 
-use crate::copy::{Session, engine_error};
+use crate::copy::entry::Entry;
+use crate::copy::failure::engine_error;
+use crate::copy::session::Session;
 use crate::engine::{self, EngineError, Transfer};
 use crate::error::Error;
 use crate::fs::file_type;
 use crate::options::Method;
 use crate::options::ReflinkMode;
-use rustix::fs::{FileType, Stat};
+use rustix::fs::FileType;
 use rustix::io::Errno;
-use std::path::Path;
 
 /// What became of the attempt to clone a file (for --debug and --stats).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +37,11 @@ impl Session<'_> {
     pub(crate) fn try_clone(
         &mut self,
         transfer: &Transfer<'_>,
-        src_st: &Stat,
-        src: &Path,
-        dst: &Path,
+        entry: Entry<'_>,
+        dst_dev: Option<u64>,
     ) -> Result<(Option<crate::report::counters::Outcome>, Reflink), Error> {
+        let src_st = entry.src_st;
+        let (src, dst) = (entry.src.shown, entry.dst.shown);
         let wanted = match self.opts.reflink {
             ReflinkMode::Always => true,
             ReflinkMode::Auto => self.opts.method == Method::Auto,
@@ -58,7 +60,7 @@ impl Session<'_> {
             ));
         }
         // Nor between two filesystems already found to be two (EXDEV), in a tree.
-        let pair = self.dst_dev.map(|d| (src_st.st_dev, d));
+        let pair = dst_dev.map(|d| (src_st.st_dev, d));
         if self.opts.reflink == ReflinkMode::Auto
             && pair.is_some_and(|pair| self.cross.contains(&pair))
         {
@@ -90,7 +92,7 @@ impl Session<'_> {
                     Reflink::Refused(crate::report::counters::Reason::Refused(errno)),
                 ))
             }
-            Err((used, e)) => Err(engine_error(src, dst, self.opts.method, used, e)),
+            Err((used, e)) => Err(engine_error((src, dst), self.opts.method, used, e)),
         }
     }
 }

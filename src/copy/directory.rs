@@ -3,17 +3,21 @@
 //! its contents are in place.
 
 use crate::copy::dirfd::{DirFds, Place, Shown, open_dir};
+use crate::copy::entry::{Entry, Node};
+use crate::copy::guard::{DirGuard, Finish, Site};
 use crate::copy::metadata;
-use crate::copy::parallel::{DirGuard, Finish, Site};
-use crate::copy::walk::{Carry, Level};
-use crate::copy::{Node, Session};
+use crate::copy::queue::Pool;
+use crate::copy::session::Session;
+use crate::error::misuse::Warning;
 use crate::error::{Error, Op};
 use crate::fs::{At, Id, file_type, id};
 use crate::options::Deref;
+use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
 use rustix::io::Errno;
+use std::collections::HashSet;
 use std::ffi::OsStr;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -80,34 +84,64 @@ struct Target {
     restore: Option<u32>,
 }
 
+/// One directory being walked.
+pub(crate) struct Level {
+    pub(crate) guard: Arc<DirGuard>,
+    pub(crate) entries: Entries,
+    /// The next entry to copy.
+    pub(crate) next: usize,
+    /// Its descriptors, while it is among the walk's `window` deepest levels (the guard of
+    /// the top one keeps them too).
+    pub(crate) fds: Option<Arc<DirFds>>,
+    /// The source directory's filesystem (-x).
+    pub(crate) src_dev: u64,
+    /// Its destination was created by this copy: nothing is there to look at first.
+    pub(crate) fresh: bool,
+    /// The lengths of its source and destination paths in the walk's buffers.
+    pub(crate) lens: (usize, usize),
+}
+
+/// What the walk of one command-line operand carries from one directory to the next.
+pub(crate) struct Carry {
+    /// The command-line pair being copied, for GNU's "into itself" message.
+    pub(crate) top: (PathBuf, PathBuf),
+    /// A directory met itself: the rest of the operand is abandoned, as GNU does.
+    pub(crate) into_self: bool,
+    /// The source directories being copied (the walk's levels): meeting one again below
+    /// itself (through a followed symlink) is a cycle.
+    pub(crate) ancestors: HashSet<Id>,
+    /// A directory was created (the first one is remembered, see `created`).
+    pub(crate) created: bool,
+    /// The buffer directories are read into (getdents).
+    pub(crate) buffer: Vec<std::mem::MaybeUninit<u8>>,
+}
+
 impl Session<'_> {
     /// Starts copying a directory: the checks, its destination, its listing. A directory
     /// that cannot be listed is finished at once, and the error returned. `None`: a source
     /// directory named twice, skipped.
     pub(crate) fn enter(
         &mut self,
-        (src, src_st): (At<'_>, &Stat),
-        dst: At<'_>,
-        node: Node,
+        entry: Entry<'_>,
         shown: Arc<Shown>,
         carry: &mut Carry,
     ) -> Result<Option<Level>, Error> {
-        if self.ancestors.contains(&id(src_st)) {
-            return Err(Error::Fatal(format!(
-                "cannot copy cyclic symbolic link {}",
-                crate::error::quote::quote(src.shown.as_os_str())
-            )));
+        let Entry {
+            src, src_st, dst, ..
+        } = entry;
+        if carry.ancestors.contains(&id(src_st)) {
+            return Err(Error::CyclicSymlink(src.shown.to_path_buf()));
         }
-        if !self.dir_onto_itself(src, src_st, dst, node)? {
+        if !self.dir_onto_itself(entry)? {
             return Ok(None);
         }
         let mut remembered = false;
-        if !self.met((src, src_st), dst, node, &shown, &mut remembered)? {
+        if !self.met(entry, &shown, carry, &mut remembered)? {
             return Ok(None);
         }
         // GNU creates the directory before reading the source, so an unreadable source
         // directory still leaves its (empty) copy with the source's mode.
-        let target = match self.target_dir(src, src_st, dst, node) {
+        let target = match self.target_dir(entry) {
             Ok(target) => target,
             Err(e) => {
                 // Nothing was created for it to be remembered by (GNU's forget_created).
@@ -121,6 +155,25 @@ impl Session<'_> {
             self.created(&target, &shown, &mut carry.created);
             self.verbose(src.shown, dst.shown);
         }
+        self.list(entry, target, shown, carry).map(Some)
+    }
+
+    /// Reads the source directory of `entry` and makes it a level of the walk, its
+    /// destination `target` ready. A directory that cannot be listed is finished at once.
+    fn list(
+        &mut self,
+        entry: Entry<'_>,
+        target: Target,
+        shown: Arc<Shown>,
+        carry: &mut Carry,
+    ) -> Result<Level, Error> {
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            parent,
+        } = entry;
         let finish = self.finish_of(&target, src_st);
         let site = Site {
             shown,
@@ -128,9 +181,10 @@ impl Session<'_> {
                 follow: (node.follow, self.opts.keep_directory_symlink),
                 ids: (id(src_st), target.id),
             },
-            parent: self.dir.clone(),
-            top: self.dir.is_none(),
+            parent: parent.cloned(),
+            top: parent.is_none(),
         };
+        let failures = self.pool.map(Pool::failure_counter);
         let listed = open_at(src, node.follow)
             .map_err(|e| Error::io(Op::Access, src.shown, e))
             .and_then(|fd| entries(&fd, src.shown, &mut carry.buffer).map(|names| (fd, names)));
@@ -141,7 +195,7 @@ impl Session<'_> {
                     src: None,
                     dst: target.fd,
                 });
-                let guard = DirGuard::new(&fds, target.dev, finish, site, self.pool);
+                let guard = DirGuard::new(&fds, target.dev, finish, site, failures);
                 DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))?;
                 return Err(e);
             }
@@ -150,9 +204,9 @@ impl Session<'_> {
             src: Some(src_fd),
             dst: target.fd,
         });
-        let guard = DirGuard::new(&fds, target.dev, finish, site, self.pool);
-        self.ancestors.insert(id(src_st));
-        Ok(Some(Level {
+        let guard = DirGuard::new(&fds, target.dev, finish, site, failures);
+        carry.ancestors.insert(id(src_st));
+        Ok(Level {
             guard: Arc::new(guard),
             entries: names,
             next: 0,
@@ -160,7 +214,7 @@ impl Session<'_> {
             src_dev: src_st.st_dev,
             fresh: target.created,
             lens: (0, 0),
-        }))
+        })
     }
 
     /// Remembers the first directory an operand creates (GNU's
@@ -180,12 +234,18 @@ impl Session<'_> {
     /// copies a/b/c twice). `Ok(true)`: go on; `remembered` says whether it was just noted.
     fn met(
         &mut self,
-        (src, src_st): (At<'_>, &Stat),
-        dst: At<'_>,
-        node: Node,
+        entry: Entry<'_>,
         shown: &Arc<Shown>,
+        carry: &mut Carry,
         remembered: &mut bool,
     ) -> Result<bool, Error> {
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
         let key = id(src_st);
         let earlier = match self.dirs.get(&key) {
             Some(earlier) => earlier.dst(),
@@ -198,20 +258,14 @@ impl Session<'_> {
             }
         };
         if same_name(src.shown, &earlier) {
-            self.into_self = true;
+            carry.into_self = true;
             return Err(Error::IntoItself {
-                src: self.top.0.clone(),
-                dst: self.top.1.clone(),
+                src: carry.top.0.clone(),
+                dst: carry.top.1.clone(),
             });
         }
         if same_name(dst.shown, &earlier) {
-            let text = format!(
-                "source directory {} specified more than once",
-                crate::error::quote::quote(self.top.0.as_os_str())
-            );
-            self.summary
-                .counters
-                .suspend_progress(|| crate::report::warn(&text));
+            report::warn(&Warning::SourceDirectoryTwice(carry.top.0.clone()));
             return Ok(false);
         }
         if self.deref(node.top) == Deref::Always
@@ -235,13 +289,14 @@ impl Session<'_> {
     }
 
     /// Creates the destination directory, or opens the existing one to merge into.
-    fn target_dir(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<Target, Error> {
+    fn target_dir(&mut self, entry: Entry<'_>) -> Result<Target, Error> {
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
         // A symlink in the destination is not a directory (GNU cp 9.1 looks with lstat), unless
         // --keep-directory-symlink: following it would write the copy wherever it points. A
         // symlink named as the target directory was followed when the operands were planned.
@@ -306,17 +361,22 @@ impl Session<'_> {
     /// A directory on another filesystem under -x: created, not entered (GNU cp).
     pub(crate) fn mount_point(
         &mut self,
-        (src, src_st): (At<'_>, &Stat),
-        dst: At<'_>,
+        entry: Entry<'_>,
         shown: Arc<Shown>,
         first: &mut bool,
     ) -> Result<(), Error> {
-        let node = Node {
-            follow: false,
-            top: false,
-            fresh: false,
+        let entry = Entry {
+            node: Node {
+                follow: false,
+                top: false,
+                fresh: false,
+            },
+            ..entry
         };
-        let target = self.target_dir(src, src_st, dst, node)?;
+        let Entry {
+            src, src_st, dst, ..
+        } = entry;
+        let target = self.target_dir(entry)?;
         if target.created {
             self.created(&target, &shown, first);
             self.verbose(src.shown, dst.shown);
@@ -338,30 +398,6 @@ impl Session<'_> {
         let guard = DirGuard::new(&fds, target.dev, finish, site, None);
         DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))
     }
-}
-
-/// Applies a directory's final attributes once its contents are in place; `shown` is its
-/// destination's path.
-pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<(), Error> {
-    let preserve = finish.preserve;
-    let src_fd = fds.src.as_ref().map(|fd| fd.as_fd());
-    metadata::apply(
-        fds.dst.as_fd(),
-        src_fd,
-        &finish.src_st,
-        &preserve,
-        None,
-        shown,
-    )?;
-    // After the chown (which clears set-id bits); chmod changes only the ctime, so the
-    // times just set stay.
-    if !preserve.mode
-        && let Some(mode) = finish.restore
-    {
-        rustix::fs::fchmod(&fds.dst, Mode::from_raw_mode(mode))
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
-    }
-    Ok(())
 }
 
 /// Whether two paths name the same directory entry: the same last component in the same

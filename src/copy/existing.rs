@@ -2,8 +2,9 @@
 //! GNU cp's order (copy_internal in copy.c): the same-file check, -u, -n and -i, the
 //! directory refusals, "just-created" destinations, then a backup, or removal, or neither.
 
+use crate::copy::entry::{Decision, Entry, Prepared};
 use crate::copy::same_file::{Verdict, same_file_ok};
-use crate::copy::{Node, Session};
+use crate::copy::session::Session;
 use crate::error::{Error, Op};
 use crate::fs::backup::{backup_name, beside, last_component, simple_name};
 use crate::fs::{At, file_type, name_key};
@@ -14,35 +15,6 @@ use rustix::io::Errno;
 use std::io::{BufRead, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-
-/// The decision about a destination, before anything is written.
-#[derive(Debug)]
-pub(crate) enum Decision {
-    /// Leave it alone; this source is done (not a failure): -n, -i answered no, a hard link
-    /// onto itself.
-    Skip,
-    /// -u kept a destination that is not older; a later name of a hard-linked source is still
-    /// linked to it (GNU).
-    Kept,
-    /// Go on and make the copy.
-    Go(Prepared),
-}
-
-/// What the decision left at the destination name.
-#[derive(Debug, Default)]
-pub(crate) struct Prepared {
-    /// The destination that is still there, to be written over (its status as looked at);
-    /// `None` when nothing is there: it did not exist, or was moved aside or removed.
-    pub(crate) existing: Option<Stat>,
-    /// The backup made of it, for the -v line.
-    pub(crate) backup: Option<PathBuf>,
-    /// The -v line was printed.
-    pub(crate) announced: bool,
-    /// The old destination was moved aside or removed: its copy is made at once, not queued,
-    /// so that a signal never leaves many names removed and not yet rewritten (GNU loses at
-    /// most the one file it is copying).
-    pub(crate) replaced: bool,
-}
 
 fn mtime(st: &Stat) -> (i64, u64) {
     (st.st_mtime, st.st_mtime_nsec)
@@ -71,13 +43,10 @@ impl Session<'_> {
     /// written: looks at what is there (following a symlink only when a regular file will be
     /// written through it), refuses what would destroy the source, and applies -u, -n, -i,
     /// --backup and the removals GNU makes.
-    pub(crate) fn prepare(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<Decision, Error> {
+    pub(crate) fn prepare(&mut self, entry: Entry<'_>) -> Result<Decision, Error> {
+        let Entry {
+            src_st, dst, node, ..
+        } = entry;
         let mut prepared = Prepared::default();
         // A file that a copying thread still reads or writes (a second name of it, a hard link
         // or a symlink written through, or a source that is also a destination): decide, and
@@ -87,7 +56,7 @@ impl Session<'_> {
             && shared
             && pool.busy(crate::fs::id(src_st))
         {
-            pool.settle(self);
+            self.settle();
         }
         if node.fresh {
             return Ok(Decision::Go(prepared));
@@ -97,11 +66,11 @@ impl Session<'_> {
         if let (Ok(st), Some(pool)) = (&looked, self.pool)
             && pool.busy(crate::fs::id(st))
         {
-            pool.settle(self);
+            self.settle();
             looked = dst.stat(follow);
         }
         match looked {
-            Ok(dst_st) => match self.existing(src, src_st, dst, dst_st, node.top)? {
+            Ok(dst_st) => match self.existing(entry, dst_st)? {
                 Decision::Go(p) => prepared = p,
                 other => return Ok(other),
             },
@@ -112,7 +81,7 @@ impl Session<'_> {
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
-        self.through_just_created(src, dst, node)?;
+        self.through_just_created(entry)?;
         Ok(Decision::Go(prepared))
     }
 
@@ -130,47 +99,20 @@ impl Session<'_> {
     }
 
     /// The decisions about a destination that exists (`dst_st`).
-    fn existing(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        dst_st: Stat,
-        top: bool,
-    ) -> Result<Decision, Error> {
+    fn existing(&mut self, entry: Entry<'_>, dst_st: Stat) -> Result<Decision, Error> {
+        if let Some(decision) = self.left_alone(entry, &dst_st)? {
+            return Ok(decision);
+        }
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
+        let top = node.top;
         let opts = self.opts;
         let policy = &opts.overwrite;
-        // --update=none is later GNU's -n (no same-file check either).
-        let no_clobber = policy.ask == Some(false) || policy.update == Update::None;
-        let mut done = false;
-        if !no_clobber {
-            match same_file_ok((opts, self.deref(top)), src, src_st, dst, &dst_st) {
-                Verdict::Proceed => {}
-                Verdict::Done => done = true,
-                Verdict::SameFile => {
-                    return Err(Error::SameFile {
-                        src: src.shown.to_path_buf(),
-                        dst: dst.shown.to_path_buf(),
-                    });
-                }
-            }
-            let kept = match policy.update {
-                Update::All => false,
-                Update::None => true,
-                Update::Older => mtime(&dst_st) >= mtime(src_st),
-            };
-            if kept {
-                self.skipped(dst);
-                return Ok(Decision::Kept);
-            }
-        }
-        if no_clobber || (policy.ask == Some(true) && !self.confirm(dst, &dst_st)) {
-            self.skipped(dst);
-            return Ok(Decision::Skip);
-        }
-        if done {
-            return Ok(Decision::Skip);
-        }
         if file_type(&dst_st) == FileType::Directory {
             return Err(Error::OverwriteDirectory(dst.shown.to_path_buf()));
         }
@@ -193,7 +135,7 @@ impl Session<'_> {
         if let Some(kind) = policy.backup
             && !dots
         {
-            prepared.backup = self.back_up(src, src_st, dst, kind)?;
+            prepared.backup = self.back_up(entry, kind)?;
             prepared.existing = None;
             prepared.replaced = true;
         } else if self.removes(src_st, &dst_st, top) {
@@ -208,6 +150,49 @@ impl Session<'_> {
             prepared.replaced = true;
         }
         Ok(Decision::Go(prepared))
+    }
+
+    /// The decisions that leave an existing destination alone, in GNU's order: the same-file
+    /// check, -u, -n, -i. `None`: go on.
+    fn left_alone(&mut self, entry: Entry<'_>, dst_st: &Stat) -> Result<Option<Decision>, Error> {
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
+        let opts = self.opts;
+        let policy = &opts.overwrite;
+        // --update=none is later GNU's -n (no same-file check either).
+        let no_clobber = policy.ask == Some(false) || policy.update == Update::None;
+        let mut done = false;
+        if !no_clobber {
+            match same_file_ok((opts, self.deref(node.top)), src, src_st, dst, dst_st) {
+                Verdict::Proceed => {}
+                Verdict::Done => done = true,
+                Verdict::SameFile => {
+                    return Err(Error::SameFile {
+                        src: src.shown.to_path_buf(),
+                        dst: dst.shown.to_path_buf(),
+                    });
+                }
+            }
+            let kept = match policy.update {
+                Update::All => false,
+                Update::None => true,
+                Update::Older => mtime(dst_st) >= mtime(src_st),
+            };
+            if kept {
+                self.skipped(dst);
+                return Ok(Some(Decision::Kept));
+            }
+        }
+        if no_clobber || (policy.ask == Some(true) && !self.confirm(dst, dst_st)) {
+            self.skipped(dst);
+            return Ok(Some(Decision::Skip));
+        }
+        Ok(done.then_some(Decision::Skip))
     }
 
     /// --debug says when an existing destination is left as it was (as later GNU cp does).
@@ -239,25 +224,18 @@ impl Session<'_> {
         let replacing = self.opts.overwrite.remove_destination || self.opts.overwrite.force;
         let shown = dst.shown.to_path_buf();
         let mut yes = false;
-        self.summary
-            .counters
-            .suspend_progress(|| yes = ask(&shown, unwritable, replacing));
+        crate::report::progress::lifted(|| yes = ask(&shown, unwritable, replacing));
         yes
     }
 
     /// Moves the destination aside under its backup name; `None` when it vanished meanwhile.
-    fn back_up(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        kind: Backup,
-    ) -> Result<Option<PathBuf>, Error> {
+    fn back_up(&mut self, entry: Entry<'_>, kind: Backup) -> Result<Option<PathBuf>, Error> {
+        let Entry {
+            src, src_st, dst, ..
+        } = entry;
         // Backup names depend on what the directory holds: every queued copy lands first,
         // as in walk order (a numbered backup would take the name of a file still queued).
-        if let Some(pool) = self.pool {
-            pool.settle(self);
-        }
+        self.settle();
         let suffix = &self.opts.overwrite.suffix;
         // `cp --backup=simple a~ a` would rename a over a~, the source: GNU refuses.
         if kind != Backup::Numbered
@@ -284,7 +262,8 @@ impl Session<'_> {
 
     /// GNU never copies a command-line source through a symlink this run created (`cp -d
     /// a/l b/l c`: the second would write wherever the first's link points).
-    fn through_just_created(&self, src: At<'_>, dst: At<'_>, node: Node) -> Result<(), Error> {
+    fn through_just_created(&self, entry: Entry<'_>) -> Result<(), Error> {
+        let Entry { src, dst, node, .. } = entry;
         if !node.top || self.opts.overwrite.backup.is_some() {
             return Ok(());
         }
@@ -299,23 +278,6 @@ impl Session<'_> {
                 })
             }
             _ => Ok(()),
-        }
-    }
-
-    /// After a failed copy, puts back the backup made of the destination (GNU's un_backup):
-    /// the user keeps the file they had, not a partial copy.
-    pub(crate) fn restore_backup(&mut self, dst: At<'_>, backup: Option<&Path>) {
-        let Some(shown) = backup else {
-            return;
-        };
-        let Some(name) = shown.file_name() else {
-            return;
-        };
-        let from = beside(dst.name, &name.to_os_string());
-        match rustix::fs::renameat(dst.dir, &from, dst.dir, dst.name) {
-            Ok(()) if self.opts.verbose => report::unbackup(shown, dst.shown),
-            Ok(()) => {}
-            Err(e) => self.fail(&Error::io(Op::Unbackup, dst.shown, e)),
         }
     }
 }

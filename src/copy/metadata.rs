@@ -113,29 +113,20 @@ fn chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
     }
 }
 
-/// Applies the preserved attributes of `src` to the open destination `fd`. `born`: `fd` is
-/// a file this copy just created with `preserve.creation_bits` (less what `held_back` held),
-/// born as that says; what it already has is not set again (two calls, each a journal
-/// transaction on ext4, saved per file under -a).
-pub(crate) fn apply(
-    fd: BorrowedFd<'_>,
-    src_fd: Option<BorrowedFd<'_>>,
-    src: &Stat,
+/// The xattrs and, with the mode, the ACLs (GNU's copy_acl, which the xattrs leave out).
+/// Returns how many were set (the mode a file was born with may be changed by them) and an
+/// ACL the destination refused, which fails the file after its mode and times are set, as in
+/// GNU cp. An xattr failure is reported as --preserve asked.
+fn extended(
+    (src_fd, src): (BorrowedFd<'_>, &Stat),
+    (fd, shown): (BorrowedFd<'_>, &Path),
     preserve: &Preserve,
     born: Option<Birth>,
-    shown: &Path,
-) -> Result<(), Error> {
-    let mut owned = true;
-    let owned_at_birth = Birth::owns_like(born, src);
-    if preserve.ownership && !owned_at_birth {
-        owned = chown(fd, src, shown)?;
-    }
+) -> Result<(usize, Option<Error>), Error> {
     let mut copied = 0;
     // The source's xattr names, when listed: the ACLs need no asking for then.
     let mut listed = None;
-    if preserve.xattr
-        && let Some(src_fd) = src_fd
-    {
+    if preserve.xattr {
         let result = match list_xattrs(src_fd) {
             Ok(names) => {
                 let result = copy_xattrs(src_fd, fd, &names, shown);
@@ -157,15 +148,11 @@ pub(crate) fn apply(
             }
         }
     }
-    // Permissions include the ACLs (GNU's copy_acl), which the xattrs leave out. An ACL the
-    // destination refuses fails the file, after its mode and times are set, as in GNU cp.
     let mut acl_failure = None;
-    if preserve.mode
-        && let Some(src_fd) = src_fd
-    {
+    if preserve.mode {
         // A file born where no default ACL applies has no ACL of its own to drop.
         let inherited = !born.is_some_and(|b| b.umask_only);
-        match copy_acls(src_fd, fd, src, listed.as_deref(), inherited, shown) {
+        match copy_acls(src_fd, (fd, shown), src, listed.as_deref(), inherited) {
             Ok(n) => copied += n,
             Err(e) => {
                 copied += 1;
@@ -173,6 +160,28 @@ pub(crate) fn apply(
             }
         }
     }
+    Ok((copied, acl_failure))
+}
+
+/// Applies the preserved attributes of `src` to the open destination `fd`. `born`: `fd` is
+/// a file this copy just created with `preserve.creation_bits` (less what `held_back` held),
+/// born as that says; what it already has is not set again (two calls, each a journal
+/// transaction on ext4, saved per file under -a).
+pub(crate) fn apply(
+    (fd, shown): (BorrowedFd<'_>, &Path),
+    (src_fd, src): (Option<BorrowedFd<'_>>, &Stat),
+    preserve: &Preserve,
+    born: Option<Birth>,
+) -> Result<(), Error> {
+    let mut owned = true;
+    let owned_at_birth = Birth::owns_like(born, src);
+    if preserve.ownership && !owned_at_birth {
+        owned = chown(fd, src, shown)?;
+    }
+    let (copied, acl_failure) = match src_fd {
+        Some(src_fd) => extended((src_fd, src), (fd, shown), preserve, born)?,
+        None => (0, None),
+    };
     if preserve.mode {
         let mut mode = src.st_mode & MODE_BITS;
         if !owned {
@@ -256,11 +265,10 @@ fn acl_names(st: &Stat) -> &'static [&'static str] {
 /// so an ACL missing from them is not asked for. Returns how many ACLs were set.
 fn copy_acls(
     src: BorrowedFd<'_>,
-    dst: BorrowedFd<'_>,
+    (dst, shown): (BorrowedFd<'_>, &Path),
     st: &Stat,
     listed: Option<&[u8]>,
     inherited: bool,
-    shown: &Path,
 ) -> Result<usize, Error> {
     let mut copied = 0;
     for name in acl_names(st) {
@@ -397,7 +405,8 @@ mod tests {
             ),
         ];
         for (preserve, message) in cases {
-            let err = apply(fd.as_fd(), None, &st, &preserve, None, Path::new("x")).unwrap_err();
+            let err =
+                apply((fd.as_fd(), Path::new("x")), (None, &st), &preserve, None).unwrap_err();
             assert!(err.to_string().starts_with(message), "{err}");
         }
     }

@@ -1,7 +1,6 @@
 //! --parents: the directories of a source's own path, recreated below the target directory.
 
-use crate::copy::Session;
-use crate::error::quote::quote;
+use crate::copy::session::Session;
 use crate::error::{Error, Op};
 use crate::fs::file_type;
 use crate::report;
@@ -47,10 +46,7 @@ impl Session<'_> {
                     continue;
                 }
                 Ok(_) => {
-                    return Err(Error::Fatal(format!(
-                        "{} exists but is not a directory",
-                        quote(dst_dir.as_os_str())
-                    )));
+                    return Err(Error::ParentNotDirectory(dst_dir));
                 }
                 Err(_) => {}
             }
@@ -59,7 +55,7 @@ impl Session<'_> {
                 .map_err(|e| Error::io(Op::CreateDirectory, &dst_dir, e))?;
             if self.opts.verbose {
                 // GNU prints these lines unquoted.
-                report::out(&format!("{} -> {}\n", src_dir.display(), dst_dir.display()));
+                report::parent_made(src_dir, &dst_dir);
             }
             made.push((dst_dir, src_st));
         }

@@ -6,10 +6,12 @@ use crate::copy::atomic;
 use crate::copy::clone::Reflink;
 use crate::copy::dirfd::DirFds;
 use crate::copy::durable;
-use crate::copy::existing::Prepared;
+use crate::copy::entry::{DestDir, Entry, Opened, Prepared};
+use crate::copy::failure::engine_error;
+use crate::copy::guard::DirGuard;
 use crate::copy::metadata;
-use crate::copy::parallel::{DirGuard, Task};
-use crate::copy::{Node, Session, engine_error};
+use crate::copy::queue::Task;
+use crate::copy::session::Session;
 use crate::engine::reserve;
 use crate::engine::sparse::{self, Layout};
 use crate::engine::{self, Transfer};
@@ -18,7 +20,7 @@ use crate::fs::{At, file_type, id};
 use crate::options::Method;
 use crate::options::{Options, ReflinkMode};
 use crate::report;
-use crate::report::counters::Fallback;
+use crate::report::counters::{Fallback, Outcome, Reason};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
@@ -26,29 +28,37 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Arc;
 
-impl<'a> Session<'a> {
-    /// Copies a regular file, or reads a special file as data. With `may_queue`, a regular
-    /// file met in a parallel tree copy goes to a copying thread once its source is open, so
-    /// the refusals and unreadable sources are reported in walk order, as in a sequential copy.
+impl Session<'_> {
+    /// Copies a regular file, or reads a special file as data; `opened`: the source, when the
+    /// walk opened it already. With `may_queue`, a regular file met in a parallel tree copy
+    /// goes to a copying thread once its source is open, so the refusals and unreadable
+    /// sources are reported in walk order, as in a sequential copy.
     pub(crate) fn copy_regular(
         &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
+        entry: Entry<'_>,
+        opened: Opened,
         may_queue: bool,
         prepared: Prepared,
     ) -> Result<(), Error> {
-        let src_fd = match self.opened.take() {
-            Some((opened, fd)) if opened == id(src_st) => fd,
-            _ => open_source(src, src_st, node.follow)?,
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
+        let src_fd = match opened {
+            Some(fd) => fd,
+            None => open_source(src, src_st, node.follow)?,
         };
-        let dir = self.walk_dir(src, dst);
-        self.dst_dev = dir.as_ref().map(|(dir, _)| dir.dst_dev);
-        self.birth = dir
-            .as_ref()
-            .filter(|_| self.wants_birth())
-            .map(|(dir, fds)| dir.birth(fds));
+        let dir = walk_dir(entry);
+        let dest = DestDir {
+            dev: dir.as_ref().map(|(dir, _)| dir.dst_dev),
+            birth: dir
+                .as_ref()
+                .filter(|_| self.wants_birth())
+                .map(|(dir, fds)| dir.birth(fds)),
+        };
         let queueable = !self.opts.attributes_only && file_type(src_st) == FileType::RegularFile;
         if may_queue
             && queueable
@@ -67,35 +77,36 @@ impl<'a> Session<'a> {
             return match pool.submit(task) {
                 None => Ok(()),
                 // The queue is full: this thread copies the file itself.
-                Some(task) => self.write_to(src, src_st, dst, task.src_fd, task.prepared),
+                Some(task) => self.write_to(entry, task.src_fd, task.prepared, dest),
             };
         }
-        self.write_to(src, src_st, dst, src_fd, prepared)
+        self.write_to(entry, src_fd, prepared, dest)
     }
 
     /// Opens the destination decided on (`prepared.existing`: the existing file to overwrite)
-    /// and copies the opened source into it.
+    /// and copies the opened source into it; `dest`: what is known of its directory.
     pub(crate) fn write_to(
         &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
+        entry: Entry<'_>,
         src_fd: OwnedFd,
         mut prepared: Prepared,
+        dest: DestDir,
     ) -> Result<(), Error> {
+        let Entry {
+            src, src_st, dst, ..
+        } = entry;
         self.announce(src.shown, dst.shown, &mut prepared);
         let method = self.opts.method;
         if let Some(errno) = method.refuses(file_type(src_st)) {
             return Err(engine_error(
-                src.shown,
-                dst.shown,
+                (src.shown, dst.shown),
                 method,
                 method,
                 engine::EngineError::Unsupported(errno),
             ));
         }
-        match self.open_target(src_st, dst, src_fd, prepared.existing)? {
-            Some(opened) => self.complete(src, src_st, dst, opened),
+        match self.open_target(entry, src_fd, prepared.existing, dest)? {
+            Some(ends) => self.complete(entry, ends),
             None => Ok(()),
         }
     }
@@ -105,28 +116,17 @@ impl<'a> Session<'a> {
         self.opts.preserve.ownership || self.opts.preserve.mode
     }
 
-    /// The directory being walked and its descriptors, when `src` and `dst` are its entries
-    /// (a regular file there may be copied by another thread in a parallel copy).
-    fn walk_dir(&self, src: At<'_>, dst: At<'_>) -> Option<(Arc<DirGuard>, Arc<DirFds>)> {
-        let dir = self.dir.as_ref()?;
-        let fds = dir.current()?;
-        let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
-        let in_walk = fds.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
-            && same(fds.dst.as_fd(), dst.dir)
-            && src.name == dst.name;
-        in_walk.then(|| (Arc::clone(dir), fds))
-    }
-
     /// Opens the destination decided on (a temporary file beside it under --atomic). `None`
     /// when nothing more is to be done (--attributes-only).
     fn open_target<'d>(
         &mut self,
-        src_st: &Stat,
-        dst: At<'d>,
+        entry: Entry<'d>,
         src_fd: OwnedFd,
         mut dst_st: Option<Stat>,
-    ) -> Result<Option<Opened<'d>>, Error> {
-        let birth = self.birth;
+        dest: DestDir,
+    ) -> Result<Option<Ends<'d>>, Error> {
+        let Entry { src_st, dst, .. } = entry;
+        let birth = dest.birth;
         // Nothing there but a symlink to nothing: refused as without --atomic, or under
         // POSIXLY_CORRECT its target is created as without --atomic (no old data to keep).
         let dangling = self.opts.atomic
@@ -144,69 +144,77 @@ impl<'a> Session<'a> {
                 atomic::prepare(dst, dst_st.as_ref(), new_mode, force, preserve)?
             {
                 // A temporary file replacing an old one is born 0600 and given its attributes.
-                self.born = if new { birth } else { None };
-                return Ok(Some(Opened {
+                return Ok(Some(Ends {
                     src: src_fd,
                     dst: fd,
                     new,
                     temp: Some(temp),
+                    born: if new { birth } else { None },
+                    dst_dev: dest.dev,
                 }));
             }
         }
-        let dst_fd = match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
-            // -f: a destination that cannot be opened is removed and created anew.
-            // It vanished meanwhile: GNU creates it.
-            Err(Error::Io {
-                errno: Errno::NOENT,
-                ..
-            }) if dst_st.is_some() => {
-                dst_st = None;
-                open_destination(dst, src_st, false, birth, self.opts)?
-            }
-            // Not when a signal cut the open short (a FIFO waiting for a reader): that is no
-            // reason to remove what is there.
-            Err(e) if dst_st.is_some() && self.opts.overwrite.force && !interrupted(&e) => {
-                match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
-                    Ok(()) if self.opts.verbose => report::removed(dst.shown),
-                    Ok(()) | Err(Errno::NOENT) => {}
-                    Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
-                }
-                dst_st = None;
-                open_destination(dst, src_st, false, birth, self.opts)?
-            }
-            result => result?,
-        };
-        self.born = if dst_st.is_none() { birth } else { None };
+        let dst_fd = self.create_or_open(entry, &mut dst_st, birth)?;
+        let born = if dst_st.is_none() { birth } else { None };
         if self.opts.attributes_only {
-            self.finish_attributes_only(src_fd.as_fd(), src_st, dst_fd, dst)?;
+            self.finish_attributes_only(entry, src_fd.as_fd(), dst_fd, born)?;
             return Ok(None);
         }
-        Ok(Some(Opened {
+        Ok(Some(Ends {
             src: src_fd,
             dst: dst_fd,
             new: dst_st.is_none(),
             temp: None,
+            born,
+            dst_dev: dest.dev,
         }))
+    }
+
+    /// Opens the destination in place: the existing file (`dst_st`), or a new one. Under -f
+    /// an existing one that cannot be opened is removed and created anew, and `dst_st` says
+    /// what became of it.
+    fn create_or_open(
+        &mut self,
+        entry: Entry<'_>,
+        dst_st: &mut Option<Stat>,
+        birth: Option<metadata::Birth>,
+    ) -> Result<OwnedFd, Error> {
+        let Entry { src_st, dst, .. } = entry;
+        Ok(
+            match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
+                // It vanished meanwhile: GNU creates it.
+                Err(Error::Io {
+                    errno: Errno::NOENT,
+                    ..
+                }) if dst_st.is_some() => {
+                    *dst_st = None;
+                    open_destination(dst, src_st, false, birth, self.opts)?
+                }
+                // -f: a destination that cannot be opened is removed and created anew. Not
+                // when a signal cut the open short (a FIFO waiting for a reader): that is no
+                // reason to remove what is there.
+                Err(e) if dst_st.is_some() && self.opts.overwrite.force && !interrupted(&e) => {
+                    match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
+                        Ok(()) if self.opts.verbose => report::removed(dst.shown),
+                        Ok(()) | Err(Errno::NOENT) => {}
+                        Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
+                    }
+                    *dst_st = None;
+                    open_destination(dst, src_st, false, birth, self.opts)?
+                }
+                result => result?,
+            },
+        )
     }
 
     /// Moves the data into the opened destination, closes it, applies the attributes, and
     /// under --atomic renames the temporary file into place.
-    fn complete(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        opened: Opened<'_>,
-    ) -> Result<(), Error> {
-        let Opened {
-            src: src_fd,
-            dst: dst_fd,
-            new,
-            temp,
-        } = opened;
-        let Some(temp) = temp else {
-            let done = self.fill(src, src_st, &src_fd, dst, &dst_fd, new)?;
-            close(dst_fd, dst.shown)?;
+    fn complete(&mut self, entry: Entry<'_>, mut ends: Ends<'_>) -> Result<(), Error> {
+        let Entry { src_st, dst, .. } = entry;
+        let Some(temp) = ends.temp.take() else {
+            let done = self.move_data(entry, dst, &ends, ends.new)?;
+            self.after_data(entry, dst, &ends)?;
+            close(ends.dst, dst.shown)?;
             self.done(src_st, done);
             return Ok(());
         };
@@ -214,59 +222,44 @@ impl<'a> Session<'a> {
         // complete (and synced, with --fsync). Any failure, or a signal stopping the copy,
         // drops the temporary file, which removes it: the destination is left untouched.
         let at = temp.at(dst.shown);
-        let done = self.move_data(src, src_st, &src_fd, at, (&dst_fd, true))?;
+        let done = self.move_data(entry, at, &ends, true)?;
         // The replaced file's attributes, then the source's preserved ones over them, as on
         // a file written in place.
-        temp.after_data(dst_fd.as_fd(), &self.opts.preserve, dst.shown)?;
-        self.after_data(src, src_st, &src_fd, at, &dst_fd, new)?;
-        close(dst_fd, dst.shown)?;
+        temp.after_data(ends.dst.as_fd(), &self.opts.preserve, dst.shown)?;
+        self.after_data(entry, at, &ends)?;
+        close(ends.dst, dst.shown)?;
         temp.commit(self.opts.fsync, dst.shown)?;
         self.done(src_st, done);
         Ok(())
     }
 
-    /// Moves the data (clone, extents or whole), applies the attributes, and syncs and
-    /// verifies as asked.
-    fn fill(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        src_fd: &OwnedFd,
-        dst: At<'_>,
-        dst_fd: &OwnedFd,
-        new: bool,
-    ) -> Result<Done, Error> {
-        let done = self.move_data(src, src_st, src_fd, dst, (dst_fd, new))?;
-        self.after_data(src, src_st, src_fd, dst, dst_fd, new)?;
-        Ok(done)
-    }
-
     /// Moves the data: clone, extents or whole. `dst` names the file being written (a
-    /// temporary one under --atomic), open as `dst_fd`; `new`: this copy created it.
+    /// temporary one under --atomic); `empty`: it was created by this copy.
     fn move_data(
         &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        src_fd: &OwnedFd,
+        entry: Entry<'_>,
         dst: At<'_>,
-        (dst_fd, new): (&OwnedFd, bool),
+        ends: &Ends<'_>,
+        empty: bool,
     ) -> Result<Done, Error> {
+        let Entry { src, src_st, .. } = entry;
+        let new = empty;
         let transfer = Transfer {
-            src: src_fd.as_fd(),
-            dst: dst_fd.as_fd(),
+            src: ends.src.as_fd(),
+            dst: ends.dst.as_fd(),
             bufsize: self.opts.bufsize,
             blksize: u64::try_from(src_st.st_blksize).unwrap_or(0),
             dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
             may_share: self.opts.reflink != ReflinkMode::Never,
-            cross_device: self
+            cross_device: ends
                 .dst_dev
                 .is_some_and(|d| self.cross.contains(&(src_st.st_dev, d))),
             shown: self.opts.debug || self.opts.stats.is_some(),
         };
         let method = self.opts.method;
-        let (cloned, reflink) = self.try_clone(&transfer, src_st, src.shown, dst.shown)?;
+        let (cloned, reflink) = self.try_clone(&transfer, entry, ends.dst_dev)?;
         let mut layout = sparse::layout(src_st, self.opts.sparse, method, transfer.dst, new);
         let outcome = match cloned {
             Some(outcome) => {
@@ -274,48 +267,10 @@ impl<'a> Session<'a> {
                 outcome
             }
             None => {
-                let counters = &mut self.summary.counters;
-                let zeros = layout == Layout::ExtentsAndZeros;
-                let result = match layout {
-                    Layout::Dense => None,
-                    _ => sparse::copy_extents(&transfer, method, zeros, counters),
-                };
-                let mut reserved = 0;
-                let result = result.unwrap_or_else(|| {
-                    layout = Layout::Dense;
-                    if file_type(src_st) == FileType::RegularFile {
-                        let size = u64::try_from(src_st.st_size).unwrap_or(0);
-                        reserved = reserve::reserve(transfer.dst, size);
-                    }
-                    engine::copy(&transfer, method, counters)
-                });
-                reserve::release(transfer.dst, reserved);
-                let mut outcome = result
-                    .map_err(|(used, e)| engine_error(src.shown, dst.shown, method, used, e))?;
-                let exdev = crate::report::counters::Reason::Refused(Errno::XDEV);
-                if let Some(dst_dev) = self.dst_dev
-                    && outcome
-                        .fallbacks
-                        .iter()
-                        .any(|f| f.from == Method::CopyFileRange && f.reason == exdev)
-                {
-                    self.cross.insert((src_st.st_dev, dst_dev));
-                }
-                // Only --debug and --stats show fallbacks: no list is grown per file without.
-                if let Reflink::Refused(reason) = reflink
-                    && transfer.shown
-                {
-                    // The clone's refusal led to the first method tried after it.
-                    let next = outcome.fallbacks.first().map_or(outcome.method, |f| f.from);
-                    outcome.fallbacks.insert(
-                        0,
-                        Fallback {
-                            from: Method::Reflink,
-                            to: next,
-                            reason,
-                        },
-                    );
-                }
+                let mut outcome = self
+                    .copy_data(&transfer, src_st, &mut layout)
+                    .map_err(|(used, e)| engine_error((src.shown, dst.shown), method, used, e))?;
+                self.note_fallbacks(&mut outcome, (src_st.st_dev, ends.dst_dev), &reflink);
                 outcome
             }
         };
@@ -326,27 +281,84 @@ impl<'a> Session<'a> {
         })
     }
 
-    /// After the data: the preserved attributes, then the sync and the check asked for.
-    fn after_data(
+    /// Moves the data with the method asked for: the extents only (holes kept), or the whole
+    /// file, with its size reserved first. `layout` says which was done.
+    fn copy_data(
         &mut self,
-        src: At<'_>,
+        transfer: &Transfer<'_>,
         src_st: &Stat,
-        src_fd: &OwnedFd,
-        dst: At<'_>,
-        dst_fd: &OwnedFd,
-        new: bool,
-    ) -> Result<(), Error> {
+        layout: &mut Layout,
+    ) -> Result<Outcome, (Method, engine::EngineError)> {
+        let method = self.opts.method;
+        let counters = &mut self.summary.counters;
+        let zeros = *layout == Layout::ExtentsAndZeros;
+        let result = match *layout {
+            Layout::Dense => None,
+            _ => sparse::copy_extents(transfer, method, zeros, counters),
+        };
+        if let Some(result) = result {
+            return result;
+        }
+        *layout = Layout::Dense;
+        let mut reserved = 0;
+        if file_type(src_st) == FileType::RegularFile {
+            let size = u64::try_from(src_st.st_size).unwrap_or(0);
+            reserved = reserve::reserve(transfer.dst, size);
+        }
+        let result = engine::copy(transfer, method, counters);
+        reserve::release(transfer.dst, reserved);
+        result
+    }
+
+    /// Remembers a pair of filesystems copy_file_range refused as two (EXDEV), so `auto` does
+    /// not ask again for every file of a tree, and puts a refused clone first in the list of
+    /// fallbacks. `devs`: the source's and the destination directory's filesystems.
+    fn note_fallbacks(
+        &mut self,
+        outcome: &mut Outcome,
+        (src_dev, dst_dev): (u64, Option<u64>),
+        reflink: &Reflink,
+    ) {
+        let exdev = Reason::Refused(Errno::XDEV);
+        if let Some(dst_dev) = dst_dev
+            && outcome
+                .fallbacks
+                .iter()
+                .any(|f| f.from == Method::CopyFileRange && f.reason == exdev)
+        {
+            self.cross.insert((src_dev, dst_dev));
+        }
+        // Only --debug and --stats show fallbacks: no list is grown per file without.
+        let shown = self.opts.debug || self.opts.stats.is_some();
+        if let Reflink::Refused(reason) = *reflink
+            && shown
+        {
+            // The clone's refusal led to the first method tried after it.
+            let next = outcome.fallbacks.first().map_or(outcome.method, |f| f.from);
+            outcome.fallbacks.insert(
+                0,
+                Fallback {
+                    from: Method::Reflink,
+                    to: next,
+                    reason,
+                },
+            );
+        }
+    }
+
+    /// After the data: the preserved attributes, then the sync and the check asked for.
+    fn after_data(&mut self, entry: Entry<'_>, dst: At<'_>, ends: &Ends<'_>) -> Result<(), Error> {
+        let Entry { src, src_st, .. } = entry;
+        let (src_fd, dst_fd, new) = (&ends.src, &ends.dst, ends.new);
         let preserve = self.opts.preserve;
         metadata::apply(
-            dst_fd.as_fd(),
-            Some(src_fd.as_fd()),
-            src_st,
+            (dst_fd.as_fd(), dst.shown),
+            (Some(src_fd.as_fd()), src_st),
             &preserve,
-            self.born,
-            dst.shown,
+            ends.born,
         )?;
         let bits = preserve.creation_bits(src_st.st_mode, false);
-        let owned = metadata::Birth::owns_like(self.born, src_st);
+        let owned = metadata::Birth::owns_like(ends.born, src_st);
         if new && !preserve.mode && metadata::held_back(&preserve, bits, owned) != 0 {
             let mode = Mode::from_raw_mode(bits & !metadata::umask());
             rustix::fs::fchmod(dst_fd, mode)
@@ -381,16 +393,20 @@ impl<'a> Session<'a> {
 }
 
 /// A regular file's two ends, open and ready for the data.
-struct Opened<'d> {
+struct Ends<'d> {
     src: OwnedFd,
     dst: OwnedFd,
     /// The destination was created, not an existing file opened to be overwritten.
     new: bool,
     /// --atomic: the temporary file being written instead of the destination.
     temp: Option<atomic::Temp<'d>>,
+    /// What the destination was born with, when this copy created it (in a tree walk).
+    born: Option<metadata::Birth>,
+    /// The destination directory's filesystem, when known (in a tree walk).
+    dst_dev: Option<u64>,
 }
 
-/// What `fill` did, for the report once the file is in place.
+/// What `move_data` did, for the report once the file is in place.
 struct Done {
     outcome: crate::report::counters::Outcome,
     reflink: Reflink,
@@ -402,23 +418,35 @@ impl Session<'_> {
     /// preserved attributes; no data moves.
     fn finish_attributes_only(
         &mut self,
+        entry: Entry<'_>,
         src_fd: BorrowedFd<'_>,
-        src_st: &Stat,
         dst_fd: OwnedFd,
-        dst: At<'_>,
+        born: Option<metadata::Birth>,
     ) -> Result<(), Error> {
+        let Entry { src_st, dst, .. } = entry;
         let preserve = self.opts.preserve;
         metadata::apply(
-            dst_fd.as_fd(),
-            Some(src_fd),
-            src_st,
+            (dst_fd.as_fd(), dst.shown),
+            (Some(src_fd), src_st),
             &preserve,
-            self.born,
-            dst.shown,
+            born,
         )?;
         close(dst_fd, dst.shown)?;
         Ok(())
     }
+}
+
+/// The directory being walked and its descriptors, when the entry's source and destination
+/// are its entries (a regular file there may be copied by another thread in a parallel copy).
+fn walk_dir(entry: Entry<'_>) -> Option<(Arc<DirGuard>, Arc<DirFds>)> {
+    let dir = entry.parent?;
+    let fds = dir.current()?;
+    let same = |a: BorrowedFd<'_>, b: BorrowedFd<'_>| a.as_raw_fd() == b.as_raw_fd();
+    let (src, dst) = (entry.src, entry.dst);
+    let in_walk = fds.src.as_ref().is_some_and(|fd| same(fd.as_fd(), src.dir))
+        && same(fds.dst.as_fd(), dst.dir)
+        && src.name == dst.name;
+    in_walk.then(|| (Arc::clone(dir), fds))
 }
 
 /// Opens the source and checks it is still the file that was examined. A name reached without

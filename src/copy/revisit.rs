@@ -1,22 +1,22 @@
 //! A source directory that is its own destination (`cp -rT d d`, or through a symlink):
 //! refused as GNU's same_file_ok refuses it, before anything is created or read.
 
+use crate::copy::entry::Entry;
 use crate::copy::same_file::{Verdict, same_file_ok};
-use crate::copy::{Node, Session};
+use crate::copy::session::Session;
 use crate::error::Error;
-use crate::fs::At;
-use rustix::fs::Stat;
 
 impl Session<'_> {
     /// Whether the directory `src` is to be copied onto the existing `dst`: an error when
     /// they are one directory, false for -l onto itself (a quiet success, as GNU).
-    pub(crate) fn dir_onto_itself(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<bool, Error> {
+    pub(crate) fn dir_onto_itself(&mut self, entry: Entry<'_>) -> Result<bool, Error> {
+        let Entry {
+            src,
+            src_st,
+            dst,
+            node,
+            ..
+        } = entry;
         if node.fresh || self.opts.overwrite.ask == Some(false) {
             return Ok(true);
         }

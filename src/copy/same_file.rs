@@ -43,45 +43,10 @@ pub(crate) fn same_file_ok(
     if same && hard_link {
         return Verdict::Done;
     }
-    // The two ends as entries (not followed).
-    let (src_link, dst_link, same_link);
-    if deref == Deref::Never {
-        same_link = same;
-        if is_link(src_st) && is_link(dst_st) {
-            // Two symlinks are distinct files unless they are one directory entry.
-            let one_entry = same_entry(src, dst);
-            if !one_entry {
-                if backups {
-                    return Verdict::Proceed;
-                }
-                if same_link {
-                    return Verdict::Done;
-                }
-            }
-            return if one_entry {
-                Verdict::SameFile
-            } else {
-                Verdict::Proceed
-            };
-        }
-        src_link = *src_st;
-        dst_link = *dst_st;
-    } else {
-        if !same {
-            return Verdict::Proceed;
-        }
-        let (Ok(d), Ok(s)) = (dst.stat(false), src.stat(false)) else {
-            return Verdict::Proceed;
-        };
-        src_link = s;
-        dst_link = d;
-        same_link = id(&src_link) == id(&dst_link);
-        // Two symlinks to one file are fine when the destination link is removed first;
-        // otherwise writing through it would truncate the source.
-        if is_link(&src_link) && is_link(&dst_link) && unlink_first {
-            return Verdict::Proceed;
-        }
-    }
+    let (src_link, dst_link, same_link) = match ends((deref, opts), (src, src_st), (dst, dst_st)) {
+        Ok(ends) => ends,
+        Err(verdict) => return verdict,
+    };
     // A backup moves the destination aside, so the source survives, unless both are one
     // entry (the backup would rename the source itself).
     if backups {
@@ -140,6 +105,49 @@ pub(crate) fn same_file_ok(
         }
     }
     Verdict::SameFile
+}
+
+/// The two ends as entries (not followed), and whether they are one file: what GNU's
+/// same_file_ok looks at after its first checks. `Err`: the verdict is already known.
+fn ends(
+    (deref, opts): (Deref, &Options),
+    (src, src_st): (At<'_>, &Stat),
+    (dst, dst_st): (At<'_>, &Stat),
+) -> Result<(Stat, Stat, bool), Verdict> {
+    let backups = opts.overwrite.backup.is_some();
+    let unlink_first = opts.overwrite.remove_destination;
+    let same = id(src_st) == id(dst_st);
+    if deref == Deref::Never {
+        let same_link = same;
+        if is_link(src_st) && is_link(dst_st) {
+            // Two symlinks are distinct files unless they are one directory entry.
+            let one_entry = same_entry(src, dst);
+            if !one_entry {
+                if backups {
+                    return Err(Verdict::Proceed);
+                }
+                if same_link {
+                    return Err(Verdict::Done);
+                }
+            }
+            return Err(verdict(!one_entry));
+        }
+        Ok((*src_st, *dst_st, same))
+    } else {
+        if !same {
+            return Err(Verdict::Proceed);
+        }
+        let (Ok(d), Ok(s)) = (dst.stat(false), src.stat(false)) else {
+            return Err(Verdict::Proceed);
+        };
+        let same_link = id(&s) == id(&d);
+        // Two symlinks to one file are fine when the destination link is removed first;
+        // otherwise writing through it would truncate the source.
+        if is_link(&s) && is_link(&d) && unlink_first {
+            return Err(Verdict::Proceed);
+        }
+        Ok((s, d, same_link))
+    }
 }
 
 fn verdict(ok: bool) -> Verdict {

@@ -1,9 +1,9 @@
 //! Files that are not copied byte by byte: symlinks recreated as symlinks, FIFOs and device
 //! nodes recreated with mknod, and second names of hard-linked files linked again.
 
-use crate::copy::Session;
-use crate::copy::existing::Prepared;
+use crate::copy::entry::Prepared;
 use crate::copy::metadata;
+use crate::copy::session::Session;
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type};
 use crate::options::{Preserve, Update};

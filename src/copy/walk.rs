@@ -11,21 +11,25 @@
 //! depth copies within the limit on open files, and its paths are kept once per level, in
 //! one buffer per side, not once per directory.
 
-use crate::copy::directory::Entries;
+use crate::copy::directory::{Carry, Level};
 use crate::copy::dirfd::{Budget, DirFds, Shown};
-use crate::copy::parallel::DirGuard;
-use crate::copy::{Node, Session};
+use crate::copy::entry::{Entry, Node, Opened};
+use crate::copy::guard::DirGuard;
+use crate::copy::session::Session;
 use crate::error::{Error, Op};
 use crate::fs::concat;
-use crate::fs::{At, Id, file_type, id};
+use crate::fs::{At, Id, file_type};
 use crate::options::{Deref, Make};
 use rustix::fs::{FileType, Mode, OFlags, Stat};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// An entry's status, and the entry itself when it was opened to be stat'ed.
+type Looked = (Stat, Opened);
 
 /// Opens a directory entry recorded as a regular file, and stats the open file: one call
 /// less than stat then open, and the status is the opened file's by construction. `None`
@@ -36,23 +40,6 @@ fn open_recorded_file(at: At<'_>) -> Option<(OwnedFd, Stat)> {
     let fd = rustix::fs::openat(at.dir, at.name, flags, Mode::empty()).ok()?;
     let st = rustix::fs::fstat(&fd).ok()?;
     (file_type(&st) == FileType::RegularFile).then_some((fd, st))
-}
-
-/// One directory being walked.
-pub(crate) struct Level {
-    pub(crate) guard: Arc<DirGuard>,
-    pub(crate) entries: Entries,
-    /// The next entry to copy.
-    pub(crate) next: usize,
-    /// Its descriptors, while it is among the walk's `window` deepest levels (the guard of
-    /// the top one keeps them too).
-    pub(crate) fds: Option<Arc<DirFds>>,
-    /// The source directory's filesystem (-x).
-    pub(crate) src_dev: u64,
-    /// Its destination was created by this copy: nothing is there to look at first.
-    pub(crate) fresh: bool,
-    /// The lengths of its source and destination paths in the walk's buffers.
-    pub(crate) lens: (usize, usize),
 }
 
 /// A walk in progress.
@@ -69,14 +56,6 @@ struct Walk {
     carry: Carry,
 }
 
-/// What the walk carries from one directory to the next.
-pub(crate) struct Carry {
-    /// A directory was created (the first one is remembered, see directory.rs).
-    pub(crate) created: bool,
-    /// The buffer directories are read into (getdents).
-    pub(crate) buffer: Vec<std::mem::MaybeUninit<u8>>,
-}
-
 /// `path` cut back to its first `len` bytes (a parent's path), keeping its allocation.
 fn truncate(path: &mut PathBuf, len: usize) {
     let mut bytes = std::mem::take(path).into_os_string().into_vec();
@@ -87,14 +66,8 @@ fn truncate(path: &mut PathBuf, len: usize) {
 impl Session<'_> {
     /// Copies a directory and everything below it. Errors on entries are reported and the walk
     /// goes on; the directory's own attributes are applied after its contents.
-    pub(crate) fn copy_dir(
-        &mut self,
-        src: At<'_>,
-        src_st: &Stat,
-        dst: At<'_>,
-        node: Node,
-    ) -> Result<(), Error> {
-        let outer = self.dir.take();
+    pub(crate) fn copy_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
+        let Entry { src, dst, .. } = entry;
         let shown = Arc::new(Shown::Top {
             src: src.shown.to_path_buf(),
             dst: dst.shown.to_path_buf(),
@@ -106,16 +79,16 @@ impl Session<'_> {
             window: Budget::new(self.opts).window,
             entered: HashMap::new(),
             carry: Carry {
+                top: (src.shown.to_path_buf(), dst.shown.to_path_buf()),
+                into_self: false,
+                ancestors: HashSet::new(),
                 created: false,
                 buffer: vec![std::mem::MaybeUninit::uninit(); 32 << 10],
             },
         };
-        let top = match self.enter((src, src_st), dst, node, shown, &mut walk.carry) {
+        let top = match self.enter(entry, shown, &mut walk.carry) {
             Ok(Some(top)) => top,
-            result => {
-                self.dir = outer;
-                return result.map(|_| ());
-            }
+            result => return result.map(|_| ()),
         };
         self.push(&mut walk, top);
         let mut result = Ok(());
@@ -124,7 +97,6 @@ impl Session<'_> {
                 result = last;
             }
         }
-        self.dir = outer;
         result
     }
 
@@ -132,7 +104,7 @@ impl Session<'_> {
     /// Returns the top directory's result once the walk leaves it.
     fn step(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
         let level = walk.levels.last_mut()?;
-        let stop = self.into_self || crate::signals::pending().is_some();
+        let stop = walk.carry.into_self || crate::signals::pending().is_some();
         if stop || level.next >= level.entries.len() {
             return self.leave(walk);
         }
@@ -163,34 +135,41 @@ impl Session<'_> {
             top: false,
             fresh: level.fresh,
         };
-        let result = match stat {
-            Err(e) => Err(Error::io(Op::Stat, &src_path, e)),
-            Ok(st) if file_type(&st) != FileType::Directory => {
-                self.copy_node(child_src, &st, child_dst, node)
-            }
-            Ok(st) => {
-                let shown = Arc::new(Shown::Below {
-                    up: Arc::clone(level.guard.shown()),
-                    name: name.into(),
-                });
-                if self.opts.one_file_system && st.st_dev != level.src_dev {
-                    let first = &mut walk.carry.created;
-                    self.mount_point((child_src, &st), child_dst, shown, first)
-                } else {
-                    let child = (child_src, &st);
-                    let entered = self.enter(child, child_dst, node, shown, &mut walk.carry);
-                    entered.map(|child| {
-                        if let Some(child) = child {
-                            walk.src = src_path.clone();
-                            walk.dst = dst_path.clone();
-                            self.push(walk, child);
-                        }
-                    })
-                }
+        let (st, opened) = match stat {
+            Ok(looked) => looked,
+            Err(e) => {
+                self.fail(&Error::io(Op::Stat, &src_path, e));
+                return None;
             }
         };
-        // Not taken when the file was linked or skipped.
-        self.opened = None;
+        let entry = Entry {
+            src: child_src,
+            src_st: &st,
+            dst: child_dst,
+            node,
+            parent: Some(&level.guard),
+        };
+        let result = if file_type(&st) != FileType::Directory {
+            self.copy_file(entry, opened).map(|_| ())
+        } else {
+            let shown = Arc::new(Shown::Below {
+                up: Arc::clone(level.guard.shown()),
+                name: name.into(),
+            });
+            if self.opts.one_file_system && st.st_dev != level.src_dev {
+                let first = &mut walk.carry.created;
+                self.mount_point(entry, shown, first)
+            } else {
+                let entered = self.enter(entry, shown, &mut walk.carry);
+                entered.map(|child| {
+                    if let Some(child) = child {
+                        walk.src = src_path.clone();
+                        walk.dst = dst_path.clone();
+                        self.push(walk, child);
+                    }
+                })
+            }
+        };
         if let Err(e) = result {
             self.fail(&e);
         }
@@ -200,16 +179,15 @@ impl Session<'_> {
     /// Stats an entry. One recorded as a regular file is opened at once (the copy needs it
     /// open anyway) and the open file stat'ed, unless symlinks are followed (the recorded
     /// type is the link's) or only links are made (-l, -s).
-    fn look(&mut self, src: At<'_>, kind: FileType, follow: bool) -> rustix::io::Result<Stat> {
+    fn look(&self, src: At<'_>, kind: FileType, follow: bool) -> rustix::io::Result<Looked> {
         let open_early = !follow && self.opts.make == Make::Copy;
         if open_early
             && kind == FileType::RegularFile
             && let Some((fd, st)) = open_recorded_file(src)
         {
-            self.opened = Some((id(&st), fd));
-            return Ok(st);
+            return Ok((st, Some(fd)));
         }
-        src.stat(follow)
+        src.stat(follow).map(|st| (st, None))
     }
 
     /// Makes `level` the deepest one; the level that leaves the window closes its descriptors
@@ -224,7 +202,6 @@ impl Session<'_> {
             }
         }
         level.lens = (walk.src.as_os_str().len(), walk.dst.as_os_str().len());
-        self.dir = Some(Arc::clone(&level.guard));
         walk.levels.push(level);
         if let Some(out) = walk.levels.len().checked_sub(walk.window + 1) {
             walk.levels[out].fds = None;
@@ -235,9 +212,7 @@ impl Session<'_> {
     /// closed them), and the level is finished unless queued files still hold it.
     fn leave(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
         let Level { guard, fds, .. } = walk.levels.pop()?;
-        self.ancestors.remove(&guard.place().ids.0);
-        // Nothing else of the walk holds it now.
-        self.dir = None;
+        walk.carry.ancestors.remove(&guard.place().ids.0);
         let result = DirGuard::finish_if_last(guard, fds.clone(), Some(&walk.dst));
         let Some(parent) = walk.levels.last_mut() else {
             return Some(result);
@@ -251,7 +226,6 @@ impl Session<'_> {
         };
         truncate(&mut walk.src, parent.lens.0);
         truncate(&mut walk.dst, parent.lens.1);
-        self.dir = Some(Arc::clone(&parent.guard));
         let aliased = walk.entered.get(&parent.guard.place().ids.1) == Some(&true);
         if let Err(e) = result {
             self.fail(&e);
@@ -308,13 +282,6 @@ impl Session<'_> {
                 level.guard.set_current(&fds);
                 level.fds = Some(Arc::clone(&fds));
             }
-        }
-    }
-
-    /// In a parallel copy, waits for every queued file to be copied.
-    fn settle(&mut self) {
-        if let Some(pool) = self.pool {
-            pool.settle(self);
         }
     }
 }

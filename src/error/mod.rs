@@ -1,7 +1,9 @@
 //! The one error type: every failure names what was being done and the path, in GNU cp's words.
 
+pub(crate) mod misuse;
 pub(crate) mod quote;
 
+use crate::error::misuse::Misuse;
 use crate::error::quote::quote;
 use rustix::io::Errno;
 use std::ffi::OsString;
@@ -166,7 +168,7 @@ pub(crate) enum Error {
         method: &'static str,
         src: PathBuf,
         dst: PathBuf,
-        reason: String,
+        reason: MethodRefusal,
     },
     /// --atomic could not replace `dst` as writing in place would have (see [`Keep`]).
     Atomic {
@@ -179,9 +181,17 @@ pub(crate) enum Error {
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
     /// A bad command line; GNU adds the `Try '... --help'` line.
-    Usage(String),
-    /// A fatal condition stated in GNU's own words, without the usage hint.
-    Fatal(String),
+    Usage(Misuse),
+    /// -t and -T together.
+    CombineTargets,
+    /// Following symlinks, a directory met itself below itself.
+    CyclicSymlink(PathBuf),
+    /// --parents: a directory of the source's path is something else in the destination.
+    ParentNotDirectory(PathBuf),
+    /// --compare: one method could not copy the file.
+    CompareFailed { method: &'static str, src: PathBuf },
+    /// A bug: a panic, reported in one line.
+    Internal(String),
     /// An option getopt_long(3) refuses.
     BadOption(BadOption),
     /// Options GNU cp refuses, alone or together.
@@ -205,6 +215,26 @@ pub(crate) enum BadOption {
     LongNeedsArgument(&'static str),
     /// A letter without its mandatory argument.
     LetterNeedsArgument(u8),
+}
+
+/// Why an explicit --method could not copy a file.
+#[derive(Debug)]
+pub(crate) enum MethodRefusal {
+    /// The kernel refused the method for this pair of files.
+    Kernel(Errno),
+    /// The method (named) copied nothing from a source that has data.
+    CopiedNothing(&'static str),
+}
+
+impl fmt::Display for MethodRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MethodRefusal::Kernel(errno) => f.write_str(&strerror(*errno)),
+            MethodRefusal::CopiedNothing(method) => {
+                write!(f, "{method} copied nothing, but the file has data")
+            }
+        }
+    }
 }
 
 /// Options GNU cp refuses once it has read them, in its words.
@@ -313,12 +343,70 @@ fn quotef(path: &std::path::Path) -> String {
     }
 }
 
+/// The errno a failure carries, for callers that look past the message.
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { errno, .. }
+            | Error::HardLink { errno, .. }
+            | Error::SymbolicLink { errno, .. }
+            | Error::CloneFailed { errno, .. }
+            | Error::Copying { errno, .. }
+            | Error::Atomic { errno, .. }
+            | Error::StdoutWrite(errno)
+            | Error::MethodRefused {
+                reason: MethodRefusal::Kernel(errno),
+                ..
+            } => Some(errno),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Io { op, path, errno } => {
-                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+            Error::SameFile { .. }
+            | Error::OmitDirectory(_)
+            | Error::OverwriteDirectory(_)
+            | Error::DanglingSymlink(_)
+            | Error::JustCreated { .. }
+            | Error::BackupDestroysSource { .. }
+            | Error::ThroughJustCreated { .. }
+            | Error::HardLinkToDirectory { .. }
+            | Error::RelativeSymlink(_)
+            | Error::OverwriteNonDirectory { .. }
+            | Error::IntoItself { .. }
+            | Error::Replaced(_)
+            | Error::CyclicSymlink(_)
+            | Error::ParentNotDirectory(_) => self.fmt_decision(f),
+            Error::Io { .. }
+            | Error::HardLink { .. }
+            | Error::SymbolicLink { .. }
+            | Error::CloneFailed { .. }
+            | Error::Copying { .. }
+            | Error::VerifyFailed { .. }
+            | Error::MethodRefused { .. }
+            | Error::Atomic { .. }
+            | Error::CompareTarget { .. }
+            | Error::CompareFailed { .. } => self.fmt_system(f),
+            Error::Interrupted => f.write_str("interrupted"),
+            Error::Usage(misuse) => misuse.fmt(f),
+            Error::CombineTargets => {
+                f.write_str("cannot combine --target-directory (-t) and --no-target-directory (-T)")
             }
+            Error::Internal(what) => write!(f, "internal error, please report it: {what}"),
+            Error::BadOption(bad) => bad.fmt(f),
+            Error::Refused(refusal) => refusal.fmt(f),
+            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
+        }
+    }
+}
+
+impl Error {
+    /// GNU cp's refusals: what it decided not to do, and why.
+    fn fmt_decision(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Error::SameFile { src, dst } => {
                 write!(f, "{} and {} are the same file", q(src), q(dst))
             }
@@ -370,6 +458,25 @@ impl fmt::Display for Error {
                 q(src),
                 q(dst)
             ),
+            Error::Replaced(p) => write!(
+                f,
+                "skipping file {}, as it was replaced while being copied",
+                q(p)
+            ),
+            Error::CyclicSymlink(src) => write!(f, "cannot copy cyclic symbolic link {}", q(src)),
+            Error::ParentNotDirectory(dir) => {
+                write!(f, "{} exists but is not a directory", q(dir))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What the system refused, with its errno, and the failures of fastcp's own modes.
+    fn fmt_system(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io { op, path, errno } => {
+                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+            }
             Error::HardLink { dst, target, errno } => write!(
                 f,
                 "cannot create hard link {} to {}: {}",
@@ -404,11 +511,6 @@ impl fmt::Display for Error {
                 q(dst),
                 q(src)
             ),
-            Error::Replaced(p) => write!(
-                f,
-                "skipping file {}, as it was replaced while being copied",
-                q(p)
-            ),
             Error::MethodRefused {
                 method,
                 src,
@@ -433,11 +535,10 @@ impl fmt::Display for Error {
                 q(dst),
                 kind_name(*mode)
             ),
-            Error::Interrupted => f.write_str("interrupted"),
-            Error::Usage(text) | Error::Fatal(text) => f.write_str(text),
-            Error::BadOption(bad) => bad.fmt(f),
-            Error::Refused(refusal) => refusal.fmt(f),
-            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
+            Error::CompareFailed { method, src } => {
+                write!(f, "{method} could not copy {}", q(src))
+            }
+            _ => Ok(()),
         }
     }
 }

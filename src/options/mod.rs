@@ -1,5 +1,6 @@
 //! Validated, clap-free settings: what the rest of fastcp reads instead of the command line.
 
+use crate::error::misuse::{BadArgument, Misuse};
 use crate::error::{Error, Refusal};
 
 mod method;
@@ -335,16 +336,12 @@ pub(crate) const MAX_JOBS: usize = 256;
 fn jobs_arg(text: &str) -> Result<usize, Error> {
     match text.parse::<usize>() {
         Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
-        _ => Err(Error::Usage(format!(
-            "invalid number of jobs: {} (1 to {MAX_JOBS})",
-            locale_quote(text)
-        ))),
+        _ => Err(Error::Usage(Misuse::Jobs(text.to_string(), MAX_JOBS))),
     }
 }
 
 fn size_arg(text: &str) -> Result<usize, Error> {
-    parse_size(text)
-        .ok_or_else(|| Error::Usage(format!("invalid buffer size: {}", locale_quote(text))))
+    parse_size(text).ok_or_else(|| Error::Usage(Misuse::Bufsize(text.to_string())))
 }
 
 impl Compare {
@@ -383,12 +380,7 @@ fn runs_arg(text: &str) -> Result<usize, Error> {
     text.parse::<usize>()
         .ok()
         .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| Error::Usage(format!("invalid number of runs: {}", locale_quote(text))))
-}
-
-/// GNU's `quote()` for option arguments: ‘x’ in a UTF-8 locale, 'x' otherwise.
-fn locale_quote(text: &str) -> String {
-    crate::error::quote::locale_quote(text.as_bytes())
+        .ok_or_else(|| Error::Usage(Misuse::Runs(text.to_string())))
 }
 
 /// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix
@@ -396,7 +388,7 @@ fn locale_quote(text: &str) -> String {
 pub(crate) fn argmatch<T: Copy + PartialEq>(
     value: &str,
     option: &str,
-    choices: &[(&str, T)],
+    choices: &[(&'static str, T)],
 ) -> Result<T, Error> {
     if let Some((_, v)) = choices.iter().find(|(name, _)| *name == value) {
         return Ok(*v);
@@ -412,27 +404,20 @@ pub(crate) fn argmatch<T: Copy + PartialEq>(
     {
         return Ok(*first);
     }
-    let problem = if matches.is_empty() {
-        "invalid"
-    } else {
-        "ambiguous"
-    };
-    let mut text = format!(
-        "{problem} argument {} for {}\nValid arguments are:",
-        locale_quote(value),
-        locale_quote(option)
-    );
     // Synonyms share a line, as GNU's argmatch_valid prints them.
-    let mut last: Option<T> = None;
+    let mut valid: Vec<(T, Vec<&'static str>)> = Vec::new();
     for (name, v) in choices {
-        if last == Some(*v) {
-            text.push_str(&format!(", {}", locale_quote(name)));
-        } else {
-            text.push_str(&format!("\n  - {}", locale_quote(name)));
+        match valid.last_mut() {
+            Some((last, names)) if last == v => names.push(name),
+            _ => valid.push((*v, vec![*name])),
         }
-        last = Some(*v);
     }
-    Err(Error::Usage(text))
+    Err(Error::Usage(Misuse::Argument(BadArgument {
+        ambiguous: !matches.is_empty(),
+        value: value.to_string(),
+        option: option.to_string(),
+        valid: valid.into_iter().map(|(_, names)| names).collect(),
+    })))
 }
 
 /// Parses a byte count: digits with an optional K/M/G/T (or KiB...) suffix for powers of 1024,

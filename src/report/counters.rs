@@ -99,17 +99,6 @@ impl Counters {
         }
     }
 
-    /// Runs `f`, which prints a message, without tearing the progress bar.
-    pub(crate) fn suspend_progress(&self, f: impl FnOnce()) {
-        match &self.progress {
-            Some(p) => match p.lock() {
-                Ok(p) => p.suspend(f),
-                Err(_) => f(),
-            },
-            None => f(),
-        }
-    }
-
     /// Ends the progress display, if any.
     pub(crate) fn finish_progress(&mut self) {
         self.report_progress();

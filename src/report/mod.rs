@@ -4,6 +4,7 @@ pub(crate) mod counters;
 pub(crate) mod progress;
 pub(crate) mod stats;
 pub(crate) mod tally;
+pub(crate) mod units;
 pub(crate) mod usage;
 
 use crate::error::Error;
@@ -34,7 +35,7 @@ pub(crate) fn error(e: &Error) {
     if e.wants_usage_hint() {
         text.push_str(&format!("Try '{prog} --help' for more information.\n"));
     }
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    err(&text);
 }
 
 /// The first error writing stdout (an errno), 0 while there is none.
@@ -67,12 +68,20 @@ pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
 
 /// Writes `text` to stderr, ignoring errors for the same reason.
 pub(crate) fn err(text: &str) {
-    let _ = std::io::stderr().write_all(text.as_bytes());
+    // A progress bar on the terminal is lifted off first, so the message gets a line of its own.
+    progress::lifted(|| {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    });
 }
 
 /// Prints a warning: the copy goes on and the exit status does not change.
-pub(crate) fn warn(text: &str) {
-    let _ = writeln!(std::io::stderr(), "{}: warning: {text}", program_name());
+pub(crate) fn warn(warning: &impl std::fmt::Display) {
+    err(&format!("{}: warning: {warning}\n", program_name()));
+}
+
+/// The -v line for a directory --parents made: GNU prints these unquoted.
+pub(crate) fn parent_made(src: &Path, dst: &Path) {
+    out(&format!("{} -> {}\n", src.display(), dst.display()));
 }
 
 /// `'src' -> 'dst'`, GNU cp's -v line, on stdout, with the backup made if any.
@@ -102,22 +111,6 @@ pub(crate) fn skipped(dst: &Path) {
 /// GNU cp's -v line for --remove-destination.
 pub(crate) fn removed(path: &Path) {
     out(&format!("removed {}\n", quote(path.as_os_str())));
-}
-
-/// A byte count for people: 1.5 GiB.
-pub(crate) fn human_bytes(bytes: f64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
 }
 
 /// GNU cp's -i question (overwrite_ok in copy.c): plain for a destination the user can write,

@@ -7,10 +7,11 @@
 //! and the bar is drawn only after the copy has run for a second, as cp prints nothing.
 
 use crate::options::ProgressMode;
-use crate::report::human_bytes;
 use crate::report::tally::Tally;
+use crate::report::units::human_bytes;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// How long a copy runs before anything is drawn.
@@ -22,6 +23,19 @@ pub(crate) const BYTES_PER_CHECK: u64 = 64 * 1024;
 /// Time each redraw may spend sizing the job (see tally.rs): 5% of the copy at 10 redraws a
 /// second, and far less for the plain lines drawn once a second.
 const SIZING_PER_UPDATE: Duration = Duration::from_millis(5);
+
+/// The bar on the terminal, if any: every message printed lifts it first (`lifted`), whichever
+/// thread prints it.
+static ON_SCREEN: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+/// Runs `f` (which prints a message) with the bar lifted off the terminal, if one is drawn.
+pub(crate) fn lifted(f: impl FnOnce()) {
+    let bar = ON_SCREEN.lock().ok().and_then(|bar| bar.clone());
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
 
 /// Where the progress goes.
 #[derive(Debug, Clone)]
@@ -90,7 +104,11 @@ impl Progress {
         self.tally.step(SIZING_PER_UPDATE);
         if matches!(self.display, Display::Waiting) {
             self.display = if self.terminal {
-                Display::Bar(new_bar(self.known_total(), self.done))
+                let bar = new_bar(self.known_total(), self.done);
+                if let Ok(mut on_screen) = ON_SCREEN.lock() {
+                    *on_screen = Some(bar.clone());
+                }
+                Display::Bar(bar)
             } else {
                 Display::Lines
             };
@@ -130,22 +148,18 @@ impl Progress {
         let _ = writeln!(std::io::stderr(), "{line}");
     }
 
-    /// Runs `f` (which prints a message) with the bar lifted off the terminal, so the message
-    /// gets a line of its own.
-    pub(crate) fn suspend(&self, f: impl FnOnce()) {
-        match &self.display {
-            Display::Bar(bar) => bar.suspend(f),
-            _ => f(),
-        }
-    }
-
     /// Ends the display: the bar is removed from the terminal; a log gets a last line.
     pub(crate) fn finish(&mut self) {
         if !matches!(self.display, Display::Waiting) {
             self.tally.step(Duration::MAX);
         }
         match std::mem::replace(&mut self.display, Display::Waiting) {
-            Display::Bar(bar) => bar.finish_and_clear(),
+            Display::Bar(bar) => {
+                if let Ok(mut on_screen) = ON_SCREEN.lock() {
+                    *on_screen = None;
+                }
+                bar.finish_and_clear()
+            }
             Display::Lines => self.print_line(true),
             Display::Waiting => {}
         }

@@ -1,8 +1,9 @@
 //! The `--stats` summary (text or JSON) and the `--debug` line of each file.
 
 use super::counters::{Call, Counters, Fallback, Outcome, Reason};
+use super::out;
+use super::units::human_bytes;
 use super::usage::Usage;
-use super::{human_bytes, out};
 use crate::options::{Method, StatsFormat};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;

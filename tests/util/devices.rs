@@ -46,7 +46,7 @@ impl LoopDevice {
                 PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
             }
             _ => {
-                eprintln!("skipped: losetup refused here (needs root and loop devices)");
+                super::skip("losetup refused here (needs root and loop devices)");
                 return None;
             }
         };

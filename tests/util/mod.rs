@@ -2,6 +2,7 @@
 //! snapshots and side-by-side runs against GNU cp.
 #![allow(dead_code)]
 
+pub mod acl;
 mod devices;
 pub mod hygiene;
 
@@ -92,6 +93,14 @@ impl Scratch {
         std::fs::read(self.join(rel)).unwrap()
     }
 
+    /// Makes a file of `len` bytes at `rel`, all of them a hole: they read as zeros, so a copy
+    /// with --sparse=never writes them all and lasts long enough to be interrupted.
+    pub fn holes(&self, rel: impl AsRef<Path>, len: u64) -> PathBuf {
+        let path = self.join(rel);
+        std::fs::File::create(&path).unwrap().set_len(len).unwrap();
+        path
+    }
+
     /// Makes a FIFO at `rel`.
     pub fn fifo(&self, rel: impl AsRef<Path>) -> PathBuf {
         self.node(rel, rustix::fs::FileType::Fifo, 0)
@@ -129,7 +138,8 @@ impl Drop for Scratch {
 /// tmpfs), unmounted however the test ends.
 pub struct Mounted {
     pub mount: PathBuf,
-    _scratch: Scratch,
+    /// The scratch directory holding the mount point and image, when this made it.
+    _scratch: Option<Scratch>,
 }
 
 impl Mounted {
@@ -138,48 +148,59 @@ impl Mounted {
     /// reason printed, where that cannot be done.
     pub fn image(mkfs: &[&str], options: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
-        let image = scratch.join("fs.img");
-        std::fs::File::create(&image)
-            .unwrap()
-            .set_len(512 << 20)
-            .unwrap();
+        let image = scratch.holes("fs.img", 512 << 20);
         if !quiet(
             std::process::Command::new(mkfs[0])
                 .args(&mkfs[1..])
                 .arg(&image),
         ) {
-            eprintln!("skipped: {} failed (install its package)", mkfs[0]);
+            skip(format_args!("{} failed (install its package)", mkfs[0]));
             return None;
         }
         let mount = scratch.mkdir("mnt");
         let mut cmd = std::process::Command::new("mount");
         let options = format!("loop{}{options}", if options.is_empty() { "" } else { "," });
         if !quiet(cmd.args(["-o", &options]).arg(&image).arg(&mount)) {
-            eprintln!("skipped: mounting a {} image was refused here", mkfs[0]);
+            skip(format_args!(
+                "mounting a {} image was refused here",
+                mkfs[0]
+            ));
             return None;
         }
         Some(Mounted {
             mount,
-            _scratch: scratch,
+            _scratch: Some(scratch),
         })
     }
 
     /// A tmpfs of `size` (mount's size=).
     pub fn tmpfs(size: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
-        let mount = scratch.mkdir("mnt");
+        let mut fs = Mounted::tmpfs_on(scratch.mkdir("mnt"), size)?;
+        fs._scratch = Some(scratch);
+        Some(fs)
+    }
+
+    /// A tmpfs of `size` mounted on `mount`, a directory in the test's own scratch directory,
+    /// unmounted before that is removed (when dropped first: declared after the `Scratch`).
+    pub fn tmpfs_on(mount: PathBuf, size: &str) -> Option<Mounted> {
+        let real = std::fs::canonicalize(&mount).unwrap();
+        assert!(
+            hygiene::in_scratch(&real),
+            "test hygiene: mounting on {mount:?}, outside the scratch directories"
+        );
         let mut cmd = std::process::Command::new("mount");
         let options = format!("size={size}");
         if !quiet(
             cmd.args(["-t", "tmpfs", "-o", &options, "tmpfs"])
                 .arg(&mount),
         ) {
-            eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+            skip("cannot mount a tmpfs here (needs root)");
             return None;
         }
         Some(Mounted {
             mount,
-            _scratch: scratch,
+            _scratch: None,
         })
     }
 
@@ -203,6 +224,40 @@ impl Drop for Mounted {
         let _ = std::process::Command::new("umount")
             .arg(&self.mount)
             .status();
+    }
+}
+
+/// Starts fastcp with `args` and an empty environment, for a test that signals it.
+pub fn spawn_fastcp<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> std::process::Child {
+    std::process::Command::new(fastcp_path())
+        .env_clear()
+        .args(args)
+        .spawn()
+        .unwrap()
+}
+
+/// Sends `signal` to `child` after `after`, and returns how long it took to end and the signal
+/// that ended it (None: it exited); fails the test if it still runs 10 s after the signal.
+pub fn stop(
+    mut child: std::process::Child,
+    signal: rustix::process::Signal,
+    after: std::time::Duration,
+) -> (std::time::Duration, Option<i32>) {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    rustix::process::kill_process(rustix::process::Pid::from_child(&child), signal).unwrap();
+    let deadline = sent + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (sent.elapsed(), status.signal());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("fastcp did not stop within 10 s of the signal");
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -273,6 +328,25 @@ pub fn attributes(root: &Path, times: bool) -> BTreeMap<PathBuf, Attrs> {
     out
 }
 
+/// Every extended attribute of every path below `root`, by name, with its value.
+pub fn xattrs(root: &Path) -> BTreeMap<PathBuf, BTreeMap<String, Vec<u8>>> {
+    let mut out = BTreeMap::new();
+    for rel in snapshot(root).keys() {
+        let path = root.join(rel);
+        let mut names = vec![0u8; 4096];
+        let len = rustix::fs::llistxattr(&path, &mut names[..]).unwrap();
+        let mut values = BTreeMap::new();
+        for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            let mut value = vec![0u8; 4096];
+            let n = rustix::fs::lgetxattr(&path, name.as_str(), &mut value[..]).unwrap();
+            values.insert(name, value[..n].to_vec());
+        }
+        out.insert(rel.clone(), values);
+    }
+    out
+}
+
 /// Every path below `root` (not following symlinks) with its type, permission bits and content.
 pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
     let mut out = BTreeMap::new();
@@ -334,8 +408,8 @@ fn side(output: Output, program: &str, dir: &Path) -> Side {
 }
 
 /// Builds the same fixture twice, runs GNU cp in one copy and fastcp in the other with `args`
-/// (relative to each fixture), and returns both sides.
-pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
+/// (relative to each fixture), and returns what each printed, with its fixture.
+fn run_side_by_side(setup: impl Fn(&Path), args: &[&OsStr]) -> [(Output, Scratch); 2] {
     let theirs = Scratch::new();
     let ours = Scratch::new();
     setup(theirs.path());
@@ -350,6 +424,12 @@ pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
         .args(args)
         .output()
         .unwrap();
+    [(gnu, theirs), (fast, ours)]
+}
+
+/// `run_side_by_side`, and both sides.
+pub fn differential(setup: impl Fn(&Path), args: &[&OsStr]) -> (Side, Side) {
+    let [(gnu, theirs), (fast, ours)] = run_side_by_side(setup, args);
     let ours_program = fastcp_path().to_string_lossy().into_owned();
     (
         side(gnu, "/bin/cp", theirs.path()),
@@ -371,20 +451,8 @@ pub fn assert_same_attributes_as_gnu(
     under: &str,
     times: bool,
 ) {
-    let theirs = Scratch::new();
-    let ours = Scratch::new();
-    setup(theirs.path());
-    setup(ours.path());
-    let gnu = gnu_cp()
-        .current_dir(theirs.path())
-        .args(args)
-        .output()
-        .unwrap();
-    let fast = fastcp()
-        .current_dir(ours.path())
-        .args(args)
-        .output()
-        .unwrap();
+    let os: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    let [(gnu, theirs), (fast, ours)] = run_side_by_side(setup, &os);
     let prog = fastcp_path().to_string_lossy().into_owned();
     assert_eq!(
         normalize(&fast.stderr, &prog),
@@ -427,15 +495,6 @@ pub fn stats_json(stderr: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no JSON stats in stderr: {text}"));
     serde_json::from_str(line).expect("stats JSON parses")
 }
-
-/// The methods every engine test runs under, with the names `--method` takes.
-pub const METHODS: [&str; 5] = [
-    "auto",
-    "read-write",
-    "sendfile",
-    "copy-file-range",
-    "splice",
-];
 
 /// Asserts two files have identical bytes, reading in chunks so multi-GiB files fit.
 pub fn assert_same_bytes(a: &Path, b: &Path) {
@@ -497,11 +556,32 @@ pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side,
     )
 }
 
-/// Whether this process runs as root (permission tests need it to drop privileges).
-pub fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+/// Asserts that fastcp, run as nobody, behaves as GNU cp does as nobody on `args` (see
+/// `differential_unprivileged`): messages, exit status, resulting tree. Returns fastcp's side.
+pub fn assert_same_as_gnu_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> Side {
+    let (gnu, ours) = differential_unprivileged(setup, args);
+    assert_eq!(ours.stderr, gnu.stderr, "stderr differs for {args:?}");
+    assert_eq!(ours.code, gnu.code, "exit status differs for {args:?}");
+    assert_eq!(ours.tree, gnu.tree, "resulting tree differs for {args:?}");
+    ours
+}
+
+/// Says on stderr that the running test skips, and why (`cargo test -- --nocapture` shows it).
+pub fn skip(why: impl std::fmt::Display) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    eprintln!("skipped: {test}: {why}");
+}
+
+/// Whether this process runs as root; when it does not, says that the running test skips
+/// because it needs root `to` do something (`if !util::require_root("drop to nobody") {
+/// return; }`). CI runs the tests as root (.ci/run), so there they all run.
+pub fn require_root(to: &str) -> bool {
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    if !root {
+        skip(format_args!("needs root to {to}"));
+    }
+    root
 }
 
 /// For output whose order follows the source's inode numbers (-v lines, the order of errors):
@@ -678,3 +758,56 @@ macro_rules! same_as_gnu {
         }
     )*};
 }
+
+/// One `#[test]` per copy method, so a failure names its method (as ripgrep's `rgtest!` runs
+/// one body per regex engine): a module named after the case, holding a test named after each
+/// method, which runs the body with `method` bound to the name `--method` takes.
+///
+/// ```ignore
+/// per_method!(holes_are_kept, |method| { ... });  // holes_are_kept::auto, ::read_write, ...
+/// per_method!(fifo_is_read, [auto, read_write], |method| { ... });  // only these methods
+/// ```
+///
+/// The methods are `METHODS` (tests/engines.rs checks they are the ones fastcp takes).
+#[macro_export]
+macro_rules! per_method {
+    (@arg auto) => { "auto" };
+    (@arg read_write) => { "read-write" };
+    (@arg sendfile) => { "sendfile" };
+    (@arg copy_file_range) => { "copy-file-range" };
+    (@arg splice) => { "splice" };
+    // Every method: the names of `METHODS`.
+    ($name:ident, |$method:ident| $body:expr) => {
+        $crate::per_method!(
+            $name,
+            [auto, read_write, sendfile, copy_file_range, splice],
+            |$method| $body
+        );
+    };
+    ($name:ident, [$($each:ident),+ $(,)?], |$method:ident| $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn case($method: &'static str) {
+                $body
+            }
+
+            $(
+                #[test]
+                fn $each() {
+                    case($crate::per_method!(@arg $each));
+                }
+            )+
+        }
+    };
+}
+
+/// The names `--method` takes, each of which `per_method!` runs a case under by default.
+pub const METHODS: [&str; 5] = [
+    "auto",
+    "read-write",
+    "sendfile",
+    "copy-file-range",
+    "splice",
+];

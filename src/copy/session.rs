@@ -1,0 +1,109 @@
+//! The state of a run that lives across its files: options, counters, what was copied and
+//! written (GNU's src_info, dest_info, remember_copied), and the copying threads' queue. Nothing
+//! here belongs to one file: per-file values travel in an `Entry` (entry.rs).
+
+use crate::copy::dirfd::Shown;
+use crate::copy::entry::Prepared;
+use crate::copy::queue::Pool;
+use crate::error::{Error, Op};
+use crate::fs::At;
+use crate::fs::backup::beside;
+use crate::fs::{Id, NameKey};
+use crate::options::{Deref, Options};
+use crate::report;
+use crate::report::counters::Counters;
+use crate::report::stats::Summary;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// State that lives across the jobs of one run.
+pub(crate) struct Session<'a> {
+    pub(crate) opts: &'a Options,
+    /// Totals for `--stats`.
+    pub(crate) summary: Summary,
+    /// Sources already copied (GNU's src_info): a repeat is skipped with a warning.
+    pub(crate) seen_sources: HashSet<NameKey>,
+    /// Destinations written in this run (GNU's dest_info): never overwritten by a later source.
+    pub(crate) written: HashSet<NameKey>,
+    /// Command-line directories and the first directory each operand creates, by identity,
+    /// with the destination they map to (GNU's remember_copied): meeting one again is a
+    /// directory copied into itself, or a source named twice (see directory.rs).
+    pub(crate) dirs: HashMap<Id, Arc<Shown>>,
+    /// Sources with several names already copied (`--preserve=links`), and their copies.
+    pub(crate) links: HashMap<Id, PathBuf>,
+    /// Source filesystems (st_dev) that refused FICLONE as unsupported.
+    pub(crate) no_clone: HashSet<u64>,
+    /// Pairs of filesystems (source, destination) between which copy_file_range failed
+    /// with EXDEV: `auto` does not ask again for every file of a tree.
+    pub(crate) cross: HashSet<(u64, u64)>,
+    /// The copying threads' queue, in a parallel tree copy.
+    pub(crate) pool: Option<&'a Pool>,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn new(opts: &'a Options, counters: Counters) -> Session<'a> {
+        Session {
+            opts,
+            summary: Summary::new(counters),
+            seen_sources: HashSet::new(),
+            written: HashSet::new(),
+            dirs: HashMap::new(),
+            links: HashMap::new(),
+            no_clone: HashSet::new(),
+            cross: HashSet::new(),
+            pool: None,
+        }
+    }
+
+    /// Prints an error without tearing the progress bar, and counts it. After a signal,
+    /// errors are the signal's doing (EINTR from a blocked open...) and are not printed.
+    pub(crate) fn fail(&mut self, e: &Error) {
+        self.summary.failures += 1;
+        if matches!(e, Error::Interrupted) || crate::signals::pending().is_some() {
+            return;
+        }
+        report::error(e);
+    }
+
+    /// Prints `'src' -> 'dst'` for -v (a directory the walk created).
+    pub(crate) fn verbose(&mut self, src: &Path, dst: &Path) {
+        if self.opts.verbose {
+            report::verbose(src, dst, None);
+        }
+    }
+
+    /// Prints the -v line of a file once, with the backup made of its destination, if any.
+    pub(crate) fn announce(&mut self, src: &Path, dst: &Path, prepared: &mut Prepared) {
+        if self.opts.verbose && !prepared.announced {
+            report::verbose(src, dst, prepared.backup.as_deref());
+        }
+        prepared.announced = true;
+    }
+
+    /// How symlinks are followed for a file: -H follows command-line operands only, so below
+    /// them it means -P (GNU's copy_dir sets DEREF_NEVER for the walk).
+    pub(crate) fn deref(&self, top: bool) -> Deref {
+        match self.opts.deref {
+            Deref::CommandLine if !top => Deref::Never,
+            deref => deref,
+        }
+    }
+
+    /// After a failed copy, puts back the backup made of the destination (GNU's un_backup):
+    /// the user keeps the file they had, not a partial copy.
+    pub(crate) fn restore_backup(&mut self, dst: At<'_>, backup: Option<&Path>) {
+        let Some(shown) = backup else {
+            return;
+        };
+        let Some(name) = shown.file_name() else {
+            return;
+        };
+        let from = beside(dst.name, &name.to_os_string());
+        match rustix::fs::renameat(dst.dir, &from, dst.dir, dst.name) {
+            Ok(()) if self.opts.verbose => report::unbackup(shown, dst.shown),
+            Ok(()) => {}
+            Err(e) => self.fail(&Error::io(Op::Unbackup, dst.shown, e)),
+        }
+    }
+}

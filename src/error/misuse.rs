@@ -1,0 +1,108 @@
+//! Usage errors and warnings: the messages about the command line rather than a file, each
+//! worded as GNU cp (or getopt, argmatch) words it.
+
+use crate::error::quote::{locale_quote, quote};
+use std::fmt;
+use std::path::PathBuf;
+
+/// A command line that cannot be run; GNU follows these with its `Try ... --help` hint.
+#[derive(Debug)]
+pub(crate) enum Misuse {
+    MissingOperand,
+    MissingDestination(PathBuf),
+    ExtraOperand(PathBuf),
+    ParentsNeedDirectory,
+    CompareOneJob,
+    /// `-j`: the text given, and the most threads allowed.
+    Jobs(String, usize),
+    Bufsize(String),
+    Runs(String),
+    /// An argument argmatch refused (see [`BadArgument`]).
+    Argument(BadArgument),
+    /// clap's own message, for what getopt's rules leave to it.
+    Parser(String),
+}
+
+/// An option argument that names none of the choices, or several (GNU's argmatch_die).
+#[derive(Debug)]
+pub(crate) struct BadArgument {
+    pub(crate) ambiguous: bool,
+    pub(crate) value: String,
+    pub(crate) option: String,
+    /// The valid arguments, synonyms grouped on one line.
+    pub(crate) valid: Vec<Vec<&'static str>>,
+}
+
+/// Something the user should know that does not stop the copy or change the exit status.
+#[derive(Debug)]
+pub(crate) enum Warning {
+    SourceTwice(PathBuf),
+    SourceDirectoryTwice(PathBuf),
+}
+
+fn lq(text: &str) -> String {
+    locale_quote(text.as_bytes())
+}
+
+impl fmt::Display for Misuse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Misuse::MissingOperand => f.write_str("missing file operand"),
+            Misuse::MissingDestination(only) => write!(
+                f,
+                "missing destination file operand after {}",
+                quote(only.as_os_str())
+            ),
+            Misuse::ExtraOperand(extra) => write!(f, "extra operand {}", quote(extra.as_os_str())),
+            Misuse::ParentsNeedDirectory => {
+                f.write_str("with --parents, the destination must be a directory")
+            }
+            Misuse::CompareOneJob => f.write_str("--compare takes exactly one SOURCE and one DEST"),
+            Misuse::Jobs(text, most) => {
+                write!(f, "invalid number of jobs: {} (1 to {most})", lq(text))
+            }
+            Misuse::Bufsize(text) => write!(f, "invalid buffer size: {}", lq(text)),
+            Misuse::Runs(text) => write!(f, "invalid number of runs: {}", lq(text)),
+            Misuse::Argument(bad) => bad.fmt(f),
+            Misuse::Parser(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Display for BadArgument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let problem = if self.ambiguous {
+            "ambiguous"
+        } else {
+            "invalid"
+        };
+        write!(
+            f,
+            "{problem} argument {} for {}\nValid arguments are:",
+            lq(&self.value),
+            lq(&self.option)
+        )?;
+        for synonyms in &self.valid {
+            let names: Vec<String> = synonyms.iter().map(|name| lq(name)).collect();
+            write!(f, "\n  - {}", names.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::SourceTwice(src) => write!(
+                f,
+                "source file {} specified more than once",
+                quote(src.as_os_str())
+            ),
+            Warning::SourceDirectoryTwice(src) => write!(
+                f,
+                "source directory {} specified more than once",
+                quote(src.as_os_str())
+            ),
+        }
+    }
+}
