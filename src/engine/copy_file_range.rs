@@ -1,6 +1,6 @@
 //! The copy_file_range(2) engine: the filesystem copies, shares (reflink) or splices extents.
 
-use super::pump::{Fault, Mechanism, combined, pump};
+use super::pump::{Combined, pump};
 use super::{EngineError, Span};
 use crate::report::counters::{Call, Counters};
 use std::os::fd::BorrowedFd;
@@ -14,17 +14,9 @@ pub(crate) fn copy(
     span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    pump(CopyFileRange { src, dst }, span, counters)
-}
-
-struct CopyFileRange<'a> {
-    src: BorrowedFd<'a>,
-    dst: BorrowedFd<'a>,
-}
-
-impl Mechanism for CopyFileRange<'_> {
-    fn step(&mut self, count: usize, copied: u64, counters: &mut Counters) -> Result<usize, Fault> {
-        let result = rustix::fs::copy_file_range(self.src, None, self.dst, None, count);
-        combined(Call::CopyFileRange, result, copied, counters)
-    }
+    let call = Combined {
+        call: Call::CopyFileRange,
+        make: |count| rustix::fs::copy_file_range(src, None, dst, None, count),
+    };
+    pump(call, span, counters)
 }

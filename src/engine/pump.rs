@@ -62,25 +62,30 @@ pub(super) fn pump(
     }
 }
 
-/// Counts one call that reads and writes at once (sendfile, copy_file_range), made after
-/// `copied` bytes, and sorts its error.
-pub(super) fn combined(
-    call: Call,
-    result: rustix::io::Result<usize>,
-    copied: u64,
-    counters: &mut Counters,
-) -> Result<usize, Fault> {
-    match result {
-        Ok(n) => {
-            counters.record(call, n);
-            Ok(n)
-        }
-        Err(errno) => {
-            // A failed call is still a system call made; strace counts it too.
-            counters.record(call, 0);
-            match errno {
-                Errno::INTR => Err(Fault::Again),
-                _ => Err(Fault::Stop(classify(errno, copied))),
+/// A call that reads and writes at once (sendfile, copy_file_range): the kernel moves the
+/// bytes. `make` makes the call for a count; `call` names it for the counters.
+pub(super) struct Combined<F> {
+    pub(super) call: Call,
+    pub(super) make: F,
+}
+
+impl<F> Mechanism for Combined<F>
+where
+    F: FnMut(usize) -> rustix::io::Result<usize>,
+{
+    fn step(&mut self, count: usize, copied: u64, counters: &mut Counters) -> Result<usize, Fault> {
+        match (self.make)(count) {
+            Ok(n) => {
+                counters.record(self.call, n);
+                Ok(n)
+            }
+            Err(errno) => {
+                // A failed call is still a system call made; strace counts it too.
+                counters.record(self.call, 0);
+                match errno {
+                    Errno::INTR => Err(Fault::Again),
+                    _ => Err(Fault::Stop(classify(errno, copied))),
+                }
             }
         }
     }

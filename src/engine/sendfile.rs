@@ -1,6 +1,6 @@
 //! The sendfile(2) engine: the kernel moves page-cache pages from source to destination.
 
-use super::pump::{Fault, Mechanism, combined, pump};
+use super::pump::{Combined, pump};
 use super::{EngineError, Span};
 use crate::report::counters::{Call, Counters};
 use std::os::fd::BorrowedFd;
@@ -14,17 +14,9 @@ pub(crate) fn copy(
     span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    pump(Sendfile { src, dst }, span, counters)
-}
-
-struct Sendfile<'a> {
-    src: BorrowedFd<'a>,
-    dst: BorrowedFd<'a>,
-}
-
-impl Mechanism for Sendfile<'_> {
-    fn step(&mut self, count: usize, copied: u64, counters: &mut Counters) -> Result<usize, Fault> {
-        let result = rustix::fs::sendfile(self.dst, self.src, None, count);
-        combined(Call::Sendfile, result, copied, counters)
-    }
+    let call = Combined {
+        call: Call::Sendfile,
+        make: |count| rustix::fs::sendfile(dst, src, None, count),
+    };
+    pump(call, span, counters)
 }
