@@ -24,6 +24,33 @@ per_method!(
     }
 );
 
+// Regression: under --sparse=always, a sysctl file (size 0, and SEEK_DATA says it has no data,
+// where /proc/version refuses SEEK_DATA) was copied empty with exit status 0; GNU cp reads it.
+// Every sparse mode reads it whole.
+per_method!(
+    proc_file_copies_whole_in_every_sparse_mode,
+    [auto, read_write, sendfile],
+    |method| {
+        let want = std::fs::read("/proc/sys/kernel/ostype").unwrap();
+        let s = Scratch::new();
+        for sparse in ["always", "auto", "never"] {
+            let copy = s.join(sparse);
+            fastcp()
+                .arg(format!("--method={method}"))
+                .arg(format!("--sparse={sparse}"))
+                .arg("/proc/sys/kernel/ostype")
+                .arg(&copy)
+                .assert()
+                .success();
+            assert_eq!(
+                std::fs::read(&copy).unwrap(),
+                want,
+                "{method} --sparse={sparse}"
+            );
+        }
+    }
+);
+
 /// A sysfs attribute reports size 4096 and holds a few bytes.
 #[test]
 fn sysfs_file_copies_whole() {

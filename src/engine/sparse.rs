@@ -98,6 +98,9 @@ pub(crate) fn copy_extents(
     loop {
         let data = match rustix::fs::seek(src, SeekFrom::Data(pos)) {
             Ok(data) => data,
+            // No data at all in a file that says it is empty: /proc and /sys files say so and
+            // have content, which only reading finds (the caller then copies densely).
+            Err(Errno::NXIO) if pos == 0 && says_empty(src) => return None,
             // No data after `pos`: the rest of the file is a hole.
             Err(Errno::NXIO) => break,
             Err(Errno::INVAL | Errno::OPNOTSUPP) if pos == 0 => return None,
@@ -147,6 +150,11 @@ pub(crate) fn copy_extents(
             .map(|()| total)
             .map_err(|e| (method, e)),
     )
+}
+
+/// Whether the file reports a size of 0 (or cannot be asked).
+fn says_empty(fd: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstat(fd).map_or(true, |st| st.st_size == 0)
 }
 
 fn set_length(dst: BorrowedFd<'_>, len: u64) -> Result<(), EngineError> {
