@@ -720,3 +720,39 @@ fn no_preserve_mode_keeps_sticky_and_update_none_onto_itself() {
         .unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
 }
+
+/// Regression: `--method=copy-file-range` onto an existing file on another filesystem truncated
+/// the file, then failed with EXDEV (the kernel serves copy_file_range within one filesystem
+/// here). The refusal is now asked for before the destination is opened for writing: the
+/// user keeps the file, and the error names the method and the kernel's reason.
+#[test]
+fn refused_copy_file_range_keeps_the_existing_destination() {
+    let Some(fs) = util::Mounted::tmpfs("4m") else {
+        return;
+    };
+    let s = Scratch::new();
+    write(s.path(), "src", "new data\n");
+    let old = fs.mount.join("old");
+    std::fs::write(&old, "precious\n").unwrap();
+    let through = s.join("link");
+    symlink(&old, &through).unwrap();
+    for dst in [&old, &through] {
+        let out = util::fastcp()
+            .arg("--method=copy-file-range")
+            .arg(s.join("src"))
+            .arg(dst)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{dst:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("with --method=copy-file-range: Invalid cross-device link"),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&old).unwrap(),
+            "precious\n",
+            "{dst:?}"
+        );
+    }
+}

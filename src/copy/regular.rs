@@ -97,7 +97,9 @@ impl Session<'_> {
         } = entry;
         self.announce(src.shown, dst.shown, &mut prepared);
         let method = self.opts.method;
-        if let Some(errno) = method.refuses(file_type(src_st)) {
+        let refused = method.refuses(file_type(src_st));
+        if let Some(errno) = refused.or_else(|| self.refused_onto(src_fd.as_fd(), entry, &prepared))
+        {
             return Err(engine_error(
                 (src.shown, dst.shown),
                 method,
@@ -109,6 +111,33 @@ impl Session<'_> {
             Some(ends) => self.complete(entry, ends),
             None => Ok(()),
         }
+    }
+
+    /// An explicit --method=copy-file-range that the kernel would refuse for this pair (EXDEV
+    /// between most filesystems), asked before an existing destination is truncated, so a
+    /// refusal leaves the user's file as it was. Not under --atomic (the destination is not
+    /// opened) or --attributes-only (no data moves).
+    fn refused_onto(
+        &self,
+        src_fd: BorrowedFd<'_>,
+        entry: Entry<'_>,
+        prepared: &Prepared,
+    ) -> Option<Errno> {
+        let opts = self.opts;
+        let overwrites = prepared
+            .existing
+            .is_some_and(|st| file_type(&st) == FileType::RegularFile);
+        if opts.method != Method::CopyFileRange
+            || !overwrites
+            || opts.atomic
+            || opts.attributes_only
+        {
+            return None;
+        }
+        let dst = entry.dst;
+        let flags = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let fd = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()).ok()?;
+        engine::copy_file_range::refused(src_fd, fd.as_fd())
     }
 
     /// Whether what new files are born with matters: owner or mode to preserve.

@@ -20,3 +20,14 @@ pub(crate) fn copy(
     };
     pump(call, span, counters)
 }
+
+/// Asks the kernel, without moving a byte (a count of 0), whether it would refuse this pair of
+/// files; the refusal's errno. An explicit `--method=copy-file-range` asks before an existing
+/// destination is truncated: the refusal (EXDEV between most filesystems) is then the only
+/// outcome, and the user keeps the file.
+pub(crate) fn refused(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> Option<rustix::io::Errno> {
+    match rustix::fs::copy_file_range(src, None, dst, None, 0) {
+        Err(errno) if super::failure::means_unsupported(errno) => Some(errno),
+        _ => None,
+    }
+}
