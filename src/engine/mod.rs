@@ -189,7 +189,6 @@ fn finished(bytes: u64, method: impl Into<Method>, fallbacks: Vec<Fallback>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::counters::Call;
     use std::io::{Seek, SeekFrom, Write};
     use std::os::fd::AsFd;
 
@@ -244,18 +243,5 @@ mod tests {
         assert_eq!(default_bufsize(0), 128 * 1024);
         assert_eq!(default_bufsize(1 << 20), 1 << 20);
         assert_eq!(default_bufsize(300_000), 512 * 1024);
-    }
-
-    #[test]
-    fn counters_keep_min_and_max() {
-        let mut c = Counters::default();
-        c.record(Call::Read, 10);
-        c.record(Call::Read, 3);
-        c.record(Call::Read, 0);
-        let s = c.get(Call::Read);
-        assert_eq!(
-            (s.calls, s.bytes, s.max, s.min, s.data_calls),
-            (3, 13, 10, 3, 2)
-        );
     }
 }

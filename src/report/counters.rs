@@ -216,3 +216,21 @@ pub(crate) struct Outcome {
     /// Methods tried first and refused, in order.
     pub(crate) fallbacks: Vec<Fallback>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_keep_min_and_max() {
+        let mut c = Counters::default();
+        c.record(Call::Read, 10);
+        c.record(Call::Read, 3);
+        c.record(Call::Read, 0);
+        let s = c.get(Call::Read);
+        assert_eq!(
+            (s.calls, s.bytes, s.max, s.min, s.data_calls),
+            (3, 13, 10, 3, 2)
+        );
+    }
+}
