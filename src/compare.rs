@@ -3,33 +3,17 @@
 
 use crate::copy::session::Session;
 use crate::error::misuse::Misuse;
-use crate::error::quote::quote;
 use crate::error::{Error, Op};
 use crate::options::Method;
 use crate::options::{Compare, Options};
 use crate::plan::{Job, Plan};
+use crate::report::compare::{Heading, Row, Sample, table};
 use crate::report::counters::{Call, Counters};
-use crate::report::units::human_bytes;
 use crate::report::usage::Usage;
 use rustix::fs::{Advice, FileType, Mode, OFlags};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-/// One line of the table: a method, and its buffer size where it has one.
-#[derive(Debug, Clone, Copy)]
-struct Row {
-    method: Method,
-    bufsize: Option<usize>,
-}
-
-/// One timed copy.
-#[derive(Debug, Clone, Copy)]
-struct Sample {
-    wall: Duration,
-    cpu: Usage,
-    calls: u64,
-}
+use std::time::Instant;
 
 fn rows(settings: &Compare, bufsize: Option<usize>) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -88,7 +72,13 @@ pub(crate) fn run(opts: &Options, settings: &Compare, plan: &Plan) -> Result<(),
             samples[i].push(one_run(opts, settings, job, rows[i])?);
         }
     }
-    crate::report::out(&table(job, &src_st, settings, &rows, &samples));
+    let heading = Heading {
+        src: &job.src,
+        size: u64::try_from(src_st.st_size).unwrap_or(0),
+        runs: settings.runs,
+        cold: settings.cold,
+    };
+    crate::report::out(&table(&heading, &rows, &samples));
     Ok(())
 }
 
@@ -144,91 +134,4 @@ fn verify(src: &Path, dst: &Path) -> Result<(), Error> {
     let open = |p: &Path| std::fs::File::open(p).map_err(|e| Error::io(Op::OpenRead, p, errno(&e)));
     let (a, b) = (open(src)?, open(dst)?);
     crate::copy::durable::same_bytes(a.as_fd(), b.as_fd(), src, dst)
-}
-
-fn median(sorted: &[Duration]) -> Duration {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    }
-}
-
-fn table(
-    job: &Job,
-    src_st: &rustix::fs::Stat,
-    settings: &Compare,
-    rows: &[Row],
-    samples: &[Vec<Sample>],
-) -> String {
-    let size = u64::try_from(src_st.st_size).unwrap_or(0);
-    let cache = if settings.cold {
-        "cold page cache (source evicted before each run)"
-    } else {
-        "warm page cache"
-    };
-    let mut out = format!(
-        "{} ({}), {} runs each, {cache}; every copy verified\n",
-        quote(job.src.as_os_str()),
-        human_bytes(size as f64),
-        settings.runs
-    );
-    out.push_str(&format!(
-        "{:<16} {:>8} {:>9} {:>9} {:>9} {:>12} {:>8} {:>8} {:>9} {:>6}\n",
-        "method",
-        "bufsize",
-        "median",
-        "min",
-        "max",
-        "throughput",
-        "user",
-        "system",
-        "syscalls",
-        "ratio"
-    ));
-    let medians: Vec<Duration> = samples
-        .iter()
-        .map(|s| {
-            let mut walls: Vec<Duration> = s.iter().map(|x| x.wall).collect();
-            walls.sort();
-            median(&walls)
-        })
-        .collect();
-    let fastest = medians.iter().min().copied().unwrap_or_default();
-    for ((row, runs), med) in rows.iter().zip(samples).zip(&medians) {
-        let min = runs.iter().map(|s| s.wall).min().unwrap_or_default();
-        let max = runs.iter().map(|s| s.wall).max().unwrap_or_default();
-        let n = runs.len().max(1) as u32;
-        let user: Duration = runs.iter().map(|s| s.cpu.user).sum::<Duration>() / n;
-        let system: Duration = runs.iter().map(|s| s.cpu.system).sum::<Duration>() / n;
-        let calls = runs.last().map_or(0, |s| s.calls);
-        let rate = if med.as_secs_f64() > 0.0 {
-            size as f64 / med.as_secs_f64()
-        } else {
-            0.0
-        };
-        let ratio = if fastest.as_secs_f64() > 0.0 {
-            med.as_secs_f64() / fastest.as_secs_f64()
-        } else {
-            1.0
-        };
-        let bufsize = row.bufsize.map_or("max".to_string(), |b| {
-            human_bytes(b as f64).replace(".0 ", " ")
-        });
-        out.push_str(&format!(
-            "{:<16} {:>8} {:>7.3} s {:>7.3} s {:>7.3} s {:>10}/s {:>6.3} s {:>6.3} s {:>9} {:>6.2}\n",
-            row.method.name(),
-            bufsize,
-            med.as_secs_f64(),
-            min.as_secs_f64(),
-            max.as_secs_f64(),
-            human_bytes(rate),
-            user.as_secs_f64(),
-            system.as_secs_f64(),
-            calls,
-            ratio
-        ));
-    }
-    out
 }

@@ -1,5 +1,6 @@
 //! What the user sees: messages prefixed with the program name, and the `--stats` summary.
 
+pub(crate) mod compare;
 pub(crate) mod counters;
 pub(crate) mod progress;
 pub(crate) mod stats;
