@@ -756,3 +756,25 @@ fn refused_copy_file_range_keeps_the_existing_destination() {
         );
     }
 }
+
+/// With --reflink=always the clone moves the data, so its refusal is the error ("failed to
+/// clone", as GNU cp words it), not the copy_file_range probe's.
+#[test]
+fn reflink_always_reports_the_clone_not_the_probe() {
+    let Some(fs) = util::Mounted::tmpfs("4m") else {
+        return;
+    };
+    let s = Scratch::new();
+    write(s.path(), "src", "new data\n");
+    let old = fs.mount.join("old");
+    std::fs::write(&old, "precious\n").unwrap();
+    let out = util::fastcp()
+        .args(["--method=copy-file-range", "--reflink=always"])
+        .arg(s.join("src"))
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("failed to clone"), "{stderr}");
+}

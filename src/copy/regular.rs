@@ -116,7 +116,8 @@ impl Session<'_> {
     /// An explicit --method=copy-file-range that the kernel would refuse for this pair (EXDEV
     /// between most filesystems), asked before an existing destination is truncated, so a
     /// refusal leaves the user's file as it was. Not under --atomic (the destination is not
-    /// opened) or --attributes-only (no data moves).
+    /// opened), --attributes-only (no data moves) or --reflink=always (the clone moves the
+    /// data, and its refusal is the error, as GNU's).
     fn refused_onto(
         &self,
         src_fd: BorrowedFd<'_>,
@@ -131,6 +132,7 @@ impl Session<'_> {
             || !overwrites
             || opts.atomic
             || opts.attributes_only
+            || opts.reflink == ReflinkMode::Always
         {
             return None;
         }
