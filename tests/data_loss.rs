@@ -6,6 +6,7 @@ mod util;
 
 use std::os::unix::fs::{OpenOptionsExt, symlink};
 use std::path::Path;
+use std::process::Output;
 use util::{Scratch, assert_same_outcome, assert_same_outcome_with, fastcp, run_both, run_pair};
 
 fn write(dir: &Path, rel: &str, data: &str) {
@@ -721,39 +722,49 @@ fn no_preserve_mode_keeps_sticky_and_update_none_onto_itself() {
     assert!(out.status.success() && out.stderr.is_empty(), "{out:?}");
 }
 
+/// Copies a new file with `args` onto `old`, an existing file on a tmpfs (another filesystem
+/// than the scratch directory), through `through` when given (a symlink to it); the outcome,
+/// and what `old` holds after. None where no tmpfs can be mounted.
+fn onto_another_filesystem(args: &[&str], through_link: bool) -> Option<(Output, String)> {
+    let fs = util::Mounted::tmpfs("4m")?;
+    let s = Scratch::new();
+    write(s.path(), "src", "new data\n");
+    let old = fs.mount.join("old");
+    std::fs::write(&old, "precious\n").unwrap();
+    let dst = if through_link {
+        let link = s.join("link");
+        symlink(&old, &link).unwrap();
+        link
+    } else {
+        old.clone()
+    };
+    let out = util::fastcp()
+        .args(args)
+        .arg(s.join("src"))
+        .arg(dst)
+        .output()
+        .unwrap();
+    Some((out, std::fs::read_to_string(&old).unwrap()))
+}
+
 /// Regression: `--method=copy-file-range` onto an existing file on another filesystem truncated
 /// the file, then failed with EXDEV (the kernel serves copy_file_range within one filesystem
 /// here). The refusal is now asked for before the destination is opened for writing: the
 /// user keeps the file, and the error names the method and the kernel's reason.
 #[test]
 fn refused_copy_file_range_keeps_the_existing_destination() {
-    let Some(fs) = util::Mounted::tmpfs("4m") else {
-        return;
-    };
-    let s = Scratch::new();
-    write(s.path(), "src", "new data\n");
-    let old = fs.mount.join("old");
-    std::fs::write(&old, "precious\n").unwrap();
-    let through = s.join("link");
-    symlink(&old, &through).unwrap();
-    for dst in [&old, &through] {
-        let out = util::fastcp()
-            .arg("--method=copy-file-range")
-            .arg(s.join("src"))
-            .arg(dst)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1), "{dst:?}");
+    for through_link in [false, true] {
+        let args = ["--method=copy-file-range"];
+        let Some((out, old)) = onto_another_filesystem(&args, through_link) else {
+            return;
+        };
+        assert_eq!(out.status.code(), Some(1), "through a link: {through_link}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             stderr.contains("with --method=copy-file-range: Invalid cross-device link"),
             "{stderr}"
         );
-        assert_eq!(
-            std::fs::read_to_string(&old).unwrap(),
-            "precious\n",
-            "{dst:?}"
-        );
+        assert_eq!(old, "precious\n", "through a link: {through_link}");
     }
 }
 
@@ -761,19 +772,10 @@ fn refused_copy_file_range_keeps_the_existing_destination() {
 /// clone", as GNU cp words it), not the copy_file_range probe's.
 #[test]
 fn reflink_always_reports_the_clone_not_the_probe() {
-    let Some(fs) = util::Mounted::tmpfs("4m") else {
+    let args = ["--method=copy-file-range", "--reflink=always"];
+    let Some((out, _)) = onto_another_filesystem(&args, false) else {
         return;
     };
-    let s = Scratch::new();
-    write(s.path(), "src", "new data\n");
-    let old = fs.mount.join("old");
-    std::fs::write(&old, "precious\n").unwrap();
-    let out = util::fastcp()
-        .args(["--method=copy-file-range", "--reflink=always"])
-        .arg(s.join("src"))
-        .arg(&old)
-        .output()
-        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("failed to clone"), "{stderr}");
