@@ -37,7 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
             [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never')
-            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print what the copy did to stderr when it ends; FORMAT is text or json')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead')
             [CompletionResult]::new('--methods', '--methods', [CompletionResultType]::ParameterName, 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]')
             [CompletionResult]::new('--bufsizes', '--bufsizes', [CompletionResultType]::ParameterName, 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]')
             [CompletionResult]::new('--runs', '--runs', [CompletionResultType]::ParameterName, 'Runs of each method and size [default: 5]')

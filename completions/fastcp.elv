@@ -34,7 +34,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand -j 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
             cand --jobs 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
             cand --progress 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never'
-            cand --stats 'Print what the copy did to stderr when it ends; FORMAT is text or json'
+            cand --stats 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead'
             cand --methods 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]'
             cand --bufsizes 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]'
             cand --runs 'Runs of each method and size [default: 5]'

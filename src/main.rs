@@ -112,6 +112,13 @@ fn run(options: &options::Options) -> ExitCode {
             }
         };
     }
+    let stats_to = match report::stats::Destination::open(options.stats_file.as_deref()) {
+        Ok(to) => to,
+        Err(e) => {
+            report::error(&e);
+            return ExitCode::FAILURE;
+        }
+    };
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
     let progress = report::progress::Progress::start(options.progress, sources, options.recursive);
     signals::install();
@@ -130,7 +137,10 @@ fn run(options: &options::Options) -> ExitCode {
             elapsed: started.elapsed(),
             usage: report::usage::Usage::now(),
         };
-        report::err(&measured.render(format));
+        if let Err(e) = stats_to.write(&measured.render(format)) {
+            report::error(&e);
+            return ExitCode::FAILURE;
+        }
     }
     if summary.failures > 0 {
         ExitCode::FAILURE

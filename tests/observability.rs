@@ -204,6 +204,7 @@ fn stats_json_has_every_documented_key() {
 fn stats_text_names_fallbacks_and_calls() {
     let s = Scratch::new();
     let out = fastcp()
+        .env("LC_ALL", "C.UTF-8")
         .arg("--stats")
         .arg("/proc/version")
         .arg(s.join("v"))

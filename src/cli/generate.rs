@@ -167,7 +167,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ('B', "--stats=json"),
             (
                 'R',
-                " prints one JSON object on the last line of standard error, with these keys: ",
+                " prints one JSON object on one line, the last of standard error (or the only line of FILE with --stats=json:FILE, which is created or emptied before the copy starts; --stats=text:FILE likewise), with these keys: ",
             ),
             ('B', "files"),
             ('R', " (copies that finished), "),

@@ -260,7 +260,8 @@ pub(crate) struct Cli {
     )]
     progress: Option<String>,
 
-    /// Print what the copy did to stderr when it ends; FORMAT is text or json
+    /// Print what the copy did when it ends: FORMAT is text (the default) or json (one
+    /// line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead
     #[arg(
         long,
         value_name = "FORMAT",
@@ -269,7 +270,7 @@ pub(crate) struct Cli {
         require_equals = true,
         help_heading = "Seeing what happens"
     )]
-    stats: Option<String>,
+    stats: Option<OsString>,
 
     /// Explain how each file is copied (GNU cp's --debug lines, plus the method)
     #[arg(long, help_heading = "Seeing what happens")]

@@ -98,7 +98,7 @@ pub(crate) struct Raw {
     pub(crate) bufsize: Option<String>,
     pub(crate) jobs: Option<String>,
     pub(crate) progress: Option<String>,
-    pub(crate) stats: Option<String>,
+    pub(crate) stats: Option<std::ffi::OsString>,
     pub(crate) debug: bool,
     pub(crate) compare: Option<RawCompare>,
     pub(crate) operands: Vec<PathBuf>,
@@ -177,6 +177,8 @@ pub(crate) struct Options {
     pub(crate) progress: ProgressMode,
     /// Print a summary after the copy (`--stats`).
     pub(crate) stats: Option<StatsFormat>,
+    /// Where the summary goes instead of stderr (`--stats=FORMAT:FILE`).
+    pub(crate) stats_file: Option<PathBuf>,
     /// Print GNU's per-file debug lines and the method (`--debug`).
     pub(crate) debug: bool,
     /// Compare the methods instead of copying once (`--compare`).
@@ -216,6 +218,8 @@ impl Options {
             None => std::thread::available_parallelism().map_or(1, usize::from),
             Some(text) => jobs_arg(text)?,
         };
+        let stats = raw.stats.as_deref().map(stats_arg).transpose()?;
+        let (stats, stats_file) = stats.map_or((None, None), |(f, file)| (Some(f), file));
         let make = if links.hard {
             Make::HardLink
         } else if links.symbolic {
@@ -250,7 +254,8 @@ impl Options {
                 .progress
                 .as_deref()
                 .map_or(Ok(ProgressMode::Auto), progress_arg)?,
-            stats: raw.stats.as_deref().map(stats_arg).transpose()?,
+            stats,
+            stats_file,
             debug: raw.debug,
             compare: raw.compare.map(Compare::new).transpose()?,
             operands: raw.operands,
@@ -280,7 +285,7 @@ pub(crate) fn check_argument(key: &str, value: &str) -> Result<(), Error> {
         "bufsize" => size_arg(value).map(drop),
         "jobs" => jobs_arg(value).map(drop),
         "progress" => progress_arg(value).map(drop),
-        "stats" => stats_arg(value).map(drop),
+        "stats" => stats_arg(std::ffi::OsStr::new(value)).map(drop),
         "methods" => methods_arg(value).map(drop),
         "bufsizes" => bufsizes_arg(value).map(drop),
         "runs" => runs_arg(value).map(drop),
@@ -315,9 +320,31 @@ fn progress_arg(value: &str) -> Result<ProgressMode, Error> {
     argmatch(value, "--progress", &choices)
 }
 
-fn stats_arg(value: &str) -> Result<StatsFormat, Error> {
+/// `--stats=FORMAT[:FILE]`: the format, and the file that gets the summary instead of stderr.
+fn stats_arg(value: &std::ffi::OsStr) -> Result<(StatsFormat, Option<PathBuf>), Error> {
+    use std::os::unix::ffi::OsStrExt;
     let choices = [("text", StatsFormat::Text), ("json", StatsFormat::Json)];
-    argmatch(value, "--stats", &choices)
+    let bytes = value.as_bytes();
+    let Some(colon) = bytes.iter().position(|&b| b == b':') else {
+        return Ok((
+            argmatch(&value.to_string_lossy(), "--stats", &choices)?,
+            None,
+        ));
+    };
+    let format = argmatch(
+        &String::from_utf8_lossy(&bytes[..colon]),
+        "--stats",
+        &choices,
+    )?;
+    let file = &bytes[colon + 1..];
+    if file.is_empty() {
+        // `json:` names no file: refused as the whole word, which is no format either.
+        argmatch(&value.to_string_lossy(), "--stats", &choices)?;
+    }
+    Ok((
+        format,
+        Some(PathBuf::from(std::ffi::OsStr::from_bytes(file))),
+    ))
 }
 
 /// The names `--method` takes.

@@ -4,9 +4,51 @@ use super::counters::{Call, Counters, Fallback, Outcome, Reason};
 use super::out;
 use super::units::human_bytes;
 use super::usage::Usage;
+use crate::error::{Error, Op};
 use crate::options::{Method, StatsFormat};
 use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Where the summary goes: stderr (after everything else printed there), or the file of
+/// `--stats=FORMAT:FILE`, created or emptied before the copy starts so that a name that cannot
+/// be written fails before anything is copied.
+#[derive(Debug)]
+pub(crate) enum Destination {
+    Stderr,
+    File(PathBuf, std::fs::File),
+}
+
+impl Destination {
+    pub(crate) fn open(file: Option<&Path>) -> Result<Destination, Error> {
+        let Some(path) = file else {
+            return Ok(Destination::Stderr);
+        };
+        match std::fs::File::create(path) {
+            Ok(f) => Ok(Destination::File(path.to_path_buf(), f)),
+            Err(e) => Err(Error::io(Op::CreateRegular, path, errno(&e))),
+        }
+    }
+
+    /// Writes the summary; a file is closed here, and its errors are reported.
+    pub(crate) fn write(self, text: &str) -> Result<(), Error> {
+        match self {
+            Destination::Stderr => {
+                super::err(text);
+                Ok(())
+            }
+            Destination::File(path, mut f) => f
+                .write_all(text.as_bytes())
+                .and_then(|()| f.flush())
+                .map_err(|e| Error::io(Op::Write, &path, errno(&e))),
+        }
+    }
+}
+
+fn errno(e: &std::io::Error) -> rustix::io::Errno {
+    rustix::io::Errno::from_io_error(e).unwrap_or(rustix::io::Errno::IO)
+}
 
 /// GNU cp's `--debug` line for one file (after its -v line), plus the method fastcp used, on
 /// stdout.
@@ -115,14 +157,34 @@ impl Summary {
     }
 
     /// The fallbacks with their counts, sorted by method names and reason text.
-    fn fallbacks_in_order(&self) -> Vec<((&'static str, &'static str, String), u64)> {
-        let mut list: Vec<_> = self
-            .fallbacks
-            .iter()
-            .map(|(&(from, to, reason), &n)| ((from, to, reason.to_string()), n))
-            .collect();
-        list.sort();
+    fn fallbacks_in_order(&self) -> Vec<((&'static str, &'static str, Reason), u64)> {
+        let mut list: Vec<_> = self.fallbacks.iter().map(|(&key, &n)| (key, n)).collect();
+        list.sort_by_cached_key(|((from, to, reason), _)| (*from, *to, reason.to_string()));
         list
+    }
+
+    /// One line per kind of fallback, with the number of files. A clone the filesystem cannot
+    /// make is what `--reflink=auto` expects on most filesystems: said once, not as a fallback.
+    fn fallback_lines(&self) -> String {
+        let arrow = if crate::error::quote::utf8_locale() {
+            "\u{2192}"
+        } else {
+            "->"
+        };
+        let mut lines = String::new();
+        let mut said = Vec::new();
+        for ((from, to, reason), n) in self.fallbacks_in_order() {
+            match clone_unsupported(reason) {
+                Some(why) if from == Method::Reflink.name() => {
+                    if !said.contains(&why) {
+                        lines.push_str(&format!("reflink: {why}\n"));
+                        said.push(why);
+                    }
+                }
+                _ => lines.push_str(&format!("fallback {from} {arrow} {to}: {reason} ({n})\n")),
+            }
+        }
+        lines
     }
 
     fn note_fallback(&mut self, f: &Fallback) {
@@ -152,9 +214,8 @@ impl Measured<'_> {
     fn text(&self) -> String {
         let s = self.summary;
         let mut out = format!(
-            "{} {}, {} bytes ({}) in {:.3} s, {}/s; {} failed\n",
-            s.files,
-            if s.files == 1 { "file" } else { "files" },
+            "{}, {} bytes ({}) in {:.3} s, {}/s; {} failed\n",
+            plural(s.files, "file", "files"),
             s.bytes,
             human_bytes(s.bytes as f64),
             self.elapsed.as_secs_f64(),
@@ -170,16 +231,14 @@ impl Measured<'_> {
         for ((class, method), n) in &s.methods {
             out.push_str(&format!("{class} files: {method} ({n})\n"));
         }
-        for ((from, to, reason), n) in s.fallbacks_in_order() {
-            out.push_str(&format!("fallback {from} \u{2192} {to}: {reason} ({n})\n"));
-        }
+        out.push_str(&s.fallback_lines());
         for call in Call::ALL {
             let c = s.counters.get(call);
             if c.calls > 0 {
                 out.push_str(&format!(
-                    "{}: {} calls ({} moved data), {} bytes, largest {}, smallest {}\n",
+                    "{}: {} ({} moved data), {} bytes, largest {}, smallest {}\n",
                     call.name(),
-                    c.calls,
+                    plural(c.calls, "call", "calls"),
                     c.data_calls,
                     c.bytes,
                     c.max,
@@ -211,7 +270,7 @@ impl Measured<'_> {
                     "{{\"from\":{},\"to\":{},\"reason\":{},\"files\":{n}}}",
                     json_string(from),
                     json_string(to),
-                    json_string(&reason)
+                    json_string(&reason.to_string())
                 )
             })
             .collect();
@@ -244,6 +303,23 @@ impl Measured<'_> {
             fallbacks.join(","),
             calls.join(",")
         )
+    }
+}
+
+/// `n` and the noun, singular for one.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What a refused clone means when the filesystem simply has no clones, rather than a failure.
+fn clone_unsupported(reason: Reason) -> Option<&'static str> {
+    use rustix::io::Errno;
+    match reason {
+        Reason::Refused(Errno::XDEV) => Some("not possible across filesystems"),
+        Reason::Refused(Errno::OPNOTSUPP | Errno::NOTTY | Errno::INVAL | Errno::NOSYS) => {
+            Some("not supported on this filesystem")
+        }
+        _ => None,
     }
 }
 
