@@ -84,6 +84,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)')
             [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Copy SOURCE to DEST with each method and print a timing table')
             [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Evict SOURCE from the page cache before each run (DEST is new each run)')
+            [CompletionResult]::new('--to-socket', '--to-socket', [CompletionResultType]::ParameterName, 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST)')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Display this help and exit')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Output version information and exit')
             [CompletionResult]::new('-Z', '-Z ', [CompletionResultType]::ParameterName, 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux')

@@ -81,6 +81,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --debug 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)'
             cand --compare 'Copy SOURCE to DEST with each method and print a timing table'
             cand --cold 'Evict SOURCE from the page cache before each run (DEST is new each run)'
+            cand --to-socket 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST)'
             cand --help 'Display this help and exit'
             cand --version 'Output version information and exit'
             cand -Z 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux'

@@ -87,6 +87,15 @@ fn run_with_deep_stack(options: &options::Options) -> ExitCode {
 /// Copies every job, reporting each failure and going on with the next, as GNU cp does.
 fn run(options: &options::Options) -> ExitCode {
     let started = Instant::now();
+    if let Some(settings) = &options.compare {
+        return match compare::run(options, settings) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report::error(&e);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let plan = match plan::plan(options) {
         Ok(plan) => plan,
         Err(e) => {
@@ -103,15 +112,6 @@ fn run(options: &options::Options) -> ExitCode {
     } else {
         options
     };
-    if let Some(settings) = &options.compare {
-        return match compare::run(options, settings, &plan) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                report::error(&e);
-                ExitCode::FAILURE
-            }
-        };
-    }
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
     let progress = report::progress::Progress::start(options.progress, sources, options.recursive);
     signals::install();

@@ -296,6 +296,10 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Comparing methods")]
     cold: bool,
 
+    /// Send SOURCE over a loopback TCP connection instead of copying it (no DEST)
+    #[arg(long, help_heading = "Comparing methods")]
+    to_socket: bool,
+
     /// Write the man page and shell completions into DIR (for packagers)
     #[arg(long, value_name = "DIR", hide = true)]
     generate: Option<PathBuf>,
@@ -450,12 +454,14 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> {
         progress: cli.progress,
         stats: cli.stats,
         debug: cli.debug,
-        compare: cli.compare.then_some(crate::options::RawCompare {
+        compare: crate::options::RawCompare {
+            enabled: cli.compare,
             methods: cli.methods,
             bufsizes: cli.bufsizes,
             runs: cli.runs,
             cold: cli.cold,
-        }),
+            to_socket: cli.to_socket,
+        },
         operands: cli.operands.into_iter().map(PathBuf::from).collect(),
     })
 }
