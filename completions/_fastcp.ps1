@@ -82,7 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Explain what is being done')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Explain what is being done')
             [CompletionResult]::new('--debug', '--debug', [CompletionResultType]::ParameterName, 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)')
-            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Copy SOURCE to DEST with each method and print a timing table')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)')
             [CompletionResult]::new('--cold', '--cold', [CompletionResultType]::ParameterName, 'Evict SOURCE from the page cache before each run (DEST is new each run)')
             [CompletionResult]::new('--to-socket', '--to-socket', [CompletionResultType]::ParameterName, 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST)')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Display this help and exit')

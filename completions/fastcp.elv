@@ -79,7 +79,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand -v 'Explain what is being done'
             cand --verbose 'Explain what is being done'
             cand --debug 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)'
-            cand --compare 'Copy SOURCE to DEST with each method and print a timing table'
+            cand --compare 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)'
             cand --cold 'Evict SOURCE from the page cache before each run (DEST is new each run)'
             cand --to-socket 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST)'
             cand --help 'Display this help and exit'

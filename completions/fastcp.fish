@@ -42,7 +42,7 @@ complete -c fastcp -l fsync -d 'Sync each file\'s data (and new directory entrie
 complete -c fastcp -l verify -d 'Read each copy back and compare it with its source'
 complete -c fastcp -s v -l verbose -d 'Explain what is being done'
 complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
-complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'
+complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)'
 complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run (DEST is new each run)'
 complete -c fastcp -l to-socket -d 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST)'
 complete -c fastcp -l help -d 'Display this help and exit'

@@ -275,7 +275,8 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Seeing what happens")]
     debug: bool,
 
-    /// Copy SOURCE to DEST with each method and print a timing table
+    /// Copy SOURCE to DEST with each method and print a table of times and costs (or JSON
+    /// with --stats=json)
     #[arg(long, help_heading = "Comparing methods")]
     compare: bool,
 

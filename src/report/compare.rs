@@ -167,6 +167,16 @@ fn size_text(bytes: Option<usize>) -> String {
     })
 }
 
+/// A count of bytes that is never rounded: 2 KiB or 1 GiB where that is exact, else the
+/// bytes themselves (sendfile's cap, 2147479552, is not "2.0 GiB").
+fn exact_size(bytes: u64) -> String {
+    let units = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    match units.iter().find(|(unit, _)| bytes >= *unit) {
+        Some((unit, name)) if bytes.is_multiple_of(*unit) => format!("{} {name}", bytes / unit),
+        _ => bytes.to_string(),
+    }
+}
+
 /// The first columns of both tables: method, bufsize and, for a socket, TCP_CORK.
 fn key(row: &Row) -> String {
     let cork = match row.cork {
@@ -206,10 +216,11 @@ pub(crate) fn table(heading: &Heading<'_>, rows: &[Row], samples: &[Vec<Sample>]
         ),
     };
     let mut out = format!(
-        "{} ({}) {to}, {} runs each, {cache}; {checked}\n",
+        "{} ({}) {to}, {} run{} each, {cache}; {checked}\n",
         quote(heading.src.as_os_str()),
         human_bytes(heading.size as f64),
-        heading.runs
+        heading.runs,
+        if heading.runs == 1 { "" } else { "s" }
     );
     let key_head = key_heading(heading.target);
     out.push_str(&format!(
@@ -229,18 +240,18 @@ pub(crate) fn table(heading: &Heading<'_>, rows: &[Row], samples: &[Vec<Sample>]
     }
     out.push_str("\nPer run (medians), the copying thread alone (getrusage RUSAGE_THREAD):\n");
     out.push_str(&format!(
-        "{key_head} {:>8} {:>8} {:>5} {:>8} {:>9} {:>7} {:>9} {:>6}\n",
+        "{key_head} {:>8} {:>8} {:>5} {:>8} {:>10} {:>7} {:>9} {:>6}\n",
         "user", "system", "CPU", "syscalls", "max/call", "vol csw", "invol csw", "faults"
     ));
     for l in &lines {
         out.push_str(&format!(
-            "{} {:>6.3} s {:>6.3} s {:>4.0}% {:>8} {:>9} {:>7} {:>9} {:>6}\n",
+            "{} {:>6.3} s {:>6.3} s {:>4.0}% {:>8} {:>10} {:>7} {:>9} {:>6}\n",
             key(&l.row),
             secs(l.cost.user),
             secs(l.cost.system),
             l.cpu_percent,
             l.calls,
-            size_text(usize::try_from(l.largest).ok()),
+            exact_size(l.largest),
             l.cost.voluntary,
             l.cost.involuntary,
             l.cost.minor_faults + l.cost.major_faults,
@@ -321,4 +332,20 @@ pub(crate) fn run_line(row: &Row, run: (usize, usize), done: (usize, usize)) -> 
         run.0,
         run.1
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_size;
+
+    /// Regression: the cost table showed sendfile's cap, 2147479552 bytes, as "2 GiB".
+    #[test]
+    fn sizes_per_call_are_never_rounded() {
+        assert_eq!(exact_size(2048), "2 KiB");
+        assert_eq!(exact_size(1 << 30), "1 GiB");
+        assert_eq!(exact_size(512 << 10), "512 KiB");
+        assert_eq!(exact_size(0x7fff_f000), "2147479552");
+        assert_eq!(exact_size((3 << 20) + 7), "3145735");
+        assert_eq!(exact_size(100), "100");
+    }
 }
