@@ -285,7 +285,8 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
     methods: Option<String>,
 
-    /// Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]
+    /// Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with
+    /// --to-socket]
     #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
     bufsizes: Option<String>,
 
@@ -297,7 +298,8 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Comparing methods")]
     cold: bool,
 
-    /// Send SOURCE over a loopback TCP connection instead of copying it (no DEST)
+    /// Send SOURCE over a loopback TCP connection instead of copying it (no DEST), with and
+    /// without TCP_CORK; copy-file-range cannot
     #[arg(long, help_heading = "Comparing methods")]
     to_socket: bool,
 
