@@ -23,7 +23,7 @@ _fastcp() {
 
     case "${cmd}" in
         fastcp)
-            opts="-t -T -a -d -L -P -H -r -R -l -s -x -p -f -i -n -u -b -S -v -j -Z --target-directory --no-target-directory --archive --dereference --no-dereference --recursive --link --symbolic-link --parents --strip-trailing-slashes --keep-directory-symlink --attributes-only --copy-contents --one-file-system --preserve --no-preserve --force --interactive --no-clobber --update --remove-destination --backup --suffix --atomic --fsync --verify --verbose --method --sparse --reflink --bufsize --jobs --progress --stats --debug --compare --methods --bufsizes --runs --cold --generate --help --version --context"
+            opts="-t -T -a -d -L -P -H -r -R -l -s -x -p -f -i -n -u -b -S -v -j -Z --target-directory --no-target-directory --archive --dereference --no-dereference --recursive --link --symbolic-link --parents --strip-trailing-slashes --keep-directory-symlink --attributes-only --copy-contents --one-file-system --preserve --no-preserve --force --interactive --no-clobber --update --remove-destination --backup --suffix --atomic --fsync --verify --verbose --method --sparse --reflink --bufsize --jobs --progress --stats --debug --compare --methods --bufsizes --runs --cold --to-socket --generate --help --version --context"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -12,7 +12,7 @@ complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [defaul
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
 complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead' -r
 complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r
-complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]' -r
+complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with --to-socket]' -r
 complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
 complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F
 complete -c fastcp -l context -d 'Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux' -r
@@ -42,8 +42,9 @@ complete -c fastcp -l fsync -d 'Sync each file\'s data (and new directory entrie
 complete -c fastcp -l verify -d 'Read each copy back and compare it with its source'
 complete -c fastcp -s v -l verbose -d 'Explain what is being done'
 complete -c fastcp -l debug -d 'Explain how each file is copied (GNU cp\'s --debug lines, plus the method)'
-complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a timing table'
+complete -c fastcp -l compare -d 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)'
 complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run (DEST is new each run)'
+complete -c fastcp -l to-socket -d 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST), with and without TCP_CORK; copy-file-range cannot'
 complete -c fastcp -l help -d 'Display this help and exit'
 complete -c fastcp -l version -d 'Output version information and exit'
 complete -c fastcp -s Z -d 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux'

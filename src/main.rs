@@ -87,6 +87,15 @@ fn run_with_deep_stack(options: &options::Options) -> ExitCode {
 /// Copies every job, reporting each failure and going on with the next, as GNU cp does.
 fn run(options: &options::Options) -> ExitCode {
     let started = Instant::now();
+    if let Some(settings) = &options.compare {
+        return match compare::run(options, settings) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report::error(&e);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let plan = match plan::plan(options) {
         Ok(plan) => plan,
         Err(e) => {
@@ -103,16 +112,10 @@ fn run(options: &options::Options) -> ExitCode {
     } else {
         options
     };
-    if let Some(settings) = &options.compare {
-        return match compare::run(options, settings, &plan) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                report::error(&e);
-                ExitCode::FAILURE
-            }
-        };
-    }
-    let stats_to = match report::stats::Destination::open(options.stats_file.as_deref()) {
+    let stats_to = match report::stats::Destination::open(
+        options.stats_file.as_deref(),
+        report::stats::Destination::Stderr,
+    ) {
         Ok(to) => to,
         Err(e) => {
             report::error(&e);

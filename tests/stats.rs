@@ -217,3 +217,37 @@ fn a_format_after_a_space_is_an_operand() {
         std::fs::read(json).unwrap()
     );
 }
+
+/// `--compare --stats=json:FILE`: the table's JSON goes to FILE, stdout stays empty; a FILE
+/// that cannot be created fails before the first run.
+#[test]
+fn compare_json_goes_to_the_named_file() {
+    let s = Scratch::new();
+    let a = s.write("a", &pattern(100_000, 7));
+    let json = s.join("compare.json");
+    let mut arg = std::ffi::OsString::from("--stats=json:");
+    arg.push(&json);
+    let out = fastcp()
+        .args(["--compare", "--runs=1", "--methods=sendfile,read-write"])
+        .arg(arg)
+        .arg(&a)
+        .arg(s.join("b"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(stats["rows"].as_array().map(Vec::len), Some(7), "{stats}");
+    let mut arg = std::ffi::OsString::from("--stats=json:");
+    arg.push(s.join("no/such/compare.json"));
+    let out = fastcp()
+        .args(["--compare", "--runs=1", "--methods=sendfile"])
+        .arg(arg)
+        .arg(&a)
+        .arg(s.join("c"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(!s.join("c").exists());
+}

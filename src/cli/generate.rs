@@ -239,12 +239,24 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('B', "fastcp --compare big.iso /tmp/big.iso"),
                 (
                     'R',
-                    " copies big.iso with every method, five runs each, verifies every copy and prints median, minimum and maximum wall time, throughput, CPU time, system calls and each method's ratio to the fastest. ",
+                    " copies big.iso with every method, five runs each, verifies every copy and prints median, minimum and maximum wall time, throughput and each method's ratio to the fastest, then what a run cost the copying thread (getrusage RUSAGE_THREAD, medians): user and system time, CPU % ((user+system)/elapsed), system calls, the most bytes one call moved (sendfile and copy_file_range stop at 2,147,479,552), voluntary and involuntary context switches and page faults, the columns of time -v. A status line on stderr shows the run under way (none with --progress=never). ",
                 ),
                 ('B', "--cold"),
                 (
                     'R',
                     " evicts the source from the page cache before each run. Every run removes DEST and writes it anew, so DEST must be a new name or a regular file; anything else (a device node, a FIFO, a symbolic link, a directory) is refused before anything is written.",
+                ),
+            ],
+            &[
+                ('B', "fastcp --compare --to-socket big.iso"),
+                (
+                    'R',
+                    " sends big.iso over a loopback TCP connection to a receiver thread that counts and discards the bytes, as a file server would: read-write through 2, 4, 8, 16 and 32 KiB buffers, sendfile, and splice through a pipe, each without and with TCP_CORK; a run whose bytes sent or received differ from the file's size is an error. The time runs until the receiver has the last byte; the costs are the sending thread's. With ",
+                ),
+                ('B', "--stats=json"),
+                (
+                    'R',
+                    ", either comparison prints one JSON object on stdout instead of the table: source, size, target (file or socket), runs, cold, measured (thread), and rows, each with method, bufsize (bytes, null for none), cork (null for a file), bytes, seconds {median, min, max}, bytes_per_second, ratio, user_seconds, system_seconds, cpu_percent, syscalls, max_bytes_per_call, voluntary_switches, involuntary_switches, minor_faults and major_faults.",
                 ),
             ],
             &[

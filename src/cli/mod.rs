@@ -276,7 +276,8 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Seeing what happens")]
     debug: bool,
 
-    /// Copy SOURCE to DEST with each method and print a timing table
+    /// Copy SOURCE to DEST with each method and print a table of times and costs (or JSON
+    /// with --stats=json)
     #[arg(long, help_heading = "Comparing methods")]
     compare: bool,
 
@@ -285,7 +286,8 @@ pub(crate) struct Cli {
     #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
     methods: Option<String>,
 
-    /// Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]
+    /// Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with
+    /// --to-socket]
     #[arg(long, value_name = "LIST", help_heading = "Comparing methods")]
     bufsizes: Option<String>,
 
@@ -296,6 +298,11 @@ pub(crate) struct Cli {
     /// Evict SOURCE from the page cache before each run (DEST is new each run)
     #[arg(long, help_heading = "Comparing methods")]
     cold: bool,
+
+    /// Send SOURCE over a loopback TCP connection instead of copying it (no DEST), with and
+    /// without TCP_CORK; copy-file-range cannot
+    #[arg(long, help_heading = "Comparing methods")]
+    to_socket: bool,
 
     /// Write the man page and shell completions into DIR (for packagers)
     #[arg(long, value_name = "DIR", hide = true)]
@@ -451,12 +458,14 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> {
         progress: cli.progress,
         stats: cli.stats,
         debug: cli.debug,
-        compare: cli.compare.then_some(crate::options::RawCompare {
+        compare: crate::options::RawCompare {
+            enabled: cli.compare,
             methods: cli.methods,
             bufsizes: cli.bufsizes,
             runs: cli.runs,
             cold: cli.cold,
-        }),
+            to_socket: cli.to_socket,
+        },
         operands: cli.operands.into_iter().map(PathBuf::from).collect(),
     })
 }

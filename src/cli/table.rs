@@ -74,6 +74,7 @@ pub(super) const LONGS: &[Long] = &[
     last("bufsizes", Required),
     last("runs", Required),
     last("cold", No),
+    last("to-socket", No),
     last("generate", Required),
 ];
 

@@ -13,6 +13,14 @@ pub(crate) enum Misuse {
     ExtraOperand(PathBuf),
     ParentsNeedDirectory,
     CompareOneJob,
+    /// A --compare setting (its long name) given without --compare.
+    NeedsCompare(&'static str),
+    /// --compare copies one regular file again and again: SOURCE is not one (its st_mode).
+    CompareSource(PathBuf, u32),
+    /// --compare --to-socket with other than one operand.
+    SocketOneSource,
+    /// A --methods entry that cannot write to a socket.
+    NotToSocket(&'static str),
     /// `-j`: the text given, and the most threads allowed.
     Jobs(String, usize),
     Bufsize(String),
@@ -58,6 +66,19 @@ impl fmt::Display for Misuse {
                 f.write_str("with --parents, the destination must be a directory")
             }
             Misuse::CompareOneJob => f.write_str("--compare takes exactly one SOURCE and one DEST"),
+            Misuse::NeedsCompare(option) => write!(f, "{option} works only with --compare"),
+            Misuse::CompareSource(src, mode) => write!(
+                f,
+                "--compare copies one regular file: {} is a {}",
+                quote(src.as_os_str()),
+                super::kind_name(*mode)
+            ),
+            Misuse::SocketOneSource => {
+                f.write_str("--compare --to-socket takes exactly one SOURCE and no DEST")
+            }
+            Misuse::NotToSocket(method) => {
+                write!(f, "--to-socket: {method} cannot write to a socket")
+            }
             Misuse::Jobs(text, most) => {
                 write!(f, "invalid number of jobs: {} (1 to {most})", lq(text))
             }

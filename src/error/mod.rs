@@ -190,6 +190,14 @@ pub(crate) enum Error {
     ParentNotDirectory(PathBuf),
     /// --compare: one method could not copy the file.
     CompareFailed { method: &'static str, src: PathBuf },
+    /// --compare --to-socket: a transfer's byte counts disagree with the source's size.
+    CompareBytes {
+        method: String,
+        src: PathBuf,
+        size: u64,
+        sent: u64,
+        received: u64,
+    },
     /// A bug: a panic, reported in one line.
     Internal(String),
     /// An option getopt_long(3) refuses.
@@ -389,7 +397,8 @@ impl fmt::Display for Error {
             | Error::MethodRefused { .. }
             | Error::Atomic { .. }
             | Error::CompareTarget { .. }
-            | Error::CompareFailed { .. } => self.fmt_system(f),
+            | Error::CompareFailed { .. }
+            | Error::CompareBytes { .. } => self.fmt_system(f),
             Error::Interrupted => f.write_str("interrupted"),
             Error::Usage(misuse) => misuse.fmt(f),
             Error::CombineTargets => {
@@ -538,6 +547,17 @@ impl Error {
             Error::CompareFailed { method, src } => {
                 write!(f, "{method} could not copy {}", q(src))
             }
+            Error::CompareBytes {
+                method,
+                src,
+                size,
+                sent,
+                received,
+            } => write!(
+                f,
+                "{method}: {} has {size} bytes, but {sent} were sent and {received} received",
+                q(src)
+            ),
             _ => Ok(()),
         }
     }

@@ -3,10 +3,12 @@
 use crate::error::misuse::{BadArgument, Misuse};
 use crate::error::{Error, Refusal};
 
+mod compare;
 mod method;
 mod overwrite;
 mod preserve;
 
+pub(crate) use compare::{Compare, RawCompare};
 pub(crate) use method::Method;
 pub(crate) use overwrite::{Backup, Overwrite, RawOverwrite, Update};
 pub(crate) use preserve::{AttributeEvent, Preserve, XattrErrors};
@@ -100,29 +102,8 @@ pub(crate) struct Raw {
     pub(crate) progress: Option<String>,
     pub(crate) stats: Option<std::ffi::OsString>,
     pub(crate) debug: bool,
-    pub(crate) compare: Option<RawCompare>,
+    pub(crate) compare: RawCompare,
     pub(crate) operands: Vec<PathBuf>,
-}
-
-/// `--compare` and its settings, unvalidated.
-pub(crate) struct RawCompare {
-    pub(crate) methods: Option<String>,
-    pub(crate) bufsizes: Option<String>,
-    pub(crate) runs: Option<String>,
-    pub(crate) cold: bool,
-}
-
-/// What `--compare` measures.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Compare {
-    /// Methods to run, in table order (never `auto`).
-    pub(crate) methods: Vec<Method>,
-    /// Buffer sizes for the read-write rows.
-    pub(crate) bufsizes: Vec<usize>,
-    /// Runs per row.
-    pub(crate) runs: usize,
-    /// Evict the files from the page cache before each run.
-    pub(crate) cold: bool,
 }
 
 /// Everything a copy run needs to know.
@@ -257,7 +238,7 @@ impl Options {
             stats,
             stats_file,
             debug: raw.debug,
-            compare: raw.compare.map(Compare::new).transpose()?,
+            compare: Compare::new(raw.compare)?,
             operands: raw.operands,
             strip_trailing_slashes: links.strip_trailing_slashes,
             make,
@@ -286,9 +267,7 @@ pub(crate) fn check_argument(key: &str, value: &str) -> Result<(), Error> {
         "jobs" => jobs_arg(value).map(drop),
         "progress" => progress_arg(value).map(drop),
         "stats" => stats_arg(std::ffi::OsStr::new(value)).map(drop),
-        "methods" => methods_arg(value).map(drop),
-        "bufsizes" => bufsizes_arg(value).map(drop),
-        "runs" => runs_arg(value).map(drop),
+        "methods" | "bufsizes" | "runs" => compare::check_argument(key, value),
         _ => Ok(()),
     }
 }
@@ -348,7 +327,7 @@ fn stats_arg(value: &std::ffi::OsStr) -> Result<(StatsFormat, Option<PathBuf>), 
 }
 
 /// The names `--method` takes.
-const METHODS: [(&str, Method); 5] = [
+pub(super) const METHODS: [(&str, Method); 5] = [
     ("auto", Method::Auto),
     ("read-write", Method::ReadWrite),
     ("sendfile", Method::Sendfile),
@@ -367,47 +346,8 @@ fn jobs_arg(text: &str) -> Result<usize, Error> {
     }
 }
 
-fn size_arg(text: &str) -> Result<usize, Error> {
+pub(super) fn size_arg(text: &str) -> Result<usize, Error> {
     parse_size(text).ok_or_else(|| Error::Usage(Misuse::Bufsize(text.to_string())))
-}
-
-impl Compare {
-    fn new(raw: RawCompare) -> Result<Compare, Error> {
-        Ok(Compare {
-            methods: match raw.methods.as_deref() {
-                None => vec![
-                    Method::ReadWrite,
-                    Method::Sendfile,
-                    Method::CopyFileRange,
-                    Method::Splice,
-                ],
-                Some(list) => methods_arg(list)?,
-            },
-            bufsizes: match raw.bufsizes.as_deref() {
-                None => [2, 4, 8, 16, 32, 128].iter().map(|k| k * 1024).collect(),
-                Some(list) => bufsizes_arg(list)?,
-            },
-            runs: raw.runs.as_deref().map_or(Ok(5), runs_arg)?,
-            cold: raw.cold,
-        })
-    }
-}
-
-fn methods_arg(list: &str) -> Result<Vec<Method>, Error> {
-    list.split(',')
-        .map(|m| argmatch(m, "--methods", &METHODS[1..]))
-        .collect()
-}
-
-fn bufsizes_arg(list: &str) -> Result<Vec<usize>, Error> {
-    list.split(',').map(size_arg).collect()
-}
-
-fn runs_arg(text: &str) -> Result<usize, Error> {
-    text.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=1000).contains(n))
-        .ok_or_else(|| Error::Usage(Misuse::Runs(text.to_string())))
 }
 
 /// Matches an option argument as GNU's argmatch does: an exact name, or an unambiguous prefix

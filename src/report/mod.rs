@@ -4,6 +4,7 @@ pub(crate) mod compare;
 pub(crate) mod counters;
 pub(crate) mod progress;
 pub(crate) mod stats;
+pub(crate) mod status;
 pub(crate) mod tally;
 pub(crate) mod units;
 pub(crate) mod usage;
@@ -71,7 +72,9 @@ pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
 pub(crate) fn err(text: &str) {
     // A progress bar on the terminal is lifted off first, so the message gets a line of its own.
     progress::lifted(|| {
-        let _ = std::io::stderr().write_all(text.as_bytes());
+        status::lifted(|| {
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        })
     });
 }
 

@@ -17,13 +17,16 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) enum Destination {
     Stderr,
+    /// The --compare table's place.
+    Stdout,
     File(PathBuf, std::fs::File),
 }
 
 impl Destination {
-    pub(crate) fn open(file: Option<&Path>) -> Result<Destination, Error> {
+    /// The file named, created or emptied now, or else `otherwise`.
+    pub(crate) fn open(file: Option<&Path>, otherwise: Destination) -> Result<Destination, Error> {
         let Some(path) = file else {
-            return Ok(Destination::Stderr);
+            return Ok(otherwise);
         };
         match std::fs::File::create(path) {
             Ok(f) => Ok(Destination::File(path.to_path_buf(), f)),
@@ -36,6 +39,10 @@ impl Destination {
         match self {
             Destination::Stderr => {
                 super::err(text);
+                Ok(())
+            }
+            Destination::Stdout => {
+                super::out(text);
                 Ok(())
             }
             Destination::File(path, mut f) => f
@@ -324,7 +331,7 @@ fn clone_unsupported(reason: Reason) -> Option<&'static str> {
 }
 
 /// A JSON string literal.
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

@@ -36,15 +36,6 @@ impl Usage {
             max_rss_kib: peak_rss_kib().unwrap_or(u64::try_from(ru.ru_maxrss).unwrap_or(0)),
         }
     }
-
-    /// The CPU time used between `earlier` and `self`.
-    pub(crate) fn since(&self, earlier: &Usage) -> Usage {
-        Usage {
-            user: self.user.saturating_sub(earlier.user),
-            system: self.system.saturating_sub(earlier.system),
-            max_rss_kib: self.max_rss_kib,
-        }
-    }
 }
 
 /// The peak resident set of this program's own memory (VmHWM). getrusage's ru_maxrss also
