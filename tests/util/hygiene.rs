@@ -34,6 +34,7 @@ const LONG_WITH_VALUE: &[&str] = &[
     "bufsizes",
     "runs",
     "generate",
+    "completions",
 ];
 
 /// The other long options: flags, or values attached with `=`.
@@ -71,6 +72,7 @@ const LONG_FLAGS: &[&str] = &[
     "cold",
     "help",
     "version",
+    "generate-man",
 ];
 
 const SHORT_WITH_VALUE: &[u8] = b"tSj";
