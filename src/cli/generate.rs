@@ -303,7 +303,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('T', "LC_ALL, LC_CTYPE, LANG"),
                 (
                     'R',
-                    "In a UTF-8 locale, messages quote option arguments with ‘ ’ and print file names of UTF-8 characters as they are; the messages are in English.",
+                    "In a UTF-8 locale, messages quote option arguments with curly quotes and print file names of UTF-8 characters as they are; the messages are in English.",
                 ),
             ],
         ],
