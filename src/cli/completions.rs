@@ -87,6 +87,14 @@ pub(crate) fn fish(cmd: &mut Command) -> String {
     out
 }
 
+/// clap_complete's zsh script, where the operands are files: its `*::operands:_default`
+/// narrows the words to the operands, so `fastcp <TAB>` completed command names.
+pub(crate) fn zsh(cmd: &mut Command) -> String {
+    let mut buf = Vec::new();
+    clap_complete::generate(clap_complete::Shell::Zsh, cmd, "fastcp", &mut buf);
+    String::from_utf8_lossy(&buf).replace("'*::operands:_default'", "'*:file:_files'")
+}
+
 /// The bash completion script for `cmd` (the documented command: visible options only).
 pub(crate) fn bash(cmd: &Command) -> String {
     let options: Vec<&Arg> = cmd

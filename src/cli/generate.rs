@@ -501,6 +501,7 @@ pub(crate) fn completions(shell: Shell) -> String {
     let mut cmd = documented();
     match shell {
         Shell::Bash => buf = crate::cli::completions::bash(&cmd).into_bytes(),
+        Shell::Zsh => buf = crate::cli::completions::zsh(&mut cmd).into_bytes(),
         Shell::Fish => buf = crate::cli::completions::fish(&mut cmd).into_bytes(),
         Shell::Elvish => buf = crate::cli::completions::elvish(&cmd).into_bytes(),
         Shell::PowerShell => buf = crate::cli::completions::powershell(&cmd).into_bytes(),

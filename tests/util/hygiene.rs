@@ -246,7 +246,9 @@ fn read_only_source(path: &Path) -> bool {
         "/dev/random",
         "/dev/urandom",
     ];
-    path.starts_with("/proc") || path.starts_with("/sys") || DEVICES.iter().any(|d| path == *d)
+    path.starts_with("/proc")
+        || path.starts_with("/sys")
+        || DEVICES.iter().any(|d| path == Path::new(d))
 }
 
 /// The program's own descriptors (/proc/self/fd/N): procfs lets nobody remove or replace
