@@ -1,21 +1,45 @@
-complete -c fastcp -s t -l target-directory -d 'Copy all SOURCE arguments into DIRECTORY' -r
-complete -c fastcp -l preserve -d 'Preserve the attributes in LIST (default: mode,ownership,timestamps); also links, context, xattr, all' -r
-complete -c fastcp -l no-preserve -d 'Don\'t preserve the attributes in LIST' -r
-complete -c fastcp -s u -l update -d 'Copy only when SOURCE is newer than DEST or DEST is missing (WHEN: older, all, none)' -r
-complete -c fastcp -l backup -d 'Make a backup of each existing destination file (CONTROL: none, simple, existing, numbered)' -r
-complete -c fastcp -s S -l suffix -d 'Override the usual backup suffix' -r
-complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range, splice' -r
-complete -c fastcp -l sparse -d 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)' -r
-complete -c fastcp -l reflink -d 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never' -r
-complete -c fastcp -l bufsize -d 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range' -r
-complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r
-complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
-complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead' -r
-complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r
-complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with --to-socket]' -r
-complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r
-complete -c fastcp -l generate -d 'Write the man page and shell completions into DIR (for packagers)' -r -F
-complete -c fastcp -l context -d 'Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux' -r
+complete -c fastcp -s t -l target-directory -d 'Copy all SOURCE arguments into DIRECTORY' -r -f -a "(__fish_complete_directories)"
+complete -c fastcp -l preserve -d 'Preserve the attributes in LIST (default: mode,ownership,timestamps); also links, context, xattr, all' -f
+complete -c fastcp -l no-preserve -d 'Don\'t preserve the attributes in LIST' -r -f
+complete -c fastcp -s u -l update -d 'Copy only when SOURCE is newer than DEST or DEST is missing (WHEN: older, all, none)' -f -a "all\t''
+none\t''
+older\t''"
+complete -c fastcp -l backup -d 'Make a backup of each existing destination file (CONTROL: none, simple, existing, numbered)' -f -a "none\t''
+off\t''
+simple\t''
+never\t''
+existing\t''
+nil\t''
+numbered\t''
+t\t''"
+complete -c fastcp -s S -l suffix -d 'Override the usual backup suffix' -r -f
+complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range, splice' -r -f -a "auto\t''
+read-write\t''
+sendfile\t''
+copy-file-range\t''
+splice\t''"
+complete -c fastcp -l sparse -d 'Keep holes of sparse files (auto), also make holes of zero runs (always), or write every byte (never)' -r -f -a "never\t''
+auto\t''
+always\t''"
+complete -c fastcp -l reflink -d 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never' -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fastcp -l bufsize -d 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range' -r -f
+complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r -f
+complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -f -a "auto\t''
+always\t''
+never\t''"
+complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead' -f -a "text\t''
+json\t''"
+complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r -f
+complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with --to-socket]' -r -f
+complete -c fastcp -l runs -d 'Runs of each method and size [default: 5]' -r -f
+complete -c fastcp -l completions -d 'Print SHELL\'s completion script and exit; SHELL is bash, zsh, fish, elvish or powershell' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+elvish\t''
+powershell\t''"
+complete -c fastcp -l context -d 'Like -Z, or set the SELinux or SMACK context to CTX: ignored with a warning, as GNU cp does on a kernel without SELinux' -f
 complete -c fastcp -s T -l no-target-directory -d 'Treat DEST as a normal file'
 complete -c fastcp -s a -l archive -d 'Same as -dR --preserve=all'
 complete -c fastcp -s d -d 'Same as --no-dereference --preserve=links'
@@ -47,4 +71,5 @@ complete -c fastcp -l cold -d 'Evict SOURCE from the page cache before each run 
 complete -c fastcp -l to-socket -d 'Send SOURCE over a loopback TCP connection instead of copying it (no DEST), with and without TCP_CORK; copy-file-range cannot'
 complete -c fastcp -l help -d 'Display this help and exit'
 complete -c fastcp -l version -d 'Output version information and exit'
+complete -c fastcp -l generate-man -d 'Print the man page (roff) and exit: fastcp --generate-man > fastcp.1'
 complete -c fastcp -s Z -d 'Set the SELinux context of each copy to the default: ignored, as GNU cp does on a kernel without SELinux'

@@ -294,8 +294,16 @@ fn cannot_overwrite_read_only_destination() {
 
 #[test]
 fn help_and_version_go_to_stdout_with_status_0() {
+    use std::os::unix::process::CommandExt;
     for flag in ["--help", "--version"] {
-        let out = util::fastcp().arg(flag).output().unwrap();
+        // Run as `fastcp`, as from PATH: the Usage lines name argv[0] as given, and the
+        // width checked is the text's, not the length of this checkout's path.
+        let out = std::process::Command::new(util::fastcp_path())
+            .arg0("fastcp")
+            .env("LC_ALL", "C")
+            .arg(flag)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(0));
         assert!(out.stderr.is_empty());
         let text = String::from_utf8(out.stdout).unwrap();

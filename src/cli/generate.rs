@@ -1,16 +1,57 @@
-//! Generates the man page and shell completions from the clap definition (`--generate DIR`).
+//! Generates the man page and shell completions from the clap definition (`--generate-man`,
+//! `--completions SHELL`, and `--generate DIR` for packagers).
 
 use crate::error::{Error, Op};
+use clap::ValueHint;
+use clap::builder::PossibleValuesParser;
 use clap_complete::Shell;
 use clap_mangen::roff::{Roff, bold, italic, roman};
 use std::path::Path;
 
 /// The man page sections clap does not know: how the methods work, what --stats prints, exit
 /// status, examples and related pages. One entry per section: title, then paragraphs, each a
-/// list of (style, text) runs where style is 'R' roman, 'B' bold or 'I' italic.
+/// list of (style, text) runs where style is 'R' roman, 'B' bold or 'I' italic; a paragraph
+/// opening with 'T' is an entry of an indented list (.TP), that run its bold tag.
 type Paragraph = &'static [(char, &'static str)];
 
 const SECTIONS: &[(&str, &[Paragraph])] = &[
+    (
+        "BACKUPS",
+        &[
+            &[
+                ('R', "The backup suffix is '~', unless set with "),
+                ('B', "--suffix"),
+                (
+                    'R',
+                    " or SIMPLE_BACKUP_SUFFIX. The version control method may be selected via the ",
+                ),
+                ('B', "--backup"),
+                (
+                    'R',
+                    " option or through the VERSION_CONTROL environment variable. Here are the values:",
+                ),
+            ],
+            &[
+                ('T', "none, off"),
+                ('R', "never make backups (even if "),
+                ('B', "--backup"),
+                ('R', " is given)"),
+            ],
+            &[('T', "numbered, t"), ('R', "make numbered backups")],
+            &[
+                ('T', "existing, nil"),
+                (
+                    'R',
+                    "numbered if numbered backups exist, simple otherwise (the default)",
+                ),
+            ],
+            &[('T', "simple, never"), ('R', "always make simple backups")],
+            &[(
+                'R',
+                "Any unambiguous abbreviation is accepted, as with every word an option takes (--sparse=al, --backup=nu).",
+            )],
+        ],
+    ),
     (
         "METHODS",
         &[
@@ -233,13 +274,48 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
         ],
     ),
     (
+        "ENVIRONMENT",
+        &[
+            &[
+                ('T', "VERSION_CONTROL"),
+                ('R', "The backup type of "),
+                ('B', "-b"),
+                ('R', ", "),
+                ('B', "--backup"),
+                ('R', " without a value and "),
+                ('B', "-S"),
+                ('R', " alone (see BACKUPS; default: existing)."),
+            ],
+            &[
+                ('T', "SIMPLE_BACKUP_SUFFIX"),
+                ('R', "The backup suffix when "),
+                ('B', "-S"),
+                ('R', " is not given (default: ~)."),
+            ],
+            &[
+                ('T', "POSIXLY_CORRECT"),
+                (
+                    'R',
+                    "Set, whatever its value: options end at the first operand (as getopt_long has it), and a destination that is a dangling symbolic link is written through, creating its target, as GNU cp does.",
+                ),
+            ],
+            &[
+                ('T', "LC_ALL, LC_CTYPE, LANG"),
+                (
+                    'R',
+                    "In a UTF-8 locale, messages quote option arguments with curly quotes and print file names of UTF-8 characters as they are; the messages are in English.",
+                ),
+            ],
+        ],
+    ),
+    (
         "EXAMPLES",
         &[
             &[
-                ('B', "fastcp --compare big.iso /tmp/big.iso"),
+                ('T', "fastcp --compare big.iso /tmp/big.iso"),
                 (
                     'R',
-                    " copies big.iso with every method, five runs each, verifies every copy and prints median, minimum and maximum wall time, throughput and each method's ratio to the fastest, then what a run cost the copying thread (getrusage RUSAGE_THREAD, medians): user and system time, CPU % ((user+system)/elapsed), system calls, the most bytes one call moved (sendfile and copy_file_range stop at 2,147,479,552), voluntary and involuntary context switches and page faults, the columns of time -v. A status line on stderr shows the run under way (none with --progress=never). ",
+                    "Copies big.iso with every method, five runs each, verifies every copy and prints median, minimum and maximum wall time, throughput and each method's ratio to the fastest, then what a run cost the copying thread (getrusage RUSAGE_THREAD, medians): user and system time, CPU % ((user+system)/elapsed), system calls, the most bytes one call moved (sendfile and copy_file_range stop at 2,147,479,552), voluntary and involuntary context switches and page faults, the columns of time -v. A status line on stderr shows the run under way (none with --progress=never). ",
                 ),
                 ('B', "--cold"),
                 (
@@ -248,10 +324,10 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ),
             ],
             &[
-                ('B', "fastcp --compare --to-socket big.iso"),
+                ('T', "fastcp --compare --to-socket big.iso"),
                 (
                     'R',
-                    " sends big.iso over a loopback TCP connection to a receiver thread that counts and discards the bytes, as a file server would: read-write through 2, 4, 8, 16 and 32 KiB buffers, sendfile, and splice through a pipe, each without and with TCP_CORK; a run whose bytes sent or received differ from the file's size is an error. The time runs until the receiver has the last byte; the costs are the sending thread's. With ",
+                    "Sends big.iso over a loopback TCP connection to a receiver thread that counts and discards the bytes, as a file server would: read-write through 2, 4, 8, 16 and 32 KiB buffers, sendfile, and splice through a pipe, each without and with TCP_CORK; a run whose bytes sent or received differ from the file's size is an error. The time runs until the receiver has the last byte; the costs are the sending thread's. With ",
                 ),
                 ('B', "--stats=json"),
                 (
@@ -261,18 +337,27 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ],
             &[
                 (
-                    'B',
+                    'T',
                     "time fastcp --method read-write --bufsize 8K big.iso copy",
                 ),
-                ('R', " and "),
+                ('R', "Against "),
                 ('B', "time fastcp --method sendfile big.iso copy"),
-                ('R', " reproduce the classic comparison under time(1); "),
-                ('B', "strace -c -f fastcp --method sendfile big.iso copy"),
-                ('R', " counts the system calls."),
+                ('R', ": the classic comparison under time(1)."),
             ],
             &[
-                ('B', "fastcp --stats=json -t backup/ *.log"),
-                ('R', " copies the logs and reports what was done as JSON."),
+                ('T', "strace -c -f fastcp --method sendfile big.iso copy"),
+                ('R', "Counts the system calls."),
+            ],
+            &[
+                ('T', "fastcp --stats=json -t backup/ *.log"),
+                ('R', "Copies the logs and reports what was done as JSON."),
+            ],
+            &[
+                ('T', "ln -s \"$(command -v fastcp)\" ~/bin/cp"),
+                (
+                    'R',
+                    "A cp that is fastcp: it names itself cp in every message and in --help.",
+                ),
             ],
         ],
     ),
@@ -296,9 +381,18 @@ fn render_sections() -> String {
     for (title, paragraphs) in SECTIONS {
         roff.control("SH", [*title]);
         for (i, runs) in paragraphs.iter().enumerate() {
-            if i > 0 {
-                roff.control("PP", []);
-            }
+            let runs = match runs.split_first() {
+                Some((('T', tag), rest)) => {
+                    roff.control("TP", []);
+                    roff.text([bold(*tag)]);
+                    rest
+                }
+                _ if i > 0 => {
+                    roff.control("PP", []);
+                    runs
+                }
+                _ => runs,
+            };
             let inlines: Vec<_> = runs
                 .iter()
                 .map(|(style, text)| match style {
@@ -313,24 +407,124 @@ fn render_sections() -> String {
     roff.render()
 }
 
-/// The man page: clap's sections, then ours, then the version.
-fn man_page() -> Vec<u8> {
-    let man = clap_mangen::Man::new(crate::cli::command());
+/// NAME: what `man -k` and whatis(1) show.
+fn name_section() -> String {
+    let mut roff = Roff::new();
+    roff.control("SH", ["NAME"]);
+    roff.text([roman(
+        "fastcp - copy files, choosing how the kernel moves the bytes",
+    )]);
+    roff.render()
+}
+
+/// OPTIONS, one subsection per help heading (clap_mangen gives each heading a section of its
+/// own, and "Attributes" would then sit beside our ATTRIBUTES).
+fn options_section(man: &clap_mangen::Man) -> String {
+    let mut out = Vec::new();
+    let _ = man.render_options_section(&mut out);
+    let cmd = documented();
+    let mut headings: Vec<&str> = Vec::new();
+    for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+        if let Some(h) = arg.get_help_heading()
+            && !headings.contains(&h)
+        {
+            headings.push(h);
+        }
+    }
+    let mut headings = headings.into_iter().peekable();
+    let mut text = String::from(".SH OPTIONS\n");
+    for line in String::from_utf8_lossy(&out).lines() {
+        // clap_mangen titles the headings' sections in order, in capitals.
+        match headings.next_if(|_| line.starts_with(".SH ")) {
+            Some(heading) => text.push_str(&format!(".SS \"{heading}\"")),
+            None => text.push_str(line),
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// The man page: our NAME, clap's synopsis, description and options, our sections, the
+/// version.
+pub(crate) fn man_page() -> String {
+    // --help's text names the words already.
+    let cmd = documented().mut_args(|a| match a.get_action().takes_values() {
+        true => a.hide_possible_values(true),
+        false => a,
+    });
+    let man = clap_mangen::Man::new(cmd);
     let mut out = Vec::new();
     // Rendering into a Vec cannot fail.
     let _ = man.render_title(&mut out);
-    let _ = man.render_name_section(&mut out);
+    out.extend_from_slice(name_section().as_bytes());
     let _ = man.render_synopsis_section(&mut out);
     let _ = man.render_description_section(&mut out);
-    let _ = man.render_options_section(&mut out);
+    out.extend_from_slice(options_section(&man).as_bytes());
     out.extend_from_slice(render_sections().as_bytes());
     let _ = man.render_version_section(&mut out);
-    out
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The shells `--completions` knows, as argmatch matches them, and the file each one's script
+/// is checked in as.
+const SHELLS: [(&str, Shell); 5] = [
+    ("bash", Shell::Bash),
+    ("zsh", Shell::Zsh),
+    ("fish", Shell::Fish),
+    ("elvish", Shell::Elvish),
+    ("powershell", Shell::PowerShell),
+];
+
+/// `--completions SHELL`'s argument, matched as GNU's argmatch matches words.
+pub(crate) fn shell(value: &str) -> Result<Shell, Error> {
+    crate::options::argmatch(value, "--completions", &SHELLS)
+}
+
+/// The command the completions and the man page describe: the visible options, each
+/// enumerated one with its words (parsing leaves them to argmatch, which also takes
+/// abbreviations) and each option's kind of value.
+fn documented() -> clap::Command {
+    let shells: Vec<&str> = SHELLS.iter().map(|(name, _)| *name).collect();
+    crate::cli::visible().mut_args(|arg| {
+        let Some(long) = arg.get_long() else {
+            return arg;
+        };
+        let words =
+            crate::options::words(long).or_else(|| (long == "completions").then(|| shells.clone()));
+        let hint = match long {
+            "target-directory" => ValueHint::DirPath,
+            _ => ValueHint::Other,
+        };
+        match words {
+            Some(words) => arg.value_parser(PossibleValuesParser::new(words)),
+            None if arg.get_num_args().is_some_and(|n| n.takes_values())
+                || arg.get_action().takes_values() =>
+            {
+                arg.value_hint(hint)
+            }
+            None => arg,
+        }
+    })
+}
+
+/// A shell's completion script.
+pub(crate) fn completions(shell: Shell) -> String {
+    let mut buf = Vec::new();
+    let mut cmd = documented();
+    match shell {
+        Shell::Bash => buf = crate::cli::completions::bash(&cmd).into_bytes(),
+        Shell::Zsh => buf = crate::cli::completions::zsh(&mut cmd).into_bytes(),
+        Shell::Fish => buf = crate::cli::completions::fish(&mut cmd).into_bytes(),
+        Shell::Elvish => buf = crate::cli::completions::elvish(&cmd).into_bytes(),
+        Shell::PowerShell => buf = crate::cli::completions::powershell(&cmd).into_bytes(),
+        _ => clap_complete::generate(shell, &mut cmd, "fastcp", &mut buf),
+    }
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The generated files: relative path and contents.
 pub(crate) fn files() -> Vec<(String, Vec<u8>)> {
-    let mut out = vec![("man/fastcp.1".to_string(), man_page())];
+    let mut out = vec![("man/fastcp.1".to_string(), man_page().into_bytes())];
     for (shell, name) in [
         (Shell::Bash, "fastcp.bash"),
         (Shell::Zsh, "_fastcp"),
@@ -338,9 +532,10 @@ pub(crate) fn files() -> Vec<(String, Vec<u8>)> {
         (Shell::Elvish, "fastcp.elv"),
         (Shell::PowerShell, "_fastcp.ps1"),
     ] {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut crate::cli::command(), "fastcp", &mut buf);
-        out.push((format!("completions/{name}"), buf));
+        out.push((
+            format!("completions/{name}"),
+            completions(shell).into_bytes(),
+        ));
     }
     out
 }

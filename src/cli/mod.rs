@@ -1,5 +1,6 @@
 //! Defines fastcp's command line: the only module that knows about clap.
 
+mod completions;
 pub(crate) mod generate;
 pub(crate) mod getopt;
 mod table;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 use table::{LONGS, SHORTS};
 
 /// Copy SOURCE to DEST, or multiple SOURCE(s) to DIRECTORY, choosing how the kernel moves the
-/// bytes: copy_file_range, sendfile or read/write.
+/// bytes: copy_file_range, sendfile, splice or read/write.
 #[derive(Parser, Debug)]
 #[command(
     name = "fastcp",
@@ -25,7 +26,6 @@ use table::{LONGS, SHORTS};
     disable_help_flag = true,
     disable_version_flag = true,
     max_term_width = 80,
-    override_usage = "fastcp [OPTION]... [-T] SOURCE DEST\n       fastcp [OPTION]... SOURCE... DIRECTORY\n       fastcp [OPTION]... -t DIRECTORY SOURCE...",
     after_help = "METHOD is auto (copy_file_range, then sendfile, then read-write, falling back only \
 while nothing has been copied), read-write, sendfile, copy-file-range or splice. SIZE takes the \
 suffixes \
@@ -304,10 +304,6 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Comparing methods")]
     to_socket: bool,
 
-    /// Write the man page and shell completions into DIR (for packagers)
-    #[arg(long, value_name = "DIR", hide = true)]
-    generate: Option<PathBuf>,
-
     /// Display this help and exit
     #[arg(long, action = clap::ArgAction::Help, help_heading = "Other")]
     help: Option<bool>,
@@ -315,6 +311,15 @@ pub(crate) struct Cli {
     /// Output version information and exit
     #[arg(long, action = clap::ArgAction::Version, help_heading = "Other")]
     version: Option<bool>,
+
+    /// Print the man page (roff) and exit: fastcp --generate-man > fastcp.1
+    #[arg(long, help_heading = "Other")]
+    generate_man: bool,
+
+    /// Print SHELL's completion script and exit; SHELL is bash, zsh, fish, elvish or
+    /// powershell
+    #[arg(long, value_name = "SHELL", help_heading = "Other")]
+    completions: Option<String>,
 
     #[arg(value_name = "SOURCE DEST", hide = true)]
     operands: Vec<OsString>,
@@ -345,7 +350,12 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, Error> {
     for found in getopt.by_ref() {
         let found = found.map_err(Error::BadOption)?;
         match found.key {
-            "help" => return Ok(Request::Print(command().render_help().to_string())),
+            "help" => return Ok(Request::Print(help(&canonical[0].to_string_lossy()))),
+            "generate-man" => return Ok(Request::Print(generate::man_page())),
+            "completions" => {
+                let shell = generate::shell(&found.value.unwrap_or_default().to_string_lossy())?;
+                return Ok(Request::Print(generate::completions(shell)));
+            }
             "version" => return Ok(Request::Print(command().render_version())),
             "target-directory" if target => {
                 return Err(Error::Refused(Refusal::MultipleTargetDirectories));
@@ -369,8 +379,8 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, Error> {
         .try_get_matches_from(canonical)
         .map_err(clap_error)?;
     let cli = Cli::from_arg_matches(&matches).map_err(clap_error)?;
-    if let Some(dir) = cli.generate {
-        return Ok(Request::Generate(dir));
+    if let Some(dir) = matches.get_one::<PathBuf>("generate") {
+        return Ok(Request::Generate(dir.clone()));
     }
     Ok(Request::Copy(options(cli, &matches)?))
 }
@@ -526,10 +536,41 @@ fn attribute_events(m: &ArgMatches) -> Vec<AttributeEvent> {
     events.into_iter().map(|(_, e)| e).collect()
 }
 
-/// The clap command: the help text, the man page and the completions, and the reader of the
-/// canonical words. Every option may be given again, the last one winning, as with getopt.
+/// The usage lines under the name fastcp was invoked by: argv[0] as given, as GNU cp prints it
+/// (`./cp --help` says `Usage: ./cp ...`) and as the messages name it.
+fn usage(name: &str) -> String {
+    format!(
+        "{name} [OPTION]... [-T] SOURCE DEST\n       {name} [OPTION]... SOURCE... DIRECTORY\n       \
+         {name} [OPTION]... -t DIRECTORY SOURCE..."
+    )
+}
+
+/// --help's text, its usage lines under the invoked name.
+fn help(name: &str) -> String {
+    command()
+        .override_usage(usage(name))
+        .render_help()
+        .to_string()
+}
+
+/// The clap command and the reader of the canonical words: what users see (`visible`) and the
+/// hidden `--generate DIR` for packagers.
 pub(crate) fn command() -> clap::Command {
+    visible().arg(
+        Arg::new("generate")
+            .long("generate")
+            .value_name("DIR")
+            .value_parser(clap::value_parser!(PathBuf))
+            .hide(true)
+            .help("Write the man page and shell completions into DIR (for packagers)"),
+    )
+}
+
+/// The options users see: the help text, the man page and the completions (which would offer
+/// hidden options). Every option may be given again, the last one winning, as with getopt.
+pub(crate) fn visible() -> clap::Command {
     Cli::command()
+        .override_usage(usage("fastcp"))
         .args_override_self(true)
         .arg(
             Arg::new("selinux_default")

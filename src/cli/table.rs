@@ -75,7 +75,10 @@ pub(super) const LONGS: &[Long] = &[
     last("runs", Required),
     last("cold", No),
     last("to-socket", No),
+    last("completions", Required),
     last("generate", Required),
+    // After --generate: `--gen` kept meaning --generate when --generate-man came.
+    long("generate-man", No, "generate-man", 3),
 ];
 
 const fn letter(letter: u8, arg: HasArg, key: &'static str) -> Short {

@@ -272,37 +272,60 @@ pub(crate) fn check_argument(key: &str, value: &str) -> Result<(), Error> {
     }
 }
 
-fn sparse_arg(value: &str) -> Result<Sparse, Error> {
-    let choices = [
-        ("never", Sparse::Never),
-        ("auto", Sparse::Auto),
-        ("always", Sparse::Always),
-    ];
-    argmatch(value, "--sparse", &choices)
+/// The words an enumerated option takes, by its long name, in argmatch's order: what the
+/// completions offer (argmatch also takes their unambiguous prefixes).
+pub(crate) fn words(key: &str) -> Option<Vec<&'static str>> {
+    fn names<T>(choices: &[(&'static str, T)]) -> Vec<&'static str> {
+        choices.iter().map(|(name, _)| *name).collect()
+    }
+    Some(match key {
+        "sparse" => names(&SPARSE),
+        "reflink" => names(&REFLINK),
+        "update" => names(&overwrite::UPDATE),
+        "backup" => names(&overwrite::BACKUP_CONTROLS),
+        "method" => names(&METHODS),
+        "progress" => names(&PROGRESS),
+        "stats" => names(&STATS),
+        _ => return None,
+    })
 }
+
+const SPARSE: [(&str, Sparse); 3] = [
+    ("never", Sparse::Never),
+    ("auto", Sparse::Auto),
+    ("always", Sparse::Always),
+];
+
+fn sparse_arg(value: &str) -> Result<Sparse, Error> {
+    argmatch(value, "--sparse", &SPARSE)
+}
+
+const REFLINK: [(&str, ReflinkMode); 3] = [
+    ("auto", ReflinkMode::Auto),
+    ("always", ReflinkMode::Always),
+    ("never", ReflinkMode::Never),
+];
 
 fn reflink_arg(value: &str) -> Result<ReflinkMode, Error> {
-    let choices = [
-        ("auto", ReflinkMode::Auto),
-        ("always", ReflinkMode::Always),
-        ("never", ReflinkMode::Never),
-    ];
-    argmatch(value, "--reflink", &choices)
+    argmatch(value, "--reflink", &REFLINK)
 }
 
+const PROGRESS: [(&str, ProgressMode); 3] = [
+    ("auto", ProgressMode::Auto),
+    ("always", ProgressMode::Always),
+    ("never", ProgressMode::Never),
+];
+
 fn progress_arg(value: &str) -> Result<ProgressMode, Error> {
-    let choices = [
-        ("auto", ProgressMode::Auto),
-        ("always", ProgressMode::Always),
-        ("never", ProgressMode::Never),
-    ];
-    argmatch(value, "--progress", &choices)
+    argmatch(value, "--progress", &PROGRESS)
 }
+
+const STATS: [(&str, StatsFormat); 2] = [("text", StatsFormat::Text), ("json", StatsFormat::Json)];
 
 /// `--stats=FORMAT[:FILE]`: the format, and the file that gets the summary instead of stderr.
 fn stats_arg(value: &std::ffi::OsStr) -> Result<(StatsFormat, Option<PathBuf>), Error> {
     use std::os::unix::ffi::OsStrExt;
-    let choices = [("text", StatsFormat::Text), ("json", StatsFormat::Json)];
+    let choices = STATS;
     let bytes = value.as_bytes();
     let Some(colon) = bytes.iter().position(|&b| b == b':') else {
         return Ok((

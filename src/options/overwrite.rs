@@ -55,7 +55,7 @@ pub(crate) struct RawOverwrite {
     pub(crate) suffix: Option<OsString>,
 }
 
-const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
+pub(super) const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
     ("none", None),
     ("off", None),
     ("simple", Some(Backup::Simple)),
@@ -68,13 +68,14 @@ const BACKUP_CONTROLS: [(&str, Option<Backup>); 8] = [
 
 /// `--update=WHEN` (GNU 9.3's; 9.1's --update takes no argument).
 pub(super) fn update_arg(value: &str) -> Result<Update, Error> {
-    let choices = [
-        ("all", Update::All),
-        ("none", Update::None),
-        ("older", Update::Older),
-    ];
-    argmatch(value, "--update", &choices)
+    argmatch(value, "--update", &UPDATE)
 }
+
+pub(super) const UPDATE: [(&str, Update); 3] = [
+    ("all", Update::All),
+    ("none", Update::None),
+    ("older", Update::Older),
+];
 
 impl Overwrite {
     pub(super) fn new(raw: RawOverwrite) -> Result<Overwrite, Error> {

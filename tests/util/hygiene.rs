@@ -34,6 +34,7 @@ const LONG_WITH_VALUE: &[&str] = &[
     "bufsizes",
     "runs",
     "generate",
+    "completions",
 ];
 
 /// The other long options: flags, or values attached with `=`.
@@ -71,6 +72,7 @@ const LONG_FLAGS: &[&str] = &[
     "cold",
     "help",
     "version",
+    "generate-man",
 ];
 
 const SHORT_WITH_VALUE: &[u8] = b"tSj";
@@ -244,7 +246,9 @@ fn read_only_source(path: &Path) -> bool {
         "/dev/random",
         "/dev/urandom",
     ];
-    path.starts_with("/proc") || path.starts_with("/sys") || DEVICES.iter().any(|d| path == *d)
+    path.starts_with("/proc")
+        || path.starts_with("/sys")
+        || DEVICES.iter().any(|d| path == Path::new(d))
 }
 
 /// The program's own descriptors (/proc/self/fd/N): procfs lets nobody remove or replace
