@@ -71,7 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
         ,@('--jobs', 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
         ,@('-j', 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
         ,@('--progress', 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never')
-        ,@('--stats', 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead')
+        ,@('--stats', 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE appends it to FILE instead')
         ,@('--debug', 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)')
         ,@('--compare', 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)')
         ,@('--methods', 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]')

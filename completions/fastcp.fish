@@ -29,7 +29,7 @@ complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [defaul
 complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -f -a "auto\t''
 always\t''
 never\t''"
-complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead' -f -a "text\t''
+complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE appends it to FILE instead' -f -a "text\t''
 json\t''"
 complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r -f
 complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K; no 128K with --to-socket]' -r -f

@@ -131,32 +131,112 @@ fn json_is_the_last_line_of_stderr() {
     assert!(text.ends_with("}\n"), "{text}");
 }
 
-/// `--stats=FORMAT:FILE` writes the summary to FILE and nothing to stderr; FORMAT may be
-/// abbreviated as argmatch allows.
+/// `--stats=FORMAT:FILE` appends the summary to FILE and prints nothing on stderr; FORMAT
+/// may be abbreviated as argmatch allows. Runs add up: one JSON object per line.
 #[test]
-fn stats_go_to_a_file_when_one_is_named() {
+fn stats_are_appended_to_a_file_when_one_is_named() {
     let s = Scratch::new();
     let a = s.write("a", &pattern(70_000, 4));
     let json = s.join("stats.json");
     let mut arg = std::ffi::OsString::from("--stats=j:");
     arg.push(&json);
-    let (code, text) = stderr_of(fastcp().arg(arg).arg(&a).arg(s.join("b")));
-    assert_eq!((code, text.as_str()), (Some(0), ""));
-    let written = std::fs::read_to_string(&json).unwrap();
-    assert!(
-        written.ends_with("}\n") && written.lines().count() == 1,
-        "{written}"
-    );
-    let stats: serde_json::Value = serde_json::from_str(&written).unwrap();
-    assert_eq!(stats["bytes"], 70_000);
-    // An existing file is emptied first; text goes there too.
+    for (n, to) in ["b", "c"].into_iter().enumerate() {
+        let (code, text) = stderr_of(fastcp().arg(&arg).arg(&a).arg(s.join(to)));
+        assert_eq!((code, text.as_str()), (Some(0), ""));
+        let written = std::fs::read_to_string(&json).unwrap();
+        assert!(
+            written.ends_with("}\n") && written.lines().count() == n + 1,
+            "{written}"
+        );
+        for line in written.lines() {
+            let stats: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(stats["bytes"], 70_000);
+        }
+    }
     let mut arg = std::ffi::OsString::from("--stats=text:");
-    arg.push(&json);
-    let (code, text) = stderr_of(fastcp().arg(arg).arg(&a).arg(s.join("c")));
+    arg.push(s.join("stats.txt"));
+    let (code, text) = stderr_of(fastcp().arg(arg).arg(&a).arg(s.join("d")));
     assert_eq!((code, text.as_str()), (Some(0), ""));
-    let written = std::fs::read_to_string(&json).unwrap();
+    let written = std::fs::read_to_string(s.join("stats.txt")).unwrap();
     assert!(written.starts_with("1 file, 70000 bytes"), "{written}");
     assert!(!written.contains('{'), "{written}");
+}
+
+/// Regression (data loss): the stats FILE was created empty before the copy, so naming a
+/// source (or a file in a source tree, or a symlink to one) emptied it and copied nothing;
+/// naming a destination that -n protects emptied it; naming the destination wrote the
+/// summary over the start of the copy; and --compare's source was emptied before its runs.
+/// FILE is only ever appended to: every byte that was there is still there.
+#[test]
+fn a_stats_file_that_is_a_source_or_a_destination_loses_nothing() {
+    let s = Scratch::new();
+    let data = pattern(50_000, 8);
+    let stats_arg = |file: &std::path::Path| {
+        let mut arg = std::ffi::OsString::from("--stats=json:");
+        arg.push(file);
+        arg
+    };
+    let starts_with_data = |path: &std::path::Path| {
+        let now = std::fs::read(path).unwrap();
+        assert!(now.len() > data.len(), "{path:?}: {} bytes", now.len());
+        assert_eq!(&now[..data.len()], &data[..], "{path:?}");
+        assert!(now.ends_with(b"}\n"), "{path:?}");
+    };
+    // The source itself, and through a symlink.
+    let src = s.write("src", &data);
+    std::os::unix::fs::symlink("src", s.join("link")).unwrap();
+    for (stats, to) in [(s.join("src"), "copy1"), (s.join("link"), "copy2")] {
+        let before = std::fs::read(&src).unwrap();
+        let (code, text) = stderr_of(fastcp().arg(stats_arg(&stats)).arg(&src).arg(s.join(to)));
+        assert_eq!(code, Some(0), "{text}");
+        assert_eq!(std::fs::read(s.join(to)).unwrap(), before, "{to}");
+        starts_with_data(&src);
+    }
+    // A file inside a recursive source.
+    let inner = s.write("tree/inner", &data);
+    let (code, text) = stderr_of(
+        fastcp()
+            .arg("-r")
+            .arg(stats_arg(&inner))
+            .arg(s.join("tree"))
+            .arg(s.join("tree2")),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    assert_eq!(std::fs::read(s.join("tree2/inner")).unwrap(), data);
+    starts_with_data(&inner);
+    // A destination -n keeps, and the destination being written.
+    let kept = s.write("kept", &data);
+    let other = s.write("other", b"other");
+    let (code, text) = stderr_of(
+        fastcp()
+            .arg("-n")
+            .arg(stats_arg(&kept))
+            .arg(&other)
+            .arg(&kept),
+    );
+    assert_eq!(code, Some(0), "{text}");
+    starts_with_data(&kept);
+    let out = s.join("out");
+    let (code, text) = stderr_of(fastcp().arg(stats_arg(&out)).arg(&src).arg(&out));
+    assert_eq!(code, Some(0), "{text}");
+    starts_with_data(&out);
+    // --compare's source.
+    let csrc = s.write("csrc", &data);
+    let out = fastcp()
+        .args([
+            "--compare",
+            "--runs=1",
+            "--methods=read-write",
+            "--bufsizes=4K",
+        ])
+        .arg(stats_arg(&csrc))
+        .arg(&csrc)
+        .arg(s.join("cdst"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(std::fs::read(s.join("cdst")).unwrap(), data);
+    starts_with_data(&csrc);
 }
 
 /// A FILE that cannot be created fails before anything is copied (as a script would want:

@@ -208,7 +208,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ('B', "--stats=json"),
             (
                 'R',
-                " prints one JSON object on one line, the last of standard error (or the only line of FILE with --stats=json:FILE, which is created or emptied before the copy starts; --stats=text:FILE likewise), with these keys: ",
+                " prints one JSON object on one line, the last of standard error (or a line appended to FILE with --stats=json:FILE: FILE is opened, and created if need be, before the copy starts, and never emptied, so each run adds one line and a FILE that is also a source or a destination loses nothing; --stats=text:FILE likewise), with these keys: ",
             ),
             ('B', "files"),
             ('R', " (copies that finished), "),

@@ -261,7 +261,7 @@ pub(crate) struct Cli {
     progress: Option<String>,
 
     /// Print what the copy did when it ends: FORMAT is text (the default) or json (one
-    /// line, the last on stderr); --stats=FORMAT:FILE writes it to FILE instead
+    /// line, the last on stderr); --stats=FORMAT:FILE appends it to FILE instead
     #[arg(
         long,
         value_name = "FORMAT",

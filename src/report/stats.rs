@@ -11,9 +11,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Where the summary goes: stderr (after everything else printed there), or the file of
-/// `--stats=FORMAT:FILE`, created or emptied before the copy starts so that a name that cannot
-/// be written fails before anything is copied.
+/// Where the summary goes: stderr (after everything else printed there), stdout (--compare's
+/// table), or the file of `--stats=FORMAT:FILE`. The file is opened (created if need be)
+/// before the copy starts, so a name that cannot be written fails before anything is copied;
+/// it is appended to, never emptied: a FILE that is also a source or a destination of the
+/// copy loses nothing, and a script's runs add up to one JSON object per line.
 #[derive(Debug)]
 pub(crate) enum Destination {
     Stderr,
@@ -28,7 +30,11 @@ impl Destination {
         let Some(path) = file else {
             return Ok(otherwise);
         };
-        match std::fs::File::create(path) {
+        match std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+        {
             Ok(f) => Ok(Destination::File(path.to_path_buf(), f)),
             Err(e) => Err(Error::io(Op::CreateRegular, path, errno(&e))),
         }
