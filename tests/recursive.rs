@@ -138,6 +138,42 @@ fn directory_into_itself_is_refused_without_runaway() {
     }
 }
 
+/// Regression: `cp -r . e/`, where e/ already holds a directory d and the source holds d
+/// too, ran without end (171,925 levels in 20 s) when the new e/e got a lower inode than
+/// e/d. GNU remembers the first directory each entry of a directory creates, every entry
+/// starting from its directory's flag (copy_dir's first_dir_created); fastcp carried one flag
+/// from sibling to sibling, so once d/ was created e/e was never remembered, and the walk
+/// met it as a new directory below itself. Freed inodes (the h* directories) give the new
+/// directories each order in turn.
+#[test]
+fn a_directory_copied_into_a_subdirectory_stops_whatever_the_inode_order() {
+    for freed in 0..6 {
+        let setup = |dir: &Path| {
+            std::fs::create_dir_all(dir.join("d/sub")).unwrap();
+            std::fs::create_dir(dir.join("e")).unwrap();
+            for i in 0..freed {
+                std::fs::create_dir(dir.join(format!("e/h{i}"))).unwrap();
+            }
+            std::fs::create_dir(dir.join("e/d")).unwrap();
+            for i in 0..freed {
+                std::fs::remove_dir(dir.join(format!("e/h{i}"))).unwrap();
+            }
+        };
+        let args: Vec<&std::ffi::OsStr> = ["-r", ".", "e/"].map(std::ffi::OsStr::new).to_vec();
+        let (gnu, ours) = util::differential(setup, &args);
+        assert_eq!(
+            (ours.code, &ours.stderr),
+            (gnu.code, &gnu.stderr),
+            "{freed}"
+        );
+        assert_eq!(ours.code, 1, "{freed}");
+        assert!(
+            !ours.tree.contains_key(Path::new("e/e/e/e")),
+            "{freed}: ran away"
+        );
+    }
+}
+
 #[test]
 fn archive_keeps_times_owners_and_hard_links() {
     assert_same_attributes_as_gnu(tree, &["-a", "d", "e"], "e", true);

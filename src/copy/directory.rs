@@ -99,6 +99,11 @@ pub(crate) struct Level {
     pub(crate) fresh: bool,
     /// The lengths of its source and destination paths in the walk's buffers.
     pub(crate) lens: (usize, usize),
+    /// GNU's first_dir_created for this directory's entries (copy.c, copy_dir): the value
+    /// every entry starts from (`Carry::created` once this directory itself was made), and
+    /// whether any entry's copy ended with it set, handed to the parent when this level is
+    /// left.
+    pub(crate) first: (bool, bool),
 }
 
 /// What the walk of one command-line operand carries from one directory to the next.
@@ -110,7 +115,11 @@ pub(crate) struct Carry {
     /// The source directories being copied (the walk's levels): meeting one again below
     /// itself (through a followed symlink) is a cycle.
     pub(crate) ancestors: HashSet<Id>,
-    /// A directory was created (the first one is remembered, see `created`).
+    /// GNU's first_dir_created for the entry being copied: set once a directory was created
+    /// and remembered (see `created`). Each entry of a directory starts from that
+    /// directory's value (`Level::first`), not from its sibling's, as GNU's copy_dir does:
+    /// a flag carried over from a sibling left a directory made inside the source
+    /// unremembered, and the walk copied it into itself without end.
     pub(crate) created: bool,
     /// The buffer directories are read into (getdents).
     pub(crate) buffer: Vec<std::mem::MaybeUninit<u8>>,
@@ -214,6 +223,7 @@ impl Session<'_> {
             src_dev: src_st.st_dev,
             fresh: target.created,
             lens: (0, 0),
+            first: (carry.created, false),
         })
     }
 

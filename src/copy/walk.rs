@@ -103,11 +103,13 @@ impl Session<'_> {
     /// Copies the deepest level's next entry, or leaves the level when it has none left.
     /// Returns the top directory's result once the walk leaves it.
     fn step(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
+        let depth = walk.levels.len();
         let level = walk.levels.last_mut()?;
         let stop = walk.carry.into_self || crate::signals::pending().is_some();
         if stop || level.next >= level.entries.len() {
             return self.leave(walk);
         }
+        walk.carry.created = level.first.0;
         let (name, kind) = level.entries.get(level.next);
         level.next += 1;
         let Some(fds) = level.fds.as_deref() else {
@@ -173,6 +175,10 @@ impl Session<'_> {
         if let Err(e) = result {
             self.fail(&e);
         }
+        // An entry that did not become a level is done: its flag goes to its directory's.
+        if walk.levels.len() == depth {
+            walk.levels[depth - 1].first.1 |= walk.carry.created;
+        }
         None
     }
 
@@ -211,12 +217,15 @@ impl Session<'_> {
     /// Leaves the deepest level: its parent gets its descriptors back (through `..` when it
     /// closed them), and the level is finished unless queued files still hold it.
     fn leave(&mut self, walk: &mut Walk) -> Option<Result<(), Error>> {
-        let Level { guard, fds, .. } = walk.levels.pop()?;
+        let Level {
+            guard, fds, first, ..
+        } = walk.levels.pop()?;
         walk.carry.ancestors.remove(&guard.place().ids.0);
         let result = DirGuard::finish_if_last(guard, fds.clone(), Some(&walk.dst));
         let Some(parent) = walk.levels.last_mut() else {
             return Some(result);
         };
+        parent.first.1 |= first.1;
         if parent.fds.is_none() {
             self.resume(&mut walk.levels, fds.as_deref(), walk.window);
         }

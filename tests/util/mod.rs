@@ -419,9 +419,12 @@ fn run_side_by_side(setup: impl Fn(&Path), args: &[&OsStr]) -> [(Output, Scratch
         .args(args)
         .output()
         .unwrap();
+    // A copy that runs away (a directory copied into itself without end) fails the test
+    // instead of filling the disk.
     let fast = fastcp()
         .current_dir(ours.path())
         .args(args)
+        .timeout(std::time::Duration::from_secs(60))
         .output()
         .unwrap();
     [(gnu, theirs), (fast, ours)]
