@@ -438,3 +438,44 @@ fn compare_status_line_is_cleared_on_sigint() {
     assert!(screen.contains(&format!("{ERASE}compare 1/")), "{screen:?}");
     assert!(screen.ends_with(ERASE), "{screen:?}");
 }
+
+/// Regression: --compare replaced DEST whatever -n, -i, -u or --backup said (an existing,
+/// newer DEST was overwritten under -n; no backup was made), and ignored -l, -s and
+/// --attributes-only. Each is now a usage error, before anything is touched.
+#[test]
+fn options_compare_cannot_honour_are_refused() {
+    let s = Scratch::new();
+    let src = s.write("src", &pattern(10_000, 3));
+    let dst = s.write("dst", b"keep me\n");
+    for option in [
+        "-n",
+        "-i",
+        "-u",
+        "-b",
+        "--backup=numbered",
+        "-l",
+        "-s",
+        "--attributes-only",
+        "--parents",
+        "--atomic",
+    ] {
+        let out = fastcp()
+            .args(["--compare", "--runs=1", "--methods=sendfile", option])
+            .arg(&src)
+            .arg(&dst)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{option}: {stderr}");
+        assert!(
+            stderr.contains("cannot be used with --compare"),
+            "{option}: {stderr}"
+        );
+        assert!(
+            stderr.contains("--help' for more information"),
+            "{option}: {stderr}"
+        );
+        assert_eq!(std::fs::read(&dst).unwrap(), b"keep me\n", "{option}");
+        assert_eq!(std::fs::read_dir(s.path()).unwrap().count(), 2, "{option}");
+    }
+}

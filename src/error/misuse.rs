@@ -15,6 +15,8 @@ pub(crate) enum Misuse {
     CompareOneJob,
     /// A --compare setting (its long name) given without --compare.
     NeedsCompare(&'static str),
+    /// An option --compare cannot honour (it replaces DEST on every run).
+    NotWithCompare(&'static str),
     /// --compare copies one regular file again and again: SOURCE is not one (its st_mode).
     CompareSource(PathBuf, u32),
     /// --compare --to-socket with other than one operand.
@@ -67,6 +69,7 @@ impl fmt::Display for Misuse {
             }
             Misuse::CompareOneJob => f.write_str("--compare takes exactly one SOURCE and one DEST"),
             Misuse::NeedsCompare(option) => write!(f, "{option} works only with --compare"),
+            Misuse::NotWithCompare(option) => write!(f, "{option} cannot be used with --compare"),
             Misuse::CompareSource(src, mode) => write!(
                 f,
                 "--compare copies one regular file: {} is a {}",

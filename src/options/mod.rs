@@ -216,7 +216,7 @@ impl Options {
             } else {
                 Deref::Always
             });
-        Ok(Options {
+        let options = Options {
             recursive: raw.recursive,
             deref,
             preserve,
@@ -248,7 +248,33 @@ impl Options {
             atomic: raw.safety.atomic,
             fsync: raw.safety.fsync,
             verify: raw.safety.verify,
-        })
+        };
+        options.refuse_with_compare()?;
+        Ok(options)
+    }
+
+    /// `--compare` writes DEST anew on every run and never asks, keeps, backs up or links
+    /// it: an option that says otherwise is refused, not silently ignored.
+    fn refuse_with_compare(&self) -> Result<(), Error> {
+        if self.compare.is_none() {
+            return Ok(());
+        }
+        let ow = &self.overwrite;
+        let conflicts = [
+            ("-i", ow.ask == Some(true)),
+            ("-n", ow.ask == Some(false)),
+            ("-u", ow.update != Update::All),
+            ("--backup", ow.backup.is_some()),
+            ("-l", self.make == Make::HardLink),
+            ("-s", self.make == Make::Symlink),
+            ("--attributes-only", self.attributes_only),
+            ("--parents", self.parents),
+            ("--atomic", self.atomic),
+        ];
+        match conflicts.iter().find(|(_, given)| *given) {
+            Some((option, _)) => Err(Error::Usage(Misuse::NotWithCompare(option))),
+            None => Ok(()),
+        }
     }
 }
 
