@@ -216,7 +216,7 @@ impl Options {
             } else {
                 Deref::Always
             });
-        let options = Options {
+        Options {
             recursive: raw.recursive,
             deref,
             preserve,
@@ -248,16 +248,15 @@ impl Options {
             atomic: raw.safety.atomic,
             fsync: raw.safety.fsync,
             verify: raw.safety.verify,
-        };
-        options.refuse_with_compare()?;
-        Ok(options)
+        }
+        .refuse_with_compare()
     }
 
     /// `--compare` writes DEST anew on every run and never asks, keeps, backs up or links
     /// it: an option that says otherwise is refused, not silently ignored.
-    fn refuse_with_compare(&self) -> Result<(), Error> {
+    fn refuse_with_compare(self) -> Result<Options, Error> {
         if self.compare.is_none() {
-            return Ok(());
+            return Ok(self);
         }
         let ow = &self.overwrite;
         let conflicts = [
@@ -273,7 +272,7 @@ impl Options {
         ];
         match conflicts.iter().find(|(_, given)| *given) {
             Some((option, _)) => Err(Error::Usage(Misuse::NotWithCompare(option))),
-            None => Ok(()),
+            None => Ok(self),
         }
     }
 }
