@@ -22,6 +22,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // The locale is read once, here, before any thread starts (setlocale is not thread-safe).
+    error::quote::utf8_locale();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(name) = args.first() {
         report::set_program_name(name.to_string_lossy().into_owned());

@@ -228,6 +228,22 @@ fn quoting_follows_a_utf8_locale() {
     assert_eq!(ours.stderr, gnu.stderr);
 }
 
+/// Regression: a UTF-8 locale that is named but not installed gave ‘’ quotes, as the
+/// variable's text was read instead of asking setlocale; cp is then in the C locale.
+#[test]
+fn a_locale_that_is_not_installed_quotes_as_c() {
+    for env in [("LC_ALL", "xx_NO.UTF-8"), ("LANG", "xx_NO.UTF-8")] {
+        for args in [
+            &["--sparse=x", "a", "b"][..],
+            &["caf\u{e9}\u{1}", "no-dir/x"],
+        ] {
+            let (gnu, ours) = util::run_both(|_| {}, args, b"", &[env]);
+            assert_eq!(ours.stderr, gnu.stderr, "{env:?} {args:?}");
+            assert!(!ours.stderr.contains('\u{2018}'), "{}", ours.stderr);
+        }
+    }
+}
+
 /// The usage hint and the message prefix use the name fastcp was invoked as.
 #[test]
 fn messages_use_the_invoked_name() {

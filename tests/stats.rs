@@ -96,7 +96,9 @@ fn the_fallback_arrow_is_ascii_without_a_utf8_locale() {
         (&[("LC_ALL", "C")][..], ascii),
         (&[][..], ascii),
         (&[("LANG", "C.UTF-8")][..], utf8),
-        (&[("LC_CTYPE", "en_US.utf8")][..], utf8),
+        (&[("LC_CTYPE", "C.utf8")][..], utf8),
+        // A locale that is not installed is the C locale, for cp as for fastcp.
+        (&[("LANG", "xx_NO.UTF-8")][..], ascii),
         (&[("LC_ALL", "C"), ("LANG", "C.UTF-8")][..], ascii),
         (&[("LC_ALL", ""), ("LANG", "C.UTF-8")][..], utf8),
     ] {

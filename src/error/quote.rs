@@ -8,17 +8,26 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::sync::OnceLock;
 
-/// Whether the locale's character set is UTF-8 (LC_ALL, then LC_CTYPE, then LANG, as setlocale).
+/// Whether the locale's character set is UTF-8, learnt as GNU's programs learn it:
+/// setlocale(LC_CTYPE, "") (LC_ALL, then LC_CTYPE, then LANG), then nl_langinfo(CODESET). A
+/// locale that is named but not installed leaves the C locale, as it does for cp. main()
+/// asks first, before any thread starts; the C locale is put back at once.
 pub(crate) fn utf8_locale() -> bool {
     static UTF8: OnceLock<bool> = OnceLock::new();
     *UTF8.get_or_init(|| {
-        let value = ["LC_ALL", "LC_CTYPE", "LANG"]
-            .iter()
-            .filter_map(std::env::var_os)
-            .find(|v| !v.is_empty())
-            .unwrap_or_default();
-        let lower = value.to_string_lossy().to_ascii_lowercase();
-        lower.contains("utf-8") || lower.contains("utf8")
+        // SAFETY: setlocale and nl_langinfo with valid C strings; called once (OnceLock),
+        // first from main() before other threads exist. nl_langinfo's result is read before
+        // the next setlocale call invalidates it.
+        unsafe {
+            if libc::setlocale(libc::LC_CTYPE, c"".as_ptr()).is_null() {
+                return false;
+            }
+            let codeset = libc::nl_langinfo(libc::CODESET);
+            let utf8 =
+                !codeset.is_null() && std::ffi::CStr::from_ptr(codeset).to_bytes() == b"UTF-8";
+            libc::setlocale(libc::LC_CTYPE, c"C".as_ptr());
+            utf8
+        }
     })
 }
 
