@@ -36,7 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
             [CompletionResult]::new('--bufsize', '--bufsize', [CompletionResultType]::ParameterName, 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range')
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]')
-            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never')
+            [CompletionResult]::new('--progress', '--progress', [CompletionResultType]::ParameterName, 'Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always (also into a pipe or a log, a line every 5 s; what --progress alone means), never')
             [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print what the copy did to stderr when it ends; FORMAT is text or json')
             [CompletionResult]::new('--methods', '--methods', [CompletionResultType]::ParameterName, 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]')
             [CompletionResult]::new('--bufsizes', '--bufsizes', [CompletionResultType]::ParameterName, 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]')

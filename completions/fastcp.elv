@@ -33,7 +33,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
             cand --bufsize 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range'
             cand -j 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
             cand --jobs 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]'
-            cand --progress 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never'
+            cand --progress 'Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always (also into a pipe or a log, a line every 5 s; what --progress alone means), never'
             cand --stats 'Print what the copy did to stderr when it ends; FORMAT is text or json'
             cand --methods 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]'
             cand --bufsizes 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]'

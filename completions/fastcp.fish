@@ -9,7 +9,7 @@ complete -c fastcp -l sparse -d 'Keep holes of sparse files (auto), also make ho
 complete -c fastcp -l reflink -d 'Clone files (FICLONE) where the filesystem can: auto (when no --method is chosen), always (or fail), never' -r
 complete -c fastcp -l bufsize -d 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range' -r
 complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r
-complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -r
+complete -c fastcp -l progress -d 'Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always (also into a pipe or a log, a line every 5 s; what --progress alone means), never' -r
 complete -c fastcp -l stats -d 'Print what the copy did to stderr when it ends; FORMAT is text or json' -r
 complete -c fastcp -l methods -d 'Methods to compare, comma-separated [default: read-write,sendfile,copy-file-range,splice]' -r
 complete -c fastcp -l bufsizes -d 'Read-write buffer sizes to compare [default: 2K,4K,8K,16K,32K,128K]' -r
