@@ -397,3 +397,28 @@ fn progress_value_needs_an_equals_sign() {
         .success();
     assert_eq!(s.read("c"), b"the file named auto");
 }
+
+/// Regression: one copy_file_range or sendfile call may move 2 GiB, and the display hears of
+/// bytes only between calls: a 4 GiB copy showed two percentages (the line sat, then jumped).
+/// While a display may be drawn, a call moves at most 64 MiB; without one, as much as Linux
+/// takes.
+#[test]
+fn a_display_hears_of_large_copies_every_64_mib() {
+    let s = Scratch::new();
+    let src = s.write("big", &pattern(80 << 20, 5));
+    for method in ["copy-file-range", "sendfile"] {
+        let method = format!("--method={method}");
+        let calls = |progress: &str, dst: &str| {
+            let stats = util::copy_with_stats(&[
+                progress.as_ref(),
+                method.as_ref(),
+                src.as_ref(),
+                s.join(dst).as_ref(),
+            ]);
+            let name = method.trim_start_matches("--method=").replace('-', "_");
+            stats["syscalls"][name]["max"].as_u64().unwrap()
+        };
+        assert_eq!(calls("--progress=always", "shown"), 64 << 20, "{method}");
+        assert_eq!(calls("--progress=never", "quiet"), 80 << 20, "{method}");
+    }
+}

@@ -117,8 +117,12 @@ impl Transfer<'_> {
 
     /// Runs one engine to the end of the source (or of the span).
     fn run(&self, engine: Engine, counters: &mut Counters) -> Result<u64, EngineError> {
+        let mut chunk = self.chunk(engine);
+        if self.bufsize.is_none() {
+            chunk = chunk.min(counters.largest_call());
+        }
         let span = Span {
-            chunk: self.chunk(engine),
+            chunk,
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
         };

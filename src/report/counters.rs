@@ -2,7 +2,7 @@
 //! `auto` tried before the method that worked. The engines record into these; report/ sits
 //! below engine/ so that the engines can count without the reports knowing about engines.
 
-use super::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, Progress};
+use super::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, LARGEST_CALL, Progress};
 use crate::options::Method;
 use rustix::io::Errno;
 use std::sync::{Arc, Mutex};
@@ -82,6 +82,16 @@ impl Counters {
         Counters {
             progress: self.progress.clone(),
             ..Counters::default()
+        }
+    }
+
+    /// The most one call should move by default: a progress display hears of bytes only
+    /// between calls, and one copy_file_range or sendfile call may otherwise move 2 GiB.
+    pub(crate) fn largest_call(&self) -> usize {
+        if self.progress.is_some() {
+            LARGEST_CALL
+        } else {
+            usize::MAX
         }
     }
 

@@ -31,6 +31,11 @@ const LOG_LINE: Duration = Duration::from_secs(5);
 pub(crate) const CALLS_PER_CHECK: u64 = 64;
 /// Bytes that are worth a look at the clock by themselves.
 pub(crate) const BYTES_PER_CHECK: u64 = 64 * 1024;
+/// The most one copy_file_range or sendfile call moves while a display may be drawn (by
+/// default one call may move 2 GiB, and the line would sit still for seconds, then jump).
+/// 64 MiB takes a few tens of milliseconds in memory and a fifth of a second on a disk: smooth
+/// enough, and 32 calls a GiB cost nothing measurable.
+pub(crate) const LARGEST_CALL: usize = 64 << 20;
 /// Time each update may spend sizing the job (see tally.rs): 5% of the copy at 10 updates a
 /// second.
 const SIZING_PER_UPDATE: Duration = Duration::from_millis(5);
