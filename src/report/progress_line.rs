@@ -6,22 +6,27 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// How far back the rate looks: an exponential moving average whose samples lose half their
-/// weight in about 2.8 s (a time constant of 4 s), so one slow or fast moment barely moves
-/// it and the time left does not jump.
-const RATE_WINDOW: Duration = Duration::from_secs(4);
+/// weight in about 2 s (a time constant of 3 s), so one slow or fast moment barely moves it
+/// and the time left does not jump.
+const RATE_WINDOW: Duration = Duration::from_secs(3);
 
-/// Bytes per second, smoothed; none until bytes have been seen moving.
+/// Bytes per second, smoothed; none until bytes have been seen moving. The average is
+/// normalised by the weight its samples have so far, so its start is the rate measured, not
+/// a climb from zero nor the first moment's rate held for seconds.
 #[derive(Debug)]
 pub(crate) struct Rate {
     last: (Instant, u64),
-    value: Option<f64>,
+    /// Weighted sum of the rates sampled, and the sum of their weights.
+    sum: f64,
+    weight: f64,
 }
 
 impl Rate {
     pub(crate) fn new(start: Instant) -> Rate {
         Rate {
             last: (start, 0),
-            value: None,
+            sum: 0.0,
+            weight: 0.0,
         }
     }
 
@@ -32,21 +37,19 @@ impl Rate {
         if dt <= 0.0 {
             return;
         }
-        let now_rate = done.saturating_sub(before) as f64 / dt;
-        self.value = match self.value {
-            // The first measurement is the rate so far, not a rise from nothing.
-            None if done == 0 => None,
-            None => Some(now_rate),
-            Some(old) => {
-                let weight = 1.0 - (-dt / RATE_WINDOW.as_secs_f64()).exp();
-                Some(old + (now_rate - old) * weight)
-            }
-        };
         self.last = (now, done);
+        // Nothing has moved yet (a FIFO without a writer): no rate to speak of.
+        if done == 0 {
+            return;
+        }
+        let now_rate = done.saturating_sub(before) as f64 / dt;
+        let keep = (-dt / RATE_WINDOW.as_secs_f64()).exp();
+        self.sum = self.sum * keep + now_rate * (1.0 - keep);
+        self.weight = self.weight * keep + (1.0 - keep);
     }
 
     pub(crate) fn get(&self) -> Option<f64> {
-        self.value
+        (self.weight > 0.0).then(|| self.sum / self.weight)
     }
 }
 
@@ -235,10 +238,20 @@ mod tests {
         assert_eq!(rate.get(), None);
         rate.sample(t0 + Duration::from_secs(2), 100);
         assert_eq!(rate.get(), Some(100.0));
-        // A stall of a tenth of a second moves the rate by about 2.5%.
+        // Early on, a stall of a tenth of a second moves the rate by about a tenth...
         rate.sample(t0 + Duration::from_millis(2100), 100);
         let r = rate.get().unwrap();
-        assert!((97.0..99.0).contains(&r), "{r}");
+        assert!((85.0..95.0).contains(&r), "{r}");
+        // ... once the window is full, by about 3%; and a steady rate is the rate.
+        let mut t = t0 + Duration::from_millis(2100);
+        for i in 1..=200 {
+            rate.sample(t + Duration::from_millis(100 * i), 100 + 10 * i);
+        }
+        t += Duration::from_secs(20);
+        assert!((rate.get().unwrap() - 100.0).abs() < 0.01);
+        rate.sample(t + Duration::from_millis(100), 2100);
+        let r = rate.get().unwrap();
+        assert!((96.0..98.0).contains(&r), "{r}");
     }
 
     #[test]
