@@ -69,7 +69,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
         ['--bufsize' 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range']
         ['--jobs' 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]']
         ['-j' 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]']
-        ['--progress' 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never']
+        ['--progress' 'Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always (also into a pipe or a log, a line every 5 s; what --progress alone means), never']
         ['--stats' 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE appends it to FILE instead']
         ['--debug' 'Explain how each file is copied (GNU cp''s --debug lines, plus the method)']
         ['--compare' 'Copy SOURCE to DEST with each method and print a table of times and costs (or JSON with --stats=json)']

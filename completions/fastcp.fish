@@ -26,7 +26,7 @@ always\t''
 never\t''"
 complete -c fastcp -l bufsize -d 'Buffer size for read-write, pipe size for splice; bytes per call for sendfile and copy-file-range' -r -f
 complete -c fastcp -s j -l jobs -d 'Copy up to N files of a tree at once [default: the number of CPUs; 1: one by one]' -r -f
-complete -c fastcp -l progress -d 'Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never' -f -a "auto\t''
+complete -c fastcp -l progress -d 'Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always (also into a pipe or a log, a line every 5 s; what --progress alone means), never' -f -a "auto\t''
 always\t''
 never\t''"
 complete -c fastcp -l stats -d 'Print what the copy did when it ends: FORMAT is text (the default) or json (one line, the last on stderr); --stats=FORMAT:FILE appends it to FILE instead' -f -a "text\t''

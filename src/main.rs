@@ -125,7 +125,7 @@ fn run(options: &options::Options) -> ExitCode {
         }
     };
     let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
-    let progress = report::progress::Progress::start(options.progress, sources, options.recursive);
+    let progress = report::progress::Progress::start(options, sources);
     signals::install();
     let mut summary = copy::parallel::copy_all(
         options,

@@ -65,7 +65,7 @@ fn progress_bar_is_drawn_on_a_terminal_for_a_slow_copy() {
     };
     let sent = writer.join().unwrap();
     assert!(
-        screen.contains("KiB") && screen.contains("ETA"),
+        screen.contains("KiB") && screen.contains("KiB/s"),
         "{screen:?}"
     );
     assert!(std::fs::read(&dst).unwrap() == sent);
@@ -114,16 +114,19 @@ fn progress_always_draws_into_a_pipe() {
     writer.join().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
+    // A FIFO has no size before it is read: no percentage, the bytes and the average rate.
     let last = text.lines().last().unwrap_or_default();
-    assert_eq!(last, "1.0 MiB / 1.0 MiB (100%)", "{text}");
+    assert!(last.starts_with("1.0 MiB, in 0:0"), "{text}");
+    assert!(last.ends_with(" KiB/s)"), "{text}");
     assert!(
         !text.contains('\r') && !text.contains('\x1b'),
         "plain lines only: {text:?}"
     );
 }
 
-/// The total of a recursive copy is every file below its sources, counted while copying:
-/// while the slow first directory is copied, the bar already knows the second one's size.
+/// The files of a recursive copy are every file below its sources, counted while copying
+/// (tests/progress.rs watches the total known while a slow first file is copied). A FIFO read
+/// with --copy-contents has no size in advance: no percentage, but the files are counted.
 #[test]
 fn progress_total_covers_whole_trees() {
     let s = Scratch::new();
@@ -146,15 +149,10 @@ fn progress_total_covers_whole_trees() {
     writer.join().unwrap();
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stderr);
-    let first = text.lines().next().unwrap_or_default();
     // 1 MiB comes through the FIFO, 5 MiB from the regular files.
-    assert!(first.contains(" / 5.0 MiB ("), "{text}");
-    assert!(!first.contains("(100%)"), "{text}");
-    assert_eq!(
-        text.lines().last(),
-        Some("6.0 MiB / 6.0 MiB (100%)"),
-        "{text}"
-    );
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("6.0 MiB, 3/3 files, in 0:0"), "{text}");
+    assert!(!text.contains('%'), "{text}");
 }
 
 #[test]

@@ -92,7 +92,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ],
             &[(
                 'R',
-                "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file. Before a dense copy of 1 MiB or more onto ext4, the destination's blocks are reserved with fallocate(2) (FALLOC_FL_KEEP_SIZE, so the size does not change), which measured about 25% faster; what the copy did not fill is given back.",
+                "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. While a progress line may be drawn, auto asks at most 64 MiB of one call (without --bufsize), so that the line moves; a chosen --method keeps its largest calls, which are what it measures. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file. Before a dense copy of 1 MiB or more onto ext4, the destination's blocks are reserved with fallocate(2) (FALLOC_FL_KEEP_SIZE, so the size does not change), which measured about 25% faster; what the copy did not fill is given back.",
             )],
             &[
                 ('R', "Before any method, "),

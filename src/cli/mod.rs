@@ -249,7 +249,8 @@ pub(crate) struct Cli {
     )]
     jobs: Option<String>,
 
-    /// Show a progress bar on stderr: auto (on a terminal, after 1 s), always, never
+    /// Show a progress line on stderr: auto (the default: on a terminal, after 1 s), always
+    /// (also into a pipe or a log, a line every 5 s; what --progress alone means), never
     #[arg(
         long,
         value_name = "WHEN",

@@ -274,6 +274,7 @@ impl Session<'_> {
         empty: bool,
     ) -> Result<Done, Error> {
         let Entry { src, src_st, .. } = entry;
+        self.summary.counters.file_started(src.shown);
         let new = empty;
         let transfer = Transfer {
             src: ends.src.as_fd(),
@@ -409,6 +410,7 @@ impl Session<'_> {
 
     /// Counts a finished file and prints its --debug line.
     fn done(&mut self, src_st: &Stat, done: Done) {
+        self.summary.counters.file_finished();
         self.summary.add(
             &done.outcome,
             crate::report::stats::file_class(src_st.st_mode),

@@ -28,7 +28,7 @@ pub(super) fn copy(
         &[(Engine::Sendfile, Engine::ReadWrite)]
     };
     for &(engine, next) in chain {
-        let result = transfer.run(engine, counters);
+        let result = transfer.run_auto(engine, counters);
         let reason = match auto_step(result, || transfer.source_has_data()) {
             Step::Done(bytes) => return Ok(finished(bytes, engine, fallbacks)),
             Step::Fail(e) => return Err((engine.into(), e)),
@@ -43,7 +43,7 @@ pub(super) fn copy(
     // read-write, the last resort: what it says is final.
     let engine = Engine::ReadWrite;
     let bytes = transfer
-        .run(engine, counters)
+        .run_auto(engine, counters)
         .map_err(|e| (engine.into(), e))?;
     Ok(finished(bytes, engine, fallbacks))
 }

@@ -115,10 +115,31 @@ impl Transfer<'_> {
         }
     }
 
-    /// Runs one engine to the end of the source (or of the span).
+    /// Runs one engine to the end of the source (or of the span), as a chosen --method
+    /// asks: each call as large as the method allows, which is what is being measured.
     fn run(&self, engine: Engine, counters: &mut Counters) -> Result<u64, EngineError> {
+        self.run_within(engine, counters, usize::MAX)
+    }
+
+    /// Runs one engine for `auto`: without --bufsize, no call moves more than a progress
+    /// display can wait for (a copy_file_range call may otherwise move 2 GiB at once).
+    fn run_auto(&self, engine: Engine, counters: &mut Counters) -> Result<u64, EngineError> {
+        let most = counters.largest_call();
+        self.run_within(engine, counters, most)
+    }
+
+    fn run_within(
+        &self,
+        engine: Engine,
+        counters: &mut Counters,
+        most: usize,
+    ) -> Result<u64, EngineError> {
+        let mut chunk = self.chunk(engine);
+        if self.bufsize.is_none() {
+            chunk = chunk.min(most);
+        }
         let span = Span {
-            chunk: self.chunk(engine),
+            chunk,
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
         };

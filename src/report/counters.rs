@@ -2,7 +2,7 @@
 //! `auto` tried before the method that worked. The engines record into these; report/ sits
 //! below engine/ so that the engines can count without the reports knowing about engines.
 
-use super::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, Progress};
+use super::progress::{BYTES_PER_CHECK, CALLS_PER_CHECK, LARGEST_CALL, Progress};
 use crate::options::Method;
 use rustix::io::Errno;
 use std::sync::{Arc, Mutex};
@@ -64,8 +64,8 @@ pub(crate) struct Counters {
     per_call: [CallStats; 6],
     /// The progress display, when one may be drawn.
     progress: Option<Arc<Mutex<Progress>>>,
-    /// Bytes written and calls made since the display last heard of them.
-    unreported: (u64, u64),
+    /// Bytes written, calls made and files finished since the display last heard of them.
+    unreported: (u64, u64, u64),
 }
 
 impl Counters {
@@ -82,6 +82,16 @@ impl Counters {
         Counters {
             progress: self.progress.clone(),
             ..Counters::default()
+        }
+    }
+
+    /// The most one call should move by default: a progress display hears of bytes only
+    /// between calls, and one copy_file_range or sendfile call may otherwise move 2 GiB.
+    pub(crate) fn largest_call(&self) -> usize {
+        if self.progress.is_some() {
+            LARGEST_CALL
+        } else {
+            usize::MAX
         }
     }
 
@@ -111,12 +121,34 @@ impl Counters {
 
     /// Hands the bytes written since the last time to the display.
     fn report_progress(&mut self) {
-        let (bytes, calls) = std::mem::take(&mut self.unreported);
+        let (bytes, calls, files) = std::mem::take(&mut self.unreported);
         if calls > 0
             && let Some(p) = &self.progress
             && let Ok(mut p) = p.lock()
         {
-            p.advance(bytes);
+            p.advance(bytes, files);
+        }
+    }
+
+    /// Notes the file whose data this thread starts to copy, for the display. Once per file,
+    /// and skipped while another thread holds the display.
+    pub(crate) fn file_started(&mut self, name: &std::path::Path) {
+        if let Some(p) = &self.progress
+            && let Ok(mut p) = p.try_lock()
+        {
+            p.set_name(name);
+        }
+    }
+
+    /// Notes a file copied to the end, for the display: counted as a call, so that a tree of
+    /// empty files moves the display too.
+    pub(crate) fn file_finished(&mut self) {
+        if self.progress.is_some() {
+            self.unreported.2 += 1;
+            self.unreported.1 += 1;
+            if self.unreported.1 >= CALLS_PER_CHECK {
+                self.report_progress();
+            }
         }
     }
 

@@ -3,6 +3,7 @@
 pub(crate) mod compare;
 pub(crate) mod counters;
 pub(crate) mod progress;
+pub(crate) mod progress_line;
 pub(crate) mod stats;
 pub(crate) mod status;
 pub(crate) mod tally;
@@ -46,10 +47,13 @@ static STDOUT_ERROR: AtomicI32 = AtomicI32::new(0);
 /// Writes `text` to stdout. A failed write (`-v >/dev/full`, a closed pipe) does not stop the
 /// copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
 pub(crate) fn out(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let mut written = Ok(());
+    progress::lifted_for_stdout(|| {
+        let mut stdout = std::io::stdout().lock();
+        written = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+    });
     if let Err(e) = written {
         let errno = e.raw_os_error().unwrap_or(libc::EIO);
         let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
@@ -70,7 +74,7 @@ pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
 
 /// Writes `text` to stderr, ignoring errors for the same reason.
 pub(crate) fn err(text: &str) {
-    // A progress bar on the terminal is lifted off first, so the message gets a line of its own.
+    // A progress line on the terminal is lifted off first, so the message gets a line of its own.
     progress::lifted(|| {
         status::lifted(|| {
             let _ = std::io::stderr().write_all(text.as_bytes());

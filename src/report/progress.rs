@@ -1,12 +1,19 @@
-//! The progress bar: indicatif behind a tiny interface, and nothing at all when not wanted.
+//! The progress line: one line on a terminal redrawn in place, plain lines for a log, and
+//! nothing at all when not wanted.
 //!
-//! The bar is driven from the copying thread itself. A helper thread would make every later
+//! The line is driven from the copying thread itself. A helper thread would make every later
 //! read and write slower: once a process has two threads, Linux takes a reference and the file
 //! position lock on each call (`__fdget_pos`), which measured 3% on a 4 KiB read-write copy.
 //! Instead the engines report written bytes here; a clock is read only every few dozen calls,
-//! and the bar is drawn only after the copy has run for a second, as cp prints nothing.
+//! and the line is drawn only after the copy has run for a second, as cp prints nothing.
+//!
+//! The line is drawn by hand (`\r`, the text, erase to the end of the line), which is all a
+//! one-line display needs: it is erased again before any message is printed and when the run
+//! ends, however it ends (a signal stops the copy and main.rs finishes the display before it
+//! re-raises the signal).
 
-use crate::options::ProgressMode;
+use super::progress_line::{Frame, Rate, Total, clock};
+use crate::options::{Options, ProgressMode};
 use crate::report::tally::Tally;
 use crate::report::units::human_bytes;
 use std::io::Write;
@@ -16,34 +23,62 @@ use std::time::{Duration, Instant};
 
 /// How long a copy runs before anything is drawn.
 const GRACE: Duration = Duration::from_secs(1);
+/// Time between two frames on a terminal (10 a second at most).
+const FRAME: Duration = Duration::from_millis(100);
+/// Time between two lines in a log.
+const LOG_LINE: Duration = Duration::from_secs(5);
 /// Calls between two looks at the clock, for copies made of many small calls.
 pub(crate) const CALLS_PER_CHECK: u64 = 64;
 /// Bytes that are worth a look at the clock by themselves.
 pub(crate) const BYTES_PER_CHECK: u64 = 64 * 1024;
-/// Time each redraw may spend sizing the job (see tally.rs): 5% of the copy at 10 redraws a
-/// second, and far less for the plain lines drawn once a second.
+/// The most one copy_file_range or sendfile call moves while a display may be drawn (by
+/// default one call may move 2 GiB, and the line would sit still for seconds, then jump).
+/// 64 MiB takes a few tens of milliseconds in memory and a fifth of a second on a disk: smooth
+/// enough, and 32 calls a GiB cost nothing measurable.
+pub(crate) const LARGEST_CALL: usize = 64 << 20;
+/// Time each update may spend sizing the job (see tally.rs): 5% of the copy at 10 updates a
+/// second.
 const SIZING_PER_UPDATE: Duration = Duration::from_millis(5);
+/// Moves the cursor to the start of the line and erases the line.
+const CLEAR: &str = "\r\x1b[K";
 
-/// The bar on the terminal, if any: every message printed lifts it first (`lifted`), whichever
-/// thread prints it.
-static ON_SCREEN: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+/// Whether a line is on the terminal now. Every message printed erases it first (`lifted`),
+/// whichever thread prints it; the next frame draws it again.
+static ON_SCREEN: Mutex<Screen> = Mutex::new(Screen {
+    shown: false,
+    stdout_too: false,
+});
 
-/// Runs `f` (which prints a message) with the bar lifted off the terminal, if one is drawn.
+#[derive(Debug)]
+struct Screen {
+    shown: bool,
+    /// stdout is a terminal too (-v lines would land on the progress line).
+    stdout_too: bool,
+}
+
+/// Runs `f` (which prints a message on stderr) with the line erased, if one is drawn.
 pub(crate) fn lifted(f: impl FnOnce()) {
-    let bar = ON_SCREEN.lock().ok().and_then(|bar| bar.clone());
-    match bar {
-        Some(bar) => bar.suspend(f),
-        None => f(),
+    let Ok(mut screen) = ON_SCREEN.lock() else {
+        return f();
+    };
+    if screen.shown {
+        let _ = std::io::stderr().write_all(CLEAR.as_bytes());
+        screen.shown = false;
     }
+    f();
+}
+
+/// Runs `f` (which prints on stdout) with the line erased, when stdout is a terminal too.
+pub(crate) fn lifted_for_stdout(f: impl FnOnce()) {
+    let shared = ON_SCREEN.lock().is_ok_and(|s| s.shown && s.stdout_too);
+    if shared { lifted(f) } else { f() }
 }
 
 /// Where the progress goes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Display {
-    /// Not drawn yet: the grace period has not passed.
-    Waiting,
-    /// An indicatif bar on a terminal.
-    Bar(indicatif::ProgressBar),
+    /// A line redrawn in place on a terminal.
+    Terminal,
     /// Plain lines for a pipe or a log.
     Lines,
 }
@@ -51,134 +86,144 @@ enum Display {
 /// A progress display for one run.
 #[derive(Debug)]
 pub(crate) struct Progress {
-    terminal: bool,
+    display: Display,
     started: Instant,
     next_update: Instant,
-    display: Display,
+    /// When the next plain line is due.
+    next_line: Instant,
+    /// Something was drawn (the grace period passed).
+    drawn: bool,
     /// The size of the whole job, as far as it is known.
     tally: Tally,
     done: u64,
+    files_done: u64,
+    rate: Rate,
+    /// The file being copied (by one of the threads).
+    name: PathBuf,
 }
 
 impl Progress {
-    /// A display for copying `sources`, or `None` when `mode` says not to draw.
-    pub(crate) fn start(
-        mode: ProgressMode,
-        sources: Vec<PathBuf>,
-        recursive: bool,
-    ) -> Option<Progress> {
+    /// A display for copying `sources`, or `None` when `--progress` says not to draw.
+    pub(crate) fn start(options: &Options, sources: Vec<PathBuf>) -> Option<Progress> {
         let terminal = rustix::termios::isatty(rustix::stdio::stderr());
-        let draw = match mode {
+        let draw = match options.progress {
             ProgressMode::Never => false,
             ProgressMode::Auto => terminal,
             ProgressMode::Always => true,
         };
         let now = Instant::now();
-        draw.then_some(Progress {
-            terminal,
+        let specials = options.copy_contents || !options.recursive;
+        draw.then(|| Progress {
+            display: if terminal {
+                Display::Terminal
+            } else {
+                Display::Lines
+            },
             started: now,
             next_update: now + GRACE,
-            display: Display::Waiting,
-            tally: Tally::new(sources, recursive),
+            next_line: now + LOG_LINE,
+            drawn: false,
+            tally: Tally::new(sources, options.recursive, specials),
             done: 0,
+            files_done: 0,
+            rate: Rate::new(now),
+            name: PathBuf::new(),
         })
     }
 
-    /// Notes `bytes` written (by one copying thread, since it last reported), and redraws
-    /// when it is time. The counters call this every few dozen calls, not on every one.
-    pub(crate) fn advance(&mut self, bytes: u64) {
+    /// Notes `bytes` written and `files` finished (by one copying thread, since it last
+    /// reported), and redraws when it is time. The counters call this every few dozen calls,
+    /// not on every one.
+    pub(crate) fn advance(&mut self, bytes: u64, files: u64) {
         self.done += bytes;
+        self.files_done += files;
         let now = Instant::now();
         if now >= self.next_update {
             self.update(now);
         }
     }
 
-    /// The total to show once every size is known; never less than what was written, as
-    /// sources may grow.
-    fn known_total(&self) -> Option<u64> {
-        self.tally.total().map(|total| total.max(self.done))
+    /// Notes the file a thread starts copying.
+    pub(crate) fn set_name(&mut self, name: &std::path::Path) {
+        self.name.clear();
+        self.name.push(name);
     }
 
     fn update(&mut self, now: Instant) {
         self.tally.step(SIZING_PER_UPDATE);
-        if matches!(self.display, Display::Waiting) {
-            self.display = if self.terminal {
-                let bar = new_bar(self.known_total(), self.done);
-                if let Ok(mut on_screen) = ON_SCREEN.lock() {
-                    *on_screen = Some(bar.clone());
-                }
-                Display::Bar(bar)
-            } else {
-                Display::Lines
-            };
-        }
-        match &self.display {
-            Display::Bar(bar) => {
-                if let Some(total) = self.known_total() {
-                    bar.set_length(total);
-                }
-                bar.set_position(self.done);
-                self.next_update = now + Duration::from_millis(100);
+        self.rate.sample(now, self.done);
+        self.next_update = now + FRAME;
+        match self.display {
+            Display::Terminal => self.draw(),
+            Display::Lines if now >= self.next_line => {
+                self.next_line = now + LOG_LINE;
+                self.print_line(&self.frame().figures(", "));
             }
-            Display::Lines => {
-                self.print_line(false);
-                self.next_update = now + Duration::from_secs(1);
-            }
-            Display::Waiting => {}
+            Display::Lines => {}
         }
+        self.drawn = true;
     }
 
-    fn print_line(&self, last: bool) {
-        let secs = self.started.elapsed().as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.done as f64 / secs
-        } else {
-            0.0
+    fn frame(&self) -> Frame<'_> {
+        // Never less than what was copied: sources may grow.
+        let total = match self.tally.total() {
+            None => Total::Counting,
+            Some(_) if !self.tally.sized() => Total::Unknown,
+            Some(bytes) => Total::Bytes(bytes.max(self.done)),
         };
-        let mut line = human_bytes(self.done as f64);
-        if let Some(total) = self.known_total() {
-            let percent = (self.done * 100).checked_div(total).unwrap_or(100);
-            line.push_str(&format!(" / {} ({percent}%)", human_bytes(total as f64)));
-            if rate > 0.0 && !last {
-                let eta = (total - self.done) as f64 / rate;
-                line.push_str(&format!(", {}/s, ETA {eta:.0} s", human_bytes(rate)));
-            }
+        let files = self.tally.files();
+        let counted = self.tally.total().is_some();
+        Frame {
+            done: self.done,
+            total,
+            files_done: self.files_done,
+            files: (counted.then_some(files.max(self.files_done)), files),
+            rate: self.rate.get(),
+            name: (!self.name.as_os_str().is_empty()).then_some(self.name.as_path()),
         }
-        let _ = writeln!(std::io::stderr(), "{line}");
     }
 
-    /// Ends the display: the bar is removed from the terminal; a log gets a last line.
+    /// Draws the line on the terminal, unless a message is being printed at this moment.
+    fn draw(&self) {
+        let width = rustix::termios::tcgetwinsize(rustix::stdio::stderr())
+            .map_or(80, |w| usize::from(w.ws_col));
+        let width = if width == 0 { 80 } else { width };
+        let text = format!("\r{}\x1b[K", self.frame().terminal(width));
+        if let Ok(mut screen) = ON_SCREEN.try_lock() {
+            if !self.drawn {
+                screen.stdout_too = rustix::termios::isatty(rustix::stdio::stdout());
+            }
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            screen.shown = true;
+        }
+    }
+
+    fn print_line(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+
+    /// Ends the display: the line is erased from the terminal; a log gets a last line, with
+    /// the average rate of the whole run.
     pub(crate) fn finish(&mut self) {
-        if !matches!(self.display, Display::Waiting) {
-            self.tally.step(Duration::MAX);
+        if !self.drawn {
+            return;
         }
-        match std::mem::replace(&mut self.display, Display::Waiting) {
-            Display::Bar(bar) => {
-                if let Ok(mut on_screen) = ON_SCREEN.lock() {
-                    *on_screen = None;
-                }
-                bar.finish_and_clear()
+        self.drawn = false;
+        match self.display {
+            Display::Terminal => lifted(|| {}),
+            Display::Lines => {
+                self.tally.step(Duration::MAX);
+                let elapsed = self.started.elapsed();
+                let mut frame = self.frame();
+                frame.rate = None;
+                let average = self.done as f64 / elapsed.as_secs_f64().max(1e-3);
+                self.print_line(&format!(
+                    "{}, in {} ({}/s)",
+                    frame.figures(", "),
+                    clock(elapsed.as_secs_f64()),
+                    human_bytes(average)
+                ));
             }
-            Display::Lines => self.print_line(true),
-            Display::Waiting => {}
         }
     }
-}
-
-fn new_bar(total: Option<u64>, done: u64) -> indicatif::ProgressBar {
-    // Built hidden and moved to stderr once positioned: the bar starts a second into the
-    // copy, and its rate estimate must start from there, not from zero.
-    let bar =
-        indicatif::ProgressBar::with_draw_target(total, indicatif::ProgressDrawTarget::hidden());
-    let style = indicatif::ProgressStyle::with_template(
-        "{binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta} [{wide_bar}]",
-    )
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    bar.set_style(style);
-    bar.set_position(done);
-    bar.reset_eta();
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
-    bar
 }

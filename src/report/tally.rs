@@ -1,8 +1,9 @@
 //! Sizing the whole job for the progress bar, a little at a time, on the copying thread.
 //!
-//! The total of a recursive copy is the size of every regular file below its sources. Walking
-//! the trees first would delay the copy, so the bar starts without a total, and each redraw
-//! spends a few milliseconds walking further until the total is known.
+//! The total of a recursive copy is the size and the number of every file below its sources
+//! whose data is copied. Walking the trees first would delay the copy, so the display starts
+//! without a total, and each update spends a few milliseconds walking further until the total
+//! is known.
 
 use std::ffi::OsString;
 use std::fs::FileType;
@@ -22,18 +23,38 @@ pub(crate) struct Tally {
     /// (a deep tree would take them all).
     dirs: Vec<(PathBuf, std::vec::IntoIter<(OsString, FileType)>)>,
     recursive: bool,
+    /// Special files (FIFOs, devices) are read as data: top-level operands of a copy that is
+    /// not recursive, and every one under --copy-contents.
+    specials: bool,
     total: u64,
+    files: u64,
+    /// Files counted whose size cannot be known before they are read (a FIFO, a device).
+    unsized_files: u64,
 }
 
 impl Tally {
-    pub(crate) fn new(mut sources: Vec<PathBuf>, recursive: bool) -> Tally {
+    pub(crate) fn new(mut sources: Vec<PathBuf>, recursive: bool, specials: bool) -> Tally {
         sources.reverse();
         Tally {
             sources,
             dirs: Vec::new(),
             recursive,
+            specials,
             total: 0,
+            files: 0,
+            unsized_files: 0,
         }
+    }
+
+    /// The files counted so far (all of them, once `total` is known).
+    pub(crate) fn files(&self) -> u64 {
+        self.files
+    }
+
+    /// Every file counted has a size known in advance: `total` is the bytes to copy, not
+    /// just a lower bound.
+    pub(crate) fn sized(&self) -> bool {
+        self.unsized_files == 0
     }
 
     /// The total, once every source has been looked at.
@@ -64,7 +85,9 @@ impl Tally {
                     Some((name, t)) if t.is_file() => {
                         let size = std::fs::symlink_metadata(dir.join(name)).map_or(0, |m| m.len());
                         self.total += size;
+                        self.files += 1;
                     }
+                    Some((_, t)) if self.specials && !t.is_symlink() => self.unsized_file(),
                     Some(_) => {}
                     None => {
                         self.dirs.pop();
@@ -73,11 +96,20 @@ impl Tally {
             } else if let Some(src) = self.sources.pop() {
                 match std::fs::metadata(&src) {
                     Ok(m) if m.is_dir() && self.recursive => self.enter(src),
-                    Ok(m) if m.is_file() => self.total += m.len(),
+                    Ok(m) if m.is_file() => {
+                        self.total += m.len();
+                        self.files += 1;
+                    }
+                    Ok(m) if !m.is_dir() && self.specials => self.unsized_file(),
                     _ => {}
                 }
             }
         }
+    }
+
+    fn unsized_file(&mut self) {
+        self.files += 1;
+        self.unsized_files += 1;
     }
 
     fn enter(&mut self, dir: PathBuf) {
@@ -105,18 +137,18 @@ mod tests {
         std::fs::write(dir.join("a/b/two"), [0u8; 20]).unwrap();
         std::fs::write(dir.join("three"), [0u8; 3]).unwrap();
         let sources = vec![dir.join("a"), dir.join("three")];
-        let mut tally = Tally::new(sources.clone(), true);
+        let mut tally = Tally::new(sources.clone(), true, false);
         tally.step(Duration::from_secs(5));
-        assert_eq!(tally.total(), Some(123));
-        let mut flat = Tally::new(sources, false);
+        assert_eq!((tally.total(), tally.files()), (Some(123), 3));
+        let mut flat = Tally::new(sources, false, true);
         flat.step(Duration::from_secs(5));
-        assert_eq!(flat.total(), Some(3));
+        assert_eq!((flat.total(), flat.files()), (Some(3), 1));
         // A budget of nothing still makes progress and ends.
-        let mut slow = Tally::new(vec![dir.join("a")], true);
+        let mut slow = Tally::new(vec![dir.join("a")], true, false);
         while slow.total().is_none() {
             slow.step(Duration::ZERO);
         }
-        assert_eq!(slow.total(), Some(120));
+        assert_eq!((slow.total(), slow.files()), (Some(120), 2));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -142,7 +174,7 @@ mod tests {
                 .filter(|target| target.starts_with(&root))
                 .count()
         };
-        let mut tally = Tally::new(vec![root.clone()], true);
+        let mut tally = Tally::new(vec![root.clone()], true, false);
         let mut deepest = 0;
         while tally.total().is_none() {
             tally.step(Duration::ZERO);
