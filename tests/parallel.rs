@@ -7,7 +7,7 @@ mod util;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
-use util::{Scratch, attributes, fastcp, fastcp_path, normalize, snapshot};
+use util::{Scratch, attributes, fastcp, fastcp_path, normalize, pattern, snapshot};
 
 /// A tree with enough files per directory for several threads to work in one directory at
 /// once: nested directories, files of many sizes (empty, sparse, over a buffer), symlinks,
@@ -413,5 +413,42 @@ fn queued_files_from_many_directories_stay_within_a_low_limit() {
             attributes(&s.join("src"), true)
         );
         std::fs::remove_dir_all(s.join("copy")).unwrap();
+    }
+}
+
+/// Regression (data loss): with -L, a symlink in the source can lead to a file this copy is
+/// still writing (`src/l -> ../T/src/big`, copied into T). GNU, one file at a time, has
+/// finished T/src/big when it follows the link; fastcp's walker followed it while a copying
+/// thread was writing it and copied what was there: exit 0 and a short T/src/l (6 of 8 runs
+/// of this fixture), or "cannot stat" when the file was not created yet. A followed symlink is
+/// now read once every queued copy is done.
+#[test]
+fn a_followed_symlink_into_the_destination_is_read_once_its_copy_is_done() {
+    let data = pattern(16 << 20, 11);
+    for run in 0..4 {
+        let s = Scratch::new();
+        s.write("src/big", &data);
+        for i in 0..45 {
+            s.write(format!("src/s{i}"), format!("{i}\n").as_bytes());
+        }
+        symlink("../T/src/big", s.join("src/l")).unwrap();
+        s.mkdir("T");
+        let out = fastcp()
+            .current_dir(s.path())
+            .args([
+                "-j2",
+                "--method=read-write",
+                "--bufsize=4K",
+                "-rL",
+                "src",
+                "T",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "run {run}: {stderr}");
+        let copied = std::fs::read(s.join("T/src/l")).unwrap();
+        assert_eq!(copied.len(), data.len(), "run {run}: a short copy");
+        assert!(copied == data, "run {run}");
     }
 }

@@ -130,14 +130,7 @@ impl Session<'_> {
             name: Path::new(name),
             shown: &dst_path,
         };
-        let follow = self.opts.deref == Deref::Always;
-        let stat = self.look(child_src, kind, follow);
-        let node = Node {
-            follow,
-            top: false,
-            fresh: level.fresh,
-        };
-        let (st, opened) = match stat {
+        let (st, opened) = match self.look(child_src, kind, &walk.entered) {
             Ok(looked) => looked,
             Err(e) => {
                 self.fail(&Error::io(Op::Stat, &src_path, e));
@@ -148,7 +141,11 @@ impl Session<'_> {
             src: child_src,
             src_st: &st,
             dst: child_dst,
-            node,
+            node: Node {
+                follow: self.opts.deref == Deref::Always,
+                top: false,
+                fresh: level.fresh,
+            },
             parent: Some(&level.guard),
         };
         let result = if file_type(&st) != FileType::Directory {
@@ -185,7 +182,21 @@ impl Session<'_> {
     /// Stats an entry. One recorded as a regular file is opened at once (the copy needs it
     /// open anyway) and the open file stat'ed, unless symlinks are followed (the recorded
     /// type is the link's) or only links are made (-l, -s).
-    fn look(&self, src: At<'_>, kind: FileType, follow: bool) -> rustix::io::Result<Looked> {
+    ///
+    /// What the copying threads may still be writing is read once every queued copy is done,
+    /// as one by one: a followed symlink may lead into the destination (`-rL src dst` with a
+    /// link to dst/src/big gave a short copy), and a source directory may be one this walk
+    /// fills (`cp -a -t d . x` reads `d` after files were queued into it; `entered`).
+    fn look(
+        &mut self,
+        src: At<'_>,
+        kind: FileType,
+        entered: &HashMap<Id, bool>,
+    ) -> rustix::io::Result<Looked> {
+        let follow = self.opts.deref == Deref::Always;
+        if follow && kind == FileType::Symlink {
+            self.settle();
+        }
         let open_early = !follow && self.opts.make == Make::Copy;
         if open_early
             && kind == FileType::RegularFile
@@ -193,7 +204,11 @@ impl Session<'_> {
         {
             return Ok((st, Some(fd)));
         }
-        src.stat(follow).map(|st| (st, None))
+        let st = src.stat(follow)?;
+        if file_type(&st) == FileType::Directory && entered.contains_key(&crate::fs::id(&st)) {
+            self.settle();
+        }
+        Ok((st, None))
     }
 
     /// Makes `level` the deepest one; the level that leaves the window closes its descriptors
