@@ -212,7 +212,11 @@ impl Progress {
         match self.display {
             Display::Terminal => lifted(|| {}),
             Display::Lines => {
-                self.tally.step(Duration::MAX);
+                // After a signal, the last line says what was done without sizing the rest of
+                // the job: a tree as large as /usr took seconds to stop.
+                if crate::signals::pending().is_none() {
+                    self.tally.step(Duration::MAX);
+                }
                 let elapsed = self.started.elapsed();
                 let mut frame = self.frame();
                 frame.rate = None;

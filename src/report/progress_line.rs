@@ -4,6 +4,7 @@
 use super::units::human_bytes;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// How far back the rate looks: an exponential moving average whose samples lose half their
 /// weight in about 2 s (a time constant of 3 s), so one slow or fast moment barely moves it
@@ -125,14 +126,14 @@ impl Frame<'_> {
     pub(crate) fn terminal(&self, width: usize) -> String {
         let width = width.saturating_sub(1).max(1);
         let mut line = self.figures("  ");
-        let room = width.saturating_sub(line.chars().count() + 2);
+        let room = width.saturating_sub(line.width() + 2);
         if let Some(name) = self.name
             && room >= 8
         {
             line.push_str("  ");
             line.push_str(&elide(&printable(name), room));
         }
-        line.chars().take(width).collect()
+        head(&line, width)
     }
 }
 
@@ -149,29 +150,59 @@ pub(crate) fn clock(seconds: f64) -> String {
     }
 }
 
-/// A file name as it can be shown on a terminal: bytes that are not UTF-8 become U+FFFD and
-/// control characters (a newline, an escape sequence in a name) become `?`, as `ls` shows them.
+/// A file name as it can be shown on a terminal: bytes that are not UTF-8 become U+FFFD, and
+/// control characters (a newline, an escape sequence in a name) and the bidirectional
+/// controls that would reorder the line become `?`, as `ls` shows them.
 fn printable(name: &Path) -> String {
+    let bidi = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     name.to_string_lossy()
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| if c.is_control() || bidi(c) { '?' } else { c })
         .collect()
 }
 
-/// `text` in at most `room` characters: its middle replaced by `...` when it is longer, so
-/// that the start of the path and the file's own name both stay. Cut between characters,
+/// Columns a character takes on a terminal (two for most CJK characters and emoji).
+fn columns(c: char) -> usize {
+    c.width().unwrap_or(0)
+}
+
+/// The longest start of `text` that fits in `room` columns.
+fn head(text: &str, room: usize) -> String {
+    let mut used = 0;
+    text.chars()
+        .take_while(|&c| {
+            used += columns(c);
+            used <= room
+        })
+        .collect()
+}
+
+/// The longest end of `text` that fits in `room` columns.
+fn tail(text: &str, room: usize) -> String {
+    let mut used = 0;
+    let mut kept: Vec<char> = text
+        .chars()
+        .rev()
+        .take_while(|&c| {
+            used += columns(c);
+            used <= room
+        })
+        .collect();
+    kept.reverse();
+    kept.into_iter().collect()
+}
+
+/// `text` in at most `room` terminal columns: its middle replaced by `...` when it is wider,
+/// so that the start of the path and the file's own name both stay. Cut between characters,
 /// never inside one.
 fn elide(text: &str, room: usize) -> String {
-    let count = text.chars().count();
-    if count <= room {
+    if text.width() <= room {
         return text.to_string();
     }
     let keep = room.saturating_sub(3);
-    let head = keep / 3;
-    let tail = keep - head;
-    let mut out: String = text.chars().take(head).collect();
+    let mut out = head(text, keep / 3);
     out.push_str("...");
-    out.extend(text.chars().skip(count - tail));
+    out.push_str(&tail(text, keep - keep / 3));
     out
 }
 
@@ -208,21 +239,42 @@ mod tests {
     }
 
     #[test]
-    fn names_are_shortened_by_characters_and_made_printable() {
+    fn names_are_shortened_by_columns_and_made_printable() {
         let name = Path::new("dir/\u{e9}t\u{e9}/\x1b[31mred\nline/\u{1f600}.txt");
         let shown = printable(name);
         assert_eq!(shown, "dir/\u{e9}t\u{e9}/?[31mred?line/\u{1f600}.txt");
+        // The emoji takes two columns.
         let short = elide(&shown, 12);
-        assert_eq!(short.chars().count(), 12);
-        assert_eq!(short, "dir.../\u{1f600}.txt");
+        assert_eq!(short.width(), 12);
+        assert_eq!(short, "dir...\u{1f600}.txt");
         assert_eq!(elide("short", 12), "short");
         let line = Frame {
             name: Some(name),
             ..frame(Total::Bytes(12 << 20), (Some(7), 7), Some(1048576.0))
         }
         .terminal(70);
-        assert_eq!(line.chars().count(), 69, "{line}");
+        assert_eq!(line.width(), 69, "{line}");
         assert!(line.ends_with(".txt") && !line.contains('\x1b'), "{line}");
+        // Regression: wide characters counted one column each, and the line wrapped.
+        let wide = Path::new(
+            "\u{65e5}\u{672c}\u{8a9e}\u{306e}\u{30d5}\u{30a1}\u{30a4}\u{30eb}\u{540d}.txt",
+        );
+        let name = wide.to_string_lossy().repeat(4);
+        for width in [20, 31, 45, 60, 200] {
+            let line = Frame {
+                name: Some(Path::new(&name)),
+                ..frame(Total::Bytes(12 << 20), (Some(7), 7), Some(1048576.0))
+            }
+            .terminal(width);
+            assert!(line.width() < width, "{width}: {line}");
+        }
+        // Two-column characters are never cut: the result may be a column short.
+        assert_eq!(
+            elide("\u{65e5}\u{672c}\u{8a9e}\u{306e}x", 7),
+            "...\u{306e}x"
+        );
+        // Bidirectional controls would reorder what the line shows.
+        assert_eq!(printable(Path::new("a\u{202e}b")), "a?b");
         // A terminal too narrow for the figures gets them cut, never wrapped.
         assert_eq!(
             frame(Total::Bytes(1), (None, 0), None).terminal(10).len(),
