@@ -124,8 +124,12 @@ fn run(options: &options::Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let sources = plan.jobs.iter().map(|j| j.src.clone()).collect();
-    let progress = report::progress::Progress::start(options, sources);
+    let pairs: Vec<_> = plan
+        .jobs
+        .iter()
+        .map(|j| (j.src.clone(), j.dst.clone()))
+        .collect();
+    let progress = report::progress::Progress::start(options, &pairs);
     signals::install();
     let mut summary = copy::parallel::copy_all(
         options,

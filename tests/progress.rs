@@ -424,3 +424,28 @@ fn a_display_hears_of_large_copies_every_64_mib() {
         assert_eq!(chosen, 80 << 20, "{method}");
     }
 }
+
+/// Regression: a copy onto the terminal itself (`fastcp file /dev/stdout` on a terminal)
+/// drew its line over the data it had just copied there, erasing the last row of it. `auto`
+/// now draws nothing when a destination is the terminal stderr is on, as cp shows only the
+/// data.
+#[test]
+fn a_copy_onto_the_terminal_draws_no_line_over_its_data() {
+    let s = Scratch::new();
+    let fifo = s.fifo("in");
+    let pty = OnPty::start(&[fifo.clone().into(), "/dev/stdout".into()], 80);
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    let mut sent = String::new();
+    // Longer than the grace period, in pieces that do not end a line.
+    for i in 0..16 {
+        let piece = format!("data{i:02} ");
+        std::io::Write::write_all(&mut writer, piece.as_bytes()).unwrap();
+        sent.push_str(&piece);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(writer);
+    let (status, screen) = pty.finish();
+    assert_eq!(status.code(), Some(0), "{screen:?}");
+    assert!(screen.contains(sent.trim_end()), "{screen:?}");
+    assert!(!screen.contains(EL), "a line was drawn: {screen:?}");
+}

@@ -102,15 +102,30 @@ pub(crate) struct Progress {
     name: PathBuf,
 }
 
+/// Whether `path` is the terminal stderr is on (the same character device).
+fn is_stderr(path: &std::path::Path) -> bool {
+    let (Ok(dst), Ok(err)) = (
+        rustix::fs::stat(path),
+        rustix::fs::fstat(rustix::stdio::stderr()),
+    ) else {
+        return false;
+    };
+    rustix::fs::FileType::from_raw_mode(dst.st_mode) == rustix::fs::FileType::CharacterDevice
+        && dst.st_rdev == err.st_rdev
+}
+
 impl Progress {
     /// A display for copying `sources`, or `None` when `--progress` says not to draw.
-    pub(crate) fn start(options: &Options, sources: Vec<PathBuf>) -> Option<Progress> {
+    pub(crate) fn start(options: &Options, jobs: &[(PathBuf, PathBuf)]) -> Option<Progress> {
         let terminal = rustix::termios::isatty(rustix::stdio::stderr());
         let draw = match options.progress {
             ProgressMode::Never => false,
-            ProgressMode::Auto => terminal,
+            // A copy onto the terminal itself (`fastcp file /dev/tty`) shows its data there:
+            // a line drawn over it would erase what was copied.
+            ProgressMode::Auto => terminal && !jobs.iter().any(|(_, dst)| is_stderr(dst)),
             ProgressMode::Always => true,
         };
+        let sources = jobs.iter().map(|(src, _)| src.clone()).collect();
         let now = Instant::now();
         let specials = options.copy_contents || !options.recursive;
         draw.then(|| Progress {
