@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::{Command, Output};
 use util::{Scratch, attributes, fastcp, fastcp_path, normalize, pattern, snapshot};
@@ -425,7 +425,10 @@ fn queued_files_from_many_directories_stay_within_a_low_limit() {
 #[test]
 fn a_followed_symlink_into_the_destination_is_read_once_its_copy_is_done() {
     let data = pattern(16 << 20, 11);
-    for run in 0..4 {
+    // Entries are copied in inode order, as GNU's savedir sorts them: the link must come
+    // after the file it leads to (a reused inode can put it first, and then cp too finds
+    // nothing there yet).
+    let fixture = || {
         let s = Scratch::new();
         s.write("src/big", &data);
         for i in 0..45 {
@@ -433,6 +436,13 @@ fn a_followed_symlink_into_the_destination_is_read_once_its_copy_is_done() {
         }
         symlink("../T/src/big", s.join("src/l")).unwrap();
         s.mkdir("T");
+        let ino = |name: &str| std::fs::symlink_metadata(s.join(name)).unwrap().ino();
+        (ino("src/l") > ino("src/big")).then_some(s)
+    };
+    for run in 0..4 {
+        let s = (0..50)
+            .find_map(|_| fixture())
+            .expect("a fixture in walk order");
         let out = fastcp()
             .current_dir(s.path())
             .args([
