@@ -462,3 +462,77 @@ fn a_followed_symlink_into_the_destination_is_read_once_its_copy_is_done() {
         assert!(copied == data, "run {run}");
     }
 }
+
+/// Regression: a destination that is a symlink is written through (as cp does), and the file
+/// it leads to can be one another copy of this run writes (`T/src/f1 -> f2`, f2 copied first)
+/// or a source still to be read (`T/src/f1 -> src/f2`). -j decided and wrote it while the
+/// other copy ran: "not writing through dangling symlink" where cp copies, two threads
+/// writing one file, or a later source read mid-write (a short T/src/f2, exit 0). Such a file
+/// is now copied at once, after every queued copy, as one by one.
+#[test]
+fn a_destination_symlink_is_written_through_in_walk_order() {
+    // Copied in inode order: `first` must come before `second`.
+    let in_order = |s: &Scratch, first: &str, second: &str| {
+        let ino = |name: &str| std::fs::symlink_metadata(s.join(name)).unwrap().ino();
+        ino(first) < ino(second)
+    };
+    let copy = |s: &Scratch| {
+        let out = fastcp()
+            .current_dir(s.path())
+            .args([
+                "-j2",
+                "--method=read-write",
+                "--bufsize=4K",
+                "-r",
+                "src",
+                "T",
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    };
+    let (a, b) = (pattern(8 << 20, 21), pattern(8 << 20, 22));
+    // Into a file this run writes first.
+    for _ in 0..3 {
+        let Some(s) = (0..50).find_map(|_| {
+            let s = Scratch::new();
+            s.write("src/f2", &a);
+            s.write("src/f1", &b);
+            s.mkdir("T/src");
+            symlink("f2", s.join("T/src/f1")).unwrap();
+            in_order(&s, "src/f2", "src/f1").then_some(s)
+        }) else {
+            return util::skip("no fixture in walk order");
+        };
+        copy(&s);
+        assert!(
+            std::fs::read(s.join("T/src/f2")).unwrap() == b,
+            "T/src/f2 is f1's copy"
+        );
+    }
+    // Back into a source still to be read: cp writes f1's data into src/f2, then copies that.
+    for _ in 0..3 {
+        let Some(s) = (0..50).find_map(|_| {
+            let s = Scratch::new();
+            s.write("src/f1", &b);
+            for i in 0..40 {
+                s.write(format!("src/s{i}"), b"small\n");
+            }
+            s.write("src/f2", &a);
+            s.mkdir("T/src");
+            symlink(s.join("src/f2"), s.join("T/src/f1")).unwrap();
+            in_order(&s, "src/f1", "src/f2").then_some(s)
+        }) else {
+            return util::skip("no fixture in walk order");
+        };
+        copy(&s);
+        assert!(
+            std::fs::read(s.join("src/f2")).unwrap() == b,
+            "src/f2 written through"
+        );
+        let copied = std::fs::read(s.join("T/src/f2")).unwrap();
+        assert_eq!(copied.len(), b.len(), "a short T/src/f2");
+        assert!(copied == b, "T/src/f2");
+    }
+}

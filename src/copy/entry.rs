@@ -73,4 +73,8 @@ pub(crate) struct Prepared {
     /// so that a signal never leaves many names removed and not yet rewritten (GNU loses at
     /// most the one file it is copying).
     pub(crate) replaced: bool,
+    /// The destination is a symlink written through: the file it leads to may be one another
+    /// copy of this run writes or reads (`T/f1 -> f2`, or a link back into the source), so
+    /// it is copied at once, once every queued copy is done, not queued, as one by one.
+    pub(crate) through_link: bool,
 }

@@ -62,7 +62,17 @@ impl Session<'_> {
             return Ok(Decision::Go(prepared));
         }
         let follow = !self.looks_through(src_st);
-        let mut looked = dst.stat(follow);
+        // lstat first: what is not a symlink looks the same either way, and a symlink to be
+        // written through is copied in walk order (`through_link`).
+        let mut looked = dst.stat(false);
+        let through_link = follow
+            && looked
+                .as_ref()
+                .is_ok_and(|st| file_type(st) == FileType::Symlink);
+        if through_link {
+            self.settle();
+            looked = dst.stat(true);
+        }
         if let (Ok(st), Some(pool)) = (&looked, self.pool)
             && pool.busy(crate::fs::id(st))
         {
@@ -82,6 +92,7 @@ impl Session<'_> {
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
         self.through_just_created(entry)?;
+        prepared.through_link = through_link;
         Ok(Decision::Go(prepared))
     }
 

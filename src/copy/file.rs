@@ -34,7 +34,8 @@ impl Session<'_> {
             && self.opts.make == Make::Copy
             && self.pool.is_some()
             && !track
-            && !prepared.replaced;
+            && !prepared.replaced
+            && !prepared.through_link;
         // GNU prints the -v line before making the file; a file a copying thread may take
         // prints it when done.
         if !queueable {
