@@ -61,6 +61,7 @@ set edit:completion:arg-completer[fastcp] = {|@words|
         ['--atomic' 'Write each file under a temporary name and rename it into place when complete']
         ['--fsync' 'Sync each file''s data (and new directory entries) to disk before reporting it done']
         ['--verify' 'Read each copy back and compare it with its source']
+        ['--nocache' 'Write back and drop from the page cache what a copy brings in, behind it (pages the source had cached before stay)']
         ['--verbose' 'Explain what is being done']
         ['-v' 'Explain what is being done']
         ['--method' 'How to move the data: auto, read-write, sendfile, copy-file-range, splice']

@@ -95,6 +95,13 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. While a progress line may be drawn, auto asks at most 64 MiB of one call (without --bufsize), so that the line moves; a chosen --method keeps its largest calls, which are what it measures. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file. Before a dense copy of 1 MiB or more onto ext4, the destination's blocks are reserved with fallocate(2) (FALLOC_FL_KEEP_SIZE, so the size does not change), which measured about 25% faster; what the copy did not fill is given back.",
             )],
             &[
+                ('B', "--nocache"),
+                (
+                    'R',
+                    " copies each file in windows of 16 MiB: behind the copy, the destination's pages are written back (sync_file_range(2)) and dropped from the page cache (posix_fadvise(2) DONTNEED), the write-back of one window running while the next is copied, and the source's pages are dropped where they were not cached before the copy read them (mincore(2), asked before the copy reaches them): a copy larger than memory does not evict the working set of everything else. Pages of the source that were cached before stay cached. A clone shares blocks and reads nothing, so it needs none of this. Without --nocache the page cache is left to the kernel, which is the fastest.",
+                ),
+            ],
+            &[
                 ('R', "Before any method, "),
                 ('B', "--reflink"),
                 ('R', "=auto (the default, when no "),

@@ -198,6 +198,11 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Safety")]
     verify: bool,
 
+    /// Write back and drop from the page cache what a copy brings in, behind it (pages the
+    /// source had cached before stay)
+    #[arg(long, help_heading = "How to copy")]
+    nocache: bool,
+
     /// Explain what is being done
     #[arg(short = 'v', long, help_heading = "Seeing what happens")]
     verbose: bool,
@@ -457,6 +462,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> {
             atomic: cli.atomic,
             fsync: cli.fsync,
             verify: cli.verify,
+            nocache: cli.nocache,
         },
         verbose: cli.verbose,
         one_file_system: cli.one_file_system,

@@ -69,6 +69,7 @@ pub(super) const LONGS: &[Long] = &[
     own("atomic", No),
     own("fsync", No),
     own("verify", No),
+    own("nocache", No),
     own("compare", No),
     last("methods", Required),
     last("bufsizes", Required),

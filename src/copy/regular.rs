@@ -289,6 +289,7 @@ impl Session<'_> {
                 .dst_dev
                 .is_some_and(|d| self.cross.contains(&(src_st.st_dev, d))),
             shown: self.opts.debug || self.opts.stats.is_some(),
+            nocache: self.opts.nocache,
         };
         let method = self.opts.method;
         let (cloned, reflink) = self.try_clone(&transfer, entry, ends.dst_dev)?;

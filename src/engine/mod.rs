@@ -8,6 +8,7 @@
 mod auto;
 pub(crate) mod copy_file_range;
 mod failure;
+mod nocache;
 mod pump;
 pub(crate) mod read_write;
 pub(crate) mod reflink;
@@ -76,6 +77,8 @@ pub(crate) struct Transfer<'a> {
     pub(crate) cross_device: bool,
     /// Fallbacks are shown (--debug, --stats): the one known in advance is recorded too.
     pub(crate) shown: bool,
+    /// Drop the pages behind the copy from the page cache (--nocache).
+    pub(crate) nocache: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -182,6 +185,18 @@ pub(crate) fn copy(
     method: Method,
     counters: &mut Counters,
 ) -> Result<Outcome, (Method, EngineError)> {
+    if transfer.nocache && method != Method::Reflink {
+        return nocache::copy(transfer, method, counters);
+    }
+    copy_now(transfer, method, counters)
+}
+
+/// `copy` in one go, the page cache left to the kernel.
+fn copy_now(
+    transfer: &Transfer<'_>,
+    method: Method,
+    counters: &mut Counters,
+) -> Result<Outcome, (Method, EngineError)> {
     let result = match method {
         Method::Auto => return auto::copy(transfer, counters),
         Method::Reflink => reflink::clone(transfer.src, transfer.dst, counters),
@@ -225,6 +240,7 @@ mod tests {
             may_share: true,
             cross_device: false,
             shown: true,
+            nocache: false,
         }
     }
 

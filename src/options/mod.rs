@@ -53,11 +53,12 @@ pub(crate) struct RawLinks {
     pub(crate) attributes_only: bool,
 }
 
-/// --atomic, --fsync, --verify.
+/// --atomic, --fsync, --verify, --nocache.
 pub(crate) struct Safety {
     pub(crate) atomic: bool,
     pub(crate) fsync: bool,
     pub(crate) verify: bool,
+    pub(crate) nocache: bool,
 }
 
 /// What a "copy" of a non-directory makes.
@@ -69,6 +70,19 @@ pub(crate) enum Make {
     HardLink,
     /// A symbolic link to the source (-s).
     Symlink,
+}
+
+impl Make {
+    /// What -l and -s ask for.
+    fn of(links: &RawLinks) -> Make {
+        if links.hard {
+            Make::HardLink
+        } else if links.symbolic {
+            Make::Symlink
+        } else {
+            Make::Copy
+        }
+    }
 }
 
 /// `--reflink`: when files are cloned (FICLONE) instead of copied.
@@ -138,6 +152,8 @@ pub(crate) struct Options {
     pub(crate) fsync: bool,
     /// Read each copy back and compare (--verify).
     pub(crate) verify: bool,
+    /// Drop the pages a copy brought into the page cache behind it (--nocache).
+    pub(crate) nocache: bool,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -201,13 +217,7 @@ impl Options {
         };
         let stats = raw.stats.as_deref().map(stats_arg).transpose()?;
         let (stats, stats_file) = stats.map_or((None, None), |(f, file)| (Some(f), file));
-        let make = if links.hard {
-            Make::HardLink
-        } else if links.symbolic {
-            Make::Symlink
-        } else {
-            Make::Copy
-        };
+        let make = Make::of(&links);
         // GNU: -r copies symlinks as symlinks, unless hard links are made (cp.c).
         let deref = raw
             .deref
@@ -248,6 +258,7 @@ impl Options {
             atomic: raw.safety.atomic,
             fsync: raw.safety.fsync,
             verify: raw.safety.verify,
+            nocache: raw.safety.nocache,
         }
         .refuse_with_compare()
     }

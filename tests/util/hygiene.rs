@@ -65,6 +65,7 @@ const LONG_FLAGS: &[&str] = &[
     "atomic",
     "fsync",
     "verify",
+    "nocache",
     "progress",
     "stats",
     "debug",
