@@ -190,6 +190,12 @@ pub(crate) struct Cli {
     #[arg(long, help_heading = "Safety")]
     atomic: bool,
 
+    /// Finish an interrupted copy, keeping what destinations hold of their sources; HOW:
+    /// quick (size, mtime with -p, the last block) or verify (all they hold)
+    #[arg(long, value_name = "HOW", num_args = 0..=1, require_equals = true)]
+    #[arg(default_missing_value = "quick", help_heading = "Safety")]
+    resume: Option<String>,
+
     /// Sync each file's data (and new directory entries) to disk before reporting it done
     #[arg(long, help_heading = "Safety")]
     fsync: bool,
@@ -455,6 +461,7 @@ fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> {
         },
         safety: crate::options::Safety {
             atomic: cli.atomic,
+            resume: cli.resume,
             fsync: cli.fsync,
             verify: cli.verify,
         },
