@@ -8,6 +8,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
     $values = @{
         '--update' = @('all', 'none', 'older')
         '--backup' = @('none', 'off', 'simple', 'never', 'existing', 'nil', 'numbered', 't')
+        '--resume' = @('quick', 'verify')
         '--method' = @('auto', 'read-write', 'sendfile', 'copy-file-range', 'splice')
         '--sparse' = @('never', 'auto', 'always')
         '--reflink' = @('auto', 'always', 'never')
@@ -60,6 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
         ,@('--suffix', 'Override the usual backup suffix')
         ,@('-S', 'Override the usual backup suffix')
         ,@('--atomic', 'Write each file under a temporary name and rename it into place when complete')
+        ,@('--resume', 'Finish an interrupted copy, keeping what destinations hold of their sources; HOW: quick (size, mtime with -p, the last block) or verify (all they hold)')
         ,@('--fsync', 'Sync each file''s data (and new directory entries) to disk before reporting it done')
         ,@('--verify', 'Read each copy back and compare it with its source')
         ,@('--nocache', 'Write back and drop from the page cache what a copy brings in, behind it (pages the source had cached before stay)')

@@ -52,6 +52,9 @@ _fastcp() {
         --suffix|-S)
             compopt +o default
             return 0 ;;
+        --resume)
+            mapfile -t COMPREPLY < <(compgen -P "$prefix" -W 'quick verify' -- "$cur")
+            return 0 ;;
         --method)
             mapfile -t COMPREPLY < <(compgen -P "$prefix" -W 'auto read-write sendfile copy-file-range splice' -- "$cur")
             return 0 ;;
@@ -91,7 +94,7 @@ _fastcp() {
         *) return 0 ;;
     esac
     if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W '--target-directory -t --no-target-directory -T --archive -a -d --dereference -L --no-dereference -P -H --recursive -R -r --link -l --symbolic-link -s --parents --strip-trailing-slashes --keep-directory-symlink --attributes-only --copy-contents --one-file-system -x -p --preserve --no-preserve --force -f --interactive -i --no-clobber -n --update -u --remove-destination --backup -b --suffix -S --atomic --fsync --verify --nocache --verbose -v --method --sparse --reflink --bufsize --jobs -j --progress --stats --debug --compare --methods --bufsizes --runs --cold --to-socket --help --version --generate-man --completions -Z --context' -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W '--target-directory -t --no-target-directory -T --archive -a -d --dereference -L --no-dereference -P -H --recursive -R -r --link -l --symbolic-link -s --parents --strip-trailing-slashes --keep-directory-symlink --attributes-only --copy-contents --one-file-system -x -p --preserve --no-preserve --force -f --interactive -i --no-clobber -n --update -u --remove-destination --backup -b --suffix -S --atomic --resume --fsync --verify --nocache --verbose -v --method --sparse --reflink --bufsize --jobs -j --progress --stats --debug --compare --methods --bufsizes --runs --cold --to-socket --help --version --generate-man --completions -Z --context' -- "$cur")
     fi
     return 0
 }

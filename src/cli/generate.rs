@@ -210,6 +210,16 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
         ],
     ),
     (
+        "RESUMING A COPY",
+        &[&[
+            ('B', "--resume"),
+            (
+                'R',
+                " finishes a copy that was interrupted. cp's rules (-n, -u, -i, --backup) decide first, as without it; then a regular destination of the source's size (and mtime, when timestamps are preserved) is taken as complete and not written; a shorter one whose last written block (up to 1 MiB before its end) equals the source's bytes there is continued from its end; anything else is copied again from the start. Attributes, directories and links are finished as by a plain copy. The quick check is an assumption, as rsync's size and mtime check is: a destination changed in place without changing its size is not noticed. --resume=verify reads and compares all a destination holds before keeping it. --resume cannot be used with --atomic: an interrupted --atomic copy removes its temporary file, so there is nothing to continue.",
+            ),
+        ]],
+    ),
+    (
         "STATISTICS",
         &[&[
             ('B', "--stats=json"),
@@ -257,7 +267,12 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ('B', "max"),
             ('R', ") and smallest non-zero ("),
             ('B', "min"),
-            ('R', ") count one call moved. The keys are stable."),
+            ('R', ") count one call moved; "),
+            ('B', "resume"),
+            (
+                'R',
+                ": complete_files, complete_bytes, continued_files, continued_bytes (kept, not sent again), recopied_files, recopied_bytes (all 0 without --resume). The keys are stable.",
+            ),
         ]],
     ),
     (

@@ -67,6 +67,7 @@ pub(super) const LONGS: &[Long] = &[
     own("progress", Optional),
     own("stats", Optional),
     own("atomic", No),
+    own("resume", Optional),
     own("fsync", No),
     own("verify", No),
     own("nocache", No),

@@ -21,6 +21,7 @@ pub(crate) mod parallel;
 pub(crate) mod parents;
 pub(crate) mod queue;
 pub(crate) mod regular;
+pub(crate) mod resume;
 pub(crate) mod revisit;
 pub(crate) mod same_file;
 pub(crate) mod session;

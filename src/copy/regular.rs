@@ -11,6 +11,7 @@ use crate::copy::failure::engine_error;
 use crate::copy::guard::DirGuard;
 use crate::copy::metadata;
 use crate::copy::queue::Task;
+use crate::copy::resume::{self, Found, Open};
 use crate::copy::session::Session;
 use crate::engine::reserve;
 use crate::engine::sparse::{self, Layout};
@@ -180,12 +181,15 @@ impl Session<'_> {
                     dst: fd,
                     new,
                     temp: Some(temp),
+                    resume: None,
                     born: if new { birth } else { None },
                     dst_dev: dest.dev,
                 }));
             }
         }
-        let dst_fd = self.create_or_open(entry, &mut dst_st, birth)?;
+        let found = resume::decide((src_fd.as_fd(), src_st), dst, dst_st.as_ref(), self.opts);
+        let keep = found.is_some_and(|f| f != Found::Restart);
+        let dst_fd = self.create_or_open(entry, &mut dst_st, birth, keep)?;
         let born = if dst_st.is_none() { birth } else { None };
         if self.opts.attributes_only {
             self.finish_attributes_only(entry, src_fd.as_fd(), dst_fd, born)?;
@@ -196,6 +200,8 @@ impl Session<'_> {
             dst: dst_fd,
             new: dst_st.is_none(),
             temp: None,
+            // Under -f an existing file that could not be opened was made anew.
+            resume: found.filter(|_| dst_st.is_some()),
             born,
             dst_dev: dest.dev,
         }))
@@ -209,17 +215,19 @@ impl Session<'_> {
         entry: Entry<'_>,
         dst_st: &mut Option<Stat>,
         birth: Option<metadata::Birth>,
+        keep: bool,
     ) -> Result<OwnedFd, Error> {
         let Entry { src_st, dst, .. } = entry;
+        let open = Open::new(dst_st.is_some(), keep);
         Ok(
-            match open_destination(dst, src_st, dst_st.is_some(), birth, self.opts) {
+            match open_destination(dst, src_st, open, birth, self.opts) {
                 // It vanished meanwhile: GNU creates it.
                 Err(Error::Io {
                     errno: Errno::NOENT,
                     ..
                 }) if dst_st.is_some() => {
                     *dst_st = None;
-                    open_destination(dst, src_st, false, birth, self.opts)?
+                    open_destination(dst, src_st, Open::Create, birth, self.opts)?
                 }
                 // -f: a destination that cannot be opened is removed and created anew. Not
                 // when a signal cut the open short (a FIFO waiting for a reader): that is no
@@ -231,7 +239,7 @@ impl Session<'_> {
                         Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
                     }
                     *dst_st = None;
-                    open_destination(dst, src_st, false, birth, self.opts)?
+                    open_destination(dst, src_st, Open::Create, birth, self.opts)?
                 }
                 result => result?,
             },
@@ -246,7 +254,9 @@ impl Session<'_> {
             let done = self.move_data(entry, dst, &ends, ends.new)?;
             self.after_data(entry, dst, &ends)?;
             close(ends.dst, dst.shown)?;
-            self.done(src_st, done);
+            if resume::count(&mut self.summary, ends.resume, src_st, done.outcome.bytes) {
+                self.done(src_st, done);
+            }
             return Ok(());
         };
         // --atomic: the destination is replaced only when its data and attributes are
@@ -274,6 +284,14 @@ impl Session<'_> {
         empty: bool,
     ) -> Result<Done, Error> {
         let Entry { src, src_st, .. } = entry;
+        let kept = resume::skip_to(ends.resume, ends.src.as_fd(), ends.dst.as_fd(), dst.shown)?;
+        if ends.resume == Some(Found::Complete) {
+            return Ok(Done {
+                outcome: resume::nothing_moved(self.opts.method),
+                reflink: Reflink::NotTried,
+                layout: Layout::Dense,
+            });
+        }
         self.summary.counters.file_started(src.shown);
         let new = empty;
         let transfer = Transfer {
@@ -292,7 +310,11 @@ impl Session<'_> {
             nocache: self.opts.nocache,
         };
         let method = self.opts.method;
-        let (cloned, reflink) = self.try_clone(&transfer, entry, ends.dst_dev)?;
+        let (cloned, reflink) = if kept > 0 {
+            (None, Reflink::NotTried)
+        } else {
+            self.try_clone(&transfer, entry, ends.dst_dev)?
+        };
         let mut layout = sparse::layout(src_st, self.opts.sparse, method, transfer.dst, new);
         let outcome = match cloned {
             Some(outcome) => {
@@ -434,6 +456,8 @@ struct Ends<'d> {
     new: bool,
     /// --atomic: the temporary file being written instead of the destination.
     temp: Option<atomic::Temp<'d>>,
+    /// --resume: what is kept of the existing destination.
+    resume: Option<Found>,
     /// What the destination was born with, when this copy created it (in a tree walk).
     born: Option<metadata::Birth>,
     /// The destination directory's filesystem, when known (in a tree walk).
@@ -506,14 +530,15 @@ fn open_source(src: At<'_>, src_st: &Stat, follow: bool) -> Result<OwnedFd, Erro
 fn open_destination(
     dst: At<'_>,
     src_st: &Stat,
-    exists: bool,
+    open: Open,
     birth: Option<metadata::Birth>,
     opts: &Options,
 ) -> Result<OwnedFd, Error> {
     let base = OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let result = if exists {
-        // --attributes-only leaves an existing file's data alone.
-        let trunc = if opts.attributes_only {
+    let result = if open != Open::Create {
+        // --attributes-only leaves an existing file's data alone, and so does --resume
+        // where the data is kept.
+        let trunc = if opts.attributes_only || open == Open::Keep {
             OFlags::empty()
         } else {
             OFlags::TRUNC

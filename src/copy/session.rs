@@ -43,9 +43,11 @@ pub(crate) struct Session<'a> {
 
 impl<'a> Session<'a> {
     pub(crate) fn new(opts: &'a Options, counters: Counters) -> Session<'a> {
+        let mut summary = Summary::new(counters);
+        summary.resumed.asked = opts.resume.is_some();
         Session {
             opts,
-            summary: Summary::new(counters),
+            summary,
             seen_sources: HashSet::new(),
             written: HashSet::new(),
             dirs: HashMap::new(),

@@ -88,7 +88,9 @@ pub(crate) fn copy_extents(
     let src = transfer.src;
     let dst = transfer.dst;
     let io = |e: Errno| (method, EngineError::Read(e));
-    let mut pos: u64 = 0;
+    // From the source's offset: 0, or where --resume continues a copy.
+    let start = rustix::fs::seek(src, SeekFrom::Current(0)).unwrap_or(0);
+    let mut pos = start;
     let mut method = if zeros { Method::ReadWrite } else { method };
     let mut total = Outcome {
         bytes: 0,
@@ -103,7 +105,7 @@ pub(crate) fn copy_extents(
             Err(Errno::NXIO) if pos == 0 && says_empty(src) => return None,
             // No data after `pos`: the rest of the file is a hole.
             Err(Errno::NXIO) => break,
-            Err(Errno::INVAL | Errno::OPNOTSUPP) if pos == 0 => return None,
+            Err(Errno::INVAL | Errno::OPNOTSUPP) if pos == start => return None,
             Err(e) => return Some(Err(io(e))),
         };
         let hole = match rustix::fs::seek(src, SeekFrom::Hole(data)) {

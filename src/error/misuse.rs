@@ -13,6 +13,8 @@ pub(crate) enum Misuse {
     ExtraOperand(PathBuf),
     ParentsNeedDirectory,
     CompareOneJob,
+    /// --resume with --atomic: an interrupted --atomic copy leaves nothing to continue.
+    ResumeWithAtomic,
     /// A --compare setting (its long name) given without --compare.
     NeedsCompare(&'static str),
     /// An option --compare cannot honour (it replaces DEST on every run).
@@ -68,6 +70,11 @@ impl fmt::Display for Misuse {
                 f.write_str("with --parents, the destination must be a directory")
             }
             Misuse::CompareOneJob => f.write_str("--compare takes exactly one SOURCE and one DEST"),
+            Misuse::ResumeWithAtomic => f.write_str(
+                "--resume cannot be used with --atomic: an interrupted --atomic copy removes \
+                 its temporary file and leaves the destination as it was, so there is nothing \
+                 to continue",
+            ),
             Misuse::NeedsCompare(option) => write!(f, "{option} works only with --compare"),
             Misuse::NotWithCompare(option) => write!(f, "{option} cannot be used with --compare"),
             Misuse::CompareSource(src, mode) => write!(

@@ -53,9 +53,10 @@ pub(crate) struct RawLinks {
     pub(crate) attributes_only: bool,
 }
 
-/// --atomic, --fsync, --verify, --nocache.
+/// --atomic, --fsync, --verify, --nocache, --resume.
 pub(crate) struct Safety {
     pub(crate) atomic: bool,
+    pub(crate) resume: Option<String>,
     pub(crate) fsync: bool,
     pub(crate) verify: bool,
     pub(crate) nocache: bool,
@@ -154,6 +155,8 @@ pub(crate) struct Options {
     pub(crate) verify: bool,
     /// Drop the pages a copy brought into the page cache behind it (--nocache).
     pub(crate) nocache: bool,
+    /// Finish what an interrupted copy left (--resume[=verify]).
+    pub(crate) resume: Option<Resume>,
     /// Print each copy as `'src' -> 'dst'` (`-v`).
     pub(crate) verbose: bool,
     /// Do not descend into directories on other filesystems (`-x`).
@@ -215,8 +218,7 @@ impl Options {
             None => std::thread::available_parallelism().map_or(1, usize::from),
             Some(text) => jobs_arg(text)?,
         };
-        let stats = raw.stats.as_deref().map(stats_arg).transpose()?;
-        let (stats, stats_file) = stats.map_or((None, None), |(f, file)| (Some(f), file));
+        let (stats, stats_file) = stats_option(raw.stats.as_deref())?;
         let make = Make::of(&links);
         // GNU: -r copies symlinks as symlinks, unless hard links are made (cp.c).
         let deref = raw
@@ -259,6 +261,7 @@ impl Options {
             fsync: raw.safety.fsync,
             verify: raw.safety.verify,
             nocache: raw.safety.nocache,
+            resume: raw.safety.resume.as_deref().map(resume_arg).transpose()?,
         }
         .refuse_with_compare()
     }
@@ -266,6 +269,9 @@ impl Options {
     /// `--compare` writes DEST anew on every run and never asks, keeps, backs up or links
     /// it: an option that says otherwise is refused, not silently ignored.
     fn refuse_with_compare(self) -> Result<Options, Error> {
+        if self.atomic && self.resume.is_some() {
+            return Err(Error::Usage(Misuse::ResumeWithAtomic));
+        }
         if self.compare.is_none() {
             return Ok(self);
         }
@@ -280,6 +286,7 @@ impl Options {
             ("--attributes-only", self.attributes_only),
             ("--parents", self.parents),
             ("--atomic", self.atomic),
+            ("--resume", self.resume.is_some()),
         ];
         match conflicts.iter().find(|(_, given)| *given) {
             Some((option, _)) => Err(Error::Usage(Misuse::NotWithCompare(option))),
@@ -303,6 +310,7 @@ pub(crate) fn check_argument(key: &str, value: &str) -> Result<(), Error> {
         "jobs" => jobs_arg(value).map(drop),
         "progress" => progress_arg(value).map(drop),
         "stats" => stats_arg(std::ffi::OsStr::new(value)).map(drop),
+        "resume" => resume_arg(value).map(drop),
         "methods" | "bufsizes" | "runs" => compare::check_argument(key, value),
         _ => Ok(()),
     }
@@ -322,8 +330,24 @@ pub(crate) fn words(key: &str) -> Option<Vec<&'static str>> {
         "method" => names(&METHODS),
         "progress" => names(&PROGRESS),
         "stats" => names(&STATS),
+        "resume" => names(&RESUME),
         _ => return None,
     })
+}
+
+/// How `--resume` trusts what a destination already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// Its size and (with preserved timestamps) mtime, and its last written block.
+    Quick,
+    /// Its whole existing prefix, read and compared with the source.
+    Verify,
+}
+
+const RESUME: [(&str, Resume); 2] = [("quick", Resume::Quick), ("verify", Resume::Verify)];
+
+fn resume_arg(value: &str) -> Result<Resume, Error> {
+    argmatch(value, "--resume", &RESUME)
 }
 
 const SPARSE: [(&str, Sparse); 3] = [
@@ -357,6 +381,14 @@ fn progress_arg(value: &str) -> Result<ProgressMode, Error> {
 }
 
 const STATS: [(&str, StatsFormat); 2] = [("text", StatsFormat::Text), ("json", StatsFormat::Json)];
+
+/// `--stats`, when given: its format and file.
+fn stats_option(
+    value: Option<&std::ffi::OsStr>,
+) -> Result<(Option<StatsFormat>, Option<PathBuf>), Error> {
+    let stats = value.map(stats_arg).transpose()?;
+    Ok(stats.map_or((None, None), |(f, file)| (Some(f), file)))
+}
 
 /// `--stats=FORMAT[:FILE]`: the format, and the file that gets the summary instead of stderr.
 fn stats_arg(value: &std::ffi::OsStr) -> Result<(StatsFormat, Option<PathBuf>), Error> {

@@ -125,6 +125,59 @@ pub(crate) struct Summary {
     methods: BTreeMap<(&'static str, &'static str), u64>,
     /// Each distinct fallback (from, to, reason) and how often it happened.
     fallbacks: HashMap<(&'static str, &'static str, Reason), u64>,
+    /// What --resume kept and wrote again.
+    pub(crate) resumed: Resumed,
+}
+
+/// What --resume found in existing destinations (`asked`: the run had --resume).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Resumed {
+    pub(crate) asked: bool,
+    /// Destinations found complete, not written, and their bytes.
+    pub(crate) complete_files: u64,
+    pub(crate) complete_bytes: u64,
+    /// Destinations continued from their end, and the bytes they held (not sent again).
+    pub(crate) continued_files: u64,
+    pub(crate) continued_bytes: u64,
+    /// Existing destinations copied again from the start, and the bytes written to them.
+    pub(crate) recopied_files: u64,
+    pub(crate) recopied_bytes: u64,
+}
+
+impl Resumed {
+    fn merge(&mut self, other: Resumed) {
+        self.asked |= other.asked;
+        self.complete_files += other.complete_files;
+        self.complete_bytes += other.complete_bytes;
+        self.continued_files += other.continued_files;
+        self.continued_bytes += other.continued_bytes;
+        self.recopied_files += other.recopied_files;
+        self.recopied_bytes += other.recopied_bytes;
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "resume: {} complete ({} bytes kept), {} continued ({} bytes kept), {} copied again ({} bytes)\n",
+            plural(self.complete_files, "file", "files"),
+            self.complete_bytes,
+            self.continued_files,
+            self.continued_bytes,
+            self.recopied_files,
+            self.recopied_bytes
+        )
+    }
+
+    fn json(&self) -> String {
+        format!(
+            "{{\"complete_files\":{},\"complete_bytes\":{},\"continued_files\":{},\"continued_bytes\":{},\"recopied_files\":{},\"recopied_bytes\":{}}}",
+            self.complete_files,
+            self.complete_bytes,
+            self.continued_files,
+            self.continued_bytes,
+            self.recopied_files,
+            self.recopied_bytes
+        )
+    }
 }
 
 /// Everything `--stats` prints, gathered at the end of the run.
@@ -148,6 +201,7 @@ impl Summary {
         self.failures += other.failures;
         self.bytes += other.bytes;
         self.counters.merge(other.counters);
+        self.resumed.merge(other.resumed);
         for (key, n) in other.methods {
             *self.methods.entry(key).or_default() += n;
         }
@@ -245,6 +299,9 @@ impl Measured<'_> {
             out.push_str(&format!("{class} files: {method} ({n})\n"));
         }
         out.push_str(&s.fallback_lines());
+        if s.resumed.asked {
+            out.push_str(&s.resumed.text());
+        }
         for call in Call::ALL {
             let c = s.counters.get(call);
             if c.calls > 0 {
@@ -303,7 +360,7 @@ impl Measured<'_> {
             })
             .collect();
         format!(
-            "{{\"files\":{},\"failures\":{},\"bytes\":{},\"elapsed_seconds\":{:.6},\"bytes_per_second\":{:.0},\"user_seconds\":{:.6},\"system_seconds\":{:.6},\"peak_rss_kib\":{},\"methods\":{{{}}},\"fallbacks\":[{}],\"syscalls\":{{{}}}}}\n",
+            "{{\"files\":{},\"failures\":{},\"bytes\":{},\"elapsed_seconds\":{:.6},\"bytes_per_second\":{:.0},\"user_seconds\":{:.6},\"system_seconds\":{:.6},\"peak_rss_kib\":{},\"methods\":{{{}}},\"fallbacks\":[{}],\"syscalls\":{{{}}},\"resume\":{}}}\n",
             s.files,
             s.failures,
             s.bytes,
@@ -314,7 +371,8 @@ impl Measured<'_> {
             self.usage.max_rss_kib,
             methods.join(","),
             fallbacks.join(","),
-            calls.join(",")
+            calls.join(","),
+            s.resumed.json()
         )
     }
 }

@@ -1,0 +1,204 @@
+//! --resume: how much of an existing destination an interrupted copy left that can be kept.
+//!
+//! Every engine writes a file from its start to its end in order (a sparse copy seeks over
+//! holes, which read back as the zeros the source holds there), and the attributes, the
+//! preserved mtime among them, are set only after the last byte. So a destination that an
+//! interrupted copy left is a prefix of its source, and one whose size (and preserved mtime)
+//! equal the source's was finished. That is an assumption, as rsync's size and mtime check is:
+//! a file changed since in the same place and kept its size is not noticed. `--resume=verify`
+//! reads and compares everything kept instead.
+
+use crate::error::{Error, Op};
+use crate::fs::{At, file_type};
+use crate::options::{Method, Options, ReflinkMode, Resume};
+use crate::report::counters::Outcome;
+use crate::report::stats::Summary;
+use rustix::fs::{FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+use std::os::fd::{AsFd, BorrowedFd};
+
+/// The most of a shorter destination's end that the quick check compares: the last block a
+/// copy wrote, where an interrupted write or a full disk leaves its damage.
+const TAIL: u64 = 1 << 20;
+
+/// What is done with an existing regular destination under --resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// It holds the whole source: no data is written, the attributes are.
+    Complete,
+    /// It holds the source's first bytes, this many: the rest is copied after them.
+    Continue(u64),
+    /// Anything else: copied again from the start, as cp would.
+    Restart,
+}
+
+/// How the destination is opened: made anew, an existing file emptied, or one whose data
+/// --resume keeps.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Open {
+    Create,
+    Truncate,
+    Keep,
+}
+
+impl Open {
+    /// For a destination that `exists`, whose data is to be kept or not.
+    pub(crate) fn new(exists: bool, keep: bool) -> Open {
+        match (exists, keep) {
+            (false, _) => Open::Create,
+            (true, true) => Open::Keep,
+            (true, false) => Open::Truncate,
+        }
+    }
+}
+
+/// What a destination found complete records: nothing moved.
+pub(crate) fn nothing_moved(method: Method) -> Outcome {
+    Outcome {
+        bytes: 0,
+        method,
+        fallbacks: Vec::new(),
+    }
+}
+
+/// Decides what to keep of `dst` (`dst_st`: the existing file cp's rules let this copy
+/// overwrite) for the source open as `src`; `None` without --resume or such a file.
+pub(crate) fn decide(
+    (src, src_st): (BorrowedFd<'_>, &Stat),
+    dst: At<'_>,
+    dst_st: Option<&Stat>,
+    opts: &Options,
+) -> Option<Found> {
+    let how = opts.resume.filter(|_| !opts.attributes_only)?;
+    let times = opts.preserve.timestamps;
+    let found = examine((src, src_st), dst, dst_st?, how, times);
+    // A clone (--reflink=always, --method=reflink) replaces the whole file: nothing to
+    // continue after.
+    let clones = opts.reflink == ReflinkMode::Always || opts.method == Method::Reflink;
+    Some(match found {
+        Found::Continue(_) if clones => Found::Restart,
+        found => found,
+    })
+}
+
+fn examine(
+    (src, src_st): (BorrowedFd<'_>, &Stat),
+    dst: At<'_>,
+    dst_st: &Stat,
+    how: Resume,
+    times: bool,
+) -> Found {
+    let regular = |st: &Stat| file_type(st) == FileType::RegularFile;
+    if !regular(src_st) || !regular(dst_st) {
+        return Found::Restart;
+    }
+    let size = u64::try_from(src_st.st_size).unwrap_or(0);
+    let have = u64::try_from(dst_st.st_size).unwrap_or(u64::MAX);
+    let same_mtime =
+        src_st.st_mtime == dst_st.st_mtime && src_st.st_mtime_nsec == dst_st.st_mtime_nsec;
+    let from = match how {
+        Resume::Verify => 0,
+        Resume::Quick if have == size => have,
+        Resume::Quick => have.saturating_sub(TAIL),
+    };
+    let found = if have == size && (same_mtime || !times) {
+        Found::Complete
+    } else if have < size {
+        Found::Continue(have)
+    } else {
+        return Found::Restart;
+    };
+    // The destination is read through its own descriptor: it is opened for writing only.
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let Ok(fd) = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()) else {
+        return Found::Restart;
+    };
+    if same_bytes(src, fd.as_fd(), from, have) {
+        found
+    } else {
+        Found::Restart
+    }
+}
+
+/// Whether `a` and `b` hold the same bytes from `from` to `to`; no when either cannot be read
+/// or ends early.
+fn same_bytes(a: BorrowedFd<'_>, b: BorrowedFd<'_>, from: u64, to: u64) -> bool {
+    const CHUNK: usize = 256 * 1024;
+    let (mut x, mut y) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
+    let mut at = from;
+    while at < to {
+        let want = usize::try_from(to - at).map_or(CHUNK, |left| left.min(CHUNK));
+        let (Some(n), Some(m)) = (
+            read_full(a, &mut x[..want], at),
+            read_full(b, &mut y[..want], at),
+        ) else {
+            return false;
+        };
+        if n != want || m != want || x[..n] != y[..m] {
+            return false;
+        }
+        at += want as u64;
+    }
+    true
+}
+
+/// Fills `buf` from `at` on, short only at the end of the file; `None` on an error.
+fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8], at: u64) -> Option<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match rustix::io::pread(fd, &mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(Errno::INTR) => continue,
+            Err(_) => return None,
+        }
+    }
+    Some(done)
+}
+
+/// Puts both files' offsets where a continued copy starts; returns that offset (0 when the
+/// copy starts at the beginning).
+pub(crate) fn skip_to(
+    found: Option<Found>,
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    shown: &std::path::Path,
+) -> Result<u64, Error> {
+    let Some(Found::Continue(at)) = found else {
+        return Ok(0);
+    };
+    let to = rustix::fs::SeekFrom::Start(at);
+    rustix::fs::seek(src, to).map_err(|e| Error::io(Op::Write, shown, e))?;
+    rustix::fs::seek(dst, to).map_err(|e| Error::io(Op::Write, shown, e))?;
+    Ok(at)
+}
+
+/// Counts what --resume did with a finished file (`written`: the bytes this run wrote).
+/// Returns whether the file is also counted as a copy (a complete one moved nothing).
+pub(crate) fn count(
+    summary: &mut Summary,
+    found: Option<Found>,
+    src_st: &Stat,
+    written: u64,
+) -> bool {
+    let r = &mut summary.resumed;
+    let size = u64::try_from(src_st.st_size).unwrap_or(0);
+    match found {
+        None => {}
+        Some(Found::Complete) => {
+            r.complete_files += 1;
+            r.complete_bytes += size;
+            summary.files += 1;
+            return false;
+        }
+        Some(Found::Continue(at)) => {
+            r.continued_files += 1;
+            r.continued_bytes += at;
+        }
+        Some(Found::Restart) => {
+            r.recopied_files += 1;
+            r.recopied_bytes += written;
+        }
+    }
+    true
+}
