@@ -79,6 +79,16 @@ fn make(s: &Scratch, name: &str, len: u64) -> std::path::PathBuf {
     s.write(name, &pattern(len as usize, len))
 }
 
+/// `fastcp --nocache --method METHOD src dst`, which must succeed.
+fn copy_nocache(method: &str, src: &std::path::Path, dst: &std::path::Path) {
+    fastcp()
+        .args(["--nocache", "--method", method])
+        .arg(src)
+        .arg(dst)
+        .assert()
+        .success();
+}
+
 #[test]
 fn every_method_copies_exactly_around_window_edges() {
     let s = Scratch::new();
@@ -152,12 +162,7 @@ fn destination_pages_are_dropped() {
     let src = make(&s, "src", 40 * MIB + 123);
     for method in METHODS {
         let dst = s.join(format!("dst-{method}"));
-        fastcp()
-            .args(["--nocache", "--method", method])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
+        copy_nocache(method, &src, &dst);
         let left = resident(&dst);
         assert!(
             left < 0.05,
@@ -175,12 +180,7 @@ fn a_cached_source_stays_cached() {
     for method in METHODS {
         cache(&src);
         assert!(resident(&src) > 0.99);
-        fastcp()
-            .args(["--nocache", "--method", method])
-            .arg(&src)
-            .arg(s.join(format!("dst-{method}")))
-            .assert()
-            .success();
+        copy_nocache(method, &src, &s.join(format!("dst-{method}")));
         let kept = resident(&src);
         assert!(kept >= 0.95, "{method}: {:.0}% kept", kept * 100.0);
     }
@@ -193,12 +193,7 @@ fn an_uncached_source_is_not_left_cached() {
     for method in METHODS {
         uncache(&src);
         assert!(resident(&src) < 0.01);
-        fastcp()
-            .args(["--nocache", "--method", method])
-            .arg(&src)
-            .arg(s.join(format!("dst-{method}")))
-            .assert()
-            .success();
+        copy_nocache(method, &src, &s.join(format!("dst-{method}")));
         let left = resident(&src);
         assert!(left < 0.05, "{method}: {:.0}% left", left * 100.0);
     }

@@ -293,7 +293,6 @@ impl Session<'_> {
             });
         }
         self.summary.counters.file_started(src.shown);
-        let new = empty;
         let transfer = Transfer {
             src: ends.src.as_fd(),
             dst: ends.dst.as_fd(),
@@ -308,6 +307,7 @@ impl Session<'_> {
                 .is_some_and(|d| self.cross.contains(&(src_st.st_dev, d))),
             shown: self.opts.debug || self.opts.stats.is_some(),
             nocache: self.opts.nocache,
+            from: kept,
         };
         let method = self.opts.method;
         let (cloned, reflink) = if kept > 0 {
@@ -315,7 +315,7 @@ impl Session<'_> {
         } else {
             self.try_clone(&transfer, entry, ends.dst_dev)?
         };
-        let mut layout = sparse::layout(src_st, self.opts.sparse, method, transfer.dst, new);
+        let mut layout = sparse::layout(src_st, self.opts.sparse, method, transfer.dst, empty);
         let outcome = match cloned {
             Some(outcome) => {
                 layout = Layout::Dense;

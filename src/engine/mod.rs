@@ -79,6 +79,8 @@ pub(crate) struct Transfer<'a> {
     pub(crate) shown: bool,
     /// Drop the pages behind the copy from the page cache (--nocache).
     pub(crate) nocache: bool,
+    /// Where both files are positioned when the copy starts: 0, or where --resume continues.
+    pub(crate) from: u64,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -241,6 +243,7 @@ mod tests {
             cross_device: false,
             shown: true,
             nocache: false,
+            from: 0,
         }
     }
 

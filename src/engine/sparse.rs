@@ -88,8 +88,8 @@ pub(crate) fn copy_extents(
     let src = transfer.src;
     let dst = transfer.dst;
     let io = |e: Errno| (method, EngineError::Read(e));
-    // From the source's offset: 0, or where --resume continues a copy.
-    let start = rustix::fs::seek(src, SeekFrom::Current(0)).unwrap_or(0);
+    // From where both files are: 0, or where --resume continues a copy.
+    let start = transfer.from;
     let mut pos = start;
     let mut method = if zeros { Method::ReadWrite } else { method };
     let mut total = Outcome {
