@@ -10,12 +10,12 @@ use crate::copy::queue::Pool;
 use crate::copy::session::Session;
 use crate::error::misuse::Warning;
 use crate::error::{Error, Op};
+use crate::fs::ids::NumSet;
 use crate::fs::{At, Id, file_type, id};
 use crate::options::Deref;
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
 use rustix::io::Errno;
-use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -114,7 +114,7 @@ pub(crate) struct Carry {
     pub(crate) into_self: bool,
     /// The source directories being copied (the walk's levels): meeting one again below
     /// itself (through a followed symlink) is a cycle.
-    pub(crate) ancestors: HashSet<Id>,
+    pub(crate) ancestors: NumSet<Id>,
     /// GNU's first_dir_created for the entry being copied: set once a directory was created
     /// and remembered (see `created`). Each entry of a directory starts from that
     /// directory's value (`Level::first`), not from its sibling's, as GNU's copy_dir does:

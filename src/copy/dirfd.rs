@@ -68,16 +68,15 @@ impl Shown {
 
     /// The path of this directory, given the path of its entry `name` (a file or a
     /// directory in it): cut back, not pieced together again.
-    pub(crate) fn path_above(&self, mut entry: PathBuf, name: &OsStr) -> PathBuf {
+    pub(crate) fn path_above(&self, entry: &Path, name: &OsStr) -> PathBuf {
         match self {
             // The top is spelled as the user did (`d/` stays `d/`).
             Shown::Top { dst, .. } => dst.clone(),
             // Below the top no path ends with a slash: the entry's adds one, and its name.
             Shown::Below { .. } => {
-                let len = entry.as_os_str().len().saturating_sub(name.len() + 1);
-                let mut bytes = std::mem::take(&mut entry).into_os_string().into_vec();
-                bytes.truncate(len);
-                PathBuf::from(OsString::from_vec(bytes))
+                let bytes = entry.as_os_str().as_bytes();
+                let len = bytes.len().saturating_sub(name.len() + 1);
+                PathBuf::from(OsStr::from_bytes(&bytes[..len]))
             }
         }
     }

@@ -154,7 +154,7 @@ impl DirGuard {
 
     /// As `finish_if_last`, for a copying thread, which copied the file `entry` (its path
     /// and name) in it: a failure is reported here and counted.
-    pub(crate) fn release(guard: Arc<DirGuard>, fds: Arc<DirFds>, entry: (PathBuf, &OsStr)) {
+    pub(crate) fn release(guard: Arc<DirGuard>, fds: Arc<DirFds>, entry: (&Path, &OsStr)) {
         if let Ok(mut guard) = Arc::try_unwrap(guard) {
             // The directory's path is the file's, cut back.
             let shown = guard.site.shown.path_above(entry.0, entry.1);
@@ -215,7 +215,7 @@ impl DirGuard {
             // Each path is its child's cut back: no path is pieced together per level.
             let below = path.take().or_else(|| shown.map(Path::to_path_buf));
             let here = match (below, child.name()) {
-                (Some(below), Some(name)) => guard.site.shown.path_above(below, name),
+                (Some(below), Some(name)) => guard.site.shown.path_above(&below, name),
                 _ => guard.site.shown.dst(),
             };
             // Finished before its parent is let go: opening it again may need the parent.

@@ -4,11 +4,14 @@
 use crate::copy::dirfd::{Budget, DirFds};
 use crate::copy::entry::Prepared;
 use crate::copy::guard::DirGuard;
+use crate::fs::ids::NumMap;
 use crate::fs::{Id, id};
 use rustix::fs::Stat;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
@@ -17,14 +20,54 @@ pub(crate) struct Task {
     pub(crate) dir: Arc<DirGuard>,
     /// Its directory's descriptors, kept open until the file is copied.
     pub(crate) fds: Arc<DirFds>,
-    /// The source as shown; its last component is the entry's name in `dir`.
-    pub(crate) src_path: PathBuf,
-    pub(crate) dst_path: PathBuf,
+    /// The source and destination as shown, in one allocation (see `Shown`).
+    pub(crate) shown: Shown,
     pub(crate) src_st: Stat,
     /// The source, opened (and checked) by the walk.
     pub(crate) src_fd: OwnedFd,
     /// What the walk decided about the destination.
     pub(crate) prepared: Prepared,
+}
+
+/// A queued file's two paths, one after the other in one buffer: the queue hands a copying
+/// thread one allocation per file instead of two. Each path ends with the entry's name.
+pub(crate) struct Shown {
+    bytes: Vec<u8>,
+    /// Where the destination's path begins.
+    split: usize,
+    name_len: usize,
+}
+
+impl Shown {
+    pub(crate) fn new(src: &Path, dst: &Path, name: &OsStr) -> Shown {
+        let (src, dst) = (src.as_os_str().as_bytes(), dst.as_os_str().as_bytes());
+        let mut bytes = Vec::with_capacity(src.len() + dst.len());
+        bytes.extend_from_slice(src);
+        bytes.extend_from_slice(dst);
+        Shown {
+            bytes,
+            split: src.len(),
+            name_len: name.len(),
+        }
+    }
+
+    pub(crate) fn src(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.bytes[..self.split]))
+    }
+
+    pub(crate) fn dst(&self) -> &Path {
+        Path::new(OsStr::from_bytes(&self.bytes[self.split..]))
+    }
+
+    /// The entry's name in its directory: the end of either path.
+    pub(crate) fn name(&self) -> &OsStr {
+        let cut = self
+            .bytes
+            .len()
+            .saturating_sub(self.name_len)
+            .max(self.split);
+        OsStr::from_bytes(&self.bytes[cut..])
+    }
 }
 
 impl Task {
@@ -45,7 +88,7 @@ struct Queue {
     /// Tasks queued or being copied.
     pending: usize,
     /// The files pending tasks read or overwrite, with how many tasks use each.
-    busy: HashMap<Id, usize>,
+    busy: NumMap<Id, usize>,
 }
 
 impl Queue {
@@ -92,7 +135,7 @@ impl Pool {
                 closed: false,
                 sleeping: 0,
                 pending: 0,
-                busy: HashMap::new(),
+                busy: NumMap::default(),
             }),
             ready: Condvar::new(),
             idle: Condvar::new(),

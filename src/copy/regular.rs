@@ -10,7 +10,7 @@ use crate::copy::entry::{DestDir, Entry, Opened, Prepared};
 use crate::copy::failure::engine_error;
 use crate::copy::guard::DirGuard;
 use crate::copy::metadata;
-use crate::copy::queue::Task;
+use crate::copy::queue::{Shown, Task};
 use crate::copy::resume::{self, Found, Open};
 use crate::copy::session::Session;
 use crate::engine::reserve;
@@ -69,8 +69,7 @@ impl Session<'_> {
             let task = Task {
                 dir,
                 fds,
-                src_path: src.shown.to_path_buf(),
-                dst_path: dst.shown.to_path_buf(),
+                shown: Shown::new(src.shown, dst.shown, src.name.as_os_str()),
                 src_st: *src_st,
                 src_fd,
                 prepared,

@@ -8,12 +8,13 @@ use crate::copy::queue::Pool;
 use crate::error::{Error, Op};
 use crate::fs::At;
 use crate::fs::backup::beside;
+use crate::fs::ids::{NumMap, NumSet};
 use crate::fs::{Id, NameKey};
 use crate::options::{Deref, Options};
 use crate::report;
 use crate::report::counters::Counters;
 use crate::report::stats::Summary;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,14 +30,14 @@ pub(crate) struct Session<'a> {
     /// Command-line directories and the first directory each operand creates, by identity,
     /// with the destination they map to (GNU's remember_copied): meeting one again is a
     /// directory copied into itself, or a source named twice (see directory.rs).
-    pub(crate) dirs: HashMap<Id, Arc<Shown>>,
+    pub(crate) dirs: NumMap<Id, Arc<Shown>>,
     /// Sources with several names already copied (`--preserve=links`), and their copies.
-    pub(crate) links: HashMap<Id, PathBuf>,
+    pub(crate) links: NumMap<Id, PathBuf>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
-    pub(crate) no_clone: HashSet<u64>,
+    pub(crate) no_clone: NumSet<u64>,
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
     /// with EXDEV: `auto` does not ask again for every file of a tree.
-    pub(crate) cross: HashSet<(u64, u64)>,
+    pub(crate) cross: NumSet<(u64, u64)>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
 }
@@ -50,10 +51,10 @@ impl<'a> Session<'a> {
             summary,
             seen_sources: HashSet::new(),
             written: HashSet::new(),
-            dirs: HashMap::new(),
-            links: HashMap::new(),
-            no_clone: HashSet::new(),
-            cross: HashSet::new(),
+            dirs: NumMap::default(),
+            links: NumMap::default(),
+            no_clone: NumSet::default(),
+            cross: NumSet::default(),
             pool: None,
         }
     }

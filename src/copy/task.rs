@@ -16,14 +16,13 @@ impl Session<'_> {
         let Task {
             dir,
             fds,
-            src_path,
-            dst_path,
+            shown,
             src_st,
             src_fd,
             prepared,
         } = task;
-        // The entry's name ends its path (the walk joined them), so it needs no copy of its own.
-        let name = src_path.file_name().unwrap_or_default();
+        // The entry's name ends its paths (the walk joined them), so it needs no copy of its own.
+        let name = shown.name();
         if crate::signals::pending().is_none()
             && let Some(src_dir) = fds.src.as_ref()
             && !name.is_empty()
@@ -32,12 +31,12 @@ impl Session<'_> {
             let src = At {
                 dir: src_dir.as_fd(),
                 name,
-                shown: &src_path,
+                shown: shown.src(),
             };
             let dst = At {
                 dir: fds.dst.as_fd(),
                 name,
-                shown: &dst_path,
+                shown: shown.dst(),
             };
             let dest = DestDir {
                 dev: Some(dir.dst_dev),
@@ -61,7 +60,7 @@ impl Session<'_> {
                 self.restore_backup(dst, backup.as_deref());
             }
         }
-        DirGuard::release(dir, fds, (dst_path, name));
+        DirGuard::release(dir, fds, (shown.dst(), name));
     }
 
     /// In a parallel copy, waits until every queued file is copied (copying what is still

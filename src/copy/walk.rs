@@ -17,14 +17,14 @@ use crate::copy::entry::{Entry, Node, Opened};
 use crate::copy::guard::DirGuard;
 use crate::copy::session::Session;
 use crate::error::{Error, Op};
-use crate::fs::concat;
+use crate::fs::ids::{NumMap, NumSet};
 use crate::fs::{At, Id, file_type};
 use crate::options::{Deref, Make};
 use rustix::fs::{FileType, Mode, OFlags, Stat};
-use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
 use std::ffi::OsString;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ struct Walk {
     window: usize,
     /// In a parallel copy, the destination directories entered, and whether one was entered
     /// twice (through a kept directory symlink or a bind mount).
-    entered: HashMap<Id, bool>,
+    entered: NumMap<Id, bool>,
     carry: Carry,
 }
 
@@ -61,6 +61,27 @@ fn truncate(path: &mut PathBuf, len: usize) {
     let mut bytes = std::mem::take(path).into_os_string().into_vec();
     bytes.truncate(len);
     *path = PathBuf::from(OsString::from_vec(bytes));
+}
+
+/// Both paths + `/name`, in place, with exactly the slashes the user gave (as `concat`).
+/// Returns their lengths before, for `cut_back`.
+fn add_name(paths: (&mut PathBuf, &mut PathBuf), name: &OsStr) -> (usize, usize) {
+    let lens = (paths.0.as_os_str().len(), paths.1.as_os_str().len());
+    for path in [paths.0, paths.1] {
+        let mut bytes = std::mem::take(path).into_os_string().into_vec();
+        if !bytes.ends_with(b"/") {
+            bytes.push(b'/');
+        }
+        bytes.extend_from_slice(name.as_bytes());
+        *path = PathBuf::from(OsString::from_vec(bytes));
+    }
+    lens
+}
+
+/// Both paths cut back to `lens` bytes (what `add_name` returned).
+fn cut_back(paths: (&mut PathBuf, &mut PathBuf), lens: (usize, usize)) {
+    truncate(paths.0, lens.0);
+    truncate(paths.1, lens.1);
 }
 
 impl Session<'_> {
@@ -77,11 +98,11 @@ impl Session<'_> {
             src: src.shown.to_path_buf(),
             dst: dst.shown.to_path_buf(),
             window: Budget::new(self.opts).window,
-            entered: HashMap::new(),
+            entered: NumMap::default(),
             carry: Carry {
                 top: (src.shown.to_path_buf(), dst.shown.to_path_buf()),
                 into_self: false,
-                ancestors: HashSet::new(),
+                ancestors: NumSet::default(),
                 created: false,
                 buffer: vec![std::mem::MaybeUninit::uninit(); 32 << 10],
             },
@@ -118,22 +139,24 @@ impl Session<'_> {
         let Some(src_dir) = fds.src.as_ref().map(|fd| fd.as_fd()) else {
             unreachable!("a listed directory has its source open");
         };
-        let src_path = concat(&walk.src, name);
-        let dst_path = concat(&walk.dst, name);
+        // The entry's paths are the level's with its name added, in place: no allocation per
+        // entry. They are cut back below unless the entry became a level.
+        let lens = add_name((&mut walk.src, &mut walk.dst), name);
         let child_src = At {
             dir: src_dir,
             name: Path::new(name),
-            shown: &src_path,
+            shown: &walk.src,
         };
         let child_dst = At {
             dir: fds.dst.as_fd(),
             name: Path::new(name),
-            shown: &dst_path,
+            shown: &walk.dst,
         };
         let (st, opened) = match self.look(child_src, kind, &walk.entered) {
             Ok(looked) => looked,
             Err(e) => {
-                self.fail(&Error::io(Op::Stat, &src_path, e));
+                self.fail(&Error::io(Op::Stat, &walk.src, e));
+                cut_back((&mut walk.src, &mut walk.dst), lens);
                 return None;
             }
         };
@@ -162,8 +185,6 @@ impl Session<'_> {
                 let entered = self.enter(entry, shown, &mut walk.carry);
                 entered.map(|child| {
                     if let Some(child) = child {
-                        walk.src = src_path.clone();
-                        walk.dst = dst_path.clone();
                         self.push(walk, child);
                     }
                 })
@@ -172,9 +193,11 @@ impl Session<'_> {
         if let Err(e) = result {
             self.fail(&e);
         }
-        // An entry that did not become a level is done: its flag goes to its directory's.
+        // An entry that did not become a level is done: its flag goes to its directory's,
+        // and the paths are its directory's again.
         if walk.levels.len() == depth {
             walk.levels[depth - 1].first.1 |= walk.carry.created;
+            cut_back((&mut walk.src, &mut walk.dst), lens);
         }
         None
     }
@@ -191,7 +214,7 @@ impl Session<'_> {
         &mut self,
         src: At<'_>,
         kind: FileType,
-        entered: &HashMap<Id, bool>,
+        entered: &NumMap<Id, bool>,
     ) -> rustix::io::Result<Looked> {
         let follow = self.opts.deref == Deref::Always;
         if follow && kind == FileType::Symlink {

@@ -2,6 +2,7 @@
 //! identities, file types, name joins, and backup names.
 
 pub(crate) mod backup;
+pub(crate) mod ids;
 
 use rustix::fs::{AtFlags, FileType, Stat};
 use std::ffi::{OsStr, OsString};

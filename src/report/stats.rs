@@ -122,11 +122,33 @@ pub(crate) struct Summary {
     /// Calls made, per kind.
     pub(crate) counters: Counters,
     /// How many files of each class each method finished.
-    methods: BTreeMap<(&'static str, &'static str), u64>,
+    methods: Methods,
     /// Each distinct fallback (from, to, reason) and how often it happened.
     fallbacks: HashMap<(&'static str, &'static str, Reason), u64>,
     /// What --resume kept and wrote again.
     pub(crate) resumed: Resumed,
+}
+
+/// How many files of each class each method finished: a list, not a map, since a run has a
+/// handful of pairs and a file's is looked up as it finishes (a tree's files find theirs
+/// first or second).
+#[derive(Debug, Default)]
+struct Methods(Vec<((&'static str, &'static str), u64)>);
+
+impl Methods {
+    fn add(&mut self, key: (&'static str, &'static str), n: u64) {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, count)) => *count += n,
+            None => self.0.push((key, n)),
+        }
+    }
+
+    /// The pairs by class, then method name.
+    fn sorted(&self) -> Vec<((&'static str, &'static str), u64)> {
+        let mut list = self.0.clone();
+        list.sort_unstable();
+        list
+    }
 }
 
 /// What --resume found in existing destinations (`asked`: the run had --resume).
@@ -202,8 +224,8 @@ impl Summary {
         self.bytes += other.bytes;
         self.counters.merge(other.counters);
         self.resumed.merge(other.resumed);
-        for (key, n) in other.methods {
-            *self.methods.entry(key).or_default() += n;
+        for (key, n) in other.methods.0 {
+            self.methods.add(key, n);
         }
         for (key, n) in other.fallbacks {
             *self.fallbacks.entry(key).or_default() += n;
@@ -214,10 +236,7 @@ impl Summary {
     pub(crate) fn add(&mut self, outcome: &Outcome, class: &'static str) {
         self.files += 1;
         self.bytes += outcome.bytes;
-        *self
-            .methods
-            .entry((class, outcome.method.name()))
-            .or_default() += 1;
+        self.methods.add((class, outcome.method.name()), 1);
         for f in &outcome.fallbacks {
             self.note_fallback(f);
         }
@@ -295,7 +314,7 @@ impl Measured<'_> {
             self.usage.system.as_secs_f64(),
             self.usage.max_rss_kib
         ));
-        for ((class, method), n) in &s.methods {
+        for ((class, method), n) in s.methods.sorted() {
             out.push_str(&format!("{class} files: {method} ({n})\n"));
         }
         out.push_str(&s.fallback_lines());
@@ -322,7 +341,7 @@ impl Measured<'_> {
     fn json(&self) -> String {
         let s = self.summary;
         let mut classes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for ((class, method), n) in &s.methods {
+        for ((class, method), n) in s.methods.sorted() {
             classes
                 .entry(class)
                 .or_default()
