@@ -174,13 +174,59 @@ per_method!(a_newer_destination_is_left_under_u, |method| {
     let src = s.write("src", &data);
     let old = filetime::FileTime::from_unix_time(1_000_000_000, 0);
     filetime::set_file_mtime(&src, old).unwrap();
-    // Shorter and longer destinations, newer than the source: -u keeps both as cp -u does.
-    for len in [SIZE / 2, SIZE + 10] {
-        let content = pattern(len, 8);
-        let dst = s.write("dst", &content);
-        resume(method, &[OsStr::new("-u"), os(&src), os(&dst)]);
-        assert_eq!(s.read("dst"), content, "{method}: -u, {len} bytes");
+    // Newer than the source and not a copy of it: shorter, longer, or a prefix whose last
+    // block differs. -u keeps them as cp -u does, with the quick check and with =verify.
+    let mut damaged = data[..SIZE / 2].to_vec();
+    damaged[SIZE / 2 - 10] ^= 1;
+    for content in [pattern(SIZE / 2, 8), pattern(SIZE + 10, 8), damaged] {
+        for how in ["--resume", "--resume=verify"] {
+            let dst = s.write("dst", &content);
+            let m = format!("--method={method}");
+            let out = fastcp().args(["-u", how, &m]).args([&src, &dst]).output();
+            assert!(out.unwrap().status.success());
+            assert_eq!(
+                s.read("dst"),
+                content,
+                "{method} {how}: {} bytes",
+                content.len()
+            );
+        }
     }
+});
+
+// Regression: an interrupted copy leaves a destination newer than its source, and -u kept
+// it: `-u --resume` left the copy unfinished, silently, with exit status 0. A newer
+// destination that holds the start of the source (checked as --resume checks, the whole of
+// it with =verify) is continued; one whose start differs is left under =verify.
+per_method!(u_continues_an_unfinished_copy, |method| {
+    let s = Scratch::new();
+    let data = pattern(SIZE, 17);
+    let src = s.write("src", &data);
+    filetime::set_file_mtime(&src, filetime::FileTime::from_unix_time(1_000_000_000, 0)).unwrap();
+    for at in [0, 4096, (2 << 20) + 7] {
+        let dst = s.write("dst", &data[..at]);
+        let stats = resume(method, &[OsStr::new("-u"), os(&src), os(&dst)]);
+        assert_eq!(s.read("dst"), data, "{method}: -u, stopped at {at}");
+        assert_eq!(n(&stats, "continued_bytes"), at as u64, "{stats}");
+        assert_eq!(stats["bytes"], (SIZE - at) as u64, "{stats}");
+    }
+    // Damage before the last block: the quick check continues it (nothing it holds is
+    // lost), =verify sees it is no copy of the source and -u keeps it.
+    let mut partial = data[..3 << 20].to_vec();
+    partial[100] ^= 1;
+    let dst = s.write("dst", &partial);
+    let m = format!("--method={method}");
+    let out = fastcp()
+        .args(["-u", "--resume=verify", &m])
+        .args([&src, &dst])
+        .output();
+    assert!(out.unwrap().status.success());
+    assert_eq!(s.read("dst"), partial, "{method}: -u --resume=verify");
+    // -n never writes an existing destination, unfinished or not.
+    let dst = s.write("dst", &data[..4096]);
+    let stats = resume(method, &[OsStr::new("-n"), os(&src), os(&dst)]);
+    assert_eq!(s.read("dst"), &data[..4096], "{method}: -n");
+    assert_eq!(stats["bytes"], 0, "{stats}");
 });
 
 per_method!(same_size_other_mtime_is_copied_again_under_p, |method| {

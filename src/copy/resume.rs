@@ -81,6 +81,33 @@ pub(crate) fn decide(
     })
 }
 
+/// Under -u (cp's rule keeps a destination not older than its source): whether `dst` is
+/// nonetheless an unfinished copy of the source (`src`, not yet open) that --resume continues.
+/// An interrupted copy leaves its destination newer than its source, so without this `-u
+/// --resume` left it incomplete, silently. Continuing writes only after the bytes it has,
+/// which match the source's (the last block, or all with =verify): nothing in it is lost.
+/// Anything else not older -- complete, longer, other bytes -- is left as cp -u leaves it.
+pub(crate) fn unfinished(
+    (src, src_st): (At<'_>, &Stat),
+    dst: At<'_>,
+    dst_st: &Stat,
+    opts: &Options,
+) -> bool {
+    if opts.resume.is_none() || file_type(src_st) != FileType::RegularFile {
+        return false;
+    }
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let Ok(fd) = rustix::fs::openat(src.dir, src.name, flags, Mode::empty()) else {
+        return false;
+    };
+    // The file looked at, not one put in its place since.
+    let same = rustix::fs::fstat(&fd).is_ok_and(|st| crate::fs::id(&st) == crate::fs::id(src_st));
+    same && matches!(
+        decide((fd.as_fd(), src_st), dst, Some(dst_st), opts),
+        Some(Found::Continue(_))
+    )
+}
+
 fn examine(
     (src, src_st): (BorrowedFd<'_>, &Stat),
     dst: At<'_>,
