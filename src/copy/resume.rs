@@ -11,7 +11,7 @@
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type};
 use crate::options::{Method, Options, ReflinkMode, Resume};
-use crate::report::counters::Outcome;
+use crate::report::counters::{Counters, Outcome};
 use crate::report::stats::Summary;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -198,6 +198,19 @@ pub(crate) fn skip_to(
     rustix::fs::seek(src, to).map_err(|e| Error::io(Op::Write, shown, e))?;
     rustix::fs::seek(dst, to).map_err(|e| Error::io(Op::Write, shown, e))?;
     Ok(at)
+}
+
+/// Tells the progress display what `found` keeps, before the rest is copied: the display's
+/// total (tally.rs) is every source's size, sized before the destinations are looked at, so
+/// kept bytes count as done (as rsync's --info=progress2 counts matched data) and a resumed
+/// copy starts at the percentage it had reached. Taking them out of the total instead would
+/// need the destinations read first, and would make the total shrink as the copy goes on.
+pub(crate) fn show_kept(counters: &mut Counters, found: Option<Found>, src_st: &Stat) {
+    match found {
+        Some(Found::Complete) => counters.kept(u64::try_from(src_st.st_size).unwrap_or(0), 1),
+        Some(Found::Continue(at)) => counters.kept(at, 0),
+        _ => {}
+    }
 }
 
 /// Counts what --resume did with a finished file (`written`: the bytes this run wrote).
