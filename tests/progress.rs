@@ -449,3 +449,41 @@ fn a_copy_onto_the_terminal_draws_no_line_over_its_data() {
     assert!(screen.contains(sent.trim_end()), "{screen:?}");
     assert!(!screen.contains(EL), "a line was drawn: {screen:?}");
 }
+
+/// Regression: a resumed copy counted every source in the total but never what --resume kept,
+/// so the line started near 0% and never reached 100%. What is kept counts as done: a file
+/// found complete (2 MiB, and one file), and the 1 MiB a partial one already held.
+#[test]
+fn what_resume_keeps_counts_as_done() {
+    let s = Scratch::new();
+    let (kept, partial) = (pattern(2 << 20, 1), pattern(2 << 20, 2));
+    let (k, p) = (s.write("src/k", &kept), s.write("src/p", &partial));
+    let b = s.write("src/b", &pattern(1 << 20, 3));
+    s.write("dst/k", &kept);
+    s.write("dst/p", &partial[..1 << 20]);
+    let fifo = s.fifo("dst/b");
+    let args: Vec<OsString> = vec![
+        "--resume".into(),
+        k.into(),
+        p.into(),
+        b.into(),
+        s.join("dst").into(),
+    ];
+    let pty = OnPty::start(&args, 100);
+    let (mut f, mut got) = trickle_until_frames(&pty, &fifo, 3);
+    let middle = pty.screen();
+    f.read_to_end(&mut got).unwrap();
+    let (status, screen) = pty.finish();
+    assert!(status.success(), "{status:?} {screen:?}");
+    assert_eq!(got, pattern(1 << 20, 3));
+    assert_eq!(s.read("dst/p"), partial);
+    let shown = frames(&middle);
+    let last = shown
+        .last()
+        .unwrap_or_else(|| panic!("no frame: {middle:?}"));
+    // 4 MiB of 5 were there or written before b, which is read slowly.
+    let p = percent(last).unwrap_or_else(|| panic!("no percentage: {last:?}"));
+    assert!((80..=99).contains(&p), "{last:?}");
+    assert!(last.contains(" / 5.0 MiB"), "{last:?}");
+    assert_eq!(files(last), Some((2, 3)), "{last:?}");
+}

@@ -1,7 +1,8 @@
 //! --resume: a destination an interrupted copy left is continued from its end when its last
 //! block matches, kept when complete, and copied again otherwise; cp's -n/-u decide first.
 //! Interrupted copies are made by truncating a finished copy at random offsets, and for real by
-//! SIGINT and SIGKILL in the middle of a slowed copy.
+//! SIGINT and SIGKILL at random moments and at 90% of a 4 GiB copy and of a 5,000-file tree,
+//! with every method.
 
 mod util;
 
@@ -173,13 +174,59 @@ per_method!(a_newer_destination_is_left_under_u, |method| {
     let src = s.write("src", &data);
     let old = filetime::FileTime::from_unix_time(1_000_000_000, 0);
     filetime::set_file_mtime(&src, old).unwrap();
-    // Shorter and longer destinations, newer than the source: -u keeps both as cp -u does.
-    for len in [SIZE / 2, SIZE + 10] {
-        let content = pattern(len, 8);
-        let dst = s.write("dst", &content);
-        resume(method, &[OsStr::new("-u"), os(&src), os(&dst)]);
-        assert_eq!(s.read("dst"), content, "{method}: -u, {len} bytes");
+    // Newer than the source and not a copy of it: shorter, longer, or a prefix whose last
+    // block differs. -u keeps them as cp -u does, with the quick check and with =verify.
+    let mut damaged = data[..SIZE / 2].to_vec();
+    damaged[SIZE / 2 - 10] ^= 1;
+    for content in [pattern(SIZE / 2, 8), pattern(SIZE + 10, 8), damaged] {
+        for how in ["--resume", "--resume=verify"] {
+            let dst = s.write("dst", &content);
+            let m = format!("--method={method}");
+            let out = fastcp().args(["-u", how, &m]).args([&src, &dst]).output();
+            assert!(out.unwrap().status.success());
+            assert_eq!(
+                s.read("dst"),
+                content,
+                "{method} {how}: {} bytes",
+                content.len()
+            );
+        }
     }
+});
+
+// Regression: an interrupted copy leaves a destination newer than its source, and -u kept
+// it: `-u --resume` left the copy unfinished, silently, with exit status 0. A newer
+// destination that holds the start of the source (checked as --resume checks, the whole of
+// it with =verify) is continued; one whose start differs is left under =verify.
+per_method!(u_continues_an_unfinished_copy, |method| {
+    let s = Scratch::new();
+    let data = pattern(SIZE, 17);
+    let src = s.write("src", &data);
+    filetime::set_file_mtime(&src, filetime::FileTime::from_unix_time(1_000_000_000, 0)).unwrap();
+    for at in [0, 4096, (2 << 20) + 7] {
+        let dst = s.write("dst", &data[..at]);
+        let stats = resume(method, &[OsStr::new("-u"), os(&src), os(&dst)]);
+        assert_eq!(s.read("dst"), data, "{method}: -u, stopped at {at}");
+        assert_eq!(n(&stats, "continued_bytes"), at as u64, "{stats}");
+        assert_eq!(stats["bytes"], (SIZE - at) as u64, "{stats}");
+    }
+    // Damage before the last block: the quick check continues it (nothing it holds is
+    // lost), =verify sees it is no copy of the source and -u keeps it.
+    let mut partial = data[..3 << 20].to_vec();
+    partial[100] ^= 1;
+    let dst = s.write("dst", &partial);
+    let m = format!("--method={method}");
+    let out = fastcp()
+        .args(["-u", "--resume=verify", &m])
+        .args([&src, &dst])
+        .output();
+    assert!(out.unwrap().status.success());
+    assert_eq!(s.read("dst"), partial, "{method}: -u --resume=verify");
+    // -n never writes an existing destination, unfinished or not.
+    let dst = s.write("dst", &data[..4096]);
+    let stats = resume(method, &[OsStr::new("-n"), os(&src), os(&dst)]);
+    assert_eq!(s.read("dst"), &data[..4096], "{method}: -n");
+    assert_eq!(stats["bytes"], 0, "{stats}");
 });
 
 per_method!(same_size_other_mtime_is_copied_again_under_p, |method| {
@@ -285,111 +332,121 @@ fn atomic_and_resume_are_refused_together() {
     assert!(!s.join("dst").exists());
 }
 
-/// Starts a slowed copy (read-write or each method with 4 KiB calls) of `src` to `dst`.
+/// The kill tests below move gigabytes: one at a time, beside the small tests.
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Starts `fastcp ARGS` with `--method=METHOD` (and nothing else: full speed).
 fn spawn(method: &str, args: &[&OsStr]) -> std::process::Child {
-    let mut all: Vec<&OsStr> = vec![OsStr::new("--bufsize=4K")];
     let m = format!("--method={method}");
-    all.push(OsStr::new(&m));
+    let mut all: Vec<&OsStr> = vec![OsStr::new(&m)];
     all.extend_from_slice(args);
     util::spawn_fastcp(all)
 }
 
-/// Waits until `done()` says enough was written, then sends `signal`; whether the copy was
-/// stopped by it (false: it had finished first).
+/// Waits (polling every 100 us) until `done()` says enough was written, then sends
+/// `signal`; panics unless the signal is what ended the copy (it must not have finished
+/// first: a finished copy tests nothing about resuming).
 fn stop_when(
     mut child: std::process::Child,
     signal: rustix::process::Signal,
     done: impl Fn() -> bool,
-) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
+    what: &str,
+) {
+    let deadline = Instant::now() + Duration::from_secs(120);
     while !done() {
-        if child.try_wait().unwrap().is_some() {
-            return false;
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what}: the copy ended ({status}) before the signal");
         }
-        assert!(Instant::now() < deadline, "the copy did not get there");
-        std::thread::sleep(Duration::from_micros(200));
+        assert!(
+            Instant::now() < deadline,
+            "{what}: the copy did not get there"
+        );
+        std::thread::sleep(Duration::from_micros(100));
     }
-    util::stop(child, signal, Duration::ZERO).1.is_some()
+    let by = util::stop(child, signal, Duration::ZERO).1;
+    assert_eq!(
+        by,
+        Some(signal.as_raw()),
+        "{what}: not stopped by {signal:?}"
+    );
 }
-
-const BIG: usize = 200 << 20;
 
 fn size_of(p: &Path) -> u64 {
     std::fs::metadata(p).map_or(0, |m| m.len())
 }
 
-per_method!(a_copy_killed_at_ninety_percent_resends_little, |method| {
-    use rustix::process::Signal;
-    let s = Scratch::new();
-    let src = s.write("src", &pattern(BIG, 11));
-    let dst = s.join("dst");
-    let mut state = seed();
-    for signal in [Signal::KILL, Signal::INT] {
-        let _ = std::fs::remove_file(&dst);
-        // 88% to 92% of the file.
-        let at = BIG as u64 / 100 * (88 + next(&mut state, 5));
-        let child = spawn(method, &[os(&src), os(&dst)]);
-        let stopped = stop_when(child, signal, || size_of(&dst) >= at);
-        let before = size_of(&dst);
-        let stats = resume(method, &[os(&src), os(&dst)]);
-        util::assert_same_bytes(&src, &dst);
-        let sent = stats["bytes"].as_u64().unwrap();
-        eprintln!(
-            "{method} {signal:?}: stopped={stopped} at {before} of {BIG}, resume sent {sent}"
-        );
-        assert!(stopped, "{method}: the copy ended before the signal");
-        assert!(sent <= BIG as u64 * 15 / 100, "{method}: {stats}");
-        assert_eq!(sent + n(&stats, "continued_bytes"), BIG as u64, "{stats}");
-    }
-});
+/// The 4 GiB, and a tail that is no multiple of a block or of a call's size.
+const BIG: u64 = (4 << 30) + 12_345;
 
-per_method!(a_copy_stopped_at_a_random_moment_is_finished, |method| {
-    use rustix::process::Signal;
-    let s = Scratch::new();
-    let src = s.write("src", &pattern(BIG / 4, 12));
-    let dst = s.join("dst");
-    let mut state = seed();
-    for signal in [Signal::INT, Signal::KILL] {
-        let _ = std::fs::remove_file(&dst);
-        let at = next(&mut state, BIG as u64 / 4);
-        let child = spawn(method, &[os(&src), os(&dst)]);
-        stop_when(child, signal, || size_of(&dst) >= at);
-        resume(method, &[os(&src), os(&dst)]);
-        util::assert_same_bytes(&src, &dst);
-    }
-});
-
-/// A tree of 2,000 files, copied with -a, stopped by each signal at a random moment (after
-/// a random number of files exist), finished with --resume -a.
-#[test]
-fn a_tree_copy_stopped_by_a_signal_is_finished() {
-    use rustix::process::Signal;
-    let s = Scratch::new();
-    let mut state = seed();
-    for i in 0..2000u64 {
-        let len = next(&mut state, 40_000) as usize;
-        s.write(format!("src/d{}/f{i}", i % 20), &pattern(len, i));
-    }
-    let count = |root: &Path| walk_count(root);
-    for method in ["auto", "read-write"] {
-        for signal in [Signal::INT, Signal::KILL] {
-            let dst = s.join("dst");
-            let _ = std::fs::remove_dir_all(&dst);
-            let at = 50 + next(&mut state, 1900);
-            let child = spawn(method, &[OsStr::new("-a"), os(&s.join("src")), os(&dst)]);
-            stop_when(child, signal, || count(&dst) >= at);
-            resume(method, &[OsStr::new("-a"), os(&s.join("src/.")), os(&dst)]);
-            assert_eq!(
-                util::snapshot(&s.join("src")),
-                util::snapshot(&dst),
-                "{method} {signal:?}"
-            );
-            assert_eq!(
-                util::attributes(&s.join("src"), true),
-                util::attributes(&dst, true),
-                "{method} {signal:?}"
-            );
+/// Writes `len` bytes to `path` in which no 4 KiB block equals another: an 8 MiB random chunk,
+/// rotated by 4099 more bytes each time, each block stamped with its own offset. Two copies of
+/// memory per chunk: 4 GiB take the disk's time, not the (unoptimised) test's.
+fn big_source(path: &Path, len: u64, seed: u64) {
+    use std::io::Write;
+    const CHUNK: usize = 8 << 20;
+    let base = pattern(CHUNK, seed);
+    let mut buf = vec![0u8; CHUNK];
+    let mut f = std::fs::File::create(path).unwrap();
+    let (mut at, mut turn) = (0u64, 0usize);
+    while at < len {
+        buf[..CHUNK - turn].copy_from_slice(&base[turn..]);
+        buf[CHUNK - turn..].copy_from_slice(&base[..turn]);
+        for (i, block) in buf.chunks_mut(4096).enumerate() {
+            block[..8].copy_from_slice(&(at + i as u64 * 4096).to_le_bytes());
         }
+        let n = usize::try_from(len - at).map_or(CHUNK, |left| left.min(CHUNK));
+        f.write_all(&buf[..n]).unwrap();
+        at += n as u64;
+        turn = (turn + 4099) % CHUNK;
+    }
+}
+
+/// The signals of a method's two stops: each method is stopped by both, in turn first.
+fn signals(i: usize) -> [rustix::process::Signal; 2] {
+    use rustix::process::Signal;
+    if i.is_multiple_of(2) {
+        [Signal::KILL, Signal::INT]
+    } else {
+        [Signal::INT, Signal::KILL]
+    }
+}
+
+/// The test: a 4 GiB copy with every method, at full speed, stopped twice -- at a
+/// random moment of a fresh copy (0-85%), then by the other signal at 88-92% of a --resume
+/// run -- and finished by a third run, which must send at most 15% of the file again
+/// (`--stats=json`) and leave the source's bytes. The methods share one source, in turn.
+#[test]
+fn a_four_gib_copy_stopped_twice_is_finished_by_every_method() {
+    let _one = heavy();
+    let s = Scratch::new();
+    let (src, dst) = (s.join("src"), s.join("dst"));
+    big_source(&src, BIG, 11);
+    let mut state = seed();
+    for (i, method) in util::METHODS.into_iter().enumerate() {
+        let [first, second] = signals(i);
+        let _ = std::fs::remove_file(&dst);
+        let at = next(&mut state, BIG / 100 * 85);
+        let what = format!("{method} {first:?} at {at}");
+        let child = spawn(method, &[os(&src), os(&dst)]);
+        stop_when(child, first, || size_of(&dst) >= at, &what);
+        let stopped = size_of(&dst);
+        let at = (BIG / 100 * (88 + next(&mut state, 5))).max(stopped);
+        let what = format!("{method} {second:?} at {at} (resumed from {stopped})");
+        let child = spawn(method, &[OsStr::new("--resume"), os(&src), os(&dst)]);
+        stop_when(child, second, || size_of(&dst) >= at, &what);
+        let before = size_of(&dst);
+        assert!(before < BIG, "{what}: finished before the signal");
+        let stats = resume(method, &[os(&src), os(&dst)]);
+        let sent = stats["bytes"].as_u64().unwrap();
+        eprintln!("{what}: stopped at {stopped}, then {before} of {BIG}; resume sent {sent}");
+        assert!(sent <= BIG * 15 / 100, "{what}: {stats}");
+        assert_eq!(sent + n(&stats, "continued_bytes"), BIG, "{what}: {stats}");
+        assert_eq!(n(&stats, "continued_files"), 1, "{what}: {stats}");
+        util::assert_same_bytes(&src, &dst);
     }
 }
 
@@ -401,4 +458,45 @@ fn walk_count(root: &Path) -> u64 {
     dirs.filter_map(Result::ok)
         .map(|e| std::fs::read_dir(e.path()).map_or(0, |d| d.count() as u64))
         .sum()
+}
+
+/// The tree: 5,000 files in 20 directories, copied with -a by every method (slowed
+/// to 4 KiB calls, or a full-speed copy ends before it can be stopped), stopped twice -- after
+/// a random number of files, then by the other signal after 88-92% of them during a --resume
+/// run -- and finished by a third run: the tree must equal the source (data, modes, links,
+/// owners, times), and the last run must have sent at most 15% of the bytes again.
+#[test]
+fn a_five_thousand_file_tree_stopped_twice_is_finished_by_every_method() {
+    let _one = heavy();
+    let s = Scratch::new();
+    let mut state = seed();
+    let mut total = 0;
+    for i in 0..5000u64 {
+        let len = next(&mut state, 40_000) as usize;
+        total += len as u64;
+        s.write(format!("src/d{}/f{i}", i % 20), &pattern(len, i));
+    }
+    std::os::unix::fs::symlink("d0/f0", s.join("src/d1/link")).unwrap();
+    let (src, dst, all) = (s.join("src"), s.join("dst"), s.join("src/."));
+    let a = [OsStr::new("-a"), OsStr::new("--bufsize=4K")];
+    let (want, attrs) = (util::snapshot(&src), util::attributes(&src, true));
+    for (i, method) in util::METHODS.into_iter().enumerate() {
+        let [first, second] = signals(i);
+        let _ = std::fs::remove_dir_all(&dst);
+        let at = next(&mut state, 4250);
+        let what = format!("{method} {first:?} after {at} files");
+        let child = spawn(method, &[a[0], a[1], os(&src), os(&dst)]);
+        stop_when(child, first, || walk_count(&dst) >= at, &what);
+        let at = 4400 + next(&mut state, 200);
+        let what = format!("{method} {second:?} after {at} files");
+        let resumed = [a[0], a[1], OsStr::new("--resume"), os(&all), os(&dst)];
+        let child = spawn(method, &resumed);
+        stop_when(child, second, || walk_count(&dst) >= at, &what);
+        let stats = resume(method, &[a[0], os(&all), os(&dst)]);
+        let sent = stats["bytes"].as_u64().unwrap();
+        eprintln!("{what}: resume sent {sent} of {total}: {}", stats["resume"]);
+        assert_eq!(util::snapshot(&dst), want, "{what}");
+        assert_eq!(util::attributes(&dst, true), attrs, "{what}");
+        assert!(sent <= total * 15 / 100, "{what}: {stats}");
+    }
 }

@@ -3,6 +3,7 @@
 //! directory refusals, "just-created" destinations, then a backup, or removal, or neither.
 
 use crate::copy::entry::{Decision, Entry, Prepared};
+use crate::copy::resume;
 use crate::copy::same_file::{Verdict, same_file_ok};
 use crate::copy::session::Session;
 use crate::error::{Error, Op};
@@ -192,7 +193,10 @@ impl Session<'_> {
             let kept = match policy.update {
                 Update::All => false,
                 Update::None => true,
-                Update::Older => mtime(dst_st) >= mtime(src_st),
+                Update::Older => {
+                    mtime(dst_st) >= mtime(src_st)
+                        && !resume::unfinished((src, src_st), dst, dst_st, opts)
+                }
             };
             if kept {
                 self.skipped(dst);

@@ -18,8 +18,7 @@ use crate::engine::sparse::{self, Layout};
 use crate::engine::{self, Transfer};
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type, id};
-use crate::options::Method;
-use crate::options::{Options, ReflinkMode};
+use crate::options::{Method, Options, ReflinkMode};
 use crate::report;
 use crate::report::counters::{Fallback, Outcome, Reason};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
@@ -284,6 +283,7 @@ impl Session<'_> {
     ) -> Result<Done, Error> {
         let Entry { src, src_st, .. } = entry;
         let kept = resume::skip_to(ends.resume, ends.src.as_fd(), ends.dst.as_fd(), dst.shown)?;
+        resume::show_kept(&mut self.summary.counters, ends.resume, src_st);
         if ends.resume == Some(Found::Complete) {
             return Ok(Done {
                 outcome: resume::nothing_moved(self.opts.method),

@@ -11,7 +11,7 @@
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type};
 use crate::options::{Method, Options, ReflinkMode, Resume};
-use crate::report::counters::Outcome;
+use crate::report::counters::{Counters, Outcome};
 use crate::report::stats::Summary;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
@@ -79,6 +79,33 @@ pub(crate) fn decide(
         Found::Continue(_) if clones => Found::Restart,
         found => found,
     })
+}
+
+/// Under -u (cp's rule keeps a destination not older than its source): whether `dst` is
+/// nonetheless an unfinished copy of the source (`src`, not yet open) that --resume continues.
+/// An interrupted copy leaves its destination newer than its source, so without this `-u
+/// --resume` left it incomplete, silently. Continuing writes only after the bytes it has,
+/// which match the source's (the last block, or all with =verify): nothing in it is lost.
+/// Anything else not older -- complete, longer, other bytes -- is left as cp -u leaves it.
+pub(crate) fn unfinished(
+    (src, src_st): (At<'_>, &Stat),
+    dst: At<'_>,
+    dst_st: &Stat,
+    opts: &Options,
+) -> bool {
+    if opts.resume.is_none() || file_type(src_st) != FileType::RegularFile {
+        return false;
+    }
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
+    let Ok(fd) = rustix::fs::openat(src.dir, src.name, flags, Mode::empty()) else {
+        return false;
+    };
+    // The file looked at, not one put in its place since.
+    let same = rustix::fs::fstat(&fd).is_ok_and(|st| crate::fs::id(&st) == crate::fs::id(src_st));
+    same && matches!(
+        decide((fd.as_fd(), src_st), dst, Some(dst_st), opts),
+        Some(Found::Continue(_))
+    )
 }
 
 fn examine(
@@ -171,6 +198,19 @@ pub(crate) fn skip_to(
     rustix::fs::seek(src, to).map_err(|e| Error::io(Op::Write, shown, e))?;
     rustix::fs::seek(dst, to).map_err(|e| Error::io(Op::Write, shown, e))?;
     Ok(at)
+}
+
+/// Tells the progress display what `found` keeps, before the rest is copied: the display's
+/// total (tally.rs) is every source's size, sized before the destinations are looked at, so
+/// kept bytes count as done (as rsync's --info=progress2 counts matched data) and a resumed
+/// copy starts at the percentage it had reached. Taking them out of the total instead would
+/// need the destinations read first, and would make the total shrink as the copy goes on.
+pub(crate) fn show_kept(counters: &mut Counters, found: Option<Found>, src_st: &Stat) {
+    match found {
+        Some(Found::Complete) => counters.kept(u64::try_from(src_st.st_size).unwrap_or(0), 1),
+        Some(Found::Continue(at)) => counters.kept(at, 0),
+        _ => {}
+    }
 }
 
 /// Counts what --resume did with a finished file (`written`: the bytes this run wrote).

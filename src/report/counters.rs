@@ -140,6 +140,16 @@ impl Counters {
         }
     }
 
+    /// Notes `bytes` and `files` that --resume found already copied, for the display: done,
+    /// but not moved (the rate is of bytes moved). Once per kept file, so told at once.
+    pub(crate) fn kept(&mut self, bytes: u64, files: u64) {
+        if let Some(p) = &self.progress
+            && let Ok(mut p) = p.lock()
+        {
+            p.keep(bytes, files);
+        }
+    }
+
     /// Notes a file copied to the end, for the display: counted as a call, so that a tree of
     /// empty files moves the display too.
     pub(crate) fn file_finished(&mut self) {

@@ -95,7 +95,10 @@ pub(crate) struct Progress {
     drawn: bool,
     /// The size of the whole job, as far as it is known.
     tally: Tally,
+    /// Bytes written.
     done: u64,
+    /// Bytes --resume found already there (counted done, not in the rate).
+    kept: u64,
     files_done: u64,
     rate: Rate,
     /// The file being copied (by one of the threads).
@@ -140,6 +143,7 @@ impl Progress {
             drawn: false,
             tally: Tally::new(sources, options.recursive, specials),
             done: 0,
+            kept: 0,
             files_done: 0,
             rate: Rate::new(now),
             name: PathBuf::new(),
@@ -156,6 +160,12 @@ impl Progress {
         if now >= self.next_update {
             self.update(now);
         }
+    }
+
+    /// Notes `bytes` and `files` --resume keeps: done without being moved.
+    pub(crate) fn keep(&mut self, bytes: u64, files: u64) {
+        self.kept += bytes;
+        self.files_done += files;
     }
 
     /// Notes the file a thread starts copying.
@@ -181,15 +191,16 @@ impl Progress {
 
     fn frame(&self) -> Frame<'_> {
         // Never less than what was copied: sources may grow.
+        let done = self.done + self.kept;
         let total = match self.tally.total() {
             None => Total::Counting,
             Some(_) if !self.tally.sized() => Total::Unknown,
-            Some(bytes) => Total::Bytes(bytes.max(self.done)),
+            Some(bytes) => Total::Bytes(bytes.max(done)),
         };
         let files = self.tally.files();
         let counted = self.tally.total().is_some();
         Frame {
-            done: self.done,
+            done,
             total,
             files_done: self.files_done,
             files: (counted.then_some(files.max(self.files_done)), files),
