@@ -500,3 +500,21 @@ fn a_five_thousand_file_tree_stopped_twice_is_finished_by_every_method() {
         assert!(sent <= total * 15 / 100, "{what}: {stats}");
     }
 }
+
+/// A file that says it is empty but has content (/proc, /sys) is not complete in an empty
+/// destination: it is copied, as cp copies it.
+#[test]
+fn a_source_that_reads_past_its_size_is_not_complete() {
+    let s = Scratch::new();
+    for verify in ["--resume", "--resume=verify"] {
+        let dst = s.write("dst", b"");
+        let out = fastcp()
+            .args([verify, "/proc/self/status"])
+            .arg(&dst)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let copied = s.read("dst");
+        assert!(copied.starts_with(b"Name:"), "{verify}: {copied:?}");
+    }
+}

@@ -128,7 +128,10 @@ fn examine(
         Resume::Quick if have == size => have,
         Resume::Quick => have.saturating_sub(TAIL),
     };
-    let found = if have == size && (same_mtime || !times) {
+    // A source that reads past its size (/proc and /sys files say 0, a file that grew) is
+    // not held whole by a destination of that size.
+    let ends = || read_full(src, &mut [0u8; 1], size) == Some(0);
+    let found = if have == size && (same_mtime || !times) && ends() {
         Found::Complete
     } else if have < size {
         Found::Continue(have)

@@ -66,6 +66,7 @@ const LONG_FLAGS: &[&str] = &[
     "fsync",
     "verify",
     "nocache",
+    "resume",
     "progress",
     "stats",
     "debug",
