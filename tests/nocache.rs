@@ -235,3 +235,65 @@ fn without_nocache_the_copy_stays_cached() {
     assert!(resident(&dst) > 0.5);
     assert!(resident(&src) > 0.5);
 }
+
+/// Regression: --verify read both files back after the copy and left them cached (100% and
+/// 100%). Its reads follow the copy's rule: the source's pages stay only where they were
+/// cached before, the copy's go.
+#[test]
+fn verify_leaves_the_cache_as_the_copy_does() {
+    let Some(s) = disk_scratch() else { return };
+    let src = make(&s, "src", 40 * MIB + 123);
+    for (n, cached) in [false, true].into_iter().enumerate() {
+        uncache(&src);
+        if cached {
+            cache(&src);
+        }
+        let dst = s.join(format!("dst-{n}"));
+        fastcp()
+            .args(["--nocache", "--verify"])
+            .arg(&src)
+            .arg(&dst)
+            .assert()
+            .success();
+        let (kept, copy) = (resident(&src), resident(&dst));
+        let source_ok = if cached { kept > 0.95 } else { kept < 0.05 };
+        assert!(
+            source_ok && copy < 0.05,
+            "source cached before: {cached}; {:.0}% of it cached after, {:.0}% of the copy",
+            kept * 100.0,
+            copy * 100.0
+        );
+    }
+}
+
+/// Regression: --resume=verify compared the kept prefix and left both files cached.
+#[test]
+fn resume_verify_leaves_the_cache_as_the_copy_does() {
+    let Some(s) = disk_scratch() else { return };
+    let src = make(&s, "src", 40 * MIB);
+    let whole = std::fs::read(&src).unwrap();
+    for (n, cached) in [false, true].into_iter().enumerate() {
+        // An interrupted copy: the first 24 MiB.
+        let dst = s.write(format!("dst-{n}"), &whole[..(24 * MIB) as usize]);
+        uncache(&dst);
+        uncache(&src);
+        if cached {
+            cache(&src);
+        }
+        fastcp()
+            .args(["--nocache", "--resume=verify"])
+            .arg(&src)
+            .arg(&dst)
+            .assert()
+            .success();
+        let (kept, copy) = (resident(&src), resident(&dst));
+        let source_ok = if cached { kept > 0.95 } else { kept < 0.05 };
+        assert!(
+            source_ok && copy < 0.05,
+            "source cached before: {cached}; {:.0}% of it cached after, {:.0}% of the copy",
+            kept * 100.0,
+            copy * 100.0
+        );
+        assert!(std::fs::read(&dst).unwrap() == whole);
+    }
+}

@@ -226,6 +226,11 @@ impl Budget {
                 PIPE
             } else {
                 0
+            }
+            + if opts.nocache {
+                crate::engine::nocache::HELD
+            } else {
+                0
             };
         Budget::share(descriptors(), jobs, per_thread)
     }

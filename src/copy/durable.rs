@@ -1,5 +1,6 @@
 //! Making a copy last and checking it: fsync (--fsync) and reading it back (--verify).
 
+use crate::engine::nocache::Rereads;
 use crate::error::{Error, Op};
 use crate::fs::At;
 use rustix::fs::{Mode, OFlags};
@@ -34,8 +35,14 @@ pub(crate) fn sync_dir(dir: BorrowedFd<'_>, name: &Path, shown: &Path) -> Result
 }
 
 /// Reads the source and the finished copy back and compares them; a difference is an error
-/// naming the file and the first differing byte.
-pub(crate) fn verify(src: BorrowedFd<'_>, dst: At<'_>, src_shown: &Path) -> Result<(), Error> {
+/// naming the file and the first differing byte. Under --nocache (`nocache`) the reads are
+/// dropped from the page cache behind them, as the copy's are.
+pub(crate) fn verify(
+    src: BorrowedFd<'_>,
+    dst: At<'_>,
+    src_shown: &Path,
+    nocache: bool,
+) -> Result<(), Error> {
     let copy = rustix::fs::openat(
         dst.dir,
         dst.name,
@@ -43,7 +50,12 @@ pub(crate) fn verify(src: BorrowedFd<'_>, dst: At<'_>, src_shown: &Path) -> Resu
         Mode::empty(),
     )
     .map_err(|e| Error::io(Op::OpenRead, dst.shown, e))?;
-    same_bytes(src, copy.as_fd(), src_shown, dst.shown)
+    let mut rereads = Rereads::new(nocache, src, 0);
+    let result = compare(src, copy.as_fd(), (src_shown, dst.shown), rereads.as_mut());
+    if let Some(rereads) = rereads {
+        rereads.finish(src, copy.as_fd());
+    }
+    result
 }
 
 /// Reads two files from their first byte and fails at the first byte where they differ or
@@ -54,12 +66,25 @@ pub(crate) fn same_bytes(
     src_shown: &Path,
     dst_shown: &Path,
 ) -> Result<(), Error> {
+    compare(src, dst, (src_shown, dst_shown), None)
+}
+
+/// `same_bytes`, each chunk dropped from the page cache after it is read with `rereads`.
+fn compare(
+    src: BorrowedFd<'_>,
+    dst: BorrowedFd<'_>,
+    (src_shown, dst_shown): (&Path, &Path),
+    mut rereads: Option<&mut Rereads>,
+) -> Result<(), Error> {
     const CHUNK: usize = 1 << 20;
     let (mut a, mut b) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
     let mut offset: u64 = 0;
     loop {
         let n = read_at(src, &mut a, offset).map_err(|e| Error::io(Op::Read, src_shown, e))?;
         let m = read_at(dst, &mut b, offset).map_err(|e| Error::io(Op::Read, dst_shown, e))?;
+        if let Some(rereads) = rereads.as_deref_mut() {
+            rereads.read(src, dst, offset + n.max(m) as u64);
+        }
         let common = n.min(m);
         let differs = a[..common]
             .iter()

@@ -425,8 +425,9 @@ impl Session<'_> {
             }
         }
         if self.opts.verify && file_type(src_st) == FileType::RegularFile {
-            durable::verify(src_fd.as_fd(), dst, src.shown)?;
+            durable::verify(src_fd.as_fd(), dst, src.shown, self.opts.nocache)?;
         }
+        self.behind.add(dst_fd.as_fd(), src_st);
         Ok(())
     }
 

@@ -8,6 +8,7 @@
 //! a file changed since in the same place and kept its size is not noticed. `--resume=verify`
 //! reads and compares everything kept instead.
 
+use crate::engine::nocache::Rereads;
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type};
 use crate::options::{Method, Options, ReflinkMode, Resume};
@@ -70,8 +71,7 @@ pub(crate) fn decide(
     opts: &Options,
 ) -> Option<Found> {
     let how = opts.resume.filter(|_| !opts.attributes_only)?;
-    let times = opts.preserve.timestamps;
-    let found = examine((src, src_st), dst, dst_st?, how, times);
+    let found = examine((src, src_st), dst, dst_st?, how, opts);
     // A clone (--reflink=always, --method=reflink) replaces the whole file: nothing to
     // continue after.
     let clones = opts.reflink == ReflinkMode::Always || opts.method == Method::Reflink;
@@ -113,8 +113,9 @@ fn examine(
     dst: At<'_>,
     dst_st: &Stat,
     how: Resume,
-    times: bool,
+    opts: &Options,
 ) -> Found {
+    let times = opts.preserve.timestamps;
     let regular = |st: &Stat| file_type(st) == FileType::RegularFile;
     if !regular(src_st) || !regular(dst_st) {
         return Found::Restart;
@@ -143,16 +144,23 @@ fn examine(
     let Ok(fd) = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()) else {
         return Found::Restart;
     };
-    if same_bytes(src, fd.as_fd(), from, have) {
-        found
-    } else {
-        Found::Restart
+    // Under --nocache what these reads bring into the page cache is dropped behind them.
+    let mut rereads = Rereads::new(opts.nocache, src, from);
+    let same = same_bytes((src, fd.as_fd()), from, have, rereads.as_mut());
+    if let Some(rereads) = rereads {
+        rereads.finish(src, fd.as_fd());
     }
+    if same { found } else { Found::Restart }
 }
 
 /// Whether `a` and `b` hold the same bytes from `from` to `to`; no when either cannot be read
 /// or ends early.
-fn same_bytes(a: BorrowedFd<'_>, b: BorrowedFd<'_>, from: u64, to: u64) -> bool {
+fn same_bytes(
+    (a, b): (BorrowedFd<'_>, BorrowedFd<'_>),
+    from: u64,
+    to: u64,
+    mut rereads: Option<&mut Rereads>,
+) -> bool {
     const CHUNK: usize = 256 * 1024;
     let (mut x, mut y) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
     let mut at = from;
@@ -164,6 +172,9 @@ fn same_bytes(a: BorrowedFd<'_>, b: BorrowedFd<'_>, from: u64, to: u64) -> bool 
         ) else {
             return false;
         };
+        if let Some(rereads) = rereads.as_deref_mut() {
+            rereads.read(a, b, at + want as u64);
+        }
         if n != want || m != want || x[..n] != y[..m] {
             return false;
         }

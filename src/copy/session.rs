@@ -5,6 +5,7 @@
 use crate::copy::dirfd::Shown;
 use crate::copy::entry::Prepared;
 use crate::copy::queue::Pool;
+use crate::engine::nocache::Behind;
 use crate::error::{Error, Op};
 use crate::fs::At;
 use crate::fs::backup::beside;
@@ -40,6 +41,8 @@ pub(crate) struct Session<'a> {
     pub(crate) cross: NumSet<(u64, u64)>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
+    /// --nocache: this thread's copies whose pages are still to be dropped.
+    pub(crate) behind: Behind,
 }
 
 impl<'a> Session<'a> {
@@ -56,6 +59,7 @@ impl<'a> Session<'a> {
             no_clone: NumSet::default(),
             cross: NumSet::default(),
             pool: None,
+            behind: Behind::new(opts.nocache),
         }
     }
 

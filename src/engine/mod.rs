@@ -8,7 +8,7 @@
 mod auto;
 pub(crate) mod copy_file_range;
 mod failure;
-mod nocache;
+pub(crate) mod nocache;
 mod pump;
 pub(crate) mod read_write;
 pub(crate) mod reflink;
