@@ -38,6 +38,8 @@ pub(crate) struct DirGuard {
     lost: AtomicBool,
     /// Where a failure to finish counts when a copying thread finishes the directory.
     failures: Option<Arc<AtomicU64>>,
+    /// Dropped with the guard, after the directory is finished: see `watch`.
+    alive: Arc<()>,
 }
 
 /// Where a directory is in the walk.
@@ -75,7 +77,15 @@ impl DirGuard {
             site,
             lost: AtomicBool::new(false),
             failures,
+            alive: Arc::new(()),
         }
+    }
+
+    /// A handle that dies once the directory is finished, its attributes applied: from then
+    /// on nothing copied into it, or below it, is pending. (A `Weak` of the guard itself dies
+    /// as the last holder starts finishing, too early.)
+    pub(crate) fn watch(&self) -> Weak<()> {
+        Arc::downgrade(&self.alive)
     }
 
     /// Its names, for messages and for opening it again.

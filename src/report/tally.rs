@@ -5,8 +5,10 @@
 //! without a total, and each update spends a few milliseconds walking further until the total
 //! is known.
 
+use rustix::fs::{AtFlags, Mode, OFlags};
 use std::ffi::OsString;
 use std::fs::FileType;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -70,6 +72,9 @@ impl Tally {
     pub(crate) fn step(&mut self, budget: Duration) {
         let until = Instant::now().checked_add(budget);
         let mut seen = 0u32;
+        // The deepest directory, opened for this step only: its files are stat'ed by name in
+        // it, not by their whole path (the path walk was half of the sizing's time).
+        let mut open: Option<OwnedFd> = None;
         while !self.done() {
             seen = seen.wrapping_add(1);
             if seen.is_multiple_of(ENTRIES_PER_CHECK) && until.is_some_and(|t| Instant::now() >= t)
@@ -80,16 +85,28 @@ impl Tally {
                 match entries.next() {
                     Some((name, t)) if t.is_dir() => {
                         let below = dir.join(name);
+                        open = None;
                         self.enter(below);
                     }
                     Some((name, t)) if t.is_file() => {
-                        let size = std::fs::symlink_metadata(dir.join(name)).map_or(0, |m| m.len());
+                        if open.is_none() {
+                            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                            open = rustix::fs::open(dir.as_path(), flags, Mode::empty()).ok();
+                        }
+                        let size = match &open {
+                            Some(fd) => rustix::fs::statat(fd, &name, AtFlags::SYMLINK_NOFOLLOW)
+                                .map_or(0, |st| u64::try_from(st.st_size).unwrap_or(0)),
+                            None => {
+                                std::fs::symlink_metadata(dir.join(name)).map_or(0, |m| m.len())
+                            }
+                        };
                         self.total += size;
                         self.files += 1;
                     }
                     Some((_, t)) if self.specials && !t.is_symlink() => self.unsized_file(),
                     Some(_) => {}
                     None => {
+                        open = None;
                         self.dirs.pop();
                     }
                 }
