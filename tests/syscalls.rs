@@ -126,3 +126,49 @@ fn tree_files_cost_no_stats_and_one_clone_attempt() {
     assert_eq!(count("copy_file_range"), 2 * files, "{log}");
     assert_eq!(util::snapshot(&dst), util::snapshot(&src));
 }
+
+/// An empty file of a tree costs one pread of its first byte, where a copy call that moves
+/// nothing, then lseek and pread to check that the source really has nothing, cost three. A
+/// file that says it is empty but has data (/proc) is still copied whole.
+#[test]
+fn an_empty_file_costs_one_read() {
+    let s = Scratch::new();
+    for f in 0..50 {
+        s.write(format!("src/e{f}"), b"");
+    }
+    s.write("src/full", b"data");
+    let (src, dst) = (s.join("src"), s.join("dst"));
+    let calls = "lseek,pread64,read,copy_file_range,sendfile";
+    let args = [
+        "-r".as_ref(),
+        "-j1".as_ref(),
+        src.as_os_str(),
+        dst.as_os_str(),
+    ];
+    let Some(log) = trace(calls, &args) else {
+        return;
+    };
+    let count = |name: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!(" {name}(")))
+            .count()
+    };
+    assert!(count("lseek") <= 1, "{log}");
+    // The non-empty file's two calls; none for the empty ones.
+    assert_eq!(count("copy_file_range"), 2, "{log}");
+    // One-byte reads at offset 0 (the loader's own preads are longer).
+    let probes = log
+        .lines()
+        .filter(|l| l.contains(" pread64(") && l.contains(", 1, 0)"))
+        .count();
+    assert_eq!(probes, 50, "{log}");
+    assert_eq!(util::snapshot(&dst), util::snapshot(&src));
+    let proc_copy = s.join("status");
+    let out = util::fastcp()
+        .arg("/proc/self/status")
+        .arg(&proc_copy)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(std::fs::read(&proc_copy).unwrap().starts_with(b"Name:"));
+}

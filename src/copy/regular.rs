@@ -354,12 +354,10 @@ impl Session<'_> {
             return result;
         }
         *layout = Layout::Dense;
-        let mut reserved = 0;
-        if file_type(src_st) == FileType::RegularFile {
-            let size = u64::try_from(src_st.st_size).unwrap_or(0);
-            reserved = reserve::reserve(transfer.dst, size);
-        }
-        let result = engine::copy(transfer, method, counters);
+        let regular = file_type(src_st) == FileType::RegularFile;
+        let size = regular.then(|| u64::try_from(src_st.st_size).unwrap_or(0));
+        let reserved = size.map_or(0, |size| reserve::reserve(transfer.dst, size));
+        let result = engine::copy_sized(transfer, size, method, counters);
         reserve::release(transfer.dst, reserved);
         result
     }

@@ -193,6 +193,31 @@ pub(crate) fn copy(
     copy_now(transfer, method, counters)
 }
 
+/// `copy` for a source whose status said `size` (a regular file). One that says it is empty
+/// and has no byte at its start is done with that one pread: a copy would make a call that
+/// moves nothing, then ask where the source stands and whether it has a byte there (auto.rs),
+/// three calls where this makes one, for every empty file of a tree. One that says 0 but
+/// has data (/proc, /sys) is copied.
+pub(crate) fn copy_sized(
+    transfer: &Transfer<'_>,
+    size: Option<u64>,
+    method: Method,
+    counters: &mut Counters,
+) -> Result<Outcome, (Method, EngineError)> {
+    let whole = transfer.from == 0 && transfer.limit == u64::MAX;
+    if size == Some(0) && whole && method != Method::Reflink {
+        let mut byte = [0u8; 1];
+        if matches!(rustix::io::pread(transfer.src, &mut byte, 0), Ok(0)) {
+            return Ok(Outcome {
+                bytes: 0,
+                method: auto::first(transfer, method),
+                fallbacks: Vec::new(),
+            });
+        }
+    }
+    copy(transfer, method, counters)
+}
+
 /// `copy` in one go, the page cache left to the kernel.
 fn copy_now(
     transfer: &Transfer<'_>,
