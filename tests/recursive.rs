@@ -261,6 +261,27 @@ fn unreadable_entries_are_reported_and_skipped() {
     assert_eq!(ours.code, 1);
 }
 
+// A parent that --parents cannot make is worded as GNU's cp.c words it ("cannot make
+// directory"), not as a directory of a tree ("cannot create directory", copy.c).
+#[test]
+fn a_parent_that_cannot_be_made_is_worded_as_gnu_words_it() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
+        return;
+    }
+    let setup = |dir: &Path| {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::create_dir_all(dir.join("src/sub")).unwrap();
+        std::fs::write(dir.join("src/sub/f"), b"f").unwrap();
+        // Root's, 0755: nobody cannot make anything in it.
+        std::fs::create_dir(dir.join("closed")).unwrap();
+    };
+    let args = ["--parents", "src/sub/f", "closed"];
+    let (gnu, ours) = util::differential_unprivileged(setup, &args);
+    assert_eq!(ours.stderr, gnu.stderr);
+    assert_eq!(ours.code, gnu.code);
+    assert_eq!(ours.code, 1);
+}
+
 same_as_gnu! {
     tree;
     force_archive: ["-fa", "d", "existing"],
