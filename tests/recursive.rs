@@ -274,12 +274,14 @@ fn trailing_slashes_are_joined_as_gnu_joins_them() {
             std::fs::create_dir(dir.join(out)).unwrap();
         }
     };
-    let cases: [&[&str]; 5] = [
+    let cases: [&[&str]; 6] = [
         &["-rv", "y//", "{dst}//"],
         &["-rv", "y/z//", "{dst}//new//"],
         &["-rv", "./y/.//", "{dst}/."],
         &["-rv", "--parents", "y//z", "{dst}//"],
         &["-v", "y//a", "{dst}//"],
+        // Into the directory itself, as `dir/.` (GNU drops the first dot of `..`).
+        &["-rv", "y/z/..", "{dst}"],
     ];
     for args in cases {
         for jobs in ["-j1", "-j2"] {
