@@ -88,9 +88,11 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                         parents_of: Some(dir.to_path_buf()),
                     }
                 } else {
-                    // `cp -r src/.. dir` copies into dir itself, never into dir/.. (GNU).
+                    // `cp -r src/.. dir` copies into dir itself, never into dir/..: into
+                    // dir/. (GNU skips the first dot).
                     let base = match last_component(src) {
-                        name if name == ".." || name == "/" => OsStr::new(""),
+                        name if name == ".." => OsStr::new("."),
+                        name if name == "/" => OsStr::new(""),
                         name => name,
                     };
                     Job {
@@ -212,5 +214,17 @@ mod tests {
             crate::fs::concat(Path::new("d/"), OsStr::new("a")),
             Path::new("d/a")
         );
+        // GNU's file_name_concat: trailing slashes become one; a root stays as it is.
+        for (dir, joined) in [
+            ("d//", "d/a"),
+            ("./d/.//", "./d/./a"),
+            ("/", "/a"),
+            ("//", "//a"),
+        ] {
+            assert_eq!(
+                crate::fs::concat(Path::new(dir), OsStr::new("a")),
+                Path::new(joined)
+            );
+        }
     }
 }

@@ -297,3 +297,30 @@ fn resume_verify_leaves_the_cache_as_the_copy_does() {
         assert!(std::fs::read(&dst).unwrap() == whole);
     }
 }
+
+// Regression: each destination was held open after its data, to drop its pages later; a
+// FIFO destination held so never showed its reader the end. A reader taking the FIFOs one
+// after the other never opened the next one, and the copy waited for it for ever (GNU cp
+// closes each destination when it is written).
+#[test]
+fn fifo_destinations_are_closed_when_written() {
+    let s = Scratch::new();
+    let srcs = [s.write("a", b"first\n"), s.write("b", b"second\n")];
+    s.mkdir("out");
+    let fifos = [s.fifo("out/a"), s.fifo("out/b")];
+    let reader = std::thread::spawn(move || {
+        let mut got = std::fs::read(&fifos[0]).unwrap();
+        got.extend(std::fs::read(&fifos[1]).unwrap());
+        got
+    });
+    let out = fastcp()
+        .arg("--nocache")
+        .args(&srcs)
+        .arg(s.join("out"))
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    // A copy that hung was killed, and its reader is left waiting: no join then.
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(reader.join().unwrap(), b"first\nsecond\n");
+}

@@ -211,6 +211,42 @@ fn errors_in_a_parallel_copy_are_reported_and_the_rest_copied() {
     }
 }
 
+// Regression: a file meant for a copying thread prints its -v line there, and one whose
+// source could not be opened printed none; GNU prints it, then the error.
+#[test]
+fn verbose_lines_of_unreadable_files_are_printed_as_gnu_prints_them() {
+    if !util::require_root("give the tree away and copy as nobody") {
+        return;
+    }
+    let setup = |root: &Path| {
+        let src = root.join("src");
+        std::fs::create_dir_all(src.join("d")).unwrap();
+        for f in ["a", "u", "d/u2", "d/z"] {
+            std::fs::write(src.join(f), f.as_bytes()).unwrap();
+        }
+        for f in ["u", "d/u2"] {
+            std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o000)).unwrap();
+        }
+        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        chown_all(&src);
+    };
+    // Copying threads print their lines in the order they finish: compared as sets.
+    let lines = |out: &Output| {
+        let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        lines.sort();
+        lines
+    };
+    for jobs in ["-j2", "-j4"] {
+        let args = ["-rv", "src", "{dst}"];
+        let (gnu, ours, s) = both(setup, nothing, &args, &[jobs], true);
+        compare(&gnu, &ours, &s, &args, &[jobs], false);
+        assert_eq!(lines(&ours), lines(&gnu), "{jobs}");
+    }
+}
+
 fn chown_all(dir: &Path) {
     let status = Command::new("chown")
         .args(["-R", "-h", "65534:65534"])

@@ -261,6 +261,97 @@ fn unreadable_entries_are_reported_and_skipped() {
     assert_eq!(ours.code, 1);
 }
 
+// Regression: a directory's trailing slashes were kept in the paths below it (`d//a`,
+// `out//d`); GNU's file_name_concat makes them one (`d/a`, `out/d`), and keeps the
+// operand itself as given (`'d//' -> 'out/d'`).
+#[test]
+fn trailing_slashes_are_joined_as_gnu_joins_them() {
+    let setup = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("y/z/w")).unwrap();
+        std::fs::write(dir.join("y/a"), b"a").unwrap();
+        std::fs::write(dir.join("y/z/w/b"), b"b").unwrap();
+        for out in ["gnu-out", "our-out"] {
+            std::fs::create_dir(dir.join(out)).unwrap();
+        }
+    };
+    let cases: [&[&str]; 6] = [
+        &["-rv", "y//", "{dst}//"],
+        &["-rv", "y/z//", "{dst}//new//"],
+        &["-rv", "./y/.//", "{dst}/."],
+        &["-rv", "--parents", "y//z", "{dst}//"],
+        &["-v", "y//a", "{dst}//"],
+        // Into the directory itself, as `dir/.` (GNU drops the first dot of `..`).
+        &["-rv", "y/z/..", "{dst}"],
+    ];
+    for args in cases {
+        for jobs in ["-j1", "-j2"] {
+            let s = Scratch::new();
+            setup(s.path());
+            let with = |name: &str| -> Vec<String> {
+                args.iter().map(|a| a.replace("{dst}", name)).collect()
+            };
+            let gnu = util::gnu_cp()
+                .current_dir(s.path())
+                .args(with("gnu-out"))
+                .output()
+                .unwrap();
+            // GNU has no -j: ours only.
+            let ours = util::fastcp()
+                .current_dir(s.path())
+                .args(with("our-out"))
+                .arg(jobs)
+                .output()
+                .unwrap();
+            let prog = util::fastcp_path().to_string_lossy().into_owned();
+            // Copying threads print their -v lines in the order they finish.
+            let text = |b: &[u8], p: &str, name: &str| {
+                let text = util::normalize(b, p).replace(name, "OUT");
+                let mut lines: Vec<&str> = text.lines().collect();
+                lines.sort_unstable();
+                lines.join("\n")
+            };
+            let what = format!("{args:?} {jobs}");
+            assert_eq!(
+                text(&ours.stdout, &prog, "our-out"),
+                text(&gnu.stdout, "/bin/cp", "gnu-out"),
+                "{what}"
+            );
+            assert_eq!(
+                text(&ours.stderr, &prog, "our-out"),
+                text(&gnu.stderr, "/bin/cp", "gnu-out"),
+                "{what}"
+            );
+            assert_eq!(ours.status.code(), gnu.status.code(), "{what}");
+            assert_eq!(
+                util::snapshot(&s.join("our-out")),
+                util::snapshot(&s.join("gnu-out")),
+                "{what}"
+            );
+        }
+    }
+}
+
+// A parent that --parents cannot make is worded as GNU's cp.c words it ("cannot make
+// directory"), not as a directory of a tree ("cannot create directory", copy.c).
+#[test]
+fn a_parent_that_cannot_be_made_is_worded_as_gnu_words_it() {
+    if !util::require_root("copy as nobody, for whom permissions are checked") {
+        return;
+    }
+    let setup = |dir: &Path| {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::create_dir_all(dir.join("src/sub")).unwrap();
+        std::fs::write(dir.join("src/sub/f"), b"f").unwrap();
+        // Root's, 0755: nobody cannot make anything in it.
+        std::fs::create_dir(dir.join("closed")).unwrap();
+    };
+    let args = ["--parents", "src/sub/f", "closed"];
+    let (gnu, ours) = util::differential_unprivileged(setup, &args);
+    assert_eq!(ours.stderr, gnu.stderr);
+    assert_eq!(ours.code, gnu.code);
+    assert_eq!(ours.code, 1);
+}
+
 same_as_gnu! {
     tree;
     force_archive: ["-fa", "d", "existing"],

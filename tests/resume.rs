@@ -229,6 +229,33 @@ per_method!(u_continues_an_unfinished_copy, |method| {
     assert_eq!(stats["bytes"], 0, "{stats}");
 });
 
+// Regression: under -u the quick check took a newer destination whose last block matches
+// the source for an unfinished copy; then --remove-destination removed it (and --backup set
+// it aside) and the source was copied anew: the newer file's other bytes, never read by the
+// quick check, were gone, where cp -u keeps it. -l and -s failed on it ("File exists")
+// where cp -u says nothing.
+#[test]
+fn u_keeps_a_newer_destination_that_is_not_continued_in_place() {
+    let s = Scratch::new();
+    let data = pattern(SIZE, 21);
+    let src = s.write("src", &data);
+    filetime::set_file_mtime(&src, filetime::FileTime::from_unix_time(1_000_000_000, 0)).unwrap();
+    let mut edited = data[..3 << 20].to_vec();
+    edited[100] ^= 1;
+    for opt in ["--remove-destination", "--backup=numbered", "-l", "-s"] {
+        let dst = s.write("dst", &edited);
+        let out = fastcp()
+            .args(["-u", "--resume", opt])
+            .args([&src, &dst])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{opt}: {out:?}");
+        assert!(out.stderr.is_empty(), "{opt}: {out:?}");
+        assert_eq!(s.read("dst"), edited, "{opt}");
+        assert!(!s.join("dst.~1~").exists(), "{opt}");
+    }
+}
+
 per_method!(same_size_other_mtime_is_copied_again_under_p, |method| {
     let s = Scratch::new();
     let data = pattern(SIZE, 9);

@@ -95,9 +95,9 @@ impl Shown {
         };
         let len = top.as_os_str().len() + names.iter().map(|n| n.len() + 1).sum::<usize>();
         let mut bytes = Vec::with_capacity(len);
-        bytes.extend_from_slice(top.as_os_str().as_bytes());
+        bytes.extend_from_slice(crate::fs::one_trailing_slash(top.as_os_str().as_bytes()));
         for name in names.iter().rev() {
-            // As plan::concat: a slash unless the path ends with one already.
+            // As fs::concat: a slash unless the path ends with one already.
             if !bytes.ends_with(b"/") {
                 bytes.push(b'/');
             }

@@ -52,7 +52,7 @@ impl Session<'_> {
             }
             let bits = self.opts.preserve.creation_bits(src_st.st_mode, true);
             rustix::fs::mkdir(&dst_dir, Mode::from_raw_mode(bits))
-                .map_err(|e| Error::io(Op::CreateDirectory, &dst_dir, e))?;
+                .map_err(|e| Error::io(Op::MakeDirectory, &dst_dir, e))?;
             if self.opts.verbose {
                 // GNU prints these lines unquoted.
                 report::parent_made(src_dir, &dst_dir);

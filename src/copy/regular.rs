@@ -38,7 +38,7 @@ impl Session<'_> {
         entry: Entry<'_>,
         opened: Opened,
         may_queue: bool,
-        prepared: Prepared,
+        mut prepared: Prepared,
     ) -> Result<(), Error> {
         let Entry {
             src,
@@ -47,10 +47,10 @@ impl Session<'_> {
             node,
             ..
         } = entry;
-        let src_fd = match opened {
-            Some(fd) => fd,
-            None => open_source(src, src_st, node.follow)?,
-        };
+        // GNU prints the -v line before it opens the source (a queued file prints it later).
+        let src_fd = opened
+            .map_or_else(|| open_source(src, src_st, node.follow), Ok)
+            .inspect_err(|_| self.announce(src.shown, dst.shown, &mut prepared))?;
         let dir = walk_dir(entry);
         let dest = DestDir {
             dev: dir.as_ref().map(|(dir, _)| dir.dst_dev),

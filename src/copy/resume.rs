@@ -11,7 +11,7 @@
 use crate::engine::nocache::Rereads;
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type};
-use crate::options::{Method, Options, ReflinkMode, Resume};
+use crate::options::{Make, Method, Options, ReflinkMode, Resume};
 use crate::report::counters::{Counters, Outcome};
 use crate::report::stats::Summary;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
@@ -86,14 +86,20 @@ pub(crate) fn decide(
 /// An interrupted copy leaves its destination newer than its source, so without this `-u
 /// --resume` left it incomplete, silently. Continuing writes only after the bytes it has,
 /// which match the source's (the last block, or all with =verify): nothing in it is lost.
-/// Anything else not older -- complete, longer, other bytes -- is left as cp -u leaves it.
+/// Anything else not older -- complete, longer, other bytes -- is left as cp -u leaves it,
+/// and so is every destination that this copy would not continue in place: one that
+/// --remove-destination removes or --backup renames (the copy then starts anew, and the
+/// quick check vouched only for the last block), or -l and -s, which copy no data.
 pub(crate) fn unfinished(
     (src, src_st): (At<'_>, &Stat),
     dst: At<'_>,
     dst_st: &Stat,
     opts: &Options,
 ) -> bool {
-    if opts.resume.is_none() || file_type(src_st) != FileType::RegularFile {
+    let in_place = opts.make == Make::Copy
+        && !opts.overwrite.remove_destination
+        && opts.overwrite.backup.is_none();
+    if opts.resume.is_none() || !in_place || file_type(src_st) != FileType::RegularFile {
         return false;
     }
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;

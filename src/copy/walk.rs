@@ -103,7 +103,7 @@ fn truncate(path: &mut PathBuf, len: usize) {
     *path = PathBuf::from(OsString::from_vec(bytes));
 }
 
-/// Both paths + `/name`, in place, with exactly the slashes the user gave (as `concat`).
+/// Both paths + `/name`, in place, with the slashes the user gave (as `fs::concat`).
 /// Returns their lengths before, for `cut_back`.
 fn add_name(paths: (&mut PathBuf, &mut PathBuf), name: &OsStr) -> (usize, usize) {
     let lens = (paths.0.as_os_str().len(), paths.1.as_os_str().len());
@@ -133,10 +133,16 @@ impl Session<'_> {
             src: src.shown.to_path_buf(),
             dst: dst.shown.to_path_buf(),
         });
+        // The paths below the top drop its trailing slashes but one, as GNU's
+        // file_name_concat does (`d//` + `f` is `d/f`); the top keeps them (`shown`).
+        let below = |path: &Path| {
+            let bytes = crate::fs::one_trailing_slash(path.as_os_str().as_bytes());
+            PathBuf::from(OsStr::from_bytes(bytes))
+        };
         let mut walk = Walk {
             levels: Vec::new(),
-            src: src.shown.to_path_buf(),
-            dst: dst.shown.to_path_buf(),
+            src: below(src.shown),
+            dst: below(dst.shown),
             window: Budget::new(self.opts).window,
             entered: Entered::default(),
             carry: Carry {
@@ -297,7 +303,9 @@ impl Session<'_> {
             guard, fds, first, ..
         } = walk.levels.pop()?;
         walk.carry.ancestors.remove(&guard.place().ids.0);
-        let result = DirGuard::finish_if_last(guard, fds.clone(), Some(&walk.dst));
+        // The top's path is as the user gave it (its guard has it), not the walk's.
+        let shown = (!walk.levels.is_empty()).then_some(walk.dst.as_path());
+        let result = DirGuard::finish_if_last(guard, fds.clone(), shown);
         let Some(parent) = walk.levels.last_mut() else {
             return Some(result);
         };

@@ -245,6 +245,14 @@ impl Behind {
         if !self.on {
             return;
         }
+        // Only a regular file has pages to drop. A FIFO or a device held open would keep
+        // its reader from seeing the end of the data: one reading the FIFOs in turn waited
+        // for ever, and so did the copy, waiting for it to open the next one.
+        let regular = rustix::fs::fstat(dst)
+            .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
+        if !regular {
+            return;
+        }
         let bytes = src_st.st_size.unsigned_abs();
         let Ok(fd) = rustix::io::fcntl_dupfd_cloexec(dst, 0) else {
             // No descriptor to spare: this one is dropped now.

@@ -25,6 +25,8 @@ pub(crate) enum Op {
     TargetDirectory,
     Access,
     CreateDirectory,
+    /// Making a parent directory under --parents (cp.c words it so, copy.c otherwise).
+    MakeDirectory,
     CreateSymlink,
     CreateFifo,
     CreateSpecial,
@@ -53,6 +55,7 @@ impl Op {
             Op::TargetDirectory => format!("target directory {path}"),
             Op::Access => format!("cannot access {path}"),
             Op::CreateDirectory => format!("cannot create directory {path}"),
+            Op::MakeDirectory => format!("cannot make directory {path}"),
             Op::CreateSymlink => format!("cannot create symbolic link {path}"),
             Op::CreateFifo => format!("cannot create fifo {path}"),
             Op::CreateSpecial => format!("cannot create special file {path}"),

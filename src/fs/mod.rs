@@ -55,10 +55,19 @@ pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
     (id(st), name, parent_id)
 }
 
-/// `dir/name` with exactly the slashes the user gave (GNU's file_name_concat): `d/` + `f`
-/// is `d/f`.
+/// `path` with its trailing slashes made one, as GNU's file_name_concat drops them before
+/// it adds its own: `d//` is `d/`. A path of slashes only (a root) is kept whole.
+pub(crate) fn one_trailing_slash(path: &[u8]) -> &[u8] {
+    match path.iter().rposition(|&b| b != b'/') {
+        Some(last) if last + 2 < path.len() => &path[..last + 2],
+        _ => path,
+    }
+}
+
+/// `dir/name` with the slashes the user gave, as GNU's file_name_concat: `d/` + `f` and
+/// `d//` + `f` are `d/f`, `/` + `f` is `/f`.
 pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {
-    let dir = dir.as_os_str().as_bytes();
+    let dir = one_trailing_slash(dir.as_os_str().as_bytes());
     // One allocation of the final size, per name of a tree walk.
     let mut bytes = Vec::with_capacity(dir.len() + 1 + name.len());
     bytes.extend_from_slice(dir);
