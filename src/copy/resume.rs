@@ -72,13 +72,16 @@ pub(crate) fn decide(
 ) -> Option<Found> {
     let how = opts.resume.filter(|_| !opts.attributes_only)?;
     let found = examine((src, src_st), dst, dst_st?, how, opts);
-    // A clone (--reflink=always, --method=reflink) replaces the whole file: nothing to
-    // continue after.
-    let clones = opts.reflink == ReflinkMode::Always || opts.method == Method::Reflink;
     Some(match found {
-        Found::Continue(_) if clones => Found::Restart,
+        Found::Continue(_) if clones(opts) => Found::Restart,
         found => found,
     })
+}
+
+/// Whether the data is moved by a clone (--reflink=always, --method=reflink), which replaces
+/// the whole file: nothing to continue after.
+fn clones(opts: &Options) -> bool {
+    opts.reflink == ReflinkMode::Always || opts.method == Method::Reflink
 }
 
 /// Under -u (cp's rule keeps a destination not older than its source): whether `dst` is
@@ -89,7 +92,10 @@ pub(crate) fn decide(
 /// Anything else not older -- complete, longer, other bytes -- is left as cp -u leaves it,
 /// and so is every destination that this copy would not continue in place: one that
 /// --remove-destination removes or --backup renames (the copy then starts anew, and the
-/// quick check vouched only for the last block), or -l and -s, which copy no data.
+/// quick check vouched only for the last block), or -l and -s, which copy no data. Here,
+/// where cp would keep the file, the whole of it is compared with the source whatever
+/// --resume asked (a newer file the user edited near its start kept its last block), and an
+/// empty one is kept (a file the user made empty is no unfinished copy).
 pub(crate) fn unfinished(
     (src, src_st): (At<'_>, &Stat),
     dst: At<'_>,
@@ -99,7 +105,8 @@ pub(crate) fn unfinished(
     let in_place = opts.make == Make::Copy
         && !opts.overwrite.remove_destination
         && opts.overwrite.backup.is_none();
-    if opts.resume.is_none() || !in_place || file_type(src_st) != FileType::RegularFile {
+    let empty = dst_st.st_size <= 0;
+    if opts.resume.is_none() || !in_place || empty || file_type(src_st) != FileType::RegularFile {
         return false;
     }
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
@@ -108,10 +115,11 @@ pub(crate) fn unfinished(
     };
     // The file looked at, not one put in its place since.
     let same = rustix::fs::fstat(&fd).is_ok_and(|st| crate::fs::id(&st) == crate::fs::id(src_st));
-    same && matches!(
-        decide((fd.as_fd(), src_st), dst, Some(dst_st), opts),
-        Some(Found::Continue(_))
-    )
+    same && !clones(opts)
+        && matches!(
+            examine((fd.as_fd(), src_st), dst, dst_st, Resume::Verify, opts),
+            Found::Continue(_)
+        )
 }
 
 fn examine(

@@ -59,7 +59,7 @@ impl<'a> Session<'a> {
             no_clone: NumSet::default(),
             cross: NumSet::default(),
             pool: None,
-            behind: Behind::new(opts.nocache),
+            behind: Behind::new(opts.nocache, crate::copy::dirfd::may_hold()),
         }
     }
 

@@ -11,6 +11,7 @@ use super::{EngineError, Transfer};
 use crate::options::Method;
 use crate::report::counters::{Counters, Outcome};
 use rustix::fs::Advice;
+use rustix::io::Errno;
 use std::num::NonZeroU64;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
@@ -71,13 +72,14 @@ pub(super) fn copy(
             None => total = Some(outcome),
         }
         here.drop_fresh(transfer.src, src_at + copied, moved, page);
-        start_writeback(transfer.dst, dst_at + copied, moved);
+        let failed = |e| (method, EngineError::Write(e));
+        start_writeback(transfer.dst, dst_at + copied, moved).map_err(failed)?;
         if moved < len || len == 0 {
             break;
         }
         // The window before this one has been writing back while this one was copied.
         if let Some((at, len)) = behind.replace((dst_at + copied, moved)) {
-            drop_written(transfer.dst, at, len);
+            drop_written(transfer.dst, at, len).map_err(failed)?;
         }
     }
     Ok(total.expect("one window is always copied"))
@@ -225,15 +227,19 @@ pub(crate) const HELD: usize = 8;
 pub(crate) struct Behind {
     /// Under --nocache only.
     on: bool,
+    /// Files held at most (fewer under a low limit on descriptors).
+    held: usize,
     files: std::collections::VecDeque<(OwnedFd, u64)>,
     bytes: u64,
 }
 
 impl Behind {
-    /// One that takes files under --nocache (`on`), and none otherwise.
-    pub(crate) fn new(on: bool) -> Behind {
+    /// One that holds up to `held` files (at most [`HELD`]) under --nocache (`on`), and none
+    /// otherwise; with 0, each file is waited for and dropped as it ends.
+    pub(crate) fn new(on: bool, held: usize) -> Behind {
         Behind {
             on,
+            held: held.min(HELD),
             files: std::collections::VecDeque::new(),
             bytes: 0,
         }
@@ -254,6 +260,10 @@ impl Behind {
             return;
         }
         let bytes = src_st.st_size.unsigned_abs();
+        if self.held == 0 {
+            drop_file(dst);
+            return;
+        }
         let Ok(fd) = rustix::io::fcntl_dupfd_cloexec(dst, 0) else {
             // No descriptor to spare: this one is dropped now.
             drop_file(dst);
@@ -261,7 +271,7 @@ impl Behind {
         };
         self.files.push_back((fd, bytes));
         self.bytes += bytes;
-        while self.files.len() > HELD || (self.bytes > WINDOW && self.files.len() > 1) {
+        while self.files.len() > self.held || (self.bytes > WINDOW && self.files.len() > 1) {
             self.drop_oldest();
         }
     }
@@ -296,31 +306,41 @@ fn drop_file(fd: BorrowedFd<'_>) {
 }
 
 /// Starts writing back `at..at + len` of the destination without waiting for it.
-fn start_writeback(fd: BorrowedFd<'_>, at: u64, len: u64) {
-    sync_range(fd, at, len, libc::SYNC_FILE_RANGE_WRITE);
+fn start_writeback(fd: BorrowedFd<'_>, at: u64, len: u64) -> Result<(), Errno> {
+    sync_range(fd, at, len, libc::SYNC_FILE_RANGE_WRITE)
 }
 
 /// Waits for `at..at + len` of the destination to be on disk, then drops its pages (clean
 /// pages only can be dropped).
-fn drop_written(fd: BorrowedFd<'_>, at: u64, len: u64) {
+fn drop_written(fd: BorrowedFd<'_>, at: u64, len: u64) -> Result<(), Errno> {
     let all = libc::SYNC_FILE_RANGE_WAIT_BEFORE
         | libc::SYNC_FILE_RANGE_WRITE
         | libc::SYNC_FILE_RANGE_WAIT_AFTER;
-    sync_range(fd, at, len, all);
+    sync_range(fd, at, len, all)?;
     advise_dontneed(fd, at, len);
+    Ok(())
 }
 
-/// sync_file_range(2); a failure (a file that has no pages to write) is no copy's failure:
-/// the pages stay, as without --nocache.
-fn sync_range(fd: BorrowedFd<'_>, at: u64, len: u64, flags: libc::c_uint) {
+/// sync_file_range(2). A write-back that failed (EIO, ENOSPC, EDQUOT) is the copy's write
+/// error: the kernel reports it once per open file, so a later fsync or close would say
+/// nothing, and --fsync would report a copy whose data never reached the disk. A call that
+/// does not apply to this file (a pipe, a filesystem without it) is no failure: its pages
+/// stay, as without --nocache.
+fn sync_range(fd: BorrowedFd<'_>, at: u64, len: u64, flags: libc::c_uint) -> Result<(), Errno> {
     let (Ok(at), Ok(len)) = (libc::off64_t::try_from(at), libc::off64_t::try_from(len)) else {
-        return;
+        return Ok(());
     };
     if len == 0 {
-        return;
+        return Ok(());
     }
     // SAFETY: plain system call on a borrowed, open descriptor.
-    unsafe { libc::sync_file_range(fd.as_raw_fd(), at, len, flags) };
+    if unsafe { libc::sync_file_range(fd.as_raw_fd(), at, len, flags) } == 0 {
+        return Ok(());
+    }
+    match Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)) {
+        Errno::SPIPE | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP => Ok(()),
+        e => Err(e),
+    }
 }
 
 /// posix_fadvise(DONTNEED); ignored where it does not apply (/proc files, pipes).
