@@ -11,14 +11,7 @@ pub(super) fn copy(
     transfer: &Transfer<'_>,
     counters: &mut Counters,
 ) -> Result<Outcome, (Method, EngineError)> {
-    let mut fallbacks = Vec::new();
-    if transfer.may_share && transfer.cross_device && transfer.shown {
-        fallbacks.push(Fallback {
-            from: Method::CopyFileRange,
-            to: Method::Sendfile,
-            reason: Reason::Refused(Errno::XDEV),
-        });
-    }
+    let mut fallbacks = known(transfer);
     let chain: &[(Engine, Engine)] = if transfer.may_share && !transfer.cross_device {
         &[
             (Engine::CopyFileRange, Engine::Sendfile),
@@ -46,6 +39,19 @@ pub(super) fn copy(
         .run_auto(engine, counters)
         .map_err(|e| (engine.into(), e))?;
     Ok(finished(bytes, engine, fallbacks))
+}
+
+/// The fallback known before any call (copy_file_range refused this pair of filesystems
+/// before), recorded when shown, as if the call had been made again.
+pub(super) fn known(transfer: &Transfer<'_>) -> Vec<Fallback> {
+    if !(transfer.may_share && transfer.cross_device && transfer.shown) {
+        return Vec::new();
+    }
+    vec![Fallback {
+        from: Method::CopyFileRange,
+        to: Method::Sendfile,
+        reason: Reason::Refused(Errno::XDEV),
+    }]
 }
 
 /// The method `method` starts with: `auto`'s first choice for this pair of files (what an
