@@ -94,8 +94,9 @@ fn clones(opts: &Options) -> bool {
 /// --remove-destination removes or --backup renames (the copy then starts anew, and the
 /// quick check vouched only for the last block), or -l and -s, which copy no data. Here,
 /// where cp would keep the file, the whole of it is compared with the source whatever
-/// --resume asked (a newer file the user edited near its start kept its last block), and an
-/// empty one is kept (a file the user made empty is no unfinished copy).
+/// --resume asked (a newer file the user edited near its start kept its last block). An
+/// empty one is continued, that is copied whole: an interrupted copy leaves the files its
+/// threads had just created empty, and continuing loses nothing an empty file holds.
 pub(crate) fn unfinished(
     (src, src_st): (At<'_>, &Stat),
     dst: At<'_>,
@@ -105,8 +106,7 @@ pub(crate) fn unfinished(
     let in_place = opts.make == Make::Copy
         && !opts.overwrite.remove_destination
         && opts.overwrite.backup.is_none();
-    let empty = dst_st.st_size <= 0;
-    if opts.resume.is_none() || !in_place || empty || file_type(src_st) != FileType::RegularFile {
+    if opts.resume.is_none() || !in_place || file_type(src_st) != FileType::RegularFile {
         return false;
     }
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
