@@ -54,16 +54,6 @@ pub(super) fn known(transfer: &Transfer<'_>) -> Vec<Fallback> {
     }]
 }
 
-/// The method `method` starts with: `auto`'s first choice for this pair of files (what an
-/// empty file is counted as, which nothing had to move).
-pub(super) fn first(transfer: &Transfer<'_>, method: Method) -> Method {
-    match method {
-        Method::Auto if transfer.may_share && !transfer.cross_device => Method::CopyFileRange,
-        Method::Auto => Method::Sendfile,
-        chosen => chosen,
-    }
-}
-
 /// Whether runs of zeros may be looked for under `method` (--sparse=always): only a buffer
 /// shows them, so `auto` then reads and writes (GNU's "copy offload: avoided"), as read-write
 /// does; an in-kernel method the user chose is kept, and copies the data extents only.

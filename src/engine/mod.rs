@@ -208,15 +208,12 @@ pub(crate) fn copy_sized(
     if size == Some(0) && whole && method != Method::Reflink {
         let mut byte = [0u8; 1];
         if matches!(rustix::io::pread(transfer.src, &mut byte, 0), Ok(0)) {
-            let fallbacks = if method == Method::Auto {
-                auto::known(transfer)
-            } else {
-                Vec::new()
-            };
+            // Counted as the all-hole file of a sparse copy is: under the method asked for,
+            // which made no call, and with no fallback, none having been tried.
             return Ok(Outcome {
                 bytes: 0,
-                method: auto::first(transfer, method),
-                fallbacks,
+                method,
+                fallbacks: Vec::new(),
             });
         }
     }
