@@ -249,21 +249,27 @@ fn verify_leaves_the_cache_as_the_copy_does() {
             cache(&src);
         }
         let dst = s.join(format!("dst-{n}"));
-        fastcp()
-            .args(["--nocache", "--verify"])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        let (kept, copy) = (resident(&src), resident(&dst));
-        let source_ok = if cached { kept > 0.95 } else { kept < 0.05 };
-        assert!(
-            source_ok && copy < 0.05,
-            "source cached before: {cached}; {:.0}% of it cached after, {:.0}% of the copy",
-            kept * 100.0,
-            copy * 100.0
-        );
+        copy_leaves_cache(&src, &dst, "--verify", cached);
     }
+}
+
+/// Copies `src` to `dst` with --nocache and `flag`, then checks the cache as a --nocache
+/// copy leaves it: the source as it was (`cached` before, or not), none of the copy.
+fn copy_leaves_cache(src: &Path, dst: &Path, flag: &str, cached: bool) {
+    fastcp()
+        .args(["--nocache", flag])
+        .arg(src)
+        .arg(dst)
+        .assert()
+        .success();
+    let (kept, copy) = (resident(src), resident(dst));
+    let source_ok = if cached { kept > 0.95 } else { kept < 0.05 };
+    assert!(
+        source_ok && copy < 0.05,
+        "{flag}: source cached before: {cached}; {:.0}% of it cached after, {:.0}% of the copy",
+        kept * 100.0,
+        copy * 100.0
+    );
 }
 
 /// Regression: --resume=verify compared the kept prefix and left both files cached.
@@ -280,20 +286,7 @@ fn resume_verify_leaves_the_cache_as_the_copy_does() {
         if cached {
             cache(&src);
         }
-        fastcp()
-            .args(["--nocache", "--resume=verify"])
-            .arg(&src)
-            .arg(&dst)
-            .assert()
-            .success();
-        let (kept, copy) = (resident(&src), resident(&dst));
-        let source_ok = if cached { kept > 0.95 } else { kept < 0.05 };
-        assert!(
-            source_ok && copy < 0.05,
-            "source cached before: {cached}; {:.0}% of it cached after, {:.0}% of the copy",
-            kept * 100.0,
-            copy * 100.0
-        );
+        copy_leaves_cache(&src, &dst, "--resume=verify", cached);
         assert!(std::fs::read(&dst).unwrap() == whole);
     }
 }
