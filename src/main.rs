@@ -69,6 +69,7 @@ fn main() -> ExitCode {
 /// second thread makes every read and write take the file-position lock (see progress.rs).
 fn run_with_deep_stack(options: &options::Options) -> ExitCode {
     const STACK: usize = 1 << 30;
+    copy::dirfd::grow_table(options);
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
             .name("copy".into())

@@ -71,8 +71,10 @@ per_method!(copies_past_4_gib, |method| {
         _ => ("copy_file_range", 1),
     };
     let calls = &stats["syscalls"][call];
-    // Three calls move the data (no call moves more than MAX_PER_CALL) and one finds the end.
-    assert!(calls["calls"].as_u64().unwrap() >= 4, "{method}: {stats}");
+    // At least three calls move the data: no call moves more than MAX_PER_CALL. (The call
+    // that finds the end is not made on ext4, where the last one, moving less than asked at
+    // the file's size, is the end.)
+    assert!(calls["calls"].as_u64().unwrap() >= 3, "{method}: {stats}");
     assert!(
         calls["max"].as_u64().unwrap() <= MAX_PER_CALL,
         "{method}: {stats}"

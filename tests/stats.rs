@@ -21,7 +21,8 @@ fn one_call_is_said_in_the_singular() {
     let a = s.write("a", &pattern(1000, 1));
     let (code, text) = stderr_of(
         fastcp()
-            .args(["--stats", "--method=read-write"])
+            // A buffer of the file's size: one read fills it, a second finds the end.
+            .args(["--stats", "--method=read-write", "--bufsize=1000"])
             .arg(&a)
             .arg(s.join("b")),
     );

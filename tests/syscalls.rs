@@ -122,8 +122,14 @@ fn tree_files_cost_no_stats_and_one_clone_attempt() {
     let opens = count("openat");
     assert!(opens <= 2 * files + 20, "{opens} opens:\n{log}");
     assert!(count("fstat") <= files + 10, "{log}");
-    // Each file: one call that copies, one that finds the end.
-    assert_eq!(count("copy_file_range"), 2 * files, "{log}");
+    // Each file: one call that copies, and one that finds the end unless the first, moving
+    // less than it asked at the file's size, is the end on this filesystem.
+    let per_file = if util::short_means_end(s.path()) {
+        1
+    } else {
+        2
+    };
+    assert_eq!(count("copy_file_range"), per_file * files, "{log}");
     assert_eq!(util::snapshot(&dst), util::snapshot(&src));
 }
 
@@ -154,8 +160,14 @@ fn an_empty_file_costs_one_read() {
             .count()
     };
     assert!(count("lseek") <= 1, "{log}");
-    // The non-empty file's two calls; none for the empty ones.
-    assert_eq!(count("copy_file_range"), 2, "{log}");
+    // The non-empty file's call (and the one that finds its end, where that is needed);
+    // none for the empty ones.
+    let calls = if util::short_means_end(s.path()) {
+        1
+    } else {
+        2
+    };
+    assert_eq!(count("copy_file_range"), calls, "{log}");
     // One-byte reads at offset 0 (the loader's own preads are longer).
     let probes = log
         .lines()
@@ -171,4 +183,51 @@ fn an_empty_file_costs_one_read() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert!(std::fs::read(&proc_copy).unwrap().starts_with(b"Name:"));
+}
+
+/// A parallel tree copy grows its table of descriptors to all it may hold before any thread
+/// starts: grown later, while threads share it, each growth waits for an RCU grace period
+/// and stalls the other threads (12-15 ms each, measured, at the start of every tree copy).
+#[test]
+fn descriptor_table_is_grown_before_threads_start() {
+    let s = Scratch::new();
+    for f in 0..10 {
+        s.write(format!("src/d/f{f}"), b"x");
+    }
+    let (src, dst) = (s.join("src"), s.join("dst"));
+    let args = [
+        "-r".as_ref(),
+        "-j2".as_ref(),
+        src.as_os_str(),
+        dst.as_os_str(),
+    ];
+    let Some(log) = trace("fcntl,clone,clone3", &args) else {
+        return;
+    };
+    let lines: Vec<&str> = log.lines().collect();
+    let grown = lines
+        .iter()
+        .position(|l| l.contains("F_DUPFD_CLOEXEC"))
+        .unwrap_or_else(|| panic!("no growth:\n{log}"));
+    let first_thread = lines
+        .iter()
+        .position(|l| l.contains("clone"))
+        .unwrap_or_else(|| panic!("no thread:\n{log}"));
+    assert!(grown < first_thread, "{log}");
+    // `fcntl(3, F_DUPFD_CLOEXEC, N) = M`: room for the queue of 256 sources at least, where
+    // the hard limit on descriptors (inherited from this test) leaves room for it.
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let hard: u64 = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(4))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(u64::MAX);
+    let to: usize = lines[grown]
+        .rsplit(" = ")
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(to >= 256 || hard < 1024, "{log}");
+    assert_eq!(util::snapshot(&dst), util::snapshot(&src));
 }

@@ -3,6 +3,7 @@
 //! every other change touches ctime and a directory's contents touch its mtime).
 
 use crate::error::{Error, Op};
+use crate::fs::magic;
 use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
@@ -46,17 +47,16 @@ pub(crate) struct Birth {
 
 /// Filesystems on which a new file is always its creator's (no mount option gives files to
 /// someone else, as vfat's uid= or NFS's root squashing do): ext2/3/4, XFS, btrfs, tmpfs.
-const CREATORS_OWN: [u64; 4] = [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994];
+const CREATORS_OWN: [u64; 4] = [magic::EXT4, magic::XFS, magic::BTRFS, magic::TMPFS];
 
 impl Birth {
     /// What files created in the directory `dir` are born with. Unknown (nothing certain) on
     /// other filesystems, or when the group could come from a `grpid` mount option.
     pub(crate) fn of(dir: BorrowedFd<'_>) -> Birth {
-        let (Ok(st), Ok(fs)) = (rustix::fs::fstat(dir), rustix::fs::fstatfs(dir)) else {
+        let (Ok(st), Some(fs)) = (rustix::fs::fstat(dir), magic::of(dir)) else {
             return Birth::default();
         };
-        #[allow(clippy::unnecessary_cast)] // f_type's width differs between targets
-        if !CREATORS_OWN.contains(&(fs.f_type as u64)) {
+        if !CREATORS_OWN.contains(&fs) {
             return Birth::default();
         }
         let egid = rustix::process::getegid().as_raw();

@@ -7,15 +7,17 @@ use crate::copy::entry::Prepared;
 use crate::copy::queue::Pool;
 use crate::engine::nocache::Behind;
 use crate::error::{Error, Op};
-use crate::fs::At;
 use crate::fs::backup::beside;
 use crate::fs::ids::{NumMap, NumSet};
+use crate::fs::{At, file_type, magic};
 use crate::fs::{Id, NameKey};
 use crate::options::{Deref, Options};
 use crate::report;
 use crate::report::counters::Counters;
 use crate::report::stats::Summary;
+use rustix::fs::{FileType, Stat};
 use std::collections::HashSet;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +41,9 @@ pub(crate) struct Session<'a> {
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
     /// with EXDEV: `auto` does not ask again for every file of a tree.
     pub(crate) cross: NumSet<(u64, u64)>,
+    /// Source filesystems (st_dev) on which a short transfer is the end of the file
+    /// (fs::magic::short_means_end), asked once each.
+    pub(crate) short_ends: NumMap<u64, bool>,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
     /// --nocache: this thread's copies whose pages are still to be dropped.
@@ -58,6 +63,7 @@ impl<'a> Session<'a> {
             links: NumMap::default(),
             no_clone: NumSet::default(),
             cross: NumSet::default(),
+            short_ends: NumMap::default(),
             pool: None,
             behind: Behind::new(opts.nocache, crate::copy::dirfd::may_hold()),
         }
@@ -95,6 +101,23 @@ impl<'a> Session<'a> {
             Deref::CommandLine if !top => Deref::Never,
             deref => deref,
         }
+    }
+
+    /// The source's size when a short transfer from it at that size is its end (engine's
+    /// Transfer::ends_short): a regular file that says it has data, on a filesystem where
+    /// transfers stop short only at end of file. `None` for /proc and /sys files (they say 0).
+    pub(crate) fn ends_short(&mut self, src: BorrowedFd<'_>, src_st: &Stat) -> Option<u64> {
+        let size = u64::try_from(src_st.st_size)
+            .ok()
+            .filter(|&size| size > 0)?;
+        if file_type(src_st) != FileType::RegularFile {
+            return None;
+        }
+        let known = *self
+            .short_ends
+            .entry(src_st.st_dev)
+            .or_insert_with(|| magic::of(src).is_some_and(magic::short_means_end));
+        known.then_some(size)
     }
 
     /// After a failed copy, puts back the backup made of the destination (GNU's un_backup):

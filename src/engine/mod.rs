@@ -2,8 +2,9 @@
 //! turns the user's `--method` into one, and `auto`'s fallback order (auto.rs).
 //!
 //! Every engine moves bytes from the current offset of `src` to the current offset of `dst`
-//! until the source reports end of file. None of them trusts `st_size`: /proc and /sys files
-//! report 0 or 4096 and hold other amounts, and a file may shrink or grow while it is copied.
+//! until the source reports end of file. None of them trusts `st_size` alone: /proc and /sys
+//! files report 0 or 4096 and hold other amounts, and a file may shrink or grow while it is
+//! copied (Transfer::ends_short says when a call that stops short at the size is the end).
 
 mod auto;
 pub(crate) mod copy_file_range;
@@ -81,6 +82,11 @@ pub(crate) struct Transfer<'a> {
     pub(crate) nocache: bool,
     /// Where both files are positioned when the copy starts: 0, or where --resume continues.
     pub(crate) from: u64,
+    /// The source's size, when it is a regular file on a filesystem where a call that moves
+    /// less than asked stops only at end of file (fs::magic::short_means_end): once the copy
+    /// has reached this offset, such a call is the end, and the call that would return 0 is
+    /// not made (one system call less per file of a tree). `None`: only 0 is the end.
+    pub(crate) ends_short: Option<u64>,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -92,6 +98,9 @@ pub(crate) struct Span {
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write only).
     pub(crate) zeros_to_holes: bool,
+    /// Once this many bytes are moved, a call that moves less than it asked is the source's
+    /// end (Transfer::ends_short, counted from where this run starts).
+    pub(crate) short_end_after: Option<u64>,
 }
 
 impl Span {
@@ -107,6 +116,15 @@ impl Transfer<'_> {
     fn chunk(&self, engine: Engine) -> usize {
         match (self.bufsize, engine) {
             (Some(size), _) => size,
+            // A file the smallest buffer holds whole is read in one call whatever the
+            // destination's block size: not asked (an fstat per file of a tree).
+            (None, Engine::ReadWrite)
+                if self
+                    .ends_short
+                    .is_some_and(|size| size - self.from.min(size) < DEFAULT_BUFSIZE) =>
+            {
+                default_bufsize(self.blksize)
+            }
             (None, Engine::ReadWrite) => {
                 let dst = *self.dst_blksize.get_or_init(|| {
                     rustix::fs::fstat(self.dst)
@@ -143,10 +161,16 @@ impl Transfer<'_> {
         if self.bufsize.is_none() {
             chunk = chunk.min(most);
         }
+        // splice's short count may be the pipe's room, not the source's end.
+        let short_end_after = match engine {
+            Engine::Splice => None,
+            _ => self.ends_short.map(|size| size.saturating_sub(self.from)),
+        };
         let span = Span {
             chunk,
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
+            short_end_after,
         };
         match engine {
             Engine::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
@@ -271,6 +295,7 @@ mod tests {
             shown: true,
             nocache: false,
             from: 0,
+            ends_short: None,
         }
     }
 

@@ -57,6 +57,8 @@ pub(super) fn copy(
         }
         let window = Transfer {
             limit: len,
+            // Where this window starts, from which its end is counted (Transfer::ends_short).
+            from: src_at + copied,
             ..transfer.clone()
         };
         // The window after this one, looked at before this one's reads run ahead into it

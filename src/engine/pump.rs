@@ -2,8 +2,10 @@
 //!
 //! One call never finishes a large file: Linux moves at most `MAX_PER_CALL` bytes per call and
 //! may return less at any time (read(2), sendfile(2), copy_file_range(2), splice(2): "may
-//! transfer fewer bytes than requested"). Returning 0 is the only end of file, never `st_size`:
-//! a source that shrank ends early there, one that grew is followed to its new end.
+//! transfer fewer bytes than requested"). Returning 0 is the end of file, never `st_size`: a
+//! source that shrank ends early there, one that grew is followed to its new end. The one
+//! other end is a call that moved less than it asked once the copy reached `st_size`, on a
+//! filesystem where that happens only at end of file (`Span::short_end_after`).
 
 use super::failure::classify;
 use super::{EngineError, MAX_PER_CALL, Span};
@@ -55,7 +57,12 @@ pub(super) fn pump(
         }
         match mechanism.step(count, copied, counters) {
             Ok(0) => return Ok(copied),
-            Ok(n) => copied += n as u64,
+            Ok(n) => {
+                copied += n as u64;
+                if n < count && span.short_end_after.is_some_and(|at| copied >= at) {
+                    return Ok(copied);
+                }
+            }
             Err(Fault::Again) => {}
             Err(Fault::Stop(e)) => return Err(e),
         }
@@ -88,5 +95,67 @@ where
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A source of `size` bytes that moves at most `most` per call (less than asked, mid-file,
+    /// as NFS may) and counts the calls made.
+    struct Source {
+        size: u64,
+        at: u64,
+        most: usize,
+        calls: usize,
+    }
+
+    impl Mechanism for &mut Source {
+        fn step(&mut self, count: usize, _: u64, _: &mut Counters) -> Result<usize, Fault> {
+            self.calls += 1;
+            let left = usize::try_from(self.size - self.at).unwrap();
+            let n = count.min(self.most).min(left);
+            self.at += n as u64;
+            Ok(n)
+        }
+    }
+
+    fn run(size: u64, most: usize, short_end_after: Option<u64>) -> (u64, usize) {
+        let mut source = Source {
+            size,
+            at: 0,
+            most,
+            calls: 0,
+        };
+        let span = Span {
+            chunk: 1 << 20,
+            limit: u64::MAX,
+            zeros_to_holes: false,
+            short_end_after,
+        };
+        let copied = pump(&mut source, span, &mut Counters::default()).unwrap();
+        (copied, source.calls)
+    }
+
+    #[test]
+    fn a_short_call_at_the_size_ends_the_copy_only_where_that_is_trusted() {
+        // Where a short call is the end: the call that would say 0 is not made.
+        assert_eq!(run(4096, usize::MAX, Some(4096)), (4096, 1));
+        // Elsewhere the end is 0 only.
+        assert_eq!(run(4096, usize::MAX, None), (4096, 2));
+    }
+
+    #[test]
+    fn a_short_call_before_the_size_is_not_the_end() {
+        // 1,000 bytes at a time: every call is short, and only the one that reaches the size
+        // (the file did not shrink) ends the copy.
+        assert_eq!(run(4096, 1000, Some(4096)), (4096, 5));
+        // A file that grew past the size it said: followed to its end, in calls that each
+        // move all they ask until the last.
+        assert_eq!(run(10_000, usize::MAX, Some(4096)), (10_000, 1));
+        assert_eq!(run(3 << 20, usize::MAX, Some(4096)), (3 << 20, 4));
+        // One that shrank ends at the 0 it returns.
+        assert_eq!(run(3000, usize::MAX, Some(4096)), (3000, 2));
     }
 }

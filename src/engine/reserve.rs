@@ -9,14 +9,12 @@
 //! copies: a reservation would fill the holes a sparse copy keeps. Any refusal (no space, no
 //! support) is ignored: the copy itself then meets it, with the usual message.
 
+use crate::fs::magic;
 use rustix::fs::FallocateFlags;
 use std::os::fd::BorrowedFd;
 
 /// Files smaller than this are not worth the extra calls (a tree of small files).
 const FROM: u64 = 1 << 20;
-
-/// The filesystem magic of ext2/3/4 (statfs(2)).
-const EXT4_SUPER_MAGIC: u64 = 0xEF53;
 
 /// Reserves `size` bytes of blocks for `dst`, an empty file. Returns what was reserved.
 pub(crate) fn reserve(dst: BorrowedFd<'_>, size: u64) -> u64 {
@@ -27,7 +25,7 @@ pub(crate) fn reserve(dst: BorrowedFd<'_>, size: u64) -> u64 {
     // `release`: a block device, a FIFO or a character device takes every byte as it comes.
     let regular = rustix::fs::fstat(dst)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
-    let ext4 = rustix::fs::fstatfs(dst).is_ok_and(|fs| fs.f_type as u64 == EXT4_SUPER_MAGIC);
+    let ext4 = magic::of(dst) == Some(magic::EXT4);
     if regular && ext4 && rustix::fs::fallocate(dst, FallocateFlags::KEEP_SIZE, 0, size).is_ok() {
         size
     } else {

@@ -121,6 +121,8 @@ pub(crate) fn copy_extents(
         let extent = Transfer {
             limit: hole - data,
             zeros_to_holes: zeros,
+            // An extent ends where it is asked to: no call is made past it.
+            ends_short: None,
             ..transfer.clone()
         };
         let outcome = match engine::copy(&extent, method, counters) {

@@ -3,6 +3,7 @@
 
 pub(crate) mod backup;
 pub(crate) mod ids;
+pub(crate) mod magic;
 
 use rustix::fs::{AtFlags, FileType, Stat};
 use std::ffi::{OsStr, OsString};

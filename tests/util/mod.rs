@@ -269,6 +269,19 @@ pub fn quiet(cmd: &mut std::process::Command) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Whether `path` is on a filesystem where fastcp takes a call that moves less than it asked,
+/// at the file's size, for the end of the file (ext4, XFS, btrfs, tmpfs, f2fs): then no call
+/// is made to find the end, and a file copies in one call where it would take two elsewhere.
+pub fn short_means_end(path: &Path) -> bool {
+    let out = std::process::Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let kind = String::from_utf8_lossy(&out.stdout);
+    ["ext2/ext3", "xfs", "btrfs", "tmpfs", "f2fs"].contains(&kind.trim())
+}
+
 /// Deterministic pseudo-random bytes (xorshift64*), so failures reproduce.
 pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
