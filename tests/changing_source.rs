@@ -160,3 +160,48 @@ fn source_replaced_between_stat_and_open_is_skipped_as_gnu_does() {
     }
     panic!("the source was never replaced between its stat and its open");
 }
+
+/// Whether process `pid` holds `path` open (one of its /proc/PID/fd links points to it).
+fn holds_open(pid: u32, path: &std::path::Path) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|to| to == path))
+}
+
+// A FIFO destination takes what its pipe has room for: a call that moves less than it asked
+// is then the reader's doing, not the source's end. A source that grew past the size it said
+// (here while the copy waited for the FIFO's reader) is copied to its end, as GNU cp does.
+per_method!(
+    source_grown_before_a_fifo_destination_is_copied_to_its_end,
+    [auto, read_write, sendfile, splice],
+    |method| {
+        let s = Scratch::new();
+        let src = s.write("src", &pattern(100, 1));
+        let fifo = s.fifo("fifo");
+        let mut child = std::process::Command::new(util::fastcp_path())
+            .env_clear()
+            .arg(format!("--method={method}"))
+            .arg(&src)
+            .arg(&fifo)
+            .spawn()
+            .unwrap();
+        // The source is looked at and opened before the FIFO, whose open waits for a reader.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !holds_open(child.id(), &src) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{method}: never opened"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let more = pattern(4 << 20, 2);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&src).unwrap();
+        f.write_all(&more).unwrap();
+        let got = std::fs::read(&fifo).unwrap();
+        assert!(child.wait().unwrap().success(), "{method}");
+        assert_eq!(got.len(), 100 + more.len(), "{method}: bytes left behind");
+        assert!(got == std::fs::read(&src).unwrap(), "{method}");
+    }
+);

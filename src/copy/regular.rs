@@ -307,7 +307,7 @@ impl Session<'_> {
             shown: self.opts.debug || self.opts.stats.is_some(),
             nocache: self.opts.nocache,
             from: kept,
-            ends_short: self.ends_short(ends.src.as_fd(), src_st),
+            ends_short: self.ends_short((ends.src.as_fd(), src_st), ends.dst.as_fd(), empty),
         };
         let method = self.opts.method;
         let (cloned, reflink) = if kept > 0 {

@@ -106,11 +106,24 @@ impl<'a> Session<'a> {
     /// The source's size when a short transfer from it at that size is its end (engine's
     /// Transfer::ends_short): a regular file that says it has data, on a filesystem where
     /// transfers stop short only at end of file. `None` for /proc and /sys files (they say 0).
-    pub(crate) fn ends_short(&mut self, src: BorrowedFd<'_>, src_st: &Stat) -> Option<u64> {
+    /// Only into a regular file (`created` by this copy, or found so): a pipe, socket or
+    /// terminal takes what it has room for, and sendfile's short count is then its doing, not
+    /// the source's end (a source grown past its size would lose the rest).
+    pub(crate) fn ends_short(
+        &mut self,
+        (src, src_st): (BorrowedFd<'_>, &Stat),
+        dst: BorrowedFd<'_>,
+        created: bool,
+    ) -> Option<u64> {
         let size = u64::try_from(src_st.st_size)
             .ok()
             .filter(|&size| size > 0)?;
         if file_type(src_st) != FileType::RegularFile {
+            return None;
+        }
+        let into_file =
+            || rustix::fs::fstat(dst).is_ok_and(|st| file_type(&st) == FileType::RegularFile);
+        if !created && !into_file() {
             return None;
         }
         let known = *self
