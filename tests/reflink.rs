@@ -112,6 +112,50 @@ fn explicit_method_is_not_bypassed(kind: &str) {
     assert_eq!(stats_json(&out.stderr)["methods"]["regular"]["reflink"], 1);
 }
 
+/// copy_file_range clones here, and a clone asked a count that is not a multiple of the block
+/// size is cut short at a block boundary mid-file (REMAP_FILE_CAN_SHORTEN): that short count
+/// is not the source's end. A source grown past the size it said before its copy started
+/// (here while strace holds the first copy_file_range back) is copied whole, as GNU cp does.
+fn clone_cut_at_a_block_is_not_the_end(kind: &str) {
+    let Some(fs) = mounted(kind) else { return };
+    let (src, dst) = (fs.path("src"), fs.path("dst"));
+    std::fs::write(&src, pattern(100, 5)).unwrap();
+    let Ok(mut child) = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-o",
+            "/dev/null",
+            "-e",
+            "trace=copy_file_range",
+        ])
+        .args(["-e", "inject=copy_file_range:delay_enter=1500000:when=1"])
+        .arg(util::fastcp_path())
+        .args(["--method=copy-file-range", "--bufsize=5000"])
+        .arg(&src)
+        .arg(&dst)
+        .spawn()
+    else {
+        util::skip("strace is not installed");
+        return;
+    };
+    // The destination is made after the source was looked at, before the first call.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !dst.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{kind}: no destination"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut f = std::fs::OpenOptions::new().append(true).open(&src).unwrap();
+    std::io::Write::write_all(&mut f, &pattern(1 << 20, 6)).unwrap();
+    assert!(child.wait().unwrap().success(), "{kind}");
+    let (got, want) = (std::fs::read(&dst).unwrap(), std::fs::read(&src).unwrap());
+    assert_eq!(got.len(), want.len(), "{kind}: bytes left behind");
+    assert!(got == want, "{kind}");
+}
+
 macro_rules! on_each_filesystem {
     ($($test:ident),*) => {
         mod xfs { $( #[test] fn $test() { super::$test("xfs"); } )* }
@@ -123,5 +167,6 @@ on_each_filesystem!(
     clones_by_default,
     never_copies_the_data,
     always_fails_like_gnu_across_filesystems,
-    explicit_method_is_not_bypassed
+    explicit_method_is_not_bypassed,
+    clone_cut_at_a_block_is_not_the_end
 );

@@ -161,9 +161,12 @@ impl Transfer<'_> {
         if self.bufsize.is_none() {
             chunk = chunk.min(most);
         }
-        // splice's short count may be the pipe's room, not the source's end.
+        // splice's short count may be the pipe's room, not the source's end; copy_file_range's
+        // may be a clone's (XFS, btrfs) cut at a block boundary mid-file, when the count asked
+        // is not a multiple of the block size (REMAP_FILE_CAN_SHORTEN).
         let short_end_after = match engine {
             Engine::Splice => None,
+            Engine::CopyFileRange if !whole_blocks(chunk, self.blksize) => None,
             _ => self.ends_short.map(|size| size.saturating_sub(self.from)),
         };
         let span = Span {
@@ -193,6 +196,12 @@ impl Transfer<'_> {
             }
         }
     }
+}
+
+/// Whether every call of `chunk` bytes (as the loop clamps it) asks whole blocks of `blksize`.
+fn whole_blocks(chunk: usize, blksize: u64) -> bool {
+    let asked = chunk.clamp(1, MAX_PER_CALL) as u64;
+    blksize > 0 && asked.is_multiple_of(blksize)
 }
 
 /// GNU's read-write buffer: 128 KiB or the larger block size, rounded up to a power of two.
@@ -335,5 +344,17 @@ mod tests {
         assert_eq!(default_bufsize(0), 128 * 1024);
         assert_eq!(default_bufsize(1 << 20), 1 << 20);
         assert_eq!(default_bufsize(300_000), 512 * 1024);
+    }
+
+    #[test]
+    fn a_clone_is_trusted_to_end_short_only_when_asked_whole_blocks() {
+        assert!(whole_blocks(MAX_PER_CALL, 4096));
+        assert!(whole_blocks(64 << 20, 65536));
+        // 0x7ffff000 is not a multiple of 64 KiB, nor 5,000 of 4 KiB.
+        assert!(!whole_blocks(MAX_PER_CALL, 65536));
+        assert!(!whole_blocks(5000, 4096));
+        // The loop clamps a larger count to MAX_PER_CALL.
+        assert!(!whole_blocks(4 << 30, 65536));
+        assert!(!whole_blocks(4096, 0));
     }
 }
