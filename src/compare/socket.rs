@@ -124,7 +124,7 @@ fn send(
         chunk: row.bufsize.unwrap_or(MAX_PER_CALL),
         limit: u64::MAX,
         zeros_to_holes: false,
-        short_end_after: None,
+        short_end_at: None,
     };
     let (src, dst) = (file.as_fd(), stream.as_fd());
     match row.method {

@@ -83,9 +83,10 @@ pub(crate) struct Transfer<'a> {
     /// Where both files are positioned when the copy starts: 0, or where --resume continues.
     pub(crate) from: u64,
     /// The source's size, when it is a regular file on a filesystem where a call that moves
-    /// less than asked stops only at end of file (fs::magic::short_means_end): once the copy
-    /// has reached this offset, such a call is the end, and the call that would return 0 is
-    /// not made (one system call less per file of a tree). `None`: only 0 is the end.
+    /// less than asked stops only at end of file (fs::magic::short_means_end), copied into a
+    /// regular file: such a call that ends exactly at this offset is the end, and the call
+    /// that would return 0 is not made (one system call less per file of a tree). `None`:
+    /// only 0 is the end.
     pub(crate) ends_short: Option<u64>,
 }
 
@@ -98,9 +99,11 @@ pub(crate) struct Span {
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write only).
     pub(crate) zeros_to_holes: bool,
-    /// Once this many bytes are moved, a call that moves less than it asked is the source's
-    /// end (Transfer::ends_short, counted from where this run starts).
-    pub(crate) short_end_after: Option<u64>,
+    /// A call that moves less than it asked and brings the bytes moved to exactly this many is
+    /// the source's end (Transfer::ends_short, counted from where this run starts). Exactly:
+    /// a source that grew or shrank since its size was asked is followed to the call that
+    /// returns 0, and so is a call cut short by something else (a full disk at the grown part).
+    pub(crate) short_end_at: Option<u64>,
 }
 
 impl Span {
@@ -164,7 +167,7 @@ impl Transfer<'_> {
         // splice's short count may be the pipe's room, not the source's end; copy_file_range's
         // may be a clone's (XFS, btrfs) cut at a block boundary mid-file, when the count asked
         // is not a multiple of the block size (REMAP_FILE_CAN_SHORTEN).
-        let short_end_after = match engine {
+        let short_end_at = match engine {
             Engine::Splice => None,
             Engine::CopyFileRange if !whole_blocks(chunk, self.blksize) => None,
             _ => self.ends_short.map(|size| size.saturating_sub(self.from)),
@@ -173,7 +176,7 @@ impl Transfer<'_> {
             chunk,
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
-            short_end_after,
+            short_end_at,
         };
         match engine {
             Engine::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),

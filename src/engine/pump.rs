@@ -4,8 +4,8 @@
 //! may return less at any time (read(2), sendfile(2), copy_file_range(2), splice(2): "may
 //! transfer fewer bytes than requested"). Returning 0 is the end of file, never `st_size`: a
 //! source that shrank ends early there, one that grew is followed to its new end. The one
-//! other end is a call that moved less than it asked once the copy reached `st_size`, on a
-//! filesystem where that happens only at end of file (`Span::short_end_after`).
+//! other end is a call that moved less than it asked and ended exactly at `st_size`, on a
+//! filesystem where that happens only at end of file (`Span::short_end_at`).
 
 use super::failure::classify;
 use super::{EngineError, MAX_PER_CALL, Span};
@@ -59,7 +59,7 @@ pub(super) fn pump(
             Ok(0) => return Ok(copied),
             Ok(n) => {
                 copied += n as u64;
-                if n < count && span.short_end_after.is_some_and(|at| copied >= at) {
+                if n < count && span.short_end_at == Some(copied) {
                     return Ok(copied);
                 }
             }
@@ -121,7 +121,7 @@ mod tests {
         }
     }
 
-    fn run(size: u64, most: usize, short_end_after: Option<u64>) -> (u64, usize) {
+    fn run(size: u64, most: usize, short_end_at: Option<u64>) -> (u64, usize) {
         let mut source = Source {
             size,
             at: 0,
@@ -132,7 +132,7 @@ mod tests {
             chunk: 1 << 20,
             limit: u64::MAX,
             zeros_to_holes: false,
-            short_end_after,
+            short_end_at,
         };
         let copied = pump(&mut source, span, &mut Counters::default()).unwrap();
         (copied, source.calls)
@@ -151,10 +151,11 @@ mod tests {
         // 1,000 bytes at a time: every call is short, and only the one that reaches the size
         // (the file did not shrink) ends the copy.
         assert_eq!(run(4096, 1000, Some(4096)), (4096, 5));
-        // A file that grew past the size it said: followed to its end, in calls that each
-        // move all they ask until the last.
-        assert_eq!(run(10_000, usize::MAX, Some(4096)), (10_000, 1));
+        // A file that grew past the size it said: followed to the call that returns 0.
+        assert_eq!(run(10_000, usize::MAX, Some(4096)), (10_000, 2));
         assert_eq!(run(3 << 20, usize::MAX, Some(4096)), (3 << 20, 4));
+        // Cut short past its size (a pipe's room, a clone's block, a full disk): not the end.
+        assert_eq!(run(10_000, 8192, Some(4096)), (10_000, 3));
         // One that shrank ends at the 0 it returns.
         assert_eq!(run(3000, usize::MAX, Some(4096)), (3000, 2));
     }
