@@ -102,19 +102,8 @@ fn replaced_before_open(
     let s = Scratch::new();
     let src = s.write("src", b"the file that was looked at");
     let other = s.write("other", b"a file put in its place");
-    let delay = format!("inject=openat:delay_enter={}", (after_ms + 700) * 1000);
-    let child = std::process::Command::new("strace")
-        .args([
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=openat",
-            "-e",
-            &delay,
-            "-P",
-        ])
+    let child = util::strace_delaying("openat", (after_ms + 700) * 1000, "")
+        .arg("-P")
         .arg(&src)
         .arg(program)
         .arg(&src)

@@ -120,16 +120,7 @@ fn clone_cut_at_a_block_is_not_the_end(kind: &str) {
     let Some(fs) = mounted(kind) else { return };
     let (src, dst) = (fs.path("src"), fs.path("dst"));
     std::fs::write(&src, pattern(100, 5)).unwrap();
-    let Ok(mut child) = std::process::Command::new("strace")
-        .args([
-            "-f",
-            "-qq",
-            "-o",
-            "/dev/null",
-            "-e",
-            "trace=copy_file_range",
-        ])
-        .args(["-e", "inject=copy_file_range:delay_enter=1500000:when=1"])
+    let Ok(mut child) = util::strace_delaying("copy_file_range", 1_500_000, ":when=1")
         .arg(util::fastcp_path())
         .args(["--method=copy-file-range", "--bufsize=5000"])
         .arg(&src)

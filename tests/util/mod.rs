@@ -269,6 +269,18 @@ pub fn quiet(cmd: &mut std::process::Command) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// strace, quiet, ready to run a program with each call `call` (as `-e inject` selects it:
+/// `when=1` for the first only) held back `micros` before it is made; a test changes the
+/// files meanwhile. Add the program and its arguments.
+pub fn strace_delaying(call: &str, micros: u64, when: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new("strace");
+    cmd.args(["-f", "-qq", "-o", "/dev/null", "-e"])
+        .arg(format!("trace={call}"))
+        .arg("-e")
+        .arg(format!("inject={call}:delay_enter={micros}{when}"));
+    cmd
+}
+
 /// Whether `path` is on a filesystem where fastcp takes a call that moves less than it asked,
 /// at the file's size, for the end of the file (ext4, XFS, btrfs, tmpfs, f2fs): then no call
 /// is made to find the end, and a file copies in one call where it would take two elsewhere.
