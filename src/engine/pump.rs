@@ -91,7 +91,14 @@ where
                 counters.record(self.call, 0);
                 match errno {
                     Errno::INTR => Err(Fault::Again),
-                    _ => Err(Fault::Stop(classify(errno, copied))),
+                    // GNU words a failed copy_file_range as the call's ("error copying 'a'
+                    // to 'b'"), a full disk included; it has no sendfile.
+                    _ => Err(Fault::Stop(match classify(errno, copied) {
+                        EngineError::Write(e) if self.call == Call::CopyFileRange => {
+                            EngineError::Transfer(e)
+                        }
+                        other => other,
+                    })),
                 }
             }
         }
