@@ -211,6 +211,21 @@ fn errors_in_a_parallel_copy_are_reported_and_the_rest_copied() {
     }
 }
 
+/// `root/src` with `files` (and a directory `d`), `u` and `d/u2` unreadable (mode 000), all
+/// given to nobody, in a `root` anyone may write.
+fn unreadable_tree(root: &Path, files: &[&str]) {
+    let src = root.join("src");
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    for f in files {
+        std::fs::write(src.join(f), f.as_bytes()).unwrap();
+    }
+    for f in ["u", "d/u2"] {
+        std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    chown_all(&src);
+}
+
 // Regression: a file meant for a copying thread prints its -v line there, and one whose
 // source could not be opened printed none; GNU prints it, then the error.
 #[test]
@@ -218,18 +233,7 @@ fn verbose_lines_of_unreadable_files_are_printed_as_gnu_prints_them() {
     if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
-    let setup = |root: &Path| {
-        let src = root.join("src");
-        std::fs::create_dir_all(src.join("d")).unwrap();
-        for f in ["a", "u", "d/u2", "d/z"] {
-            std::fs::write(src.join(f), f.as_bytes()).unwrap();
-        }
-        for f in ["u", "d/u2"] {
-            std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o000)).unwrap();
-        }
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
-        chown_all(&src);
-    };
+    let setup = |root: &Path| unreadable_tree(root, &["a", "u", "d/u2", "d/z"]);
     // Copying threads print their lines in the order they finish: compared as sets.
     let lines = |out: &Output| {
         let mut lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
@@ -359,18 +363,7 @@ fn unreadable_files_are_judged_as_gnu_judges_them() {
     if !util::require_root("give the tree away and copy as nobody") {
         return;
     }
-    let setup = |root: &Path| {
-        let src = root.join("src");
-        std::fs::create_dir_all(src.join("d")).unwrap();
-        for f in ["a", "u", "d/u2", "z"] {
-            std::fs::write(src.join(f), f.as_bytes()).unwrap();
-        }
-        for f in ["u", "d/u2"] {
-            std::fs::set_permissions(src.join(f), std::fs::Permissions::from_mode(0o000)).unwrap();
-        }
-        std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o777)).unwrap();
-        chown_all(&src);
-    };
+    let setup = |root: &Path| unreadable_tree(root, &["a", "u", "d/u2", "z"]);
     let existing = |out: &Path| {
         std::fs::create_dir_all(out.join("d")).unwrap();
         std::fs::write(out.join("u"), b"old").unwrap();

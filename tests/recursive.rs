@@ -285,48 +285,7 @@ fn trailing_slashes_are_joined_as_gnu_joins_them() {
     ];
     for args in cases {
         for jobs in ["-j1", "-j2"] {
-            let s = Scratch::new();
-            setup(s.path());
-            let with = |name: &str| -> Vec<String> {
-                args.iter().map(|a| a.replace("{dst}", name)).collect()
-            };
-            let gnu = util::gnu_cp()
-                .current_dir(s.path())
-                .args(with("gnu-out"))
-                .output()
-                .unwrap();
-            // GNU has no -j: ours only.
-            let ours = util::fastcp()
-                .current_dir(s.path())
-                .args(with("our-out"))
-                .arg(jobs)
-                .output()
-                .unwrap();
-            let prog = util::fastcp_path().to_string_lossy().into_owned();
-            // Copying threads print their -v lines in the order they finish.
-            let text = |b: &[u8], p: &str, name: &str| {
-                let text = util::normalize(b, p).replace(name, "OUT");
-                let mut lines: Vec<&str> = text.lines().collect();
-                lines.sort_unstable();
-                lines.join("\n")
-            };
-            let what = format!("{args:?} {jobs}");
-            assert_eq!(
-                text(&ours.stdout, &prog, "our-out"),
-                text(&gnu.stdout, "/bin/cp", "gnu-out"),
-                "{what}"
-            );
-            assert_eq!(
-                text(&ours.stderr, &prog, "our-out"),
-                text(&gnu.stderr, "/bin/cp", "gnu-out"),
-                "{what}"
-            );
-            assert_eq!(ours.status.code(), gnu.status.code(), "{what}");
-            assert_eq!(
-                util::snapshot(&s.join("our-out")),
-                util::snapshot(&s.join("gnu-out")),
-                "{what}"
-            );
+            util::assert_same_on_one_source_with(setup, args, &[jobs], true);
         }
     }
 }

@@ -414,6 +414,16 @@ pub fn normalize(stderr: &[u8], program: &str) -> String {
     String::from_utf8_lossy(stderr).replace(program, "cp")
 }
 
+/// Asserts that fastcp said what GNU cp said (program names aside) and exited as it did.
+pub fn assert_same_words(ours: &Output, gnu: &Output) {
+    let prog = fastcp_path().to_string_lossy().into_owned();
+    assert_eq!(
+        normalize(&ours.stderr, &prog),
+        normalize(&gnu.stderr, "/bin/cp")
+    );
+    assert_eq!(ours.status.code(), gnu.status.code());
+}
+
 /// The outcome of one side of a differential run.
 #[derive(Debug)]
 pub struct Side {
@@ -617,6 +627,18 @@ pub fn require_root(to: &str) -> bool {
 /// replaced by `gnu-out` and `our-out`, and compares output (with the names swapped back) and
 /// the two copies.
 pub fn assert_same_on_one_source(setup: impl Fn(&Path), args: &[&str]) {
+    assert_same_on_one_source_with(setup, args, &[], false);
+}
+
+/// `assert_same_on_one_source`, with `ours` added to fastcp's arguments only (GNU has no -j),
+/// and with `unordered`, output compared line by line in any order (copying threads print
+/// their -v lines in the order they finish).
+pub fn assert_same_on_one_source_with(
+    setup: impl Fn(&Path),
+    args: &[&str],
+    ours: &[&str],
+    unordered: bool,
+) {
     let s = Scratch::new();
     setup(s.path());
     let with =
@@ -626,24 +648,34 @@ pub fn assert_same_on_one_source(setup: impl Fn(&Path), args: &[&str]) {
         .args(with("gnu-out"))
         .output()
         .unwrap();
-    let ours = fastcp()
+    let fast = fastcp()
         .current_dir(s.path())
         .args(with("our-out"))
+        .args(ours)
         .output()
         .unwrap();
     let prog = fastcp_path().to_string_lossy().into_owned();
-    let text = |b: &[u8], p: &str, name: &str| normalize(b, p).replace(name, "OUT");
+    let text = |b: &[u8], p: &str, name: &str| {
+        let text = normalize(b, p).replace(name, "OUT");
+        if !unordered {
+            return text;
+        }
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        lines.join("\n")
+    };
+    let what = format!("{args:?} {ours:?}");
     assert_eq!(
-        text(&ours.stdout, &prog, "our-out"),
+        text(&fast.stdout, &prog, "our-out"),
         text(&gnu.stdout, "/bin/cp", "gnu-out"),
-        "stdout differs for {args:?}"
+        "stdout differs for {what}"
     );
     assert_eq!(
-        text(&ours.stderr, &prog, "our-out"),
+        text(&fast.stderr, &prog, "our-out"),
         text(&gnu.stderr, "/bin/cp", "gnu-out"),
-        "stderr differs for {args:?}"
+        "stderr differs for {what}"
     );
-    assert_eq!(ours.status.code(), gnu.status.code());
+    assert_eq!(fast.status.code(), gnu.status.code(), "{what}");
     let tree = |name: &str| {
         let p = s.join(name);
         if p.exists() {
@@ -652,11 +684,7 @@ pub fn assert_same_on_one_source(setup: impl Fn(&Path), args: &[&str]) {
             BTreeMap::new()
         }
     };
-    assert_eq!(
-        tree("our-out"),
-        tree("gnu-out"),
-        "copies differ for {args:?}"
-    );
+    assert_eq!(tree("our-out"), tree("gnu-out"), "copies differ for {what}");
 }
 
 /// One run of a command in a fresh fixture: status, output and the resulting tree with its
