@@ -61,7 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'fastcp' -ScriptBlock {
         ,@('--suffix', 'Override the usual backup suffix')
         ,@('-S', 'Override the usual backup suffix')
         ,@('--atomic', 'Write each file under a temporary name and rename it into place when complete')
-        ,@('--resume', 'Finish an interrupted copy, keeping what destinations hold of their sources; HOW: quick (size, mtime with -p, the last block) or verify (all they hold)')
+        ,@('--resume', 'Finish an interrupted copy, keeping what destinations hold of their sources; HOW: quick (the same size, and mtime with -p, is complete; a shorter one''s last block is compared) or verify (all they hold)')
         ,@('--fsync', 'Sync each file''s data (and new directory entries) to disk before reporting it done')
         ,@('--verify', 'Read each copy back and compare it with its source')
         ,@('--nocache', 'Write back and drop from the page cache what a copy brings in, behind it (pages the source had cached before stay)')

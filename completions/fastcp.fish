@@ -13,7 +13,7 @@ nil\t''
 numbered\t''
 t\t''"
 complete -c fastcp -s S -l suffix -d 'Override the usual backup suffix' -r -f
-complete -c fastcp -l resume -d 'Finish an interrupted copy, keeping what destinations hold of their sources; HOW: quick (size, mtime with -p, the last block) or verify (all they hold)' -f -a "quick\t''
+complete -c fastcp -l resume -d 'Finish an interrupted copy, keeping what destinations hold of their sources; HOW: quick (the same size, and mtime with -p, is complete; a shorter one\'s last block is compared) or verify (all they hold)' -f -a "quick\t''
 verify\t''"
 complete -c fastcp -l method -d 'How to move the data: auto, read-write, sendfile, copy-file-range, splice' -r -f -a "auto\t''
 read-write\t''

@@ -1,4 +1,6 @@
-//! SIGINT, SIGTERM and SIGHUP: noted by a handler, acted on by the copy loops.
+//! SIGINT, SIGTERM, SIGHUP and the other signals that end a process by default without a
+//! fault (GNU sort's list of signals to clean up after): noted by a handler, acted on by the
+//! copy loops.
 //!
 //! The handler only stores the signal number. It is installed without SA_RESTART, so a call
 //! blocked in the kernel (open of a FIFO without a writer, a long sendfile or copy_file_range,
@@ -11,7 +13,22 @@ use std::sync::atomic::{AtomicI32, Ordering};
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
 
-const SIGNALS: [libc::c_int; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+/// Every signal whose default action ends the process, but for faults (SIGSEGV, SIGBUS...)
+/// and SIGKILL: ended by any of them, an --atomic copy left its temporary files behind.
+const SIGNALS: [libc::c_int; 12] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGPIPE,
+    libc::SIGALRM,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGXCPU,
+    libc::SIGXFSZ,
+    libc::SIGVTALRM,
+    libc::SIGPROF,
+];
 
 /// The threads copying at once (-j N: the walk and N-1 others), by kernel thread id; 0 is a
 /// free slot. A signal reaches one thread of the process; the handler passes it on to the

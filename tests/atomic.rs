@@ -523,6 +523,50 @@ fn atomic_interrupted_through_a_symlink_leaves_nothing() {
     assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
 }
 
+/// Every signal that ends a process by default (but for faults and SIGKILL) ends an --atomic
+/// copy without leaving its temporary file, the old destination kept, and fastcp dies by
+/// that signal. Only SIGINT, SIGTERM and SIGHUP were handled: SIGQUIT, SIGPIPE, SIGUSR1,
+/// SIGALRM and others left several megabytes of `.name.fastcp-PID-N` behind. (SIGQUIT is
+/// handled too; not sent here, where it could leave a core file outside the scratch.)
+#[test]
+fn atomic_ended_by_any_terminating_signal_leaves_nothing() {
+    use rustix::process::Signal;
+    for signal in [
+        Signal::PIPE,
+        Signal::ALARM,
+        Signal::USR1,
+        Signal::USR2,
+        Signal::XFSZ,
+        Signal::XCPU,
+        Signal::VTALARM,
+        Signal::PROF,
+    ] {
+        let s = Scratch::new();
+        let src = s.holes("big", 3 << 30);
+        write(&s.join("dst"), b"precious");
+        let child = util::spawn_fastcp([
+            OsStr::new("--atomic"),
+            OsStr::new("--sparse=never"),
+            OsStr::new("--method=read-write"),
+            src.as_os_str(),
+            s.join("dst").as_os_str(),
+        ]);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while leftovers(s.path()).is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no temporary file");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let (_, by) = util::stop(child, signal, Duration::ZERO);
+        assert_eq!(by, Some(signal.as_raw()), "{signal:?}");
+        assert_eq!(s.read("dst"), b"precious", "{signal:?}");
+        assert!(
+            leftovers(s.path()).is_empty(),
+            "{signal:?}: {:?}",
+            leftovers(s.path())
+        );
+    }
+}
+
 /// Regression: `fastcp --compare SRC DEST` removed DEST whatever it was (a device node became
 /// a regular file). Only a new name or a regular file is written; anything else is refused
 /// before anything is touched.

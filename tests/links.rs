@@ -97,3 +97,45 @@ fn keep_directory_symlink_copies_through_it() {
             .is_symlink()
     );
 }
+
+/// GNU names the destination of a relative symlink it cannot make with `quotef` (shell-escape
+/// quoting, `:` quoted too): `d/f~` and `d/é` bare, `d/a=b` and `d/a:b` quoted; `#` and `~`
+/// count only at the start, `{` and `}` only alone. fastcp quoted the first and left the
+/// second bare.
+#[test]
+fn relative_symlink_refusal_quotes_the_name_as_gnu() {
+    let setup = |dir: &Path| {
+        std::fs::write(dir.join("x"), b"x").unwrap();
+        for sub in ["d", "~x", "#x", "{"] {
+            std::fs::create_dir(dir.join(sub)).unwrap();
+        }
+    };
+    let names = [
+        "d/f~",
+        "d/~f",
+        "d/f#",
+        "d/#f",
+        "d/a=b",
+        "d/a:b",
+        "d/{",
+        "d/}",
+        "d/a]",
+        "d/a[",
+        "d/é",
+        "d/a b",
+        "d/a'b",
+        "d/a%+,@_-.",
+        "~x/f",
+        "#x/f",
+        "{/f",
+        "d/a\tb",
+        "d/a!",
+    ];
+    for locale in ["C", "C.UTF-8"] {
+        for name in names {
+            let (gnu, ours) = util::run_both(setup, &["-s", "x", name], b"", &[("LC_ALL", locale)]);
+            assert_eq!(ours, gnu, "{locale} {name:?}");
+            assert_eq!(ours.code, 1, "{name:?}");
+        }
+    }
+}

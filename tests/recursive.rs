@@ -533,3 +533,43 @@ fn device_nodes_recreated_or_read() {
     assert_same_as_gnu(with_device, &["-a", "dev", "out"]);
     assert_same_as_gnu(with_device, &["-r", "--copy-contents", "dev", "out"]);
 }
+
+/// `cp -r . e`, e an existing subdirectory: the copy reads e while it fills it, so what it
+/// finds there (and the inode order it reads it in) depends on the order it made the files.
+/// With -j the walk made e/d before its threads made e/a and e/b, met e/d first in e, and
+/// stopped there: e/e was left empty, where GNU's holds a and b. A copy into its own source
+/// now runs one file at a time. On a tmpfs of its own, whose inode numbers follow the order
+/// files are made in, GNU's result is the same in every run.
+#[test]
+fn a_copy_into_its_own_source_ends_as_gnu_whatever_j() {
+    let Some(fs) = util::Mounted::tmpfs("16m") else {
+        return;
+    };
+    let setup = |dir: &Path| {
+        std::fs::create_dir(dir).unwrap();
+        for (name, data) in [("a", "src\n"), ("b", "dst\n")] {
+            std::fs::write(dir.join(name), data).unwrap();
+        }
+        for sub in ["d/sub", "e", "g/d", "h/d/sub"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(dir.join("d/x"), "x\n").unwrap();
+        std::fs::write(dir.join("d/sub/y"), "y\n").unwrap();
+    };
+    let run = |mut cmd: util::Cmd, dir: &Path| {
+        setup(dir);
+        let out = cmd
+            .current_dir(dir)
+            .args(["-r", ".", "e"])
+            .output()
+            .unwrap();
+        (out.status.code(), util::snapshot(dir))
+    };
+    let gnu = run(util::gnu_cp(), &fs.path("gnu"));
+    assert!(gnu.1.contains_key(Path::new("e/e/a")), "GNU: {:?}", gnu.1);
+    for jobs in ["-j2", "-j4"] {
+        let mut ours = util::fastcp();
+        ours.arg(jobs);
+        assert_eq!(run(ours, &fs.path(jobs)), gnu, "{jobs}");
+    }
+}

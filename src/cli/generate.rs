@@ -92,7 +92,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             ],
             &[(
                 'R',
-                "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. While a progress line may be drawn, auto asks at most 64 MiB of one call (without --bufsize), so that the line moves; a chosen --method keeps its largest calls, which are what it measures. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file. The end of file is a call that moves nothing, or, on ext2/3/4, XFS, btrfs, tmpfs and f2fs (which stop a call short only there), a call into a regular file that moves less than it asked and ends exactly at the size stat(2) reported: a small file then costs one call, not two. Before a dense copy of 1 MiB or more onto ext4, the destination's blocks are reserved with fallocate(2) (FALLOC_FL_KEEP_SIZE, so the size does not change), which measured about 25% faster; what the copy did not fill is given back.",
+                "One sendfile or copy_file_range call moves at most 0x7ffff000 (2,147,479,552) bytes and may move less; a copy is always a loop, never one call. While a progress line may be drawn, auto asks at most 64 MiB of one call (without --bufsize), so that the line moves; a chosen --method keeps its largest calls, which are what it measures. No method trusts the size stat(2) reports: /proc and /sys files report 0 or 4096 and hold other amounts. A source that shrinks ends the copy at its new end; one that grows is copied until end of file. The end of file is a call that moves nothing, or, on ext2/3/4, XFS, btrfs, tmpfs and f2fs (which stop a call short only there), a call into a regular file that moves less than it asked and ends exactly at the size stat(2) reported (for copy_file_range, which moves no more than the size the file had when the call began, only a call of 128 KiB or less): a small file then costs one call, not two. Before a dense copy of 1 MiB or more onto ext4, the destination's blocks are reserved with fallocate(2) (FALLOC_FL_KEEP_SIZE, so the size does not change), which measured about 25% faster; what the copy did not fill is given back.",
             )],
             &[
                 ('B', "--nocache"),
@@ -192,7 +192,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('B', "--fsync"),
                 (
                     'R',
-                    "): whoever opens the destination gets the old file or the new one, whole. On any failure, and on SIGINT, SIGTERM or SIGHUP, the temporary file is removed and the destination is left as it was. A new name is never renamed over a file someone else created there meanwhile (RENAME_NOREPLACE): the copy fails with \"File exists\", as cp's exclusive create does.",
+                    "): whoever opens the destination gets the old file or the new one, whole. On any failure, and on SIGINT, SIGTERM, SIGHUP or another signal that ends a process by default (see EXIT STATUS), the temporary file is removed and the destination is left as it was. A new name is never renamed over a file someone else created there meanwhile (RENAME_NOREPLACE): the copy fails with \"File exists\", as cp's exclusive create does.",
                 ),
             ],
             &[(
@@ -285,12 +285,12 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             &[
                 (
                     'R',
-                    "SIGINT, SIGTERM and SIGHUP stop the copy at once (long sendfile and copy_file_range calls return early), remove an ",
+                    "SIGINT, SIGTERM, SIGHUP and every other signal that ends a process by default (SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF; not faults, not SIGKILL) stop the copy at once (long sendfile and copy_file_range calls return early), remove an ",
                 ),
                 ('B', "--atomic"),
                 (
                     'R',
-                    " temporary file, and end fastcp by the same signal, so a shell reports 130, 143 or 129.",
+                    " temporary file, and end fastcp by the same signal, so a shell reports 130, 143, 129 and so on. SIGKILL cannot be handled: it leaves the temporary file.",
                 ),
             ],
         ],

@@ -190,7 +190,8 @@ pub(crate) struct Cli {
     atomic: bool,
 
     /// Finish an interrupted copy, keeping what destinations hold of their sources; HOW:
-    /// quick (size, mtime with -p, the last block) or verify (all they hold)
+    /// quick (the same size, and mtime with -p, is complete; a shorter one's last block is
+    /// compared) or verify (all they hold)
     #[arg(long, value_name = "HOW", num_args = 0..=1, require_equals = true)]
     #[arg(default_missing_value = "quick", help_heading = "Safety")]
     resume: Option<String>,

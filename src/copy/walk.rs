@@ -96,6 +96,43 @@ struct Walk {
     carry: Carry,
 }
 
+/// Whether the destination `dst` (or the directory it would be made in) lies inside the
+/// directory `src_st`: its own directory or one above it, up to `/`, is that directory.
+fn inside(dst: At<'_>, src_st: &Stat) -> bool {
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let bytes = dst.name.as_os_str().as_bytes();
+    let trimmed = &bytes[..bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)];
+    let start = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()).or_else(|_| {
+        let parent = match trimmed.iter().rposition(|&b| b == b'/') {
+            Some(0) => &b"/"[..],
+            Some(cut) => &trimmed[..cut],
+            None => &b"."[..],
+        };
+        rustix::fs::openat(dst.dir, OsStr::from_bytes(parent), flags, Mode::empty())
+    });
+    let Ok(mut dir) = start else {
+        return false;
+    };
+    let wanted = crate::fs::id(src_st);
+    // A bound on the levels, in case `..` never comes to a directory that is its own parent.
+    for _ in 0..4096 {
+        let Ok(st) = rustix::fs::fstat(&dir) else {
+            return false;
+        };
+        if crate::fs::id(&st) == wanted {
+            return true;
+        }
+        let Ok(up) = rustix::fs::openat(&dir, "..", flags, Mode::empty()) else {
+            return false;
+        };
+        if rustix::fs::fstat(&up).is_ok_and(|above| crate::fs::id(&above) == crate::fs::id(&st)) {
+            return false;
+        }
+        dir = up;
+    }
+    false
+}
+
 /// `path` cut back to its first `len` bytes (a parent's path), keeping its allocation.
 fn truncate(path: &mut PathBuf, len: usize) {
     let mut bytes = std::mem::take(path).into_os_string().into_vec();
@@ -128,6 +165,19 @@ impl Session<'_> {
     /// Copies a directory and everything below it. Errors on entries are reported and the walk
     /// goes on; the directory's own attributes are applied after its contents.
     pub(crate) fn copy_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
+        // A copy into its own source reads directories it is filling: the order in which it
+        // fills them decides what it finds there (and their inode order, in which it reads
+        // them), so it copies one file at a time, as GNU cp, whatever -j says.
+        let pool = self.pool.take();
+        if pool.is_some() && !inside(entry.dst, entry.src_st) {
+            self.pool = pool;
+        }
+        let result = self.walk_dir(entry);
+        self.pool = pool;
+        result
+    }
+
+    fn walk_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
         let Entry { src, dst, .. } = entry;
         let shown = Arc::new(Shown::Top {
             src: src.shown.to_path_buf(),

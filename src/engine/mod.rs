@@ -167,10 +167,22 @@ impl Transfer<'_> {
         // splice's short count may be the pipe's room, not the source's end; copy_file_range's
         // may be a clone's (XFS, btrfs) cut at a block boundary mid-file, when the count asked
         // is not a multiple of the block size (REMAP_FILE_CAN_SHORTEN).
+        //
+        // copy_file_range also clamps the count to the size the source had when the call
+        // began, so its short end says nothing of bytes appended while it ran: trusted only
+        // for a call short enough (`CLAMPED_AT_MOST` at most) that this window is no longer
+        // than the call GNU makes to find the end (a log appended to during a 1 MB copy lost
+        // its appended bytes).
+        let ends_short = self.ends_short.map(|size| size.saturating_sub(self.from));
         let short_end_at = match engine {
             Engine::Splice => None,
-            Engine::CopyFileRange if !whole_blocks(chunk, self.blksize) => None,
-            _ => self.ends_short.map(|size| size.saturating_sub(self.from)),
+            Engine::CopyFileRange
+                if !whole_blocks(chunk, self.blksize)
+                    || ends_short.is_some_and(|left| left > CLAMPED_AT_MOST) =>
+            {
+                None
+            }
+            _ => ends_short,
         };
         let span = Span {
             chunk,
@@ -200,6 +212,10 @@ impl Transfer<'_> {
         }
     }
 }
+
+/// The most a copy_file_range call may move and still be taken as the end when it stops
+/// short at the source's size (see `run_within`).
+const CLAMPED_AT_MOST: u64 = 128 << 10;
 
 /// Whether every call of `chunk` bytes (as the loop clamps it) asks whole blocks of `blksize`.
 fn whole_blocks(chunk: usize, blksize: u64) -> bool {

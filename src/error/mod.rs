@@ -4,11 +4,10 @@ pub(crate) mod misuse;
 pub(crate) mod quote;
 
 use crate::error::misuse::Misuse;
-use crate::error::quote::quote;
+use crate::error::quote::{quote, quotef};
 use rustix::io::Errno;
 use std::ffi::OsString;
 use std::fmt;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// What was being done to a path when the system said no; each prints as GNU cp words it.
@@ -338,20 +337,6 @@ pub(crate) fn strerror(errno: Errno) -> String {
 
 fn q(path: &Path) -> String {
     quote(path.as_os_str())
-}
-
-/// GNU's `quotef`: a name bare when the shell would take it as is, quoted otherwise.
-fn quotef(path: &std::path::Path) -> String {
-    let bytes = path.as_os_str().as_bytes();
-    let plain = !bytes.is_empty()
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"._/-+,:@%=".contains(b));
-    if plain {
-        String::from_utf8_lossy(bytes).into_owned()
-    } else {
-        crate::error::quote::quote(path.as_os_str())
-    }
 }
 
 /// The errno a failure carries, for callers that look past the message.

@@ -142,6 +142,38 @@ fn quote_bytes(bytes: &[u8], utf8: bool) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// GNU's `quotef` (gnulib's shell-escape quoting, with `:` quoted too): a name bare when
+/// the shell would take it as is, quoted otherwise. `#` and `~` are special only at its start,
+/// `{` and `}` only alone; a character the locale prints (UTF-8) needs no quotes.
+pub(crate) fn quotef(path: &std::path::Path) -> String {
+    let bytes = path.as_os_str().as_bytes();
+    let plain_ascii = |(i, &b): (usize, &u8)| {
+        b.is_ascii_alphanumeric()
+            || b"._/-+,@%]".contains(&b)
+            || (i > 0 && b"#~".contains(&b))
+            || (bytes.len() > 1 && b"{}".contains(&b))
+    };
+    let plain = !bytes.is_empty()
+        && if utf8_locale() {
+            std::str::from_utf8(bytes).is_ok_and(|text| {
+                text.char_indices().all(|(i, c)| {
+                    if c.is_ascii() {
+                        plain_ascii((i, &(c as u8)))
+                    } else {
+                        !c.is_control()
+                    }
+                })
+            })
+        } else {
+            bytes.iter().enumerate().all(plain_ascii)
+        };
+    if plain {
+        String::from_utf8_lossy(bytes).into_owned()
+    } else {
+        quote(path.as_os_str())
+    }
+}
+
 /// Quotes an option's argument as GNU's argmatch messages do (gnulib's locale_quoting_style):
 /// ‘x’ in a UTF-8 locale, 'x' otherwise, with C escapes for backslashes, the closing quote and
 /// what the locale cannot print.

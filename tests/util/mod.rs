@@ -273,11 +273,20 @@ pub fn quiet(cmd: &mut std::process::Command) -> bool {
 /// `when=1` for the first only) held back `micros` before it is made; a test changes the
 /// files meanwhile. Add the program and its arguments.
 pub fn strace_delaying(call: &str, micros: u64, when: &str) -> std::process::Command {
+    strace_injecting(call, &format!("delay_enter={micros}{when}"))
+}
+
+/// `strace_delaying`, with each call held back `micros` after it was made, before it returns.
+pub fn strace_delaying_return(call: &str, micros: u64, when: &str) -> std::process::Command {
+    strace_injecting(call, &format!("delay_exit={micros}{when}"))
+}
+
+fn strace_injecting(call: &str, inject: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new("strace");
     cmd.args(["-f", "-qq", "-o", "/dev/null", "-e"])
         .arg(format!("trace={call}"))
         .arg("-e")
-        .arg(format!("inject={call}:delay_enter={micros}{when}"));
+        .arg(format!("inject={call}:{inject}"));
     cmd
 }
 
