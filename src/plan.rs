@@ -159,15 +159,15 @@ pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
             onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))
         );
     }
-    if opts.parents && directory(last) != Ok(true) {
-        return Err(Error::Usage(Misuse::ParentsNeedDirectory));
-    }
     if sources.len() > 1 {
         check_target(Op::Target, last)?;
         return Ok(into(last, sources, opts));
     }
     match directory(last) {
         Ok(true) => Ok(into(last, sources, opts)),
+        // GNU's do_copy: only a copy of one file onto a name that is not a directory is
+        // refused for --parents; with more operands the target's own error comes first.
+        _ if opts.parents => Err(Error::Usage(Misuse::ParentsNeedDirectory)),
         _ => Ok(onto_itself(opts, &sources[0], last).unwrap_or_else(|| single(&sources[0], last))),
     }
 }

@@ -37,8 +37,7 @@ use crate::fs::{At, file_type, name_key};
 use crate::options::Deref;
 use crate::plan::Job;
 use crate::report;
-use rustix::fs::{FileType, Mode, OFlags};
-use std::os::fd::AsFd;
+use rustix::fs::FileType;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -53,7 +52,25 @@ impl Session<'_> {
         self.summary.failures == failures
     }
 
+    /// Under --parents, the leading directories are made before the operand is looked at,
+    /// and get their attributes after it, whether it was copied or not (GNU's do_copy).
     fn copy_top(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
+        let Some(base) = &job.parents_of else {
+            return self.copy_operand(job, into_directory);
+        };
+        let leading = self.make_parents(&job.src, base)?;
+        let copied = self.copy_operand(job, into_directory);
+        match (copied, parents::re_protect(&leading, &self.opts.preserve)) {
+            (Err(e), Err(later)) => {
+                self.fail(&e);
+                Err(later)
+            }
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    }
+
+    fn copy_operand(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
         let cwd = rustix::fs::CWD;
         let src = At {
             dir: cwd,
@@ -84,10 +101,6 @@ impl Session<'_> {
             report::warn(&Warning::SourceTwice(job.src.clone()));
             return Ok(());
         }
-        let made = match &job.parents_of {
-            Some(base) => self.make_parents(&job.src, base)?,
-            None => Vec::new(),
-        };
         let entry = Entry {
             src,
             src_st: &src_st,
@@ -104,15 +117,6 @@ impl Session<'_> {
         } else {
             self.copy_file(entry, None)
         };
-        // The directories --parents made get their source's attributes after their contents.
-        let preserve = self.opts.preserve;
-        for (dir, st) in made.iter().rev() {
-            if preserve.mode || preserve.ownership || preserve.timestamps {
-                let fd = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty())
-                    .map_err(|e| Error::io(Op::Access, dir, e))?;
-                metadata::apply((fd.as_fd(), dir), (None, st), &preserve, None)?;
-            }
-        }
         // GNU records what the name is now (a symlink made is recorded as the symlink), so later
         // operands neither overwrite it nor write through it; not after a failure or a skip,
         // when what is there was not made by this run.

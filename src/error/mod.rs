@@ -26,6 +26,10 @@ pub(crate) enum Op {
     CreateDirectory,
     /// Making a parent directory under --parents (cp.c words it so, copy.c otherwise).
     MakeDirectory,
+    /// Stat of a --parents leading directory (cp.c's make_dir_parents_private).
+    GetAttributes,
+    /// Making a new --parents directory writable for its contents (cp.c).
+    SetPermissions,
     CreateSymlink,
     CreateFifo,
     CreateSpecial,
@@ -55,6 +59,8 @@ impl Op {
             Op::Access => format!("cannot access {path}"),
             Op::CreateDirectory => format!("cannot create directory {path}"),
             Op::MakeDirectory => format!("cannot make directory {path}"),
+            Op::GetAttributes => format!("failed to get attributes of {path}"),
+            Op::SetPermissions => format!("setting permissions for {path}"),
             Op::CreateSymlink => format!("cannot create symbolic link {path}"),
             Op::CreateFifo => format!("cannot create fifo {path}"),
             Op::CreateSpecial => format!("cannot create special file {path}"),
