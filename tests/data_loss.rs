@@ -231,6 +231,48 @@ fn dangling_and_looping_destination_symlinks() {
     assert_eq!(ours.code, 0);
 }
 
+/// Regression: a looping symlink named with a trailing slash (`loop/`, which even lstat
+/// follows) is, under -f, what GNU takes for an existing file: a file copied onto it "cannot
+/// remove 'loop/'" and a directory "cannot create directory 'loop/'" (fastcp said "cannot
+/// create regular file" and "cannot stat"). Without -f, or dangling, it stays "cannot stat".
+#[test]
+fn looping_destination_symlink_with_a_trailing_slash() {
+    let setup = |d: &Path| {
+        write(
+            d, "f", "hi
+",
+        );
+        write(
+            d,
+            "dir/inner",
+            "in
+",
+        );
+        symlink("no-such", d.join("dangle")).unwrap();
+        symlink("loop", d.join("loop")).unwrap();
+        symlink("loop2", d.join("loop1")).unwrap();
+        symlink("loop1", d.join("loop2")).unwrap();
+    };
+    for dst in ["loop/", "loop1/", "loop//", "dangle/"] {
+        for opts in [
+            &[][..],
+            &["-f"],
+            &["-fv"],
+            &["-fb"],
+            &["-fP"],
+            &["-f", "--attributes-only"],
+            &["--remove-destination"],
+        ] {
+            for src in ["f", "dir"] {
+                let mut args = vec!["-r"];
+                args.extend(opts);
+                args.extend([src, dst]);
+                assert_same_outcome(setup, &args);
+            }
+        }
+    }
+}
+
 /// `cp -f --backup f f` copies f to its backup name (cp.c's special case).
 #[test]
 fn force_backup_onto_itself_copies_to_the_backup_name() {
