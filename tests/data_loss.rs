@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::os::unix::fs::{OpenOptionsExt, symlink};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::Output;
 use util::{Scratch, assert_same_outcome, assert_same_outcome_with, fastcp, run_both, run_pair};
@@ -203,6 +203,66 @@ fn failed_copy_puts_the_backup_back() {
         &["--backup=numbered", "-v", "b", "./b"],
     ] {
         let (gnu, ours) = run_both(setup, args, b"", &[("VERSION_CONTROL", "numbered")]);
+        assert_eq!(ours, gnu, "{args:?}");
+    }
+}
+
+/// Regression: a copy that fails after the backup was made reports the failure, then puts
+/// the backup back and (-v) says so, in GNU's order on one stream; fastcp printed the
+/// "(unbackup)" line first (also with -j1). As nobody, so that the source cannot be read.
+#[test]
+fn unbackup_line_follows_the_error() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        write(d, "s", "unreadable\n");
+        write(d, "dst", "old\n");
+        write(d, "t/f", "unreadable\n");
+        write(d, "t/g", "readable\n");
+        write(d, "o/t/f", "old f\n");
+        write(d, "o/t/g", "old g\n");
+        std::fs::set_permissions(d.join("s"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(d.join("t/f"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        let chown = |p: &Path| std::os::unix::fs::lchown(p, Some(65534), Some(65534)).unwrap();
+        for entry in util::snapshot(d).keys() {
+            chown(&d.join(entry));
+        }
+    };
+    let cases: [&[&str]; 4] = [
+        &["-vb", "s", "dst"],
+        &["-j1", "-vb", "s", "dst"],
+        &["-rvb", "t", "o"],
+        &["-j1", "-rvb", "t", "o"],
+    ];
+    for args in cases {
+        // The same stream for stdout and stderr, so that the order shows.
+        let run = |program: &Path| {
+            let s = Scratch::new();
+            setup(s.path());
+            std::os::unix::fs::chown(s.path(), Some(65534), Some(65534)).unwrap();
+            let gnu_args = args.iter().filter(|a| **a != "-j1");
+            let args: Vec<&str> = if program == Path::new("/bin/cp") {
+                gnu_args.copied().collect()
+            } else {
+                args.to_vec()
+            };
+            let out = std::process::Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .args(["sh", "-c", "exec \"$0\" \"$@\" 2>&1"])
+                .arg(program)
+                .args(&args)
+                .current_dir(s.path())
+                .env_clear()
+                .env("LC_ALL", "C")
+                .output()
+                .unwrap();
+            let shown = program.to_string_lossy();
+            let text = util::normalize(&out.stdout, &shown);
+            (out.status.code(), text, util::snapshot(s.path()))
+        };
+        let gnu = run(Path::new("/bin/cp"));
+        let ours = run(&util::fastcp_path());
         assert_eq!(ours, gnu, "{args:?}");
     }
 }
