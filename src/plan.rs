@@ -132,20 +132,20 @@ fn check_target(op: Op, dir: &Path) -> Result<(), Error> {
 /// Decides what goes where, in GNU cp's order of checks.
 pub(crate) fn plan(opts: &Options) -> Result<Plan, Error> {
     let operands = &opts.operands;
-    if opts.target_directory.is_some() && opts.no_target_directory {
-        return Err(Error::CombineTargets);
+    // GNU's do_copy counts the operands first (one with -t, else two), then refuses -t
+    // with -T: `cp -T -t d` is a missing operand.
+    match (operands.as_slice(), &opts.target_directory) {
+        ([], _) => return Err(Error::Usage(Misuse::MissingOperand)),
+        ([only], None) => return Err(Error::Usage(Misuse::MissingDestination(only.clone()))),
+        (_, Some(_)) if opts.no_target_directory => return Err(Error::CombineTargets),
+        _ => {}
     }
     if let Some(dir) = &opts.target_directory {
-        if operands.is_empty() {
-            return Err(Error::Usage(Misuse::MissingOperand));
-        }
         check_target(Op::TargetDirectory, dir)?;
         return Ok(into(dir, operands, opts));
     }
-    let (sources, last) = match operands.as_slice() {
-        [] => return Err(Error::Usage(Misuse::MissingOperand)),
-        [only] => return Err(Error::Usage(Misuse::MissingDestination(only.clone()))),
-        [sources @ .., last] => (sources, last),
+    let [sources @ .., last] = operands.as_slice() else {
+        unreachable!("two operands at least, counted above");
     };
     if opts.no_target_directory {
         if let [_, _, extra, ..] = operands.as_slice() {

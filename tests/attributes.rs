@@ -137,6 +137,43 @@ fn run(program: &Path, umask: u32, args: &[&str], dir: &Path) -> std::process::O
         .unwrap()
 }
 
+/// Copies the fixture's `src` into `out/` with GNU cp and with fastcp (`jobs` added) under
+/// `umask`, and asserts the same messages, status, modes, owners, xattrs and (when `times`)
+/// modification times.
+fn assert_same_copy(parent: Parent, umask: u32, options: &[&str], jobs: &str, times: bool) {
+    let theirs = Scratch::new();
+    let ours = Scratch::new();
+    fixture(theirs.path(), parent);
+    fixture(ours.path(), parent);
+    let mut args = options.to_vec();
+    args.extend(["src", "out/"]);
+    let gnu = run(Path::new("/bin/cp"), umask, &args, theirs.path());
+    args.insert(0, jobs);
+    let fast = run(&fastcp_path(), umask, &args, ours.path());
+    let case = format!("{parent:?}, umask {umask:03o}, {args:?}");
+    assert_eq!(fast.status.code(), gnu.status.code(), "{case}");
+    assert_eq!(
+        String::from_utf8_lossy(&fast.stderr),
+        String::from_utf8_lossy(&gnu.stderr),
+        "{case}"
+    );
+    let (o, t) = (ours.join("out"), theirs.join("out"));
+    let (so, st) = (snapshot(&o), snapshot(&t));
+    let differing: Vec<_> = so
+        .keys()
+        .chain(st.keys())
+        .filter(|k| so.get(*k) != st.get(*k))
+        .map(|k| (k, modes(so.get(k)), modes(st.get(k))))
+        .collect();
+    assert!(differing.is_empty(), "{case}: (ours, GNU's) {differing:?}");
+    assert_eq!(
+        attributes(&o, times),
+        attributes(&t, times),
+        "owners: {case}"
+    );
+    assert_eq!(util::xattrs(&o), util::xattrs(&t), "xattrs: {case}");
+}
+
 #[test]
 fn new_files_get_the_attributes_gnu_cp_gives_them() {
     if !util::require_root("give owners and groups away") {
@@ -154,38 +191,36 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
         for umask in [0o000, 0o022, 0o077] {
             for options in option_sets {
                 for jobs in ["-j1", "-j2"] {
-                    let theirs = Scratch::new();
-                    let ours = Scratch::new();
-                    fixture(theirs.path(), parent);
-                    fixture(ours.path(), parent);
-                    let mut args = options.to_vec();
-                    args.extend(["src", "out/"]);
-                    let gnu = run(Path::new("/bin/cp"), umask, &args, theirs.path());
-                    args.insert(0, jobs);
-                    let fast = run(&fastcp_path(), umask, &args, ours.path());
-                    let case = format!("{parent:?}, umask {umask:03o}, {args:?}");
-                    assert_eq!(fast.status.code(), gnu.status.code(), "{case}");
-                    assert_eq!(
-                        String::from_utf8_lossy(&fast.stderr),
-                        String::from_utf8_lossy(&gnu.stderr),
-                        "{case}"
-                    );
-                    let (o, t) = (ours.join("out"), theirs.join("out"));
-                    let (so, st) = (snapshot(&o), snapshot(&t));
-                    let differing: Vec<_> = so
-                        .keys()
-                        .chain(st.keys())
-                        .filter(|k| so.get(*k) != st.get(*k))
-                        .map(|k| (k, modes(so.get(k)), modes(st.get(k))))
-                        .collect();
-                    assert!(differing.is_empty(), "{case}: (ours, GNU's) {differing:?}");
                     let times = options == ["-a"] || options == ["-rp"];
-                    assert_eq!(
-                        attributes(&o, times),
-                        attributes(&t, times),
-                        "owners: {case}"
-                    );
-                    assert_eq!(util::xattrs(&o), util::xattrs(&t), "xattrs: {case}");
+                    assert_same_copy(parent, umask, options, jobs, times);
+                }
+            }
+        }
+    }
+}
+
+/// Regression: with the owner preserved but not the mode, a new file is created without its
+/// group and other bits until the chown, and GNU's final chmod gives them back (less the
+/// umask). Under --attributes-only fastcp left them out: `cp --attributes-only
+/// --preserve=ownership` of a 0644 file of someone else's made a 0600 file.
+#[test]
+fn owner_kept_mode_not_gives_back_the_held_bits() {
+    if !util::require_root("give owners and groups away") {
+        return;
+    }
+    let option_sets: [&[&str]; 6] = [
+        &["-r", "--attributes-only", "--preserve=ownership"],
+        &["-r", "--attributes-only", "-p", "--no-preserve=mode"],
+        &["--attributes-only", "-a", "--no-preserve=mode"],
+        &["-r", "--preserve=ownership"],
+        &["-rp", "--no-preserve=mode"],
+        &["-a", "--no-preserve=mode"],
+    ];
+    for parent in [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl] {
+        for umask in [0o000, 0o022, 0o077] {
+            for options in option_sets {
+                for jobs in ["-j1", "-j2"] {
+                    assert_same_copy(parent, umask, options, jobs, false);
                 }
             }
         }

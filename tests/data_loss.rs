@@ -4,7 +4,7 @@
 
 mod util;
 
-use std::os::unix::fs::{OpenOptionsExt, symlink};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt, symlink};
 use std::path::Path;
 use std::process::Output;
 use util::{Scratch, assert_same_outcome, assert_same_outcome_with, fastcp, run_both, run_pair};
@@ -207,6 +207,66 @@ fn failed_copy_puts_the_backup_back() {
     }
 }
 
+/// Regression: a copy that fails after the backup was made reports the failure, then puts
+/// the backup back and (-v) says so, in GNU's order on one stream; fastcp printed the
+/// "(unbackup)" line first (also with -j1). As nobody, so that the source cannot be read.
+#[test]
+fn unbackup_line_follows_the_error() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        write(d, "s", "unreadable\n");
+        write(d, "dst", "old\n");
+        write(d, "t/f", "unreadable\n");
+        write(d, "t/g", "readable\n");
+        write(d, "o/t/f", "old f\n");
+        write(d, "o/t/g", "old g\n");
+        std::fs::set_permissions(d.join("s"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(d.join("t/f"), std::fs::Permissions::from_mode(0o000)).unwrap();
+        let chown = |p: &Path| std::os::unix::fs::lchown(p, Some(65534), Some(65534)).unwrap();
+        for entry in util::snapshot(d).keys() {
+            chown(&d.join(entry));
+        }
+    };
+    let cases: [&[&str]; 4] = [
+        &["-vb", "s", "dst"],
+        &["-j1", "-vb", "s", "dst"],
+        &["-rvb", "t", "o"],
+        &["-j1", "-rvb", "t", "o"],
+    ];
+    for args in cases {
+        // The same stream for stdout and stderr, so that the order shows.
+        let run = |program: &Path| {
+            let s = Scratch::new();
+            setup(s.path());
+            std::os::unix::fs::chown(s.path(), Some(65534), Some(65534)).unwrap();
+            let gnu_args = args.iter().filter(|a| **a != "-j1");
+            let args: Vec<&str> = if program == Path::new("/bin/cp") {
+                gnu_args.copied().collect()
+            } else {
+                args.to_vec()
+            };
+            let out = std::process::Command::new("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+                .args(["sh", "-c", "exec \"$0\" \"$@\" 2>&1"])
+                .arg(program)
+                .args(&args)
+                .current_dir(s.path())
+                .env_clear()
+                .env("LC_ALL", "C")
+                .output()
+                .unwrap();
+            let shown = program.to_string_lossy();
+            let text = util::normalize(&out.stdout, &shown);
+            (out.status.code(), text, util::snapshot(s.path()))
+        };
+        let gnu = run(Path::new("/bin/cp"));
+        let ours = run(&util::fastcp_path());
+        assert_eq!(ours, gnu, "{args:?}");
+    }
+}
+
 /// Writing through a dangling symlink is refused, even with -f; POSIXLY_CORRECT allows it.
 /// A symlink loop is removed under -f (GNU's thru-dangling.sh).
 #[test]
@@ -229,6 +289,48 @@ fn dangling_and_looping_destination_symlinks() {
     let (gnu, ours) = run_both(setup, &["f", "dangle"], b"", &[("POSIXLY_CORRECT", "1")]);
     assert_eq!(ours, gnu);
     assert_eq!(ours.code, 0);
+}
+
+/// Regression: a looping symlink named with a trailing slash (`loop/`, which even lstat
+/// follows) is, under -f, what GNU takes for an existing file: a file copied onto it "cannot
+/// remove 'loop/'" and a directory "cannot create directory 'loop/'" (fastcp said "cannot
+/// create regular file" and "cannot stat"). Without -f, or dangling, it stays "cannot stat".
+#[test]
+fn looping_destination_symlink_with_a_trailing_slash() {
+    let setup = |d: &Path| {
+        write(
+            d, "f", "hi
+",
+        );
+        write(
+            d,
+            "dir/inner",
+            "in
+",
+        );
+        symlink("no-such", d.join("dangle")).unwrap();
+        symlink("loop", d.join("loop")).unwrap();
+        symlink("loop2", d.join("loop1")).unwrap();
+        symlink("loop1", d.join("loop2")).unwrap();
+    };
+    for dst in ["loop/", "loop1/", "loop//", "dangle/"] {
+        for opts in [
+            &[][..],
+            &["-f"],
+            &["-fv"],
+            &["-fb"],
+            &["-fP"],
+            &["-f", "--attributes-only"],
+            &["--remove-destination"],
+        ] {
+            for src in ["f", "dir"] {
+                let mut args = vec!["-r"];
+                args.extend(opts);
+                args.extend([src, dst]);
+                assert_same_outcome(setup, &args);
+            }
+        }
+    }
 }
 
 /// `cp -f --backup f f` copies f to its backup name (cp.c's special case).

@@ -511,3 +511,52 @@ fn own_options_repeat_and_abbreviate() {
         );
     }
 }
+
+/// Regression: getopt reads a cluster byte by byte, and glibc prints a byte that is no option
+/// as it is (`-é` is "invalid option -- '\xC3'"), as it prints an unknown long option as
+/// typed. fastcp printed U+FFFD. Compared byte for byte: a lossy comparison cannot tell them
+/// apart.
+#[test]
+fn bad_options_are_printed_byte_for_byte() {
+    use std::os::unix::ffi::OsStrExt;
+    let cases: [&[&[u8]]; 9] = [
+        &[b"-x\xc3\xa9", b"a", b"c"],
+        &[b"-v\xc3\xa9", b"a", b"c"],
+        &[b"-\xc3\xa9"],
+        &[b"-\xff", b"a", b"c"],
+        &[b"-r\xffx", b"a", b"c"],
+        &[b"--\xff", b"a", b"c"],
+        &[b"--\xc3\xa9=x", b"a", b"c"],
+        &[b"--b\xff=x", b"a", b"c"],
+        &[b"--p=\xff", b"a", b"c"],
+    ];
+    for args in cases {
+        let args: Vec<&std::ffi::OsStr> = args
+            .iter()
+            .map(|a| std::ffi::OsStr::from_bytes(a))
+            .collect();
+        let run = |program: &Path| {
+            let dir = Scratch::new();
+            fixture(dir.path());
+            let out = command(program)
+                .current_dir(dir.path())
+                .args(&args)
+                .output()
+                .unwrap();
+            // The program's name, the only part that differs, becomes `cp`.
+            let name = program.as_os_str().as_bytes();
+            let mut stderr = out.stderr.as_slice();
+            let mut text = Vec::new();
+            while let Some(at) = stderr.windows(name.len()).position(|w| w == name) {
+                text.extend_from_slice(&stderr[..at]);
+                text.extend_from_slice(b"cp");
+                stderr = &stderr[at + name.len()..];
+            }
+            text.extend_from_slice(stderr);
+            (out.status.code(), text, out.stdout)
+        };
+        let gnu = run(Path::new("/bin/cp"));
+        let fast = run(&fastcp_path());
+        assert_eq!(fast, gnu, "{args:?}");
+    }
+}

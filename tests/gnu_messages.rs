@@ -32,6 +32,13 @@ same_as_gnu! {
     extra_operand_with_t: ["-T", "a", "b", "c"],
     cannot_overwrite_directory: ["-T", "a", "d"],
     cannot_combine_t_and_big_t: ["-t", "d", "-T", "a"],
+    // Regression: GNU counts the operands before it refuses -t with -T (fastcp refused first).
+    t_and_big_t_no_operand: ["-T", "-t", "d"],
+    t_and_big_t_two_operands: ["-T", "-t", "d", "a", "x"],
+    t_and_big_t_three_operands: ["-t", "d", "-T", "a", "x", "y/a"],
+    t_missing_directory_no_operand: ["-t", "nonexist"],
+    big_t_no_operand: ["-T"],
+    big_t_one_operand: ["-T", "a"],
     trailing_slash_on_missing_destination: ["a", "nonexist/"],
     trailing_slash_on_file_destination: ["a", "x/"],
     unrecognized_long_option: ["--foo", "a", "b"],

@@ -165,14 +165,10 @@ impl<'t> Getopt<'t> {
             }
             let mut names = vec![first.name];
             names.extend(others);
-            return Err(BadOption::Ambiguous(lossy(word), names));
+            return Err(BadOption::Ambiguous(word.as_bytes().to_vec(), names));
         }
-        Err(BadOption::Unrecognized(lossy(word)))
+        Err(BadOption::Unrecognized(word.as_bytes().to_vec()))
     }
-}
-
-fn lossy(word: &OsString) -> String {
-    word.to_string_lossy().into_owned()
 }
 
 impl Iterator for Getopt<'_> {
@@ -257,7 +253,11 @@ mod tests {
         let args = args.iter().map(OsString::from).collect();
         let mut g = Getopt::new(LONGS, SHORTS, args, permute);
         let found: Vec<_> = g.by_ref().collect();
-        let ops = g.operands().into_iter().map(|o| lossy(&o)).collect();
+        let ops = g
+            .operands()
+            .into_iter()
+            .map(|o| o.to_string_lossy().into_owned())
+            .collect();
         (found, ops)
     }
 

@@ -327,7 +327,9 @@ impl Session<'_> {
                     src: src.shown.to_path_buf(),
                 });
             }
-            Err(Errno::NOENT) => {
+            // -f: GNU takes a symlink loop (`loop/`, which even lstat follows) for something
+            // to overwrite, and its mkdir then finds it there (EEXIST).
+            Err(e) if e == Errno::NOENT || (e == Errno::LOOP && self.opts.overwrite.force) => {
                 let preserve = self.opts.preserve;
                 let bits = preserve.creation_bits(src_st.st_mode, true);
                 // Created open to its owner, who must fill it even when the source is

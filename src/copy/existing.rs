@@ -86,9 +86,15 @@ impl Session<'_> {
                 other => return Ok(other),
             },
             Err(Errno::NOENT) => {}
-            // -f: a symlink loop is removed when opening it fails (copy_reg).
+            // -f: a symlink loop is removed when opening it fails (copy_reg). Named with a
+            // trailing slash (`loop/`), even lstat follows it: GNU still takes it for an
+            // existing file, opens it, fails, and cannot remove `loop/` (ENOTDIR).
             Err(Errno::LOOP) if self.opts.overwrite.force => {
-                prepared.existing = dst.stat(false).ok();
+                let bare = crate::fs::without_trailing_slashes(dst.name);
+                prepared.existing = dst
+                    .stat(false)
+                    .or_else(|_| rustix::fs::statat(dst.dir, bare, AtFlags::SYMLINK_NOFOLLOW))
+                    .ok();
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }

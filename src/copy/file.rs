@@ -53,10 +53,17 @@ impl Session<'_> {
         } else {
             self.make_node(entry, opened, track, prepared)
         };
-        if let Err(e) = result {
-            // GNU's un_backup: the user keeps the file they had.
-            self.restore_backup(dst, backup.as_deref());
-            return Err(e);
+        match (result, backup) {
+            (Ok(()), _) => {}
+            (Err(e), None) => return Err(e),
+            // GNU's un_backup: the user keeps the file they had. GNU reports the failure
+            // first, then puts the backup back (and -v says so): the failure is reported
+            // here, in that order, and the file counted as not made.
+            (Err(e), Some(backup)) => {
+                self.fail(&e);
+                self.restore_backup(dst, Some(&backup));
+                return Ok(false);
+            }
         }
         Ok(true)
     }

@@ -216,6 +216,29 @@ pub(crate) fn apply(
     acl_failure.map_or(Ok(()), Err)
 }
 
+/// With the owner preserved but not the mode, GNU's copy_reg creates a new file (`new`)
+/// without its group and other bits (its omitted_permissions) and, when the umask leaves any
+/// of them, chmods it at the end to the mode it would have had less the umask, whatever a
+/// default ACL made of it. fastcp holds them back only until a chown (`held_back`), so the
+/// chmod is skipped only for a file born with exactly that mode (its owner's, no default
+/// ACL: `born` as for `apply`).
+pub(crate) fn give_back(
+    (fd, shown): (BorrowedFd<'_>, &Path),
+    src: &Stat,
+    preserve: &Preserve,
+    born: Option<Birth>,
+    new: bool,
+) -> Result<(), Error> {
+    let bits = preserve.creation_bits(src.st_mode, false);
+    let as_born = Birth::owns_like(born, src) && born.is_some_and(|b| b.umask_only);
+    let omitted = held_back(preserve, bits, false) & !umask();
+    if new && !preserve.mode && omitted != 0 && !as_born {
+        rustix::fs::fchmod(fd, Mode::from_raw_mode(bits & !umask()))
+            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+    }
+    Ok(())
+}
+
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
 pub(crate) fn apply_symlink(
     dir: BorrowedFd<'_>,

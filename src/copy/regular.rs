@@ -188,21 +188,21 @@ impl Session<'_> {
         let found = resume::decide((src_fd.as_fd(), src_st), dst, dst_st.as_ref(), self.opts);
         let keep = found.is_some_and(|f| f != Found::Restart);
         let dst_fd = self.create_or_open(entry, &mut dst_st, birth, keep)?;
-        let born = if dst_st.is_none() { birth } else { None };
-        if self.opts.attributes_only {
-            self.finish_attributes_only(entry, src_fd.as_fd(), dst_fd, born)?;
-            return Ok(None);
-        }
-        Ok(Some(Ends {
+        let ends = Ends {
             src: src_fd,
             dst: dst_fd,
             new: dst_st.is_none(),
             temp: None,
             // Under -f an existing file that could not be opened was made anew.
             resume: found.filter(|_| dst_st.is_some()),
-            born,
+            born: if dst_st.is_none() { birth } else { None },
             dst_dev: dest.dev,
-        }))
+        };
+        if self.opts.attributes_only {
+            self.finish_attributes_only(entry, ends)?;
+            return Ok(None);
+        }
+        Ok(Some(ends))
     }
 
     /// Opens the destination in place: the existing file (`dst_st`), or a new one. Under -f
@@ -410,13 +410,13 @@ impl Session<'_> {
             &preserve,
             ends.born,
         )?;
-        let bits = preserve.creation_bits(src_st.st_mode, false);
-        let owned = metadata::Birth::owns_like(ends.born, src_st);
-        if new && !preserve.mode && metadata::held_back(&preserve, bits, owned) != 0 {
-            let mode = Mode::from_raw_mode(bits & !metadata::umask());
-            rustix::fs::fchmod(dst_fd, mode)
-                .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
-        }
+        metadata::give_back(
+            (dst_fd.as_fd(), dst.shown),
+            src_st,
+            &preserve,
+            ends.born,
+            new,
+        )?;
         if self.opts.fsync {
             durable::sync_file(dst_fd.as_fd(), dst.shown)?;
             if new && !self.opts.atomic {
@@ -473,22 +473,13 @@ struct Done {
 impl Session<'_> {
     /// --attributes-only: the file exists (created empty, or left as it was), and gets the
     /// preserved attributes; no data moves.
-    fn finish_attributes_only(
-        &mut self,
-        entry: Entry<'_>,
-        src_fd: BorrowedFd<'_>,
-        dst_fd: OwnedFd,
-        born: Option<metadata::Birth>,
-    ) -> Result<(), Error> {
+    fn finish_attributes_only(&mut self, entry: Entry<'_>, ends: Ends<'_>) -> Result<(), Error> {
         let Entry { src_st, dst, .. } = entry;
         let preserve = self.opts.preserve;
-        metadata::apply(
-            (dst_fd.as_fd(), dst.shown),
-            (Some(src_fd), src_st),
-            &preserve,
-            born,
-        )?;
-        close(dst_fd, dst.shown)?;
+        let to = (ends.dst.as_fd(), dst.shown);
+        metadata::apply(to, (Some(ends.src.as_fd()), src_st), &preserve, ends.born)?;
+        metadata::give_back(to, src_st, &preserve, ends.born, ends.new)?;
+        close(ends.dst, dst.shown)?;
         Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! The one error type: every failure names what was being done and the path, in GNU cp's words.
 
+mod bad_option;
 pub(crate) mod misuse;
 pub(crate) mod quote;
+
+pub(crate) use bad_option::BadOption;
 
 use crate::error::misuse::Misuse;
 use crate::error::quote::{quote, quotef};
@@ -216,23 +219,6 @@ pub(crate) enum Error {
     StdoutWrite(Errno),
 }
 
-/// What getopt_long(3) refuses, worded as glibc prints it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BadOption {
-    /// A long option that no name starts with: the word as typed, with any `=value`.
-    Unrecognized(String),
-    /// A letter that is not an option.
-    InvalidLetter(u8),
-    /// A prefix of several options: the word as typed, and their names in table order.
-    Ambiguous(String, Vec<&'static str>),
-    /// A long option that takes no argument was given one.
-    NoArgument(&'static str),
-    /// A long option without its mandatory argument.
-    LongNeedsArgument(&'static str),
-    /// A letter without its mandatory argument.
-    LetterNeedsArgument(u8),
-}
-
 /// Why an explicit --method could not copy a file.
 #[derive(Debug)]
 pub(crate) enum MethodRefusal {
@@ -270,27 +256,6 @@ pub(crate) enum Refusal {
     IgnoringContext,
 }
 
-impl fmt::Display for BadOption {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let letter = |l: &u8| String::from_utf8_lossy(&[*l]).into_owned();
-        match self {
-            BadOption::Unrecognized(word) => write!(f, "unrecognized option '{word}'"),
-            BadOption::InvalidLetter(l) => write!(f, "invalid option -- '{}'", letter(l)),
-            BadOption::Ambiguous(word, names) => {
-                write!(f, "option '{word}' is ambiguous; possibilities:")?;
-                names.iter().try_for_each(|n| write!(f, " '--{n}'"))
-            }
-            BadOption::NoArgument(name) => write!(f, "option '--{name}' doesn't allow an argument"),
-            BadOption::LongNeedsArgument(name) => {
-                write!(f, "option '--{name}' requires an argument")
-            }
-            BadOption::LetterNeedsArgument(l) => {
-                write!(f, "option requires an argument -- '{}'", letter(l))
-            }
-        }
-    }
-}
-
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -314,6 +279,15 @@ impl Error {
             op,
             path: path.as_ref().to_path_buf(),
             errno,
+        }
+    }
+
+    /// The message as bytes: an option getopt refuses is printed as typed, which need not
+    /// be UTF-8; every other message is the text.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Error::BadOption(bad) => bad.to_bytes(),
+            other => other.to_string().into_bytes(),
         }
     }
 

@@ -65,6 +65,16 @@ pub(crate) fn one_trailing_slash(path: &[u8]) -> &[u8] {
     }
 }
 
+/// `path` without its trailing slashes, so that lstat looks at a final symlink itself (with
+/// a slash the kernel follows it). A path of slashes only (a root) is kept whole.
+pub(crate) fn without_trailing_slashes(path: &Path) -> &Path {
+    let bytes = path.as_os_str().as_bytes();
+    match bytes.iter().rposition(|&b| b != b'/') {
+        Some(last) => Path::new(OsStr::from_bytes(&bytes[..=last])),
+        None => path,
+    }
+}
+
 /// `dir/name` with the slashes the user gave, as GNU's file_name_concat: `d/` + `f` and
 /// `d//` + `f` are `d/f`, `/` + `f` is `/f`.
 pub(crate) fn concat(dir: &Path, name: &OsStr) -> PathBuf {

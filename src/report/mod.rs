@@ -34,11 +34,13 @@ pub(crate) fn program_name() -> &'static str {
 /// Prints an error the way GNU cp does, with the usage hint where GNU gives one.
 pub(crate) fn error(e: &Error) {
     let prog = program_name();
-    let mut text = format!("{prog}: {e}\n");
+    let mut text = format!("{prog}: ").into_bytes();
+    text.extend(e.to_bytes());
+    text.push(b'\n');
     if e.wants_usage_hint() {
-        text.push_str(&format!("Try '{prog} --help' for more information.\n"));
+        text.extend(format!("Try '{prog} --help' for more information.\n").bytes());
     }
-    err(&text);
+    err_bytes(&text);
 }
 
 /// The first error writing stdout (an errno), 0 while there is none.
@@ -74,10 +76,15 @@ pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
 
 /// Writes `text` to stderr, ignoring errors for the same reason.
 pub(crate) fn err(text: &str) {
+    err_bytes(text.as_bytes());
+}
+
+/// `err` for bytes that need not be UTF-8.
+fn err_bytes(text: &[u8]) {
     // A progress line on the terminal is lifted off first, so the message gets a line of its own.
     progress::lifted(|| {
         status::lifted(|| {
-            let _ = std::io::stderr().write_all(text.as_bytes());
+            let _ = std::io::stderr().write_all(text);
         })
     });
 }
