@@ -514,12 +514,13 @@ fn own_options_repeat_and_abbreviate() {
 
 /// Regression: getopt reads a cluster byte by byte, and glibc prints a byte that is no option
 /// as it is (`-é` is "invalid option -- '\xC3'"), as it prints an unknown long option as
-/// typed. fastcp printed U+FFFD. Compared byte for byte: a lossy comparison cannot tell them
-/// apart.
+/// typed; an option argument that names no choice is shown with C escapes (`'\377'`).
+/// fastcp printed U+FFFD (and, for --backup, clap's "invalid UTF-8 was detected"). Compared
+/// byte for byte: a lossy comparison cannot tell them apart.
 #[test]
 fn bad_options_are_printed_byte_for_byte() {
     use std::os::unix::ffi::OsStrExt;
-    let cases: [&[&[u8]]; 9] = [
+    let cases: [&[&[u8]]; 14] = [
         &[b"-x\xc3\xa9", b"a", b"c"],
         &[b"-v\xc3\xa9", b"a", b"c"],
         &[b"-\xc3\xa9"],
@@ -529,6 +530,12 @@ fn bad_options_are_printed_byte_for_byte() {
         &[b"--\xc3\xa9=x", b"a", b"c"],
         &[b"--b\xff=x", b"a", b"c"],
         &[b"--p=\xff", b"a", b"c"],
+        // Arguments that name no choice are shown as given too (argmatch_die).
+        &[b"--sparse=\xff", b"a", b"c"],
+        &[b"--reflink=a\xff", b"a", b"c"],
+        &[b"--backup=\xff", b"a", b"c"],
+        &[b"--preserve=mode,\xff,x", b"a", b"c"],
+        &[b"--no-preserve=\xc3", b"a", b"c"],
     ];
     for args in cases {
         let args: Vec<&std::ffi::OsStr> = args

@@ -169,7 +169,7 @@ pub(crate) struct Cli {
         require_equals = true,
         help_heading = "Existing destinations"
     )]
-    backup: Option<String>,
+    backup: Option<OsString>,
 
     /// Like --backup but does not accept an argument
     #[arg(short = 'b', help_heading = "Existing destinations")]
@@ -381,7 +381,14 @@ pub(crate) fn parse(args: Vec<OsString>) -> Result<Request, Error> {
             _ => {}
         }
         if let Some(value) = &found.value {
-            crate::options::check_argument(found.key, &value.to_string_lossy())?;
+            crate::options::check_argument(found.key, &value.to_string_lossy()).map_err(
+                |e| match e {
+                    Error::Usage(Misuse::Argument(bad)) => Error::Usage(Misuse::Argument(
+                        bad.naming_given(std::os::unix::ffi::OsStrExt::as_bytes(value.as_os_str())),
+                    )),
+                    other => other,
+                },
+            )?;
         }
         canonical.extend(canonical_form(found));
     }

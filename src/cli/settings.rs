@@ -27,7 +27,7 @@ pub(super) fn options(cli: Cli, matches: &ArgMatches) -> Result<Options, Error> 
         remove_destination: cli.remove_destination,
         backup: match (cli.backup, cli.backup_default) {
             (Some(control), _) => Some(control),
-            (None, true) => Some(String::new()),
+            (None, true) => Some(std::ffi::OsString::new()),
             (None, false) => None,
         },
         suffix: cli.suffix,

@@ -39,7 +39,8 @@ pub(crate) enum Misuse {
 #[derive(Debug)]
 pub(crate) struct BadArgument {
     pub(crate) ambiguous: bool,
-    pub(crate) value: String,
+    /// The argument as given: its bytes, which need not be UTF-8.
+    pub(crate) value: Vec<u8>,
     pub(crate) option: String,
     /// The valid arguments, synonyms grouped on one line.
     pub(crate) valid: Vec<Vec<&'static str>>,
@@ -100,6 +101,22 @@ impl fmt::Display for Misuse {
     }
 }
 
+impl BadArgument {
+    /// The same error, naming what was given in `raw` (the option's whole argument, checked
+    /// as UTF-8 with invalid bytes replaced): the piece of it (a list is split at commas) that
+    /// reads as the value named, so that bytes that are not UTF-8 are shown as given.
+    pub(crate) fn naming_given(mut self, raw: &[u8]) -> BadArgument {
+        let lossy = |piece: &[u8]| String::from_utf8_lossy(piece).into_owned().into_bytes();
+        if let Some(piece) = std::iter::once(raw)
+            .chain(raw.split(|&b| b == b','))
+            .find(|piece| lossy(piece) == self.value)
+        {
+            self.value = piece.to_vec();
+        }
+        self
+    }
+}
+
 impl fmt::Display for BadArgument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let problem = if self.ambiguous {
@@ -110,7 +127,7 @@ impl fmt::Display for BadArgument {
         write!(
             f,
             "{problem} argument {} for {}\nValid arguments are:",
-            lq(&self.value),
+            locale_quote(&self.value),
             lq(&self.option)
         )?;
         for synonyms in &self.valid {

@@ -12,6 +12,8 @@ pub(crate) use compare::{Compare, RawCompare};
 pub(crate) use method::Method;
 pub(crate) use overwrite::{Backup, Overwrite, RawOverwrite, Update};
 pub(crate) use preserve::{AttributeEvent, Preserve, XattrErrors};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 /// The format of `--stats`.
@@ -462,6 +464,34 @@ pub(crate) fn argmatch<T: Copy + PartialEq>(
     {
         return Ok(*first);
     }
+    Err(bad_argument(
+        !matches.is_empty(),
+        value.as_bytes(),
+        option,
+        choices,
+    ))
+}
+
+/// `argmatch` for an argument that need not be UTF-8: one that is not names no choice (they
+/// are all ASCII), and GNU's message shows its bytes as given (`'\377'`).
+pub(crate) fn argmatch_os<T: Copy + PartialEq>(
+    value: &OsStr,
+    option: &str,
+    choices: &[(&'static str, T)],
+) -> Result<T, Error> {
+    match value.to_str() {
+        Some(text) => argmatch(text, option, choices),
+        None => Err(bad_argument(false, value.as_bytes(), option, choices)),
+    }
+}
+
+/// GNU's argmatch_die: `value` names none of `choices` (or several, `ambiguous`).
+fn bad_argument<T: Copy + PartialEq>(
+    ambiguous: bool,
+    value: &[u8],
+    option: &str,
+    choices: &[(&'static str, T)],
+) -> Error {
     // Synonyms share a line, as GNU's argmatch_valid prints them.
     let mut valid: Vec<(T, Vec<&'static str>)> = Vec::new();
     for (name, v) in choices {
@@ -470,12 +500,12 @@ pub(crate) fn argmatch<T: Copy + PartialEq>(
             _ => valid.push((*v, vec![*name])),
         }
     }
-    Err(Error::Usage(Misuse::Argument(BadArgument {
-        ambiguous: !matches.is_empty(),
-        value: value.to_string(),
+    Error::Usage(Misuse::Argument(BadArgument {
+        ambiguous,
+        value: value.to_vec(),
         option: option.to_string(),
         valid: valid.into_iter().map(|(_, names)| names).collect(),
-    })))
+    }))
 }
 
 /// Parses a byte count: digits with an optional K/M/G/T (or KiB...) suffix for powers of 1024,

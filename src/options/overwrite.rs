@@ -1,6 +1,6 @@
 //! What happens to destinations that exist: -i, -n, -u, -f, --remove-destination, --backup.
 
-use super::argmatch;
+use super::{argmatch, argmatch_os};
 use crate::error::Error;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -50,7 +50,7 @@ pub(crate) struct RawOverwrite {
     pub(crate) update: Option<String>,
     pub(crate) remove_destination: bool,
     /// The last `--backup=CONTROL`, or Some("") for -b and --backup without one.
-    pub(crate) backup: Option<String>,
+    pub(crate) backup: Option<OsString>,
     /// -S: makes backups even without -b.
     pub(crate) suffix: Option<OsString>,
 }
@@ -83,16 +83,16 @@ impl Overwrite {
         // GNU 9.1: -S alone makes backups too, of the type VERSION_CONTROL names.
         let control = match (raw.backup, &raw.suffix) {
             (Some(control), _) => Some(control),
-            (None, Some(_)) => Some(String::new()),
+            (None, Some(_)) => Some(OsString::new()),
             (None, None) => None,
         };
         let backup = match control.as_deref() {
             None => None,
-            Some("") => match std::env::var("VERSION_CONTROL") {
-                Ok(v) if !v.is_empty() => argmatch(&v, "$VERSION_CONTROL", &BACKUP_CONTROLS)?,
+            Some(v) if v.is_empty() => match std::env::var_os("VERSION_CONTROL") {
+                Some(v) if !v.is_empty() => argmatch_os(&v, "$VERSION_CONTROL", &BACKUP_CONTROLS)?,
                 _ => Some(Backup::Existing),
             },
-            Some(v) => argmatch(v, "backup type", &BACKUP_CONTROLS)?,
+            Some(v) => argmatch_os(v, "backup type", &BACKUP_CONTROLS)?,
         };
         // gnulib's set_simple_backup_suffix (9.1): the suffix must be its own last component,
         // so an empty one, or one with a slash before other characters, is `~`; trailing
