@@ -1,5 +1,9 @@
 //! fastcp: a drop-in `cp` that lets you choose how the kernel moves the bytes.
 
+// The entry point is C's `main` (see below), not Rust's runtime start; the unit tests keep
+// the test harness's.
+#![cfg_attr(not(test), no_main)]
+
 mod cli;
 mod compare;
 mod copy;
@@ -14,14 +18,38 @@ mod signals;
 use std::process::ExitCode;
 use std::time::Instant;
 
-fn main() -> ExitCode {
-    // Rust starts programs with SIGPIPE ignored; GNU cp is killed by it when the reader of
-    // its output (`fastcp -v ... | head -1`, a copy to /dev/stdout) goes away, so shells see
-    // 141, as with cp.
-    // SAFETY: restoring a signal's default disposition, before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+/// The program's entry, called by the C library as C's `main`. Rust's own start would set
+/// SIGPIPE to ignored first, and the disposition fastcp was started with would be lost: GNU
+/// cp is killed by SIGPIPE when the reader of its output goes away (`cp -v ... | head -1`:
+/// 141), unless its caller ignores it (`trap '' PIPE`: the copy goes on, and ends with
+/// "write error: Broken pipe"). Arguments come from std::env (glibc hands them to Rust's
+/// start-up code either way).
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    standard_descriptors();
+    libc::c_int::from(fastcp() != ExitCode::SUCCESS)
+}
+
+/// Opens /dev/null on standard input, output or error when the caller closed it, as Rust's
+/// start-up does: a file the copy opens must never become fd 1 and receive the -v lines.
+#[cfg_attr(test, allow(dead_code))]
+fn standard_descriptors() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only asks whether `fd` is open; open(2) takes a C string.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1
+                && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd
+            {
+                libc::abort();
+            }
+        }
     }
+}
+
+#[cfg_attr(test, allow(dead_code))]
+fn fastcp() -> ExitCode {
     // The locale is read once, here, before any thread starts (setlocale is not thread-safe).
     error::quote::utf8_locale();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -60,6 +88,12 @@ fn main() -> ExitCode {
         cli::Request::Copy(options) if options.recursive => run_with_deep_stack(&options),
         cli::Request::Copy(options) => run(&options),
     };
+    // The -v lines gathered for a pipe or a file are written now; a reader gone meanwhile
+    // ends fastcp by SIGPIPE here, as it ends cp at its last write.
+    report::flush_out();
+    if let Some(signal) = signals::pending() {
+        signals::reraise(signal);
+    }
     report::exit_status(code)
 }
 

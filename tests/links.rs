@@ -130,6 +130,12 @@ fn relative_symlink_refusal_quotes_the_name_as_gnu() {
         "{/f",
         "d/a\tb",
         "d/a!",
+        // What glibc's iswprint says the locale cannot print is escaped, not only controls:
+        // a line separator, an unassigned code point, a noncharacter.
+        "d/a\u{2028}b",
+        "d/a\u{378}b",
+        "d/a\u{ffff}b",
+        "d/a\u{ad}b",
     ];
     for locale in ["C", "C.UTF-8"] {
         for name in names {

@@ -247,3 +247,21 @@ fn parents_onto_a_target_that_is_no_directory() {
         assert_same_as_gnu(setup, args);
     }
 }
+
+/// Regression: leading directories made in a setgid directory inherit its setgid bit, and GNU
+/// keeps it under -p when the source directories have no set-id or sticky bit (copy_acl sets
+/// only the permission bits); fastcp's chmod cleared it (755 where GNU has 2755).
+#[test]
+fn leading_directories_keep_an_inherited_setgid_bit() {
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("a/b")).unwrap();
+        std::fs::write(d.join("a/b/f"), b"f\n").unwrap();
+        chmod(&d.join("a"), 0o755);
+        chmod(&d.join("a/b"), 0o750);
+        std::fs::create_dir(d.join("t")).unwrap();
+        chmod(&d.join("t"), 0o2777);
+    };
+    for preserve in ["-p", "-a", "--preserve=mode"] {
+        assert_same_dates(setup, &["--parents", preserve, "a/b/f", "t/"], "t/a");
+    }
+}

@@ -573,3 +573,21 @@ fn a_copy_into_its_own_source_ends_as_gnu_whatever_j() {
         assert_eq!(run(ours, &fs.path(jobs)), gnu, "{jobs}");
     }
 }
+
+/// A destination inside the source reached through a symlink (`cp -r d d/lx/sub`, lx a link
+/// to x): GNU compares the names' directories without following the link, so meeting the new
+/// d/x/sub is "will not create hard link" for that entry and the rest of d is copied. fastcp
+/// followed the link, took it for "into itself", and stopped with only x copied.
+#[test]
+fn a_destination_reached_through_a_symlink_is_not_into_itself() {
+    let setup = |dir: &Path| {
+        std::fs::create_dir_all(dir.join("d/x/y")).unwrap();
+        std::fs::write(dir.join("d/f1"), "1\n").unwrap();
+        std::fs::write(dir.join("d/f2"), "2\n").unwrap();
+        std::os::unix::fs::symlink("x", dir.join("d/lx")).unwrap();
+    };
+    for jobs in ["-j1", "-j4"] {
+        let ours = util::assert_same_outcome_with(setup, &["-r", "d", "d/lx/sub"], &[jobs]);
+        assert_eq!(ours.code, 1);
+    }
+}

@@ -119,3 +119,61 @@ fn signal_during_a_blocked_open_keeps_the_fifo() {
         );
     }
 }
+
+/// Runs `program -v` copying eight files into a new directory with its stdout a pipe whose
+/// reader is gone, SIGPIPE ignored when `ignored`: (signal that ended it, exit code, stderr
+/// with the program's name as `cp`, files copied).
+fn into_a_closed_pipe(
+    program: &std::path::Path,
+    ignored: bool,
+) -> (Option<i32>, Option<i32>, String, usize) {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let s = Scratch::new();
+    let mut args = vec!["-v".to_string()];
+    for i in 0..8 {
+        s.write(format!("f{i}"), b"data\n");
+        args.push(format!("f{i}"));
+    }
+    args.push("out/".into());
+    s.mkdir("out");
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(&args)
+        .current_dir(s.path())
+        .env_clear()
+        .env("LC_ALL", "C")
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: signal(2) only, between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            let disposition = if ignored {
+                libc::SIG_IGN
+            } else {
+                libc::SIG_DFL
+            };
+            libc::signal(libc::SIGPIPE, disposition);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&*program.to_string_lossy(), "cp");
+    let copied = std::fs::read_dir(s.join("out")).unwrap().count();
+    (out.status.signal(), out.status.code(), stderr, copied)
+}
+
+/// SIGPIPE as cp meets it. Its -v lines go to a pipe in blocks (C stdio), so eight lines are
+/// written once, at the end: with SIGPIPE ignored (`trap '' PIPE`) every file is copied and
+/// the run ends with "write error: Broken pipe", status 1; otherwise every file is copied and
+/// SIGPIPE ends it at that write. fastcp was killed after one file in both cases: it wrote
+/// each line at once, and it set SIGPIPE to the default whatever its caller had ignored.
+#[test]
+fn a_closed_output_pipe_ends_the_copy_as_gnus() {
+    for ignored in [true, false] {
+        let gnu = into_a_closed_pipe(std::path::Path::new("/bin/cp"), ignored);
+        let ours = into_a_closed_pipe(&util::fastcp_path(), ignored);
+        assert_eq!(ours, gnu, "SIGPIPE ignored: {ignored}");
+        assert_eq!(ours.3, 8, "SIGPIPE ignored: {ignored}");
+    }
+}

@@ -413,7 +413,10 @@ impl Session<'_> {
 }
 
 /// Whether two paths name the same directory entry: the same last component in the same
-/// directory (GNU's same_name), however the directory is spelled.
+/// directory (GNU's same_name), however the directory is spelled. A directory reached through
+/// a symlink is not the same: GNU looks at the names' directories without following a final
+/// symlink (`d/lx/sub`, lx a link to x, is not `d/x/sub`: copying d into d/lx/sub is then
+/// GNU's "will not create hard link" for that entry, and the rest is copied).
 fn same_name(a: &Path, b: &Path) -> bool {
     if a.file_name() != b.file_name() {
         return false;
@@ -422,7 +425,7 @@ fn same_name(a: &Path, b: &Path) -> bool {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
+    match (rustix::fs::lstat(parent(a)), rustix::fs::lstat(parent(b))) {
         (Ok(x), Ok(y)) => id(&x) == id(&y),
         _ => false,
     }

@@ -174,6 +174,13 @@ pub(crate) fn re_protect(leading: &[Leading], preserve: &Preserve) -> Result<(),
         }
         let mode = Mode::from_raw_mode(st.st_mode & MODE_BITS);
         if preserve.mode {
+            // GNU's copy_acl sets only the permission bits when the source has no set-id or
+            // sticky bit: the setgid bit a directory inherited from a setgid parent stays.
+            let kept = match st.st_mode & 0o7000 {
+                0 => rustix::fs::lstat(dst).map_or(0, |now| now.st_mode & 0o7000),
+                _ => 0,
+            };
+            let mode = mode | Mode::from_raw_mode(kept);
             rustix::fs::chmod(dst, mode).map_err(|e| Error::io(Op::CopyAcl, dst, e))?;
         } else if dir.restore {
             rustix::fs::chmod(dst, mode).map_err(|e| Error::io(Op::PreservePermissions, dst, e))?;

@@ -26,9 +26,44 @@ pub(crate) fn utf8_locale() -> bool {
             let utf8 =
                 !codeset.is_null() && std::ffi::CStr::from_ptr(codeset).to_bytes() == b"UTF-8";
             libc::setlocale(libc::LC_CTYPE, c"C".as_ptr());
+            if utf8 {
+                let locale =
+                    libc::newlocale(libc::LC_CTYPE_MASK, c"".as_ptr(), std::ptr::null_mut());
+                let _ = CTYPE.set(Ctype(locale));
+            }
             utf8
         }
     })
+}
+
+/// The user's character set (LC_CTYPE from the environment), kept as a locale object for
+/// `printable`: the process itself stays in the C locale. Made with `utf8_locale`'s first
+/// call, in main() before any thread starts.
+struct Ctype(libc::locale_t);
+
+// SAFETY: a locale object is only read (iswprint_l) once made, which glibc allows from any
+// thread.
+unsafe impl Send for Ctype {}
+// SAFETY: as above.
+unsafe impl Sync for Ctype {}
+
+static CTYPE: OnceLock<Ctype> = OnceLock::new();
+
+unsafe extern "C" {
+    /// glibc's iswprint in a given locale (not in the libc crate).
+    fn iswprint_l(wc: libc::c_uint, locale: libc::locale_t) -> libc::c_int;
+}
+
+/// Whether the locale prints `c` (glibc's iswprint, which gnulib's quotearg asks): U+2028,
+/// noncharacters and unassigned code points are escaped, as by GNU, though not controls.
+fn printable(c: char) -> bool {
+    match CTYPE.get() {
+        // SAFETY: a valid locale object, only read.
+        Some(Ctype(locale)) if !locale.is_null() => unsafe {
+            iswprint_l(libc::c_uint::from(c), *locale) != 0
+        },
+        _ => !c.is_control(),
+    }
 }
 
 /// One character of the name: printable text (kept), or bytes that must be escaped.
@@ -62,7 +97,7 @@ fn pieces(bytes: &[u8], utf8: bool) -> Vec<Piece<'_>> {
             let printable = std::str::from_utf8(piece)
                 .ok()
                 .and_then(|s| s.chars().next())
-                .is_some_and(|c| !c.is_control());
+                .is_some_and(printable);
             out.push(if printable {
                 Piece::Text(piece)
             } else {
@@ -160,7 +195,7 @@ pub(crate) fn quotef(path: &std::path::Path) -> String {
                     if c.is_ascii() {
                         plain_ascii((i, &(c as u8)))
                     } else {
-                        !c.is_control()
+                        printable(c)
                     }
                 })
             })

@@ -16,8 +16,8 @@ use rustix::io::Errno;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 static PROGRAM: OnceLock<String> = OnceLock::new();
 
@@ -46,16 +46,50 @@ pub(crate) fn error(e: &Error) {
 /// The first error writing stdout (an errno), 0 while there is none.
 static STDOUT_ERROR: AtomicI32 = AtomicI32::new(0);
 
-/// Writes `text` to stdout. A failed write (`-v >/dev/full`, a closed pipe) does not stop the
-/// copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
+/// What was printed to stdout and not yet written (see `out`).
+static PENDING_OUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+/// The block stdout is written in when it is not a terminal: C stdio's buffer for a pipe or
+/// a file (st_blksize, 4 KiB on Linux).
+const OUT_BLOCK: usize = 4096;
+
+/// Writes `text` to stdout as GNU cp's C stdio does: at once on a terminal, otherwise
+/// gathered and written a block at a time, before any message on stderr (gnulib's error()
+/// flushes stdout first, so the two keep their order in one log) and at the end of the run.
+/// So `cp -v ... | head -1` ends as cp's does: a few -v lines do not meet the closed pipe
+/// while the copy runs (fastcp wrote each line at once, and was ended by SIGPIPE after one
+/// file where cp copied them all). A failed write (`-v >/dev/full`, a closed pipe) does not
+/// stop the copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
 pub(crate) fn out(text: &str) {
-    let mut written = Ok(());
-    progress::lifted_for_stdout(|| {
-        let mut stdout = std::io::stdout().lock();
-        written = stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush());
-    });
+    static TERMINAL: OnceLock<bool> = OnceLock::new();
+    if *TERMINAL.get_or_init(|| rustix::termios::isatty(rustix::stdio::stdout())) {
+        progress::lifted_for_stdout(|| write_out(text.as_bytes()));
+        return;
+    }
+    let Ok(mut pending) = PENDING_OUT.lock() else {
+        return;
+    };
+    pending.extend_from_slice(text.as_bytes());
+    if pending.len() >= OUT_BLOCK {
+        let full = pending.len() / OUT_BLOCK * OUT_BLOCK;
+        write_out(&pending[..full]);
+        pending.drain(..full);
+    }
+}
+
+/// Writes what `out` gathered.
+pub(crate) fn flush_out() {
+    if let Ok(mut pending) = PENDING_OUT.lock()
+        && !pending.is_empty()
+    {
+        write_out(&pending);
+        pending.clear();
+    }
+}
+
+fn write_out(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
     if let Err(e) = written {
         let errno = e.raw_os_error().unwrap_or(libc::EIO);
         let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
@@ -65,6 +99,7 @@ pub(crate) fn out(text: &str) {
 /// The exit status of a run that would end with `code`: a failure, reported as GNU's
 /// `write error: ...`, when stdout could not be written.
 pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
+    flush_out();
     match STDOUT_ERROR.load(Ordering::Relaxed) {
         0 => code,
         errno => {
@@ -81,6 +116,7 @@ pub(crate) fn err(text: &str) {
 
 /// `err` for bytes that need not be UTF-8.
 fn err_bytes(text: &[u8]) {
+    flush_out();
     // A progress line on the terminal is lifted off first, so the message gets a line of its own.
     progress::lifted(|| {
         status::lifted(|| {
