@@ -22,13 +22,21 @@ use std::time::Instant;
 /// SIGPIPE to ignored first, and the disposition fastcp was started with would be lost: GNU
 /// cp is killed by SIGPIPE when the reader of its output goes away (`cp -v ... | head -1`:
 /// 141), unless its caller ignores it (`trap '' PIPE`: the copy goes on, and ends with
-/// "write error: Broken pipe"). Arguments come from std::env (glibc hands them to Rust's
-/// start-up code either way).
+/// "write error: Broken pipe").
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    use std::os::unix::ffi::OsStrExt;
     standard_descriptors();
-    libc::c_int::from(fastcp() != ExitCode::SUCCESS)
+    let count = usize::try_from(argc).unwrap_or(0);
+    let args = (0..count)
+        .map(|i| {
+            // SAFETY: the C library passes argc valid, NUL-terminated strings in argv.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
+        })
+        .collect();
+    libc::c_int::from(fastcp(args) != ExitCode::SUCCESS)
 }
 
 /// Opens /dev/null on standard input, output or error when the caller closed it, as Rust's
@@ -49,10 +57,9 @@ fn standard_descriptors() {
 }
 
 #[cfg_attr(test, allow(dead_code))]
-fn fastcp() -> ExitCode {
+fn fastcp(args: Vec<std::ffi::OsString>) -> ExitCode {
     // The locale is read once, here, before any thread starts (setlocale is not thread-safe).
     error::quote::utf8_locale();
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(name) = args.first() {
         report::set_program_name(name.to_string_lossy().into_owned());
     }
