@@ -589,5 +589,9 @@ fn a_destination_reached_through_a_symlink_is_not_into_itself() {
     for jobs in ["-j1", "-j4"] {
         let ours = util::assert_same_outcome_with(setup, &["-r", "d", "d/lx/sub"], &[jobs]);
         assert_eq!(ours.code, 1);
+        // Into the directory lx leads to: GNU looks at d/lx/d from that directory (its
+        // dst_dirfd, the link followed), so meeting d/x/d is "into itself" there.
+        let ours = util::assert_same_outcome_with(setup, &["-r", "d", "d/lx"], &[jobs]);
+        assert_eq!(ours.code, 1);
     }
 }

@@ -177,3 +177,38 @@ fn a_closed_output_pipe_ends_the_copy_as_gnus() {
         assert_eq!(ours.3, 8, "SIGPIPE ignored: {ignored}");
     }
 }
+
+/// Regression: with -v into a pipe whose reader is gone, the write of a -v line raises SIGPIPE,
+/// which kills cp there, before it opens that file's destination. fastcp caught it, then
+/// truncated the destination before it stopped: an existing file was left empty (1 of 300,
+/// where cp leaves every file whole, old or new). Now nothing is touched once a signal came.
+#[test]
+fn sigpipe_at_a_verbose_line_leaves_that_destination_whole() {
+    use std::os::unix::process::ExitStatusExt;
+    let s = Scratch::new();
+    let mut args = vec!["-v".to_string()];
+    for i in 0..300 {
+        s.write(format!("s/f{i:03}"), &[b'n'; 20_000]);
+        s.write(format!("d/f{i:03}"), b"old precious\n");
+        args.push(format!("s/f{i:03}"));
+    }
+    args.push("d".into());
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let status = std::process::Command::new(util::fastcp_path())
+        .args(&args)
+        .current_dir(s.path())
+        .env_clear()
+        .stdout(std::process::Stdio::from(writer))
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}");
+    for i in 0..300 {
+        let got = s.read(format!("d/f{i:03}"));
+        assert!(
+            got == b"old precious\n" || got == [b'n'; 20_000],
+            "d/f{i:03} is neither the old file nor the copy: {} bytes",
+            got.len()
+        );
+    }
+}

@@ -112,6 +112,9 @@ pub(crate) struct Carry {
     pub(crate) top: (PathBuf, PathBuf),
     /// A directory met itself: the rest of the operand is abandoned, as GNU does.
     pub(crate) into_self: bool,
+    /// The directory the operand is copied into (GNU's dst_dirfd), when there is one: a
+    /// destination name below it is looked at from there, the directory itself followed.
+    pub(crate) target: Option<PathBuf>,
     /// The source directories being copied (the walk's levels): meeting one again below
     /// itself (through a followed symlink) is a cycle.
     pub(crate) ancestors: NumSet<Id>,
@@ -267,14 +270,15 @@ impl Session<'_> {
                 return Ok(true);
             }
         };
-        if same_name(src.shown, &earlier) {
+        let target = carry.target.as_deref();
+        if same_name((src.shown, None), (&earlier, target)) {
             carry.into_self = true;
             return Err(Error::IntoItself {
                 src: carry.top.0.clone(),
                 dst: carry.top.1.clone(),
             });
         }
-        if same_name(dst.shown, &earlier) {
+        if same_name((dst.shown, target), (&earlier, target)) {
             report::warn(&Warning::SourceDirectoryTwice(carry.top.0.clone()));
             return Ok(false);
         }
@@ -416,17 +420,33 @@ impl Session<'_> {
 /// directory (GNU's same_name), however the directory is spelled. A directory reached through
 /// a symlink is not the same: GNU looks at the names' directories without following a final
 /// symlink (`d/lx/sub`, lx a link to x, is not `d/x/sub`: copying d into d/lx/sub is then
-/// GNU's "will not create hard link" for that entry, and the rest is copied).
-fn same_name(a: &Path, b: &Path) -> bool {
-    if a.file_name() != b.file_name() {
+/// GNU's "will not create hard link" for that entry, and the rest is copied). A destination
+/// name is looked at from the directory it is copied into, when there is one (`(path,
+/// target)`), which is followed: `cp -r d d/lx` meets d/x/d, the same entry as d/lx/d.
+fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
+    if a.0.file_name() != b.0.file_name() {
         return false;
     }
-    let parent = |p: &Path| match p.parent() {
+    match (directory_of(a), directory_of(b)) {
+        (Some(x), Some(y)) => id(&x) == id(&y),
+        _ => false,
+    }
+}
+
+/// The status of the directory `path` is named in, its last component not followed, but the
+/// `target` directory it lies below followed (GNU's fstatat from dst_dirfd).
+fn directory_of((path, target): (&Path, Option<&Path>)) -> Option<Stat> {
+    if let Some(target) = target
+        && let Ok(below) = path.strip_prefix(target)
+    {
+        return match below.parent() {
+            Some(d) if !d.as_os_str().is_empty() => rustix::fs::lstat(target.join(d)).ok(),
+            _ => rustix::fs::stat(target).ok(),
+        };
+    }
+    let parent = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    match (rustix::fs::lstat(parent(a)), rustix::fs::lstat(parent(b))) {
-        (Ok(x), Ok(y)) => id(&x) == id(&y),
-        _ => false,
-    }
+    rustix::fs::lstat(parent).ok()
 }

@@ -113,7 +113,12 @@ impl Session<'_> {
             parent: None,
         };
         let result = if is_dir {
-            self.copy_dir(entry).map(|()| true)
+            // GNU's dst_dirfd: the --parents target, or the directory sources go into.
+            let target = match &job.parents_of {
+                Some(base) => Some(base.as_path()),
+                None => job.dst.parent().filter(|_| into_directory),
+            };
+            self.copy_dir(entry, target).map(|()| true)
         } else {
             self.copy_file(entry, None)
         };

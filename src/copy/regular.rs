@@ -95,6 +95,12 @@ impl Session<'_> {
             src, src_st, dst, ..
         } = entry;
         self.announce(src.shown, dst.shown, &mut prepared);
+        // A signal before the destination is touched leaves it as it was: the -v line just
+        // written may itself have met a closed pipe (SIGPIPE, which kills cp at that write),
+        // and truncating the old file then would lose it for nothing.
+        if crate::signals::pending().is_some() {
+            return Err(Error::Interrupted);
+        }
         let method = self.opts.method;
         let refused = method.refuses(file_type(src_st));
         if let Some(errno) = refused.or_else(|| self.refused_onto(src_fd.as_fd(), entry, &prepared))

@@ -164,7 +164,12 @@ fn cut_back(paths: (&mut PathBuf, &mut PathBuf), lens: (usize, usize)) {
 impl Session<'_> {
     /// Copies a directory and everything below it. Errors on entries are reported and the walk
     /// goes on; the directory's own attributes are applied after its contents.
-    pub(crate) fn copy_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
+    /// `target`: the directory the operand is copied into, if any (see `Carry::target`).
+    pub(crate) fn copy_dir(
+        &mut self,
+        entry: Entry<'_>,
+        target: Option<&Path>,
+    ) -> Result<(), Error> {
         // A copy into its own source reads directories it is filling: the order in which it
         // fills them decides what it finds there (and their inode order, in which it reads
         // them), so it copies one file at a time, as GNU cp, whatever -j says.
@@ -172,12 +177,12 @@ impl Session<'_> {
         if pool.is_some() && !inside(entry.dst, entry.src_st) {
             self.pool = pool;
         }
-        let result = self.walk_dir(entry);
+        let result = self.walk_dir(entry, target);
         self.pool = pool;
         result
     }
 
-    fn walk_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
+    fn walk_dir(&mut self, entry: Entry<'_>, target: Option<&Path>) -> Result<(), Error> {
         let Entry { src, dst, .. } = entry;
         let shown = Arc::new(Shown::Top {
             src: src.shown.to_path_buf(),
@@ -198,6 +203,7 @@ impl Session<'_> {
             carry: Carry {
                 top: (src.shown.to_path_buf(), dst.shown.to_path_buf()),
                 into_self: false,
+                target: target.map(Path::to_path_buf),
                 ancestors: NumSet::default(),
                 created: false,
                 buffer: vec![std::mem::MaybeUninit::uninit(); 32 << 10],
