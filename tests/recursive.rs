@@ -594,4 +594,20 @@ fn a_destination_reached_through_a_symlink_is_not_into_itself() {
         let ours = util::assert_same_outcome_with(setup, &["-r", "d", "d/lx"], &[jobs]);
         assert_eq!(ours.code, 1);
     }
+    // Where GNU goes on into the directory met again (-L, -l), it nests copies until the
+    // path is too long for the kernel; fastcp, which has no such limit, stops at once with
+    // "into itself" (it filled 527 MB in 10 s before).
+    for args in [["-rL", "d", "d/lx/sub"], ["-rl", "d", "d/lx/sub"]] {
+        let s = util::Scratch::new();
+        setup(s.path());
+        let out = util::fastcp()
+            .current_dir(s.path())
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let dirs = util::snapshot(&s.join("d")).len();
+        assert!(dirs < 20, "{args:?}: {dirs} entries");
+    }
 }

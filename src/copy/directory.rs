@@ -271,7 +271,15 @@ impl Session<'_> {
             }
         };
         let target = carry.target.as_deref();
-        if same_name((src.shown, None), (&earlier, target)) {
+        // Where GNU would go on into the directory met again (-L, -H on the command line,
+        // -l), a name that is the same entry only through a symlink is "into itself" too:
+        // GNU then nests copies until the path grows too long for the kernel (4,096 bytes),
+        // and fastcp, which has no such limit, would fill the disk.
+        let goes_on = self.deref(node.top) == Deref::Always
+            || (node.top && self.opts.deref == Deref::CommandLine);
+        if same_name((src.shown, None), (&earlier, target))
+            || (goes_on && same_name_followed(src.shown, &earlier))
+        {
             carry.into_self = true;
             return Err(Error::IntoItself {
                 src: carry.top.0.clone(),
@@ -282,9 +290,7 @@ impl Session<'_> {
             report::warn(&Warning::SourceDirectoryTwice(carry.top.0.clone()));
             return Ok(false);
         }
-        if self.deref(node.top) == Deref::Always
-            || (node.top && self.opts.deref == Deref::CommandLine)
-        {
+        if goes_on {
             return Ok(true);
         }
         Err(Error::HardLinkToDirectory {
@@ -431,6 +437,19 @@ fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
         (Some(x), Some(y)) => id(&x) == id(&y),
         _ => false,
     }
+}
+
+/// `same_name` with every symlink in the two directories followed.
+fn same_name_followed(a: &Path, b: &Path) -> bool {
+    let parent = |p: &Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    a.file_name() == b.file_name()
+        && match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
+            (Ok(x), Ok(y)) => id(&x) == id(&y),
+            _ => false,
+        }
 }
 
 /// The status of the directory `path` is named in, its last component not followed, but the

@@ -70,7 +70,8 @@ pub(crate) fn out(text: &str) {
         return;
     };
     pending.extend_from_slice(text.as_bytes());
-    if pending.len() >= OUT_BLOCK {
+    // C stdio writes a full buffer only when more comes (exactly 4 KiB waits).
+    if pending.len() > OUT_BLOCK {
         let full = pending.len() / OUT_BLOCK * OUT_BLOCK;
         write_out(&pending[..full]);
         pending.drain(..full);
@@ -117,6 +118,10 @@ pub(crate) fn err(text: &str) {
 /// `err` for bytes that need not be UTF-8.
 fn err_bytes(text: &[u8]) {
     flush_out();
+    // That flush met a closed pipe (SIGPIPE): cp dies in it, before its message.
+    if crate::signals::pending() == Some(libc::SIGPIPE) {
+        return;
+    }
     // A progress line on the terminal is lifted off first, so the message gets a line of its own.
     progress::lifted(|| {
         status::lifted(|| {
