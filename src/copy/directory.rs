@@ -441,12 +441,11 @@ fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
 
 /// `same_name` with every symlink in the two directories followed.
 fn same_name_followed(a: &Path, b: &Path) -> bool {
-    let parent = |p: &Path| match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
     a.file_name() == b.file_name()
-        && match (rustix::fs::stat(parent(a)), rustix::fs::stat(parent(b))) {
+        && match (
+            rustix::fs::stat(parent_of(a)),
+            rustix::fs::stat(parent_of(b)),
+        ) {
             (Ok(x), Ok(y)) => id(&x) == id(&y),
             _ => false,
         }
@@ -463,9 +462,13 @@ fn directory_of((path, target): (&Path, Option<&Path>)) -> Option<Stat> {
             _ => rustix::fs::stat(target).ok(),
         };
     }
-    let parent = match path.parent() {
+    rustix::fs::lstat(parent_of(path)).ok()
+}
+
+/// The directory `path` is named in: its parent, or `.` for a bare name.
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    rustix::fs::lstat(parent).ok()
+    }
 }
