@@ -109,14 +109,6 @@ pub(crate) fn block_here() {
     }
 }
 
-/// Whether a copy under way stops now: a signal came, other than SIGPIPE. SIGPIPE comes from
-/// a -v line written to a closed pipe, which kills cp before it opens the next file; a file
-/// another thread is copying meanwhile is finished, not left cut short (with -j4, 1 to 3
-/// existing destinations were left empty), and no other file is started.
-pub(crate) fn stops_copies() -> bool {
-    pending().is_some_and(|signal| signal != libc::SIGPIPE)
-}
-
 /// The signal received, if any.
 pub(crate) fn pending() -> Option<i32> {
     match PENDING.load(Ordering::SeqCst) {

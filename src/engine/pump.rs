@@ -48,7 +48,7 @@ pub(super) fn pump(
     let mut copied: u64 = 0;
     loop {
         // SIGINT, SIGTERM or SIGHUP: a large file stops within one call, not at its end.
-        if crate::signals::stops_copies() {
+        if crate::signals::pending().is_some() {
             return Err(EngineError::Interrupted);
         }
         let count = span.next(copied);
