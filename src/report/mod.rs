@@ -98,9 +98,9 @@ fn write_out(bytes: &[u8]) {
 }
 
 /// The exit status of a run that would end with `code`: a failure, reported as GNU's
-/// `write error: ...`, when stdout could not be written.
+/// `write error: ...`, when stdout could not be written (main flushes it first, and acts on
+/// a SIGPIPE that flush met).
 pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
-    flush_out();
     match STDOUT_ERROR.load(Ordering::Relaxed) {
         0 => code,
         errno => {
