@@ -9,9 +9,12 @@
 //! shell sees 130 or 143 as it expects. sigaction has no rustix wrapper: this goes through libc.
 
 use crate::options::MAX_JOBS;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 static PENDING: AtomicI32 = AtomicI32::new(0);
+
+/// Whether the copies under way stop: set by every signal but a SIGPIPE fastcp raised itself.
+static STOPS_COPIES: AtomicBool = AtomicBool::new(false);
 
 /// Every signal whose default action ends the process, but for faults (SIGSEGV, SIGBUS...)
 /// and SIGKILL: ended by any of them, an --atomic copy left its temporary files behind.
@@ -36,8 +39,11 @@ const SIGNALS: [libc::c_int; 12] = [
 /// may start: a thread without one would finish its file before it noticed the signal.
 static COPYING: [AtomicI32; MAX_JOBS] = [const { AtomicI32::new(0) }; MAX_JOBS];
 
-extern "C" fn note(signal: libc::c_int) {
-    if PENDING.swap(signal, Ordering::SeqCst) != 0 {
+extern "C" fn note(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: getpid is async-signal-safe; the kernel passes a valid siginfo (SA_SIGINFO).
+    let own_pipe = signal == libc::SIGPIPE && unsafe { raised_here(info) };
+    let _ = PENDING.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+    if own_pipe || STOPS_COPIES.swap(true, Ordering::SeqCst) {
         return;
     }
     // SAFETY: getpid, gettid and tgkill are async-signal-safe system calls. A thread that
@@ -50,6 +56,18 @@ extern "C" fn note(signal: libc::c_int) {
                 libc::syscall(libc::SYS_tgkill, pid, tid, signal);
             }
         }
+    }
+}
+
+/// Whether the kernel sent this signal for a write of this process (to a pipe or socket with
+/// no reader: si_code SI_USER, from this process's own pid), not another process's kill.
+///
+/// # Safety
+/// `info` is the siginfo the kernel passed to an SA_SIGINFO handler.
+unsafe fn raised_here(info: *const libc::siginfo_t) -> bool {
+    // SAFETY: the caller passes the kernel's siginfo; si_pid is valid for SI_USER.
+    unsafe {
+        !info.is_null() && (*info).si_code == libc::SI_USER && (*info).si_pid() == libc::getpid()
     }
 }
 
@@ -83,7 +101,10 @@ pub(crate) fn install() {
         // async-signal-safe; no SA_RESTART, so blocked calls return EINTR.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = note as extern "C" fn(libc::c_int) as usize;
+            action.sa_sigaction =
+                note as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+                    as usize;
+            action.sa_flags = libc::SA_SIGINFO;
             libc::sigemptyset(&mut action.sa_mask);
             // Keep a signal the user ignored (nohup) ignored.
             let mut old: libc::sigaction = std::mem::zeroed();
@@ -109,7 +130,16 @@ pub(crate) fn block_here() {
     }
 }
 
-/// The signal received, if any.
+/// Whether a copy under way stops now. Any signal stops it but a SIGPIPE that one of fastcp's
+/// own writes raised: a -v line written to a closed pipe, which kills cp in that write, before
+/// it opens the next file. A file another thread is copying meanwhile is then finished (cut
+/// short, an existing destination would be lost); no other file is started, as `pending` says.
+/// A SIGPIPE sent by another process (kill -PIPE) stops copies as SIGTERM does.
+pub(crate) fn stops_copies() -> bool {
+    STOPS_COPIES.load(Ordering::SeqCst)
+}
+
+/// The first signal received, if any: no file is started once one came.
 pub(crate) fn pending() -> Option<i32> {
     match PENDING.load(Ordering::SeqCst) {
         0 => None,

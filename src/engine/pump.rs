@@ -47,8 +47,8 @@ pub(super) fn pump(
     };
     let mut copied: u64 = 0;
     loop {
-        // SIGINT, SIGTERM or SIGHUP: a large file stops within one call, not at its end.
-        if crate::signals::pending().is_some() {
+        // A signal (but a SIGPIPE of fastcp's own write): a large file stops within one call.
+        if crate::signals::stops_copies() {
             return Err(EngineError::Interrupted);
         }
         let count = span.next(copied);

@@ -151,7 +151,7 @@ fn drain(
                 counters.progressed(m as u64);
                 n -= m;
             }
-            Err(Errno::INTR) if crate::signals::pending().is_none() => {
+            Err(Errno::INTR) if !crate::signals::stops_copies() => {
                 counters.record(Call::Splice, 0);
             }
             Err(Errno::INTR) => return Err(EngineError::Interrupted),
