@@ -2,11 +2,14 @@
 //! fault (GNU sort's list of signals to clean up after): noted by a handler, acted on by the
 //! copy loops.
 //!
-//! The handler only stores the signal number. It is installed without SA_RESTART, so a call
+//! The handler only stores the signal number (and whether copies under way stop). It is installed without SA_RESTART, so a call
 //! blocked in the kernel (open of a FIFO without a writer, a long sendfile or copy_file_range,
 //! whose splice loop checks for signals) returns at once with EINTR or a short count; the loops
 //! then stop, the caller cleans up, and `reraise` ends the process by the same signal, so the
 //! shell sees 130 or 143 as it expects. sigaction has no rustix wrapper: this goes through libc.
+//!
+//! One signal is told apart: a SIGPIPE the kernel raised for one of fastcp's own writes (see
+//! `stops_copies`), after which copies under way are finished rather than cut short.
 
 use crate::options::MAX_JOBS;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};

@@ -290,7 +290,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
                 ('B', "--atomic"),
                 (
                     'R',
-                    " temporary file, and end fastcp by the same signal, so a shell reports 130, 143, 129 and so on. SIGKILL cannot be handled: it leaves the temporary file.",
+                    " temporary file, and end fastcp by the same signal, so a shell reports 130, 143, 129 and so on. SIGKILL cannot be handled: it leaves the temporary file. A SIGPIPE raised by fastcp's own output (a -v line written to a closed pipe) ends it as it ends cp in that write, but a file another thread is already copying is finished first, so no destination is left cut short.",
                 ),
             ],
         ],
