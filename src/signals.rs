@@ -2,14 +2,16 @@
 //! fault (GNU sort's list of signals to clean up after): noted by a handler, acted on by the
 //! copy loops.
 //!
-//! The handler only stores the signal number (and whether copies under way stop). It is installed without SA_RESTART, so a call
-//! blocked in the kernel (open of a FIFO without a writer, a long sendfile or copy_file_range,
-//! whose splice loop checks for signals) returns at once with EINTR or a short count; the loops
-//! then stop, the caller cleans up, and `reraise` ends the process by the same signal, so the
-//! shell sees 130 or 143 as it expects. sigaction has no rustix wrapper: this goes through libc.
+//! The handler only stores the signal number (and where it came from). It is installed
+//! without SA_RESTART, so a call blocked in the kernel (open of a FIFO without a writer, a long
+//! sendfile or copy_file_range, whose splice loop checks for signals) returns at once with
+//! EINTR or a short count; the loops then stop, the caller cleans up, and `reraise` ends the
+//! process by the same signal, so the shell sees 130 or 143 as it expects. sigaction has no
+//! rustix wrapper: this goes through libc.
 //!
-//! One signal is told apart: a SIGPIPE the kernel raised for one of fastcp's own writes (see
-//! `stops_copies`), after which copies under way are finished rather than cut short.
+//! A copy of a regular file already under way is not always cut short (see `stops`): after a
+//! SIGPIPE the kernel raised for one of fastcp's own writes it is finished, after any other
+//! signal it goes on for at most 1 MiB.
 
 use crate::options::MAX_JOBS;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -43,16 +45,31 @@ const SIGNALS: [libc::c_int; 12] = [
 static COPYING: [AtomicI32; MAX_JOBS] = [const { AtomicI32::new(0) }; MAX_JOBS];
 
 extern "C" fn note(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
-    // SAFETY: getpid is async-signal-safe; the kernel passes a valid siginfo (SA_SIGINFO).
-    let own_pipe = signal == libc::SIGPIPE && unsafe { raised_here(info) };
-    let _ = PENDING.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
-    if own_pipe || STOPS_COPIES.swap(true, Ordering::SeqCst) {
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let (code, from) = unsafe { origin(info) };
+    // SAFETY: getpid is async-signal-safe.
+    let pid = unsafe { libc::getpid() };
+    if code == libc::SI_TKILL && from == pid {
+        // Passed on by this handler from another thread: the call it interrupted was the point.
         return;
     }
-    // SAFETY: getpid, gettid and tgkill are async-signal-safe system calls. A thread that
-    // ended meanwhile makes tgkill fail with ESRCH, which is ignored.
+    let own_pipe = signal == libc::SIGPIPE && code == libc::SI_USER && from == pid;
+    let first = PENDING
+        .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst)
+        .is_ok();
+    let newly_stops = !own_pipe && !STOPS_COPIES.swap(true, Ordering::SeqCst);
+    if first || newly_stops {
+        pass_on(pid, signal);
+    }
+}
+
+/// Sends `signal` to every other copying thread, so that a call blocked there (the open of
+/// a FIFO, a read from one, a long sendfile) returns at once.
+fn pass_on(pid: libc::pid_t, signal: libc::c_int) {
+    // SAFETY: gettid and tgkill are async-signal-safe system calls. A thread that ended
+    // meanwhile makes tgkill fail with ESRCH, which is ignored.
     unsafe {
-        let (pid, me) = (libc::getpid(), libc::gettid());
+        let me = libc::gettid();
         for slot in &COPYING {
             let tid = slot.load(Ordering::SeqCst);
             if tid != 0 && tid != me {
@@ -62,16 +79,19 @@ extern "C" fn note(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc
     }
 }
 
-/// Whether the kernel sent this signal for a write of this process (to a pipe or socket with
-/// no reader: si_code SI_USER, from this process's own pid), not another process's kill.
+/// Where a signal came from: its si_code, and the process that sent it (for SI_USER, a
+/// kill(2), or the kernel for a write to a pipe or socket with no reader, which names the
+/// writing process; for SI_TKILL, tgkill(2)).
 ///
 /// # Safety
 /// `info` is the siginfo the kernel passed to an SA_SIGINFO handler.
-unsafe fn raised_here(info: *const libc::siginfo_t) -> bool {
-    // SAFETY: the caller passes the kernel's siginfo; si_pid is valid for SI_USER.
-    unsafe {
-        !info.is_null() && (*info).si_code == libc::SI_USER && (*info).si_pid() == libc::getpid()
+unsafe fn origin(info: *const libc::siginfo_t) -> (libc::c_int, libc::pid_t) {
+    if info.is_null() {
+        return (0, 0);
     }
+    // SAFETY: the caller passes the kernel's siginfo; si_pid is read for every code, and is
+    // only compared for the codes that set it.
+    unsafe { ((*info).si_code, (*info).si_pid()) }
 }
 
 /// Marks the calling thread as one that copies, to be interrupted with the others.
@@ -133,13 +153,24 @@ pub(crate) fn block_here() {
     }
 }
 
-/// Whether a copy under way stops now. Any signal stops it but a SIGPIPE that one of fastcp's
-/// own writes raised: a -v line written to a closed pipe, which kills cp in that write, before
-/// it opens the next file. A file another thread is copying meanwhile is then finished (cut
-/// short, an existing destination would be lost); no other file is started, as `pending` says.
-/// A SIGPIPE sent by another process (kill -PIPE) stops copies as SIGTERM does.
-pub(crate) fn stops_copies() -> bool {
-    STOPS_COPIES.load(Ordering::SeqCst)
+/// What a regular file's copy still moves after a signal from another process (SIGINT,
+/// SIGTERM...) before it stops: its file is then usually finished (a few milliseconds), where
+/// each copying thread stopping at once would leave up to -j files cut short (cp, one at a
+/// time, leaves at most one), and a large file still stops within about this much.
+const FINISHED_UNDER: u64 = 1 << 20;
+
+/// Whether a copy under way stops now, having moved `copied` bytes; `finishes`: its source is
+/// a regular file, whose copy ends. A copy from anything else stops at once. A regular file's
+/// is finished after a SIGPIPE that fastcp's own write raised (a -v line written to a closed
+/// pipe kills cp in that write, before it opens the next file: cut short, the file another
+/// thread is copying would be lost), and after any other signal goes on to `FINISHED_UNDER`
+/// bytes. No other file is started once a signal came (`pending`).
+pub(crate) fn stops(finishes: bool, copied: u64) -> bool {
+    match pending() {
+        None => false,
+        Some(_) if !finishes => true,
+        Some(_) => STOPS_COPIES.load(Ordering::SeqCst) && copied >= FINISHED_UNDER,
+    }
 }
 
 /// The first signal received, if any: no file is started once one came.

@@ -331,3 +331,22 @@ fn acls_refused_by_the_destination_as_gnu_does() {
         assert_eq!(ours, gnu, "{options:?}");
     }
 }
+
+/// Regression: `--no-preserve=mode` gave a copied socket rw-r--r--; GNU's default permissions
+/// are rwx for sockets as for directories (copy.c), so it gets rwxr-xr-x under umask 022.
+#[test]
+fn no_preserve_mode_gives_a_socket_gnus_default_permissions() {
+    let setup = |d: &Path| {
+        std::fs::create_dir(d.join("s")).unwrap();
+        let sock = d.join("s/sock");
+        drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::write(d.join("s/file"), b"data").unwrap();
+    };
+    for args in [
+        &["-r", "--no-preserve=mode", "s", "x"][..],
+        &["-a", "--no-preserve=mode", "s", "x"],
+    ] {
+        util::assert_same_as_gnu(setup, args);
+    }
+}

@@ -218,3 +218,164 @@ fn sigpipe_leaves_every_destination_whole(jobs: &str) {
         );
     }
 }
+
+/// Runs fastcp with `args` in `dir`, its stdout a pipe whose reader is gone; the signal that
+/// ended it, failing the test if it still runs after 10 s (killed then).
+fn into_closed_pipe_within(dir: &std::path::Path, args: &[&str]) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let mut child = std::process::Command::new(util::fastcp_path())
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.signal();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{args:?}: still running 10 s after its -v output met a closed pipe");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Regression: once a -v line met a closed pipe, fastcp no longer passed the SIGPIPE on to
+/// its other threads, so the walk stayed blocked opening a FIFO of the tree (--copy-contents)
+/// that has no writer: it hung in half the runs at -j4, where cp dies in that write.
+#[test]
+fn sigpipe_from_verbose_output_does_not_hang_on_a_fifo() {
+    let s = Scratch::new();
+    // On a tmpfs a directory is read in the order its entries were made: three threads are
+    // busy with the large files while the walk queues the small ones and opens the FIFO; the
+    // -v lines of the small files then meet the closed pipe.
+    let Some(fs) = util::Mounted::tmpfs_on(s.mkdir("mnt"), "512m") else {
+        return;
+    };
+    let long = "a_long_name_that_fills_the_verbose_output_quickly";
+    let mut names: Vec<String> = (0..3).map(|i| format!("big{i}")).collect();
+    names.extend((0..150).map(|i| format!("{long}_a{i:03}")));
+    names.push("zfifo".into());
+    names.extend((0..150).map(|i| format!("{long}_b{i:03}")));
+    names.extend((3..6).map(|i| format!("big{i}")));
+    std::fs::create_dir(fs.path("s")).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let path = fs.path("s").join(name);
+        if name == "zfifo" {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &path,
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o644),
+                0,
+            )
+            .unwrap();
+        } else if name.starts_with("big") {
+            std::fs::write(&path, util::pattern(30 << 20, i as u64)).unwrap();
+        } else {
+            std::fs::write(&path, b"small\n").unwrap();
+        }
+    }
+    for jobs in ["-j4", "-j8", "-j4", "-j8"] {
+        let _ = std::fs::remove_dir_all(fs.path("d"));
+        let by = into_closed_pipe_within(&fs.mount, &["-rv", "--copy-contents", jobs, "s", "d"]);
+        assert_eq!(by, Some(libc::SIGPIPE), "{jobs}");
+    }
+}
+
+/// Regression: after a -v line met a closed pipe, the unfinished destination directory was
+/// still given the source's mode and times, so a partial copy looked complete; cp, ended by
+/// that write, leaves it as it made it (mode 700 under -a, its mtime the time of the copy).
+#[test]
+fn a_copy_ended_by_sigpipe_leaves_its_directory_as_made() {
+    use std::os::unix::fs::MetadataExt;
+    let outcome = |program: &std::path::Path, jobs: &str| {
+        let s = Scratch::new();
+        for i in 0..300 {
+            s.write(format!("s/f{i:03}"), b"data\n");
+        }
+        let old = filetime::FileTime::from_unix_time(978_307_200, 0);
+        filetime::set_file_mtime(s.join("s"), old).unwrap();
+        let (reader, writer) = rustix::pipe::pipe().unwrap();
+        drop(reader);
+        let mut args = vec!["-av", "s", "d"];
+        if program != std::path::Path::new("/bin/cp") {
+            args.push(jobs);
+        }
+        let status = std::process::Command::new(program)
+            .args(&args)
+            .current_dir(s.path())
+            .env_clear()
+            .stdout(std::process::Stdio::from(writer))
+            .status()
+            .unwrap();
+        let meta = std::fs::metadata(s.join("d")).unwrap();
+        (
+            status.code(),
+            meta.mode() & 0o7777,
+            meta.mtime() == 978_307_200,
+        )
+    };
+    let gnu = outcome(std::path::Path::new("/bin/cp"), "");
+    assert!(!gnu.2, "cp gave the partial copy the source's mtime");
+    for jobs in ["-j1", "-j4"] {
+        assert_eq!(outcome(&util::fastcp_path(), jobs), gnu, "{jobs}");
+    }
+}
+
+/// Regression: SIGTERM from another process stopped every copying thread at once, each in the
+/// middle of its file, so with -j8 up to 8 existing destinations were left empty where cp,
+/// one file at a time, leaves at most one. A file under 1 MiB is now finished first (a few
+/// milliseconds); the test asserts that every small destination is old or new.
+#[test]
+fn sigterm_during_a_parallel_copy_cuts_no_small_file_short() {
+    use std::os::unix::process::ExitStatusExt;
+    let s = Scratch::new();
+    for i in 0..4u64 {
+        s.write(format!("s/big{i}"), &util::pattern(16 << 20, i));
+    }
+    let new = |i: usize| {
+        format!("new contents of f{i:03}\n")
+            .repeat(400)
+            .into_bytes()
+    };
+    for i in 0..300 {
+        s.write(format!("s/f{i:03}"), &new(i));
+    }
+    for delay in [10, 30, 60, 100] {
+        for i in 0..300 {
+            s.write(format!("d/f{i:03}"), b"old precious\n");
+        }
+        let child = std::process::Command::new(util::fastcp_path())
+            .args(["-r", "-j8", "s/.", "d"])
+            .current_dir(s.path())
+            .env_clear()
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay));
+        let _ = rustix::process::kill_process(
+            rustix::process::Pid::from_child(&child),
+            rustix::process::Signal::TERM,
+        );
+        let status = child.wait_with_output().unwrap().status;
+        assert!(
+            status.signal() == Some(libc::SIGTERM) || status.success(),
+            "{status:?}"
+        );
+        for i in 0..300 {
+            let got = s.read(format!("d/f{i:03}"));
+            assert!(
+                got == b"old precious\n" || got == new(i),
+                "after {delay} ms: d/f{i:03} is neither old nor new: {} bytes",
+                got.len()
+            );
+        }
+    }
+}

@@ -125,6 +125,7 @@ fn send(
         limit: u64::MAX,
         zeros_to_holes: false,
         short_end_at: None,
+        finishes: false,
     };
     let (src, dst) = (file.as_fd(), stream.as_fd());
     match row.method {

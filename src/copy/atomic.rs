@@ -88,6 +88,21 @@ struct Old {
     flags: IFlags,
 }
 
+/// How an existing regular destination is replaced.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replace {
+    /// Keeping its attributes, as writing in place keeps them; one the user may not open for
+    /// writing is refused, as cp refuses it.
+    Keep,
+    /// As `Keep`, but one the user may not open is replaced by a new file, as cp -f unlinks
+    /// it and creates it again.
+    KeepOrForce,
+    /// By a new file, which cp creates after unlinking the old one (--remove-destination;
+    /// other hard links to it while links are preserved): here the old file stays until the
+    /// copy is complete. The destination is then a regular file, not a symlink.
+    Renew,
+}
+
 /// Decides how `dst` is written and creates the temporary file. `dst_st`: the destination
 /// to overwrite (its stat follows symlinks), `None` for a new name; `new_mode`: the mode a
 /// new destination is created with.
@@ -95,7 +110,7 @@ pub(crate) fn prepare<'d>(
     dst: At<'d>,
     dst_st: Option<&Stat>,
     new_mode: Mode,
-    force: bool,
+    how: Replace,
     preserve: &crate::options::Preserve,
 ) -> Result<Target<'d>, Error> {
     let Some(st) = dst_st else {
@@ -103,6 +118,9 @@ pub(crate) fn prepare<'d>(
     };
     if file_type(st) != FileType::RegularFile {
         return Ok(Target::InPlace);
+    }
+    if how == Replace::Renew {
+        return fresh(dst, Kind::Forced, new_mode);
     }
     let target = resolve(dst)?;
     // Opened as cp opens it to write in place (without truncating): what the user may not
@@ -113,7 +131,11 @@ pub(crate) fn prepare<'d>(
         // Removed meanwhile: created anew under the name given, as cp does (a symlink left
         // dangling then refuses with EEXIST, as cp's exclusive create does).
         Err(Errno::NOENT) => return fresh(dst, Kind::New, new_mode),
-        Err(e) if force && e != Errno::INTR && crate::signals::pending().is_none() => {
+        Err(e)
+            if how == Replace::KeepOrForce
+                && e != Errno::INTR
+                && crate::signals::pending().is_none() =>
+        {
             return fresh(dst, Kind::Forced, new_mode);
         }
         Err(e) => return Err(Error::io(Op::CreateRegular, dst.shown, e)),

@@ -77,4 +77,7 @@ pub(crate) struct Prepared {
     /// copy of this run writes or reads (`T/f1 -> f2`, or a link back into the source), so
     /// it is copied at once, once every queued copy is done, not queued, as one by one.
     pub(crate) through_link: bool,
+    /// Under --atomic, the destination (`existing`) cp would unlink before the copy is
+    /// replaced by a new file only once the copy is complete (atomic::Replace::Renew).
+    pub(crate) renew: bool,
 }

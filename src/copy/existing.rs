@@ -157,15 +157,20 @@ impl Session<'_> {
             prepared.existing = None;
             prepared.replaced = true;
         } else if self.removes(src_st, &dst_st, top) {
-            match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
-                Ok(()) | Err(Errno::NOENT) => {}
-                Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
+            if self.renews(entry, &dst_st) {
+                // --atomic: the old file is there until its replacement is complete.
+                prepared.renew = true;
+            } else {
+                match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
+                    Ok(()) | Err(Errno::NOENT) => {}
+                    Err(e) => return Err(Error::io(Op::Remove, dst.shown, e)),
+                }
+                prepared.existing = None;
+                prepared.replaced = true;
             }
             if opts.verbose {
                 report::removed(dst.shown);
             }
-            prepared.existing = None;
-            prepared.replaced = true;
         }
         Ok(Decision::Go(prepared))
     }
@@ -234,6 +239,23 @@ impl Session<'_> {
                 && ((opts.preserve.links && dst_st.st_nlink > 1)
                     || (self.deref(top) == Deref::Never
                         && file_type(src_st) != FileType::RegularFile)))
+    }
+
+    /// Whether a destination cp removes before the copy is, under --atomic, replaced by the
+    /// copy once it is complete instead: a regular file (not through a symlink) that a
+    /// regular file's contents are copied onto. The result is the same new file, but a
+    /// copy that fails (a full disk) or is interrupted leaves the old one.
+    fn renews(&self, entry: Entry<'_>, dst_st: &Stat) -> bool {
+        let opts = self.opts;
+        opts.atomic
+            && !opts.attributes_only
+            && opts.make == Make::Copy
+            && file_type(entry.src_st) == FileType::RegularFile
+            && file_type(dst_st) == FileType::RegularFile
+            && entry
+                .dst
+                .stat(false)
+                .is_ok_and(|st| file_type(&st) == FileType::RegularFile)
     }
 
     /// -i: asks, telling the user when the destination is one they could not write.

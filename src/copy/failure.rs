@@ -3,6 +3,7 @@
 use crate::engine::EngineError;
 use crate::error::{Error, MethodRefusal, Op};
 use crate::options::Method;
+use rustix::io::Errno;
 use std::path::Path;
 
 /// The error for a file whose data `method` failed to move (`chosen`: what the user asked for).
@@ -30,4 +31,16 @@ pub(crate) fn engine_error(
             errno,
         },
     }
+}
+
+/// Whether a failure is a signal's doing (EINTR, or a signal pending): never a reason to
+/// remove a destination.
+pub(crate) fn interrupted(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Io {
+            errno: Errno::INTR,
+            ..
+        }
+    ) || crate::signals::pending().is_some()
 }

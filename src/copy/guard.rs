@@ -189,7 +189,9 @@ impl DirGuard {
         let Some(finish) = self.finish.take() else {
             return (fds, Ok(()));
         };
-        if self.lost.load(Ordering::Relaxed) {
+        // After a signal the directory is left as made, as by cp, which the signal ends
+        // before it finishes the directory: its mode and times would say it is complete.
+        if self.lost.load(Ordering::Relaxed) || crate::signals::pending().is_some() {
             return (fds, Ok(()));
         }
         let fds = match fds.or_else(|| self.current()) {

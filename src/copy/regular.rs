@@ -112,7 +112,7 @@ impl Session<'_> {
                 engine::EngineError::Unsupported(errno),
             ));
         }
-        match self.open_target(entry, src_fd, prepared.existing, dest)? {
+        match self.open_target(entry, src_fd, &prepared, dest)? {
             Some(ends) => self.complete(entry, ends),
             None => Ok(()),
         }
@@ -158,10 +158,11 @@ impl Session<'_> {
         &mut self,
         entry: Entry<'d>,
         src_fd: OwnedFd,
-        mut dst_st: Option<Stat>,
+        prepared: &Prepared,
         dest: DestDir,
     ) -> Result<Option<Ends<'d>>, Error> {
         let Entry { src_st, dst, .. } = entry;
+        let mut dst_st = prepared.existing;
         let birth = dest.birth;
         // Nothing there but a symlink to nothing: refused as without --atomic, or under
         // POSIXLY_CORRECT its target is created as without --atomic (no old data to keep).
@@ -173,11 +174,15 @@ impl Session<'_> {
         }
         if self.opts.atomic && !self.opts.attributes_only && !dangling {
             let new_mode = creation_mode(src_st, birth, self.opts);
-            let force = self.opts.overwrite.force;
+            let how = match (prepared.renew, self.opts.overwrite.force) {
+                (true, _) => atomic::Replace::Renew,
+                (false, true) => atomic::Replace::KeepOrForce,
+                (false, false) => atomic::Replace::Keep,
+            };
             let preserve = &self.opts.preserve;
             // A destination that is not a regular file is written in place (InPlace).
             if let atomic::Target::Temp { temp, fd, new } =
-                atomic::prepare(dst, dst_st.as_ref(), new_mode, force, preserve)?
+                atomic::prepare(dst, dst_st.as_ref(), new_mode, how, preserve)?
             {
                 // A temporary file replacing an old one is born 0600 and given its attributes.
                 return Ok(Some(Ends {
@@ -236,7 +241,11 @@ impl Session<'_> {
                 // -f: a destination that cannot be opened is removed and created anew. Not
                 // when a signal cut the open short (a FIFO waiting for a reader): that is no
                 // reason to remove what is there.
-                Err(e) if dst_st.is_some() && self.opts.overwrite.force && !interrupted(&e) => {
+                Err(e)
+                    if dst_st.is_some()
+                        && self.opts.overwrite.force
+                        && !crate::copy::failure::interrupted(&e) =>
+                {
                     match rustix::fs::unlinkat(dst.dir, dst.name, AtFlags::empty()) {
                         Ok(()) if self.opts.verbose => report::removed(dst.shown),
                         Ok(()) | Err(Errno::NOENT) => {}
@@ -298,6 +307,7 @@ impl Session<'_> {
             });
         }
         self.summary.counters.file_started(src.shown);
+        let between_files = crate::copy::session::between_files(src_st, ends.dst.as_fd(), empty);
         let transfer = Transfer {
             src: ends.src.as_fd(),
             dst: ends.dst.as_fd(),
@@ -313,7 +323,8 @@ impl Session<'_> {
             shown: self.opts.debug || self.opts.stats.is_some(),
             nocache: self.opts.nocache,
             from: kept,
-            ends_short: self.ends_short((ends.src.as_fd(), src_st), ends.dst.as_fd(), empty),
+            ends_short: self.ends_short((ends.src.as_fd(), src_st), between_files),
+            finishes: between_files && src_st.st_size > 0,
         };
         let method = self.opts.method;
         let (cloned, reflink) = if kept > 0 {
@@ -510,6 +521,11 @@ fn open_source(src: At<'_>, src_st: &Stat, follow: bool) -> Result<OwnedFd, Erro
     if !follow {
         flags |= OFlags::NOFOLLOW;
     }
+    // A FIFO's open waits for a writer: once a signal came, it is not begun (the signal
+    // passed on to this thread may have come before it, and would not interrupt it).
+    if file_type(src_st) != FileType::RegularFile && crate::signals::pending().is_some() {
+        return Err(Error::Interrupted);
+    }
     let fd = rustix::fs::openat(src.dir, src.name, flags, Mode::empty())
         .map_err(|e| Error::io(Op::OpenRead, src.shown, e))?;
     let now = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, src.shown, e))?;
@@ -581,16 +597,4 @@ fn creation_mode(src_st: &Stat, birth: Option<metadata::Birth>, opts: &Options) 
 fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
     // SAFETY: the descriptor comes from an OwnedFd we own and is not used again.
     unsafe { rustix::io::try_close(fd.into_raw_fd()) }.map_err(|e| Error::io(Op::Close, path, e))
-}
-
-/// Whether a failure is a signal's doing (EINTR, or a signal pending): never a reason to
-/// remove a destination.
-fn interrupted(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Io {
-            errno: Errno::INTR,
-            ..
-        }
-    ) || crate::signals::pending().is_some()
 }

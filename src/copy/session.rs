@@ -106,24 +106,18 @@ impl<'a> Session<'a> {
     /// The source's size when a short transfer from it at that size is its end (engine's
     /// Transfer::ends_short): a regular file that says it has data, on a filesystem where
     /// transfers stop short only at end of file. `None` for /proc and /sys files (they say 0).
-    /// Only into a regular file (`created` by this copy, or found so): a pipe, socket or
-    /// terminal takes what it has room for, and sendfile's short count is then its doing, not
+    /// Only from a regular file into one (`between_files`): a pipe, socket or terminal takes
+    /// what it has room for, and sendfile's short count is then its doing, not
     /// the source's end (a source grown past its size would lose the rest).
     pub(crate) fn ends_short(
         &mut self,
         (src, src_st): (BorrowedFd<'_>, &Stat),
-        dst: BorrowedFd<'_>,
-        created: bool,
+        between_files: bool,
     ) -> Option<u64> {
         let size = u64::try_from(src_st.st_size)
             .ok()
             .filter(|&size| size > 0)?;
-        if file_type(src_st) != FileType::RegularFile {
-            return None;
-        }
-        let into_file =
-            || rustix::fs::fstat(dst).is_ok_and(|st| file_type(&st) == FileType::RegularFile);
-        if !created && !into_file() {
+        if !between_files {
             return None;
         }
         let known = *self
@@ -149,4 +143,14 @@ impl<'a> Session<'a> {
             Err(e) => self.fail(&Error::io(Op::Unbackup, dst.shown, e)),
         }
     }
+}
+
+/// Whether a copy runs from a regular file into one (`created` by this copy, or found so):
+/// it ends, where one into a FIFO, a device or a socket may wait for a reader for ever (and
+/// one from a /proc file, which says it is empty, may block: Transfer::finishes asks for a
+/// size too).
+pub(crate) fn between_files(src_st: &Stat, dst: BorrowedFd<'_>, created: bool) -> bool {
+    file_type(src_st) == FileType::RegularFile
+        && (created
+            || rustix::fs::fstat(dst).is_ok_and(|st| file_type(&st) == FileType::RegularFile))
 }

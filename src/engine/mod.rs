@@ -88,6 +88,9 @@ pub(crate) struct Transfer<'a> {
     /// that would return 0 is not made (one system call less per file of a tree). `None`:
     /// only 0 is the end.
     pub(crate) ends_short: Option<u64>,
+    /// The source is a regular file, whose copy ends: a signal need not cut it short
+    /// (`signals::stops`).
+    pub(crate) finishes: bool,
 }
 
 /// What one engine run may move: bytes per call, bytes in all, and whether zeros become holes.
@@ -104,6 +107,8 @@ pub(crate) struct Span {
     /// a source that grew or shrank since its size was asked is followed to the call that
     /// returns 0, and so is a call cut short by something else (a full disk at the grown part).
     pub(crate) short_end_at: Option<u64>,
+    /// The source is a regular file (Transfer::finishes).
+    pub(crate) finishes: bool,
 }
 
 impl Span {
@@ -189,6 +194,7 @@ impl Transfer<'_> {
             limit: self.limit,
             zeros_to_holes: self.zeros_to_holes,
             short_end_at,
+            finishes: self.finishes,
         };
         match engine {
             Engine::CopyFileRange => copy_file_range::copy(self.src, self.dst, span, counters),
@@ -324,6 +330,7 @@ mod tests {
             nocache: false,
             from: 0,
             ends_short: None,
+            finishes: true,
         }
     }
 

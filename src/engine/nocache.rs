@@ -55,6 +55,9 @@ pub(super) fn copy(
         if len == 0 && total.is_some() {
             break;
         }
+        if copied > 0 && crate::signals::stops(transfer.finishes, copied) {
+            return Err((method, EngineError::Interrupted));
+        }
         let window = Transfer {
             limit: len,
             // Where this window starts, from which its end is counted (Transfer::ends_short).

@@ -47,8 +47,8 @@ pub(super) fn pump(
     };
     let mut copied: u64 = 0;
     loop {
-        // A signal (but a SIGPIPE of fastcp's own write): a large file stops within one call.
-        if crate::signals::stops_copies() {
+        // A signal: a large file stops within a call or two, not at its end.
+        if crate::signals::stops(span.finishes, copied) {
             return Err(EngineError::Interrupted);
         }
         let count = span.next(copied);
@@ -140,6 +140,7 @@ mod tests {
             limit: u64::MAX,
             zeros_to_holes: false,
             short_end_at,
+            finishes: false,
         };
         let copied = pump(&mut source, span, &mut Counters::default()).unwrap();
         (copied, source.calls)

@@ -104,6 +104,10 @@ fn write_all(
                 counters.record(Call::Write, n);
                 data = &data[n..];
             }
+            // Only a FIFO, a device or a socket is interrupted: blocked there, a signal stops.
+            Err(Errno::INTR) if crate::signals::pending().is_some() => {
+                return Err(EngineError::Interrupted);
+            }
             Err(Errno::INTR) => continue,
             Err(errno) => return Err(EngineError::Write(errno)),
         }

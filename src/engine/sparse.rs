@@ -98,6 +98,10 @@ pub(crate) fn copy_extents(
         fallbacks: Vec::new(),
     };
     loop {
+        // Each extent is a copy of its own: a signal is looked at between them too.
+        if pos > start && crate::signals::stops(transfer.finishes, pos - start) {
+            return Some(Err((method, EngineError::Interrupted)));
+        }
         let data = match rustix::fs::seek(src, SeekFrom::Data(pos)) {
             Ok(data) => data,
             // No data at all in a file that says it is empty: /proc and /sys files say so and

@@ -72,6 +72,7 @@ pub(crate) fn copy(
         src,
         dst,
         pipe: &pipe,
+        finishes: span.finishes,
     };
     let result = pump(splice, span, counters);
     if result.is_ok() {
@@ -84,6 +85,8 @@ struct Splice<'a> {
     src: BorrowedFd<'a>,
     dst: BorrowedFd<'a>,
     pipe: &'a Pipe,
+    /// The source is a regular file (Span::finishes).
+    finishes: bool,
 }
 
 impl Mechanism for Splice<'_> {
@@ -117,7 +120,8 @@ impl Mechanism for Splice<'_> {
         if n == 0 {
             return Ok(0);
         }
-        drain(self.pipe, self.dst, n, counters).map_err(|e| match e {
+        let stops = || crate::signals::stops(self.finishes, copied);
+        drain((self.pipe, self.dst), n, stops, counters).map_err(|e| match e {
             // The destination refuses splice (/dev/full, O_APPEND files) before any byte: a
             // refusal, like sendfile's, with the source put back where it was.
             EngineError::Write(errno) if copied == 0 && means_unsupported(errno) => {
@@ -132,11 +136,12 @@ impl Mechanism for Splice<'_> {
 }
 
 /// Moves the `n` bytes now in the pipe to `dst`. They have left the source: any failure here
-/// is the destination's, and the copy stops with it.
+/// is the destination's, and the copy stops with it, as it does when interrupted by a signal
+/// that `stops` it.
 fn drain(
-    pipe: &Pipe,
-    dst: BorrowedFd<'_>,
+    (pipe, dst): (&Pipe, BorrowedFd<'_>),
     mut n: usize,
+    stops: impl Fn() -> bool,
     counters: &mut Counters,
 ) -> Result<(), EngineError> {
     while n > 0 {
@@ -151,7 +156,7 @@ fn drain(
                 counters.progressed(m as u64);
                 n -= m;
             }
-            Err(Errno::INTR) if !crate::signals::stops_copies() => {
+            Err(Errno::INTR) if !stops() => {
                 counters.record(Call::Splice, 0);
             }
             Err(Errno::INTR) => return Err(EngineError::Interrupted),

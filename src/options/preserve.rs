@@ -117,10 +117,13 @@ impl Preserve {
 impl Preserve {
     /// The permission bits a new file (or directory) is created with, before the umask.
     pub(crate) fn creation_bits(&self, src_mode: u32, dir: bool) -> u32 {
+        const SOCKET: u32 = 0o140000;
         match (self.default_mode, dir) {
             // GNU creates the directory with the source's bits and then sets the default
             // permissions, which leaves the sticky bit (measured with 9.1: 1777 gives 1755).
             (true, true) => 0o777 | (src_mode & 0o1000),
+            // GNU's default permissions are rwx for directories and sockets (copy.c).
+            (true, false) if src_mode & 0o170000 == SOCKET => 0o777,
             (true, false) => 0o666,
             (false, true) => src_mode & 0o7777,
             (false, false) => src_mode & 0o777,
