@@ -205,7 +205,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             )],
             &[(
                 'R',
-                "A destination with other hard links is replaced, not rewritten: the rename gives its name a new file, and the other names keep the old data, as with --remove-destination. This is deliberate. Writing in place instead would give up atomicity, without a word, for any file that happens to have a second name, which the user cannot see in the command; and trees of hard-linked snapshots (cp -al, rsync --link-dest) rely on a replaced file not rewriting the data the other snapshots share. rsync, install and sed -i replace files the same way.",
+                "A destination with other hard links is replaced, not rewritten: the rename gives its name a new file, and the other names keep the old data, as with --remove-destination. This is deliberate. Writing in place instead would give up atomicity, without a word, for any file that happens to have a second name, which the user cannot see in the command; and trees of hard-linked snapshots (cp -al, rsync --link-dest) rely on a replaced file not rewriting the data the other snapshots share. rsync, install and sed -i replace files the same way. Where cp unlinks the destination before copying (--remove-destination; other hard links to it under -a or --preserve=links), --atomic leaves it until the copy is complete and renames the new file over it: the result is the same, and a copy that fails leaves the old file.",
             )],
         ],
     ),
@@ -285,7 +285,7 @@ const SECTIONS: &[(&str, &[Paragraph])] = &[
             &[
                 (
                     'R',
-                    "SIGINT, SIGTERM, SIGHUP and every other signal that ends a process by default (SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF; not faults, not SIGKILL) stop the copy at once (long sendfile and copy_file_range calls return early), remove an ",
+                    "SIGINT, SIGTERM, SIGHUP and every other signal that ends a process by default (SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF; not faults, not SIGKILL) stop the copy within a fraction of a second (long sendfile and copy_file_range calls return early; a file being copied is taken up to 1 MiB further, so that a small one is finished rather than left cut short), start no other file, leave unfinished directories as made, remove an ",
                 ),
                 ('B', "--atomic"),
                 (
