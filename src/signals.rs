@@ -159,9 +159,10 @@ pub(crate) fn block_here() {
 /// time, leaves at most one), and a large file still stops within about this much.
 const FINISHED_UNDER: u64 = 1 << 20;
 
-/// Whether a copy under way stops now, having moved `copied` bytes; `finishes`: its source is
-/// a regular file, whose copy ends. A copy from anything else stops at once. A regular file's
-/// is finished after a SIGPIPE that fastcp's own write raised (a -v line written to a closed
+/// Whether a copy under way stops now, having moved `copied` bytes; `finishes`: it ends (a
+/// regular file that says it has data, into a regular file: engine::Transfer::finishes). Any
+/// other copy (from or into a FIFO, a device, a socket, a /proc file) stops at once. One that
+/// ends is finished after a SIGPIPE that fastcp's own write raised (a -v line written to a closed
 /// pipe kills cp in that write, before it opens the next file: cut short, the file another
 /// thread is copying would be lost), and after any other signal goes on to `FINISHED_UNDER`
 /// bytes. No other file is started once a signal came (`pending`).

@@ -107,8 +107,8 @@ impl<'a> Session<'a> {
     /// Transfer::ends_short): a regular file that says it has data, on a filesystem where
     /// transfers stop short only at end of file. `None` for /proc and /sys files (they say 0).
     /// Only from a regular file into one (`between_files`): a pipe, socket or terminal takes
-    /// what it has room for, and sendfile's short count is then its doing, not
-    /// the source's end (a source grown past its size would lose the rest).
+    /// what it has room for, and sendfile's short count is then its doing, not the source's
+    /// end (a source grown past its size would lose the rest).
     pub(crate) fn ends_short(
         &mut self,
         (src, src_st): (BorrowedFd<'_>, &Stat),

@@ -88,8 +88,8 @@ pub(crate) struct Transfer<'a> {
     /// that would return 0 is not made (one system call less per file of a tree). `None`:
     /// only 0 is the end.
     pub(crate) ends_short: Option<u64>,
-    /// The source is a regular file, whose copy ends: a signal need not cut it short
-    /// (`signals::stops`).
+    /// A regular file that says it has data copied into a regular file: the copy ends, so a
+    /// signal need not cut it short (`signals::stops`).
     pub(crate) finishes: bool,
 }
 
@@ -107,7 +107,7 @@ pub(crate) struct Span {
     /// a source that grew or shrank since its size was asked is followed to the call that
     /// returns 0, and so is a call cut short by something else (a full disk at the grown part).
     pub(crate) short_end_at: Option<u64>,
-    /// The source is a regular file (Transfer::finishes).
+    /// The copy ends (Transfer::finishes).
     pub(crate) finishes: bool,
 }
 

@@ -85,7 +85,7 @@ struct Splice<'a> {
     src: BorrowedFd<'a>,
     dst: BorrowedFd<'a>,
     pipe: &'a Pipe,
-    /// The source is a regular file (Span::finishes).
+    /// The copy ends (Span::finishes).
     finishes: bool,
 }
 
