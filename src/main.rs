@@ -48,9 +48,13 @@ fn standard_descriptors() {
         unsafe {
             if libc::fcntl(fd, libc::F_GETFD) == -1
                 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
-                && libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd
             {
-                libc::abort();
+                if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd {
+                    libc::abort();
+                }
+                if fd == 1 {
+                    report::stdout_was_closed();
+                }
             }
         }
     }
@@ -119,7 +123,11 @@ fn run_with_deep_stack(options: &options::Options) -> ExitCode {
         if worker.is_ok() {
             signals::block_here();
         }
-        match worker.map(|handle| handle.join()) {
+        let joined = worker.map(|handle| handle.join());
+        // This thread writes the last -v lines: a closed pipe must raise SIGPIPE here, not
+        // leave it pending on a blocked thread (which ended cp by "write error", status 1).
+        signals::unblock_here();
+        match joined {
             Ok(Ok(code)) => code,
             // The thread could not start (no memory for its stack) or panicked: copy here.
             Ok(Err(_)) => ExitCode::FAILURE,

@@ -142,6 +142,15 @@ pub(crate) fn install() {
 /// Blocks the handled signals in the calling thread, so they go to a thread that copies
 /// (whose blocked calls they must interrupt) rather than to one that only waits for it.
 pub(crate) fn block_here() {
+    mask_here(libc::SIG_BLOCK);
+}
+
+/// Undoes `block_here` once the copying threads are done.
+pub(crate) fn unblock_here() {
+    mask_here(libc::SIG_UNBLOCK);
+}
+
+fn mask_here(how: libc::c_int) {
     // SAFETY: building a signal set and changing this thread's mask are plain libc calls.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -149,7 +158,7 @@ pub(crate) fn block_here() {
         for signal in SIGNALS {
             libc::sigaddset(&mut set, signal);
         }
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
     }
 }
 

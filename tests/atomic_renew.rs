@@ -79,3 +79,49 @@ fn atomic_and_gnu(setup: impl Fn(&std::path::Path), args: &[&str]) -> (util::Sid
     .1;
     (gnu, ours)
 }
+
+/// Regression: where the user may not remove the destination (its directory not writable),
+/// cp's unlink fails first and nothing is printed but the error; with --atomic, fastcp printed
+/// "removed 'dd/d'" and the copy's -v line before failing the same way.
+#[test]
+fn a_destination_that_may_not_be_removed_fails_as_gnus() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let run = |program: &std::path::Path, atomic: bool| {
+        let s = Scratch::new();
+        s.write("s", b"new\n");
+        s.write("dd/d", b"old\n");
+        let chown = |p: &std::path::Path| std::os::unix::fs::chown(p, Some(65534), None).unwrap();
+        chown(&s.join("dd"));
+        chown(&s.join("dd/d"));
+        let mode = |p: &std::path::Path, m: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        };
+        mode(&s.join("dd/d"), 0o666);
+        mode(&s.join("dd"), 0o555);
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(program)
+            .current_dir(s.path())
+            .env_clear();
+        if atomic {
+            cmd.arg("--atomic");
+        }
+        let out = cmd
+            .args(["-v", "--remove-destination", "s", "dd/d"])
+            .output()
+            .unwrap();
+        let program = program.to_string_lossy().into_owned();
+        (
+            out.status.code(),
+            util::normalize(&out.stdout, &program),
+            util::normalize(&out.stderr, &program),
+            s.read("dd/d"),
+        )
+    };
+    let gnu = run(std::path::Path::new("/bin/cp"), false);
+    assert_eq!(gnu.3, b"old\n");
+    assert_eq!(run(&util::fastcp_path(), true), gnu);
+}

@@ -350,3 +350,49 @@ fn no_preserve_mode_gives_a_socket_gnus_default_permissions() {
         util::assert_same_as_gnu(setup, args);
     }
 }
+
+/// Regression: FIFOs and devices lost their set-id and sticky bits without -p (and with
+/// --no-preserve=mode), where GNU's mknod asks for them and its later mode keeps them.
+#[test]
+fn special_files_keep_set_id_bits_as_gnu() {
+    let setup = |d: &Path| {
+        std::fs::create_dir(d.join("s")).unwrap();
+        for (name, mode) in [("p", 0o4755), ("q", 0o4777)] {
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                d.join("s").join(name),
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            std::fs::set_permissions(
+                d.join("s").join(name),
+                std::fs::Permissions::from_mode(mode),
+            )
+            .unwrap();
+        }
+        for (name, mode) in [("c", 0o2640), ("d", 0o6751)] {
+            let path = d.join("s").join(name);
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                &path,
+                rustix::fs::FileType::CharacterDevice,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                rustix::fs::makedev(1, 3),
+            )
+            .unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    for options in [
+        &["-r"][..],
+        &["-r", "--no-preserve=mode"],
+        &["-a", "--no-preserve=mode"],
+        &["-a"],
+    ] {
+        let mut args = options.to_vec();
+        args.extend(["s", "x"]);
+        util::assert_same_as_gnu(setup, &args);
+    }
+}

@@ -379,3 +379,64 @@ fn sigterm_during_a_parallel_copy_cuts_no_small_file_short() {
         }
     }
 }
+
+/// Runs `program` with `args` in a fresh directory holding `sm/` (20 small files), with its
+/// stdout a pipe whose reader is gone, or closed when `closed`: (signal that ended it, exit
+/// code, stderr with the program's name as `cp`).
+fn with_stdout_gone(
+    program: &std::path::Path,
+    args: &[&str],
+    closed: bool,
+) -> (Option<i32>, Option<i32>, String) {
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let s = Scratch::new();
+    for i in 0..20 {
+        s.write(format!("sm/f{i}"), b"data\n");
+    }
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args)
+        .current_dir(s.path())
+        .env_clear()
+        .env("LC_ALL", "C")
+        .stdout(std::process::Stdio::from(writer))
+        .stderr(std::process::Stdio::piped());
+    if closed {
+        // SAFETY: close(2) only, between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::close(1);
+                Ok(())
+            });
+        }
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).replace(&*program.to_string_lossy(), "cp");
+    (out.status.signal(), out.status.code(), stderr)
+}
+
+/// Regression: `cp -rv a b | true` (the reader gone before the end) ends cp by SIGPIPE at its
+/// last write; fastcp wrote its last -v lines on a thread that had the signals blocked, so it
+/// ended with "write error: Broken pipe", status 1. And with stdout closed (`>&-`), cp's -v
+/// output fails with "write error: Bad file descriptor", status 1, where fastcp, which puts
+/// /dev/null there, said nothing and exited 0.
+#[test]
+fn verbose_output_to_a_gone_or_closed_stdout_ends_as_gnus() {
+    let gnu = std::path::Path::new("/bin/cp");
+    for (args, closed) in [
+        (&["-rv", "sm", "o"][..], false),
+        (&["-av", "sm", "o"], false),
+        (&["-v", "sm/f1", "o"], false),
+        (&["-v", "sm/f1", "o"], true),
+        (&["-rv", "sm", "o"], true),
+        (&["sm/f1", "o"], true),
+    ] {
+        let ours = with_stdout_gone(&util::fastcp_path(), args, closed);
+        assert_eq!(
+            ours,
+            with_stdout_gone(gnu, args, closed),
+            "{args:?} closed: {closed}"
+        );
+    }
+}

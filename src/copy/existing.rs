@@ -243,8 +243,10 @@ impl Session<'_> {
 
     /// Whether a destination cp removes before the copy is, under --atomic, replaced by the
     /// copy once it is complete instead: a regular file (not through a symlink) that a
-    /// regular file's contents are copied onto. The result is the same new file, but a
-    /// copy that fails (a full disk) or is interrupted leaves the old one.
+    /// regular file's contents are copied onto, in a directory that lets the user remove it
+    /// (otherwise cp's unlink fails first, and so does fastcp's, with cp's message and no -v
+    /// line). The result is the same new file, but a copy that fails (a full disk) or is
+    /// interrupted leaves the old one.
     fn renews(&self, entry: Entry<'_>, dst_st: &Stat) -> bool {
         let opts = self.opts;
         opts.atomic
@@ -256,6 +258,7 @@ impl Session<'_> {
                 .dst
                 .stat(false)
                 .is_ok_and(|st| file_type(&st) == FileType::RegularFile)
+            && may_unlink(entry.dst, dst_st)
     }
 
     /// -i: asks, telling the user when the destination is one they could not write.
@@ -323,4 +326,22 @@ impl Session<'_> {
             _ => Ok(()),
         }
     }
+}
+
+/// Whether the user may remove `dst`, whose status is `st`: its directory is writable and
+/// searchable, and, when sticky, theirs or the file's (or they are root). What this does not
+/// see (an immutable file) fails at the rename, in cp's words.
+fn may_unlink(dst: At<'_>, st: &Stat) -> bool {
+    let parent = match Path::new(dst.name).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let Ok(dir_st) = rustix::fs::statat(dst.dir, parent, AtFlags::empty()) else {
+        return false;
+    };
+    let me = rustix::process::geteuid();
+    let sticky = dir_st.st_mode & 0o1000 != 0;
+    let access = Access::WRITE_OK | Access::EXEC_OK;
+    rustix::fs::accessat(dst.dir, parent, access, AtFlags::EACCESS).is_ok()
+        && (!sticky || me.is_root() || [st.st_uid, dir_st.st_uid].contains(&me.as_raw()))
 }

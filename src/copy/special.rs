@@ -54,7 +54,10 @@ impl Session<'_> {
         } else {
             Op::CreateSpecial
         };
-        let bits = self.opts.preserve.creation_bits(src_st.st_mode, false);
+        // GNU's mknod asks for the source's set-id and sticky bits whatever is preserved, and
+        // sets a mode later through the ACL, which leaves them (what the kernel keeps of them).
+        let bits =
+            self.opts.preserve.creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
         rustix::fs::mknodat(
             dst.dir,
             dst.name,

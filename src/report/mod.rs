@@ -16,7 +16,7 @@ use rustix::io::Errno;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 static PROGRAM: OnceLock<String> = OnceLock::new();
@@ -88,7 +88,21 @@ pub(crate) fn flush_out() {
     }
 }
 
+/// Set when stdout was closed at start: /dev/null stands in for it, so that no file fastcp
+/// opens becomes descriptor 1 and receives -v lines, and writing it fails as cp's does.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Notes that stdout was closed when fastcp started (`cp -v a b >&-`): its -v output then
+/// fails with EBADF, and the run with "write error: Bad file descriptor", as cp's.
+pub(crate) fn stdout_was_closed() {
+    STDOUT_CLOSED.store(true, Ordering::Relaxed);
+}
+
 fn write_out(bytes: &[u8]) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        let _ = STDOUT_ERROR.compare_exchange(0, libc::EBADF, Ordering::Relaxed, Ordering::Relaxed);
+        return;
+    }
     let mut stdout = std::io::stdout().lock();
     let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
     if let Err(e) = written {
