@@ -52,8 +52,10 @@ fn standard_descriptors() {
                 if libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) != fd {
                     libc::abort();
                 }
-                if fd == 1 {
-                    report::stdout_was_closed();
+                match fd {
+                    1 => report::stdout_was_closed(),
+                    2 => report::stderr_was_closed(),
+                    _ => {}
                 }
             }
         }

@@ -385,11 +385,21 @@ fn special_files_keep_set_id_bits_as_gnu() {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         }
     };
+    let setup = |d: &Path| {
+        setup(d);
+        let sock = d.join("s/k");
+        drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o6755)).unwrap();
+    };
+    // With the owner kept, GNU makes the node without group and other bits and adds them
+    // after the chown, which then leaves the setgid bit (it has no group execute yet).
     for options in [
         &["-r"][..],
         &["-r", "--no-preserve=mode"],
         &["-a", "--no-preserve=mode"],
         &["-a"],
+        &["-r", "--preserve=ownership"],
+        &["-r", "--preserve=ownership,timestamps"],
     ] {
         let mut args = options.to_vec();
         args.extend(["s", "x"]);

@@ -440,3 +440,43 @@ fn verbose_output_to_a_gone_or_closed_stdout_ends_as_gnus() {
         );
     }
 }
+
+/// Regression: cp ends with status 1 when a write to stderr failed (closed, or a full
+/// device), even when it only asked a -i question or warned; fastcp exited 0.
+#[test]
+fn a_failed_write_to_stderr_fails_the_run_as_gnus() {
+    use std::os::unix::process::CommandExt;
+    let run = |program: &std::path::Path, args: &[&str], full: bool| {
+        let s = Scratch::new();
+        s.write("a", b"a\n");
+        s.write("d/a", b"old\n");
+        let mut cmd = std::process::Command::new(program);
+        cmd.args(args)
+            .current_dir(s.path())
+            .env_clear()
+            .stdin(std::process::Stdio::piped());
+        if full {
+            let node = s.char_device("full", 1, 7);
+            cmd.stderr(std::fs::OpenOptions::new().write(true).open(node).unwrap());
+        } else {
+            // SAFETY: close(2) only, between fork and exec.
+            unsafe {
+                cmd.pre_exec(|| {
+                    libc::close(2);
+                    Ok(())
+                });
+            }
+        }
+        let mut child = cmd.spawn().unwrap();
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(b"n\n");
+        (child.wait().unwrap().code(), s.read("d/a"))
+    };
+    for args in [&["-i", "a", "d"][..], &["a", "a", "d"], &["a", "d/b"]] {
+        for full in [false, true] {
+            let gnu = run(std::path::Path::new("/bin/cp"), args, full);
+            let ours = run(&util::fastcp_path(), args, full);
+            assert_eq!(ours, gnu, "{args:?} full: {full}");
+        }
+    }
+}

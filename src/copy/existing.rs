@@ -13,7 +13,7 @@ use crate::options::{Backup, Deref, Make, Update};
 use crate::report;
 use rustix::fs::{Access, AtFlags, FileType, Stat};
 use rustix::io::Errno;
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -25,12 +25,7 @@ fn mtime(st: &Stat) -> (i64, u64) {
 /// overwrite_ok() and yesno(); `unwritable` is the mode of a destination the user could not
 /// write, and `replacing` whether it would be removed rather than written.
 fn ask(dst: &Path, unwritable: Option<u32>, replacing: bool) -> bool {
-    let _ = write!(
-        std::io::stderr(),
-        "{}",
-        report::overwrite_prompt(dst, unwritable, replacing)
-    );
-    let _ = std::io::stderr().flush();
+    report::err_raw(report::overwrite_prompt(dst, unwritable, replacing).as_bytes());
     let mut line = String::new();
     match std::io::stdin().lock().read_line(&mut line) {
         // GNU's yesno: rpmatch with the C locale's ^[yY]; a leading blank means no.

@@ -54,32 +54,48 @@ impl Session<'_> {
         } else {
             Op::CreateSpecial
         };
+        let preserve = self.opts.preserve;
         // GNU's mknod asks for the source's set-id and sticky bits whatever is preserved, and
         // sets a mode later through the ACL, which leaves them (what the kernel keeps of them).
-        let bits =
-            self.opts.preserve.creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
+        // With the owner kept, group and other bits wait for the chown (omitted_permissions),
+        // which leaves the setgid bit of a node without group execute.
+        let bits = preserve.creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
+        let omitted = if preserve.ownership { bits & 0o077 } else { 0 };
         rustix::fs::mknodat(
             dst.dir,
             dst.name,
             kind,
-            Mode::from_raw_mode(bits),
+            Mode::from_raw_mode(bits & !omitted),
             src_st.st_rdev,
         )
         .map_err(|e| Error::io(op, dst.shown, e))?;
-        let preserve = self.opts.preserve;
-        if preserve.mode || preserve.ownership || preserve.timestamps {
-            // Opening a FIFO or device could block or act; attributes go by name instead.
-            metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
-            if preserve.mode {
-                rustix::fs::chmodat(
-                    dst.dir,
-                    dst.name,
-                    Mode::from_raw_mode(src_st.st_mode & metadata::MODE_BITS),
-                    AtFlags::empty(),
-                )
-                .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
-            }
+        if !(preserve.mode || preserve.ownership || preserve.timestamps) {
+            return Ok(());
         }
+        // Opening a FIFO or device could block or act; attributes go by name instead.
+        metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
+        let mode = if preserve.mode {
+            src_st.st_mode & metadata::MODE_BITS
+        } else if omitted & !metadata::umask() != 0 {
+            // What the chown left of the set-id bits, and the bits held back.
+            let now = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
+            let rwx = if preserve.default_mode {
+                bits & 0o777
+            } else {
+                (now.st_mode & 0o700) | omitted
+            };
+            (now.st_mode & 0o7000) | (rwx & !metadata::umask())
+        } else {
+            return Ok(());
+        };
+        rustix::fs::chmodat(
+            dst.dir,
+            dst.name,
+            Mode::from_raw_mode(mode),
+            AtFlags::empty(),
+        )
+        .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
         Ok(())
     }
 

@@ -116,6 +116,7 @@ fn write_out(bytes: &[u8]) {
 /// a SIGPIPE that flush met).
 pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
     match STDOUT_ERROR.load(Ordering::Relaxed) {
+        0 if STDERR_FAILED.load(Ordering::Relaxed) => ExitCode::FAILURE,
         0 => code,
         errno => {
             error(&Error::StdoutWrite(Errno::from_raw_os_error(errno)));
@@ -137,11 +138,33 @@ fn err_bytes(text: &[u8]) {
         return;
     }
     // A progress line on the terminal is lifted off first, so the message gets a line of its own.
-    progress::lifted(|| {
-        status::lifted(|| {
-            let _ = std::io::stderr().write_all(text);
-        })
-    });
+    progress::lifted(|| status::lifted(|| err_raw(text)));
+}
+
+/// Set when a write to stderr failed: cp's close_stdout ends such a run with status 1, one
+/// that only asked a -i question or warned too.
+static STDERR_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Set when stderr was closed at start (`cp -i a b 2>&-`): /dev/null stands in for it, and
+/// writing it fails as cp's does.
+static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Notes that stderr was closed when fastcp started.
+pub(crate) fn stderr_was_closed() {
+    STDERR_CLOSED.store(true, Ordering::Relaxed);
+}
+
+/// Writes `text` to stderr as it is (a message, or a -i question), noting a failure.
+pub(crate) fn err_raw(text: &[u8]) {
+    let mut stderr = std::io::stderr();
+    if STDERR_CLOSED.load(Ordering::Relaxed)
+        || stderr
+            .write_all(text)
+            .and_then(|()| stderr.flush())
+            .is_err()
+    {
+        STDERR_FAILED.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Prints a warning: the copy goes on and the exit status does not change.
