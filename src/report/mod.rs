@@ -167,7 +167,8 @@ pub(crate) fn err_raw(text: &[u8]) {
     }
 }
 
-/// Prints a warning: the copy goes on and the exit status does not change.
+/// Prints a warning: the copy goes on, and the exit status changes only if stderr cannot be
+/// written (as cp's).
 pub(crate) fn warn(warning: &impl std::fmt::Display) {
     err(&format!("{}: warning: {warning}\n", program_name()));
 }
