@@ -406,3 +406,42 @@ fn special_files_keep_set_id_bits_as_gnu() {
         util::assert_same_as_gnu(setup, &args);
     }
 }
+
+/// Regression: as nobody, with the owner of a root-owned source not kept, GNU drops the
+/// set-id and sticky bits it would have set (the kernel's chown of the group alone then
+/// leaves what it leaves); fastcp kept set-uid on FIFOs (6755 where GNU gives 2755) and the
+/// sticky bit on regular files (1777 where GNU gives 777).
+#[test]
+fn set_id_bits_of_a_source_whose_owner_is_not_kept_as_gnu() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    for mode in [0o6755, 0o7777, 0o3755] {
+        let setup = |d: &Path| {
+            let (src, dst) = (d.join("src"), d.join("dst"));
+            for dir in [&src, &dst] {
+                std::fs::create_dir(dir).unwrap();
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+            }
+            rustix::fs::mknodat(
+                rustix::fs::CWD,
+                src.join("fifo"),
+                rustix::fs::FileType::Fifo,
+                rustix::fs::Mode::from_raw_mode(0o600),
+                0,
+            )
+            .unwrap();
+            std::fs::write(src.join("file"), b"data\n").unwrap();
+            for name in ["fifo", "file"] {
+                std::os::unix::fs::chown(src.join(name), Some(0), Some(65534)).unwrap();
+                std::fs::set_permissions(src.join(name), std::fs::Permissions::from_mode(mode))
+                    .unwrap();
+            }
+        };
+        for options in [&["-a"][..], &["-R", "--preserve=mode,ownership"]] {
+            let mut args = options.to_vec();
+            args.extend(["src/fifo", "src/file", "dst/"]);
+            util::assert_same_as_gnu_unprivileged(setup, &args);
+        }
+    }
+}

@@ -184,8 +184,9 @@ pub(crate) fn apply(
     };
     if preserve.mode {
         let mut mode = src.st_mode & MODE_BITS;
+        // GNU drops the set-id and sticky bits of a file whose owner it could not keep.
         if !owned {
-            mode &= !0o6000;
+            mode &= !0o7000;
         }
         // Born with exactly these bits: asked for them all (nothing set-id, nothing held
         // back), the umask took none, no default ACL or copied ACL changed them.
@@ -246,13 +247,18 @@ pub(crate) fn apply_symlink(
     src: &Stat,
     preserve: &Preserve,
     shown: &Path,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
+    let mut owned = true;
     if preserve.ownership {
         let owner = Some(Uid::from_raw(src.st_uid));
         let group = Some(Gid::from_raw(src.st_gid));
         match rustix::fs::chownat(dir, name, owner, group, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(()) => {}
-            Err(Errno::PERM | Errno::INVAL) if !privileged() => {}
+            Err(Errno::PERM | Errno::INVAL) if !privileged() => {
+                // As GNU's set_owner: the group alone, if that can be kept.
+                let _ = rustix::fs::chownat(dir, name, None, group, AtFlags::SYMLINK_NOFOLLOW);
+                owned = false;
+            }
             Err(e) => return Err(Error::io(Op::PreserveOwnership, shown, e)),
         }
     }
@@ -260,7 +266,7 @@ pub(crate) fn apply_symlink(
         rustix::fs::utimensat(dir, name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
             .map_err(|e| Error::io(Op::PreserveTimes, shown, e))?;
     }
-    Ok(())
+    Ok(owned)
 }
 
 /// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's

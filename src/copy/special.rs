@@ -73,9 +73,15 @@ impl Session<'_> {
             return Ok(());
         }
         // Opening a FIFO or device could block or act; attributes go by name instead.
-        metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
-        let mode = if preserve.mode {
+        let owned = metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
+        let mode = if preserve.mode && owned {
             src_st.st_mode & metadata::MODE_BITS
+        } else if preserve.mode {
+            // Not owned: GNU sets the source's mode without its set-id and sticky bits through
+            // the ACL, which leaves what the kernel kept of those the node was made with.
+            let now = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
+            (now.st_mode & 0o7000) | (src_st.st_mode & 0o777)
         } else if omitted & !metadata::umask() != 0 {
             // What the chown left of the set-id bits, and the bits held back.
             let now = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
@@ -217,7 +223,7 @@ impl Session<'_> {
             ownership: false,
             ..self.opts.preserve
         };
-        metadata::apply_symlink(dst.dir, dst.name, src_st, &times_only, dst.shown)
+        metadata::apply_symlink(dst.dir, dst.name, src_st, &times_only, dst.shown).map(|_| ())
     }
 }
 
