@@ -103,7 +103,7 @@ fn fastcp(args: Vec<std::ffi::OsString>) -> ExitCode {
     };
     // The -v lines gathered for a pipe or a file are written now; a reader gone meanwhile
     // ends fastcp by SIGPIPE here, as it ends cp at its last write.
-    report::flush_out();
+    report::flush_out_at_exit();
     if let Some(signal) = signals::pending() {
         signals::reraise(signal);
     }

@@ -480,3 +480,30 @@ fn a_failed_write_to_stderr_fails_the_run_as_gnus() {
         }
     }
 }
+
+/// Regression: with stdout a full device, a -v line and then an error (`cp -v a nonexist/x`),
+/// GNU's error() flushes stdout first, so its exit says only "write error" (close_stream
+/// clears errno when the failure was earlier); fastcp added ": No space left on device".
+#[test]
+fn write_error_gives_a_reason_only_when_the_last_write_failed_as_gnus() {
+    let run = |program: &std::path::Path, args: &[&str]| {
+        let s = Scratch::new();
+        s.write("a", b"a\n");
+        let full = s.char_device("full", 1, 7);
+        let out = std::process::Command::new(program)
+            .args(args)
+            .current_dir(s.path())
+            .env_clear()
+            .env("LC_ALL", "C")
+            .stdout(std::fs::OpenOptions::new().write(true).open(full).unwrap())
+            .output()
+            .unwrap();
+        let stderr =
+            String::from_utf8_lossy(&out.stderr).replace(&*program.to_string_lossy(), "cp");
+        (out.status.code(), stderr)
+    };
+    for args in [&["-v", "a", "nonexist/x"][..], &["-v", "a", "b"]] {
+        let gnu = run(std::path::Path::new("/bin/cp"), args);
+        assert_eq!(run(&util::fastcp_path(), args), gnu, "{args:?}");
+    }
+}

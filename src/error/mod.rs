@@ -215,8 +215,10 @@ pub(crate) enum Error {
     BadOption(BadOption),
     /// Options GNU cp refuses, alone or together.
     Refused(Refusal),
-    /// Standard output could not be written (reported at exit, as gnulib's close_stdout).
-    StdoutWrite(Errno),
+    /// Standard output could not be written (reported at exit, as gnulib's close_stdout): the
+    /// reason is the last write's, or none when only an earlier write failed (C stdio's
+    /// fclose then succeeds and close_stream clears errno).
+    StdoutWrite(Option<Errno>),
 }
 
 /// Why an explicit --method could not copy a file.
@@ -329,7 +331,7 @@ impl std::error::Error for Error {
             | Error::CloneFailed { errno, .. }
             | Error::Copying { errno, .. }
             | Error::Atomic { errno, .. }
-            | Error::StdoutWrite(errno)
+            | Error::StdoutWrite(Some(errno))
             | Error::MethodRefused {
                 reason: MethodRefusal::Kernel(errno),
                 ..
@@ -375,7 +377,8 @@ impl fmt::Display for Error {
             Error::Internal(what) => write!(f, "internal error, please report it: {what}"),
             Error::BadOption(bad) => bad.fmt(f),
             Error::Refused(refusal) => refusal.fmt(f),
-            Error::StdoutWrite(errno) => write!(f, "write error: {}", strerror(*errno)),
+            Error::StdoutWrite(Some(errno)) => write!(f, "write error: {}", strerror(*errno)),
+            Error::StdoutWrite(None) => write!(f, "write error"),
         }
     }
 }

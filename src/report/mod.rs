@@ -88,6 +88,16 @@ pub(crate) fn flush_out() {
     }
 }
 
+/// The errno of the last write to stdout, written at exit (C stdio's fclose): 0 when it
+/// succeeded or had nothing to write.
+static LAST_ERRNO: AtomicI32 = AtomicI32::new(0);
+
+/// `flush_out` at exit: what fails there is the reason `exit_status` gives.
+pub(crate) fn flush_out_at_exit() {
+    LAST_ERRNO.store(0, Ordering::Relaxed);
+    flush_out();
+}
+
 /// Set when stdout was closed at start: /dev/null stands in for it, so that no file fastcp
 /// opens becomes descriptor 1 and receives -v lines, and writing it fails as cp's does.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -99,16 +109,17 @@ pub(crate) fn stdout_was_closed() {
 }
 
 fn write_out(bytes: &[u8]) {
-    if STDOUT_CLOSED.load(Ordering::Relaxed) {
-        let _ = STDOUT_ERROR.compare_exchange(0, libc::EBADF, Ordering::Relaxed, Ordering::Relaxed);
-        return;
-    }
-    let mut stdout = std::io::stdout().lock();
-    let written = stdout.write_all(bytes).and_then(|()| stdout.flush());
-    if let Err(e) = written {
-        let errno = e.raw_os_error().unwrap_or(libc::EIO);
-        let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
-    }
+    let errno = if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        libc::EBADF
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+            Ok(()) => return,
+            Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
+        }
+    };
+    let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+    LAST_ERRNO.store(errno, Ordering::Relaxed);
 }
 
 /// The exit status of a run that would end with `code`: a failure, reported as GNU's
@@ -118,8 +129,11 @@ pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
     match STDOUT_ERROR.load(Ordering::Relaxed) {
         0 if STDERR_FAILED.load(Ordering::Relaxed) => ExitCode::FAILURE,
         0 => code,
-        errno => {
-            error(&Error::StdoutWrite(Errno::from_raw_os_error(errno)));
+        _ => {
+            let last = LAST_ERRNO.load(Ordering::Relaxed);
+            error(&Error::StdoutWrite(
+                (last != 0).then(|| Errno::from_raw_os_error(last)),
+            ));
             ExitCode::FAILURE
         }
     }
