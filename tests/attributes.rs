@@ -358,14 +358,7 @@ fn special_files_keep_set_id_bits_as_gnu() {
     let setup = |d: &Path| {
         std::fs::create_dir(d.join("s")).unwrap();
         for (name, mode) in [("p", 0o4755), ("q", 0o4777)] {
-            rustix::fs::mknodat(
-                rustix::fs::CWD,
-                d.join("s").join(name),
-                rustix::fs::FileType::Fifo,
-                rustix::fs::Mode::from_raw_mode(0o600),
-                0,
-            )
-            .unwrap();
+            util::mkfifo(&d.join("s").join(name), 0o600);
             std::fs::set_permissions(
                 d.join("s").join(name),
                 std::fs::Permissions::from_mode(mode),
@@ -423,14 +416,7 @@ fn set_id_bits_of_a_source_whose_owner_is_not_kept_as_gnu() {
                 std::fs::create_dir(dir).unwrap();
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
             }
-            rustix::fs::mknodat(
-                rustix::fs::CWD,
-                src.join("fifo"),
-                rustix::fs::FileType::Fifo,
-                rustix::fs::Mode::from_raw_mode(0o600),
-                0,
-            )
-            .unwrap();
+            util::mkfifo(&src.join("fifo"), 0o600);
             std::fs::write(src.join("file"), b"data\n").unwrap();
             for name in ["fifo", "file"] {
                 std::os::unix::fs::chown(src.join(name), Some(0), Some(65534)).unwrap();

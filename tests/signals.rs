@@ -269,14 +269,7 @@ fn sigpipe_from_verbose_output_does_not_hang_on_a_fifo() {
     for (i, name) in names.iter().enumerate() {
         let path = fs.path("s").join(name);
         if name == "zfifo" {
-            rustix::fs::mknodat(
-                rustix::fs::CWD,
-                &path,
-                rustix::fs::FileType::Fifo,
-                rustix::fs::Mode::from_raw_mode(0o644),
-                0,
-            )
-            .unwrap();
+            util::mkfifo(&path, 0o644);
         } else if name.starts_with("big") {
             std::fs::write(&path, util::pattern(30 << 20, i as u64)).unwrap();
         } else {

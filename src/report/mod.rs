@@ -43,8 +43,8 @@ pub(crate) fn error(e: &Error) {
     err_bytes(&text);
 }
 
-/// The first error writing stdout (an errno), 0 while there is none.
-static STDOUT_ERROR: AtomicI32 = AtomicI32::new(0);
+/// Set when a write to stdout failed (the reason `exit_status` gives is LAST_ERRNO's).
+static STDOUT_FAILED: AtomicBool = AtomicBool::new(false);
 
 /// What was printed to stdout and not yet written (see `out`).
 static PENDING_OUT: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -118,7 +118,7 @@ fn write_out(bytes: &[u8]) {
             Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
         }
     };
-    let _ = STDOUT_ERROR.compare_exchange(0, errno, Ordering::Relaxed, Ordering::Relaxed);
+    STDOUT_FAILED.store(true, Ordering::Relaxed);
     LAST_ERRNO.store(errno, Ordering::Relaxed);
 }
 
@@ -126,17 +126,17 @@ fn write_out(bytes: &[u8]) {
 /// `write error: ...`, when stdout could not be written (main flushes it first, and acts on
 /// a SIGPIPE that flush met).
 pub(crate) fn exit_status(code: ExitCode) -> ExitCode {
-    match STDOUT_ERROR.load(Ordering::Relaxed) {
-        0 if STDERR_FAILED.load(Ordering::Relaxed) => ExitCode::FAILURE,
-        0 => code,
-        _ => {
-            let last = LAST_ERRNO.load(Ordering::Relaxed);
-            error(&Error::StdoutWrite(
-                (last != 0).then(|| Errno::from_raw_os_error(last)),
-            ));
-            ExitCode::FAILURE
-        }
+    if STDOUT_FAILED.load(Ordering::Relaxed) {
+        let last = LAST_ERRNO.load(Ordering::Relaxed);
+        error(&Error::StdoutWrite(
+            (last != 0).then(|| Errno::from_raw_os_error(last)),
+        ));
+        return ExitCode::FAILURE;
     }
+    if STDERR_FAILED.load(Ordering::Relaxed) {
+        return ExitCode::FAILURE;
+    }
+    code
 }
 
 /// Writes `text` to stderr, ignoring errors for the same reason.

@@ -227,6 +227,19 @@ impl Drop for Mounted {
     }
 }
 
+/// Makes a FIFO at `path` with permission bits `mode` (before the umask), for set-ups that
+/// are given a directory rather than a `Scratch`.
+pub fn mkfifo(path: &Path, mode: u32) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(mode),
+        0,
+    )
+    .unwrap();
+}
+
 /// Starts fastcp with `args` and an empty environment, for a test that signals it.
 pub fn spawn_fastcp<I: AsRef<OsStr>>(args: impl IntoIterator<Item = I>) -> std::process::Child {
     std::process::Command::new(fastcp_path())
