@@ -16,8 +16,12 @@ use std::path::{Path, PathBuf};
 pub(crate) struct Job {
     pub(crate) src: PathBuf,
     pub(crate) dst: PathBuf,
-    /// Under --parents, the target directory the source's own path is recreated in.
-    pub(crate) parents_of: Option<PathBuf>,
+    /// The target directory the source is copied into (GNU's dst_dirfd), as named: `dst`
+    /// is built from it, and its name's `.` components matter (`t/s/.` goes through a
+    /// symlink t/s), so it is kept rather than taken back from `dst`.
+    pub(crate) into: Option<PathBuf>,
+    /// --parents: the source's own path is recreated in `into`.
+    pub(crate) parents: bool,
 }
 
 /// The jobs of a run, in command-line order.
@@ -85,7 +89,8 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                     Job {
                         src: src.clone(),
                         dst: crate::fs::concat(dir, OsStr::from_bytes(&bytes[start..])),
-                        parents_of: Some(dir.to_path_buf()),
+                        into: Some(dir.to_path_buf()),
+                        parents: true,
                     }
                 } else {
                     // `cp -r src/.. dir` copies into dir itself, never into dir/..: into
@@ -98,7 +103,8 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                     Job {
                         src: src.clone(),
                         dst: crate::fs::concat(dir, base),
-                        parents_of: None,
+                        into: Some(dir.to_path_buf()),
+                        parents: false,
                     }
                 }
             })
@@ -113,7 +119,8 @@ fn single(src: &Path, dst: &Path) -> Plan {
         jobs: vec![Job {
             src: src.to_path_buf(),
             dst: dst.to_path_buf(),
-            parents_of: None,
+            into: None,
+            parents: false,
         }],
         into_directory: false,
         backups_off: false,

@@ -367,7 +367,8 @@ fn force_backup_onto_itself_copies_to_the_backup_name() {
 }
 
 /// Two operands for one destination, and a command-line source written through a symlink the
-/// run just made (GNU's abuse.sh).
+/// run just made (GNU's abuse.sh); a source named through a symlink to its directory (fastcp
+/// followed the link and took `al/f` for the `a/f` named before).
 #[test]
 fn just_created_destinations_are_not_overwritten() {
     let setup = |d: &Path| {
@@ -376,9 +377,16 @@ fn just_created_destinations_are_not_overwritten() {
         std::fs::create_dir(d.join("c")).unwrap();
         symlink("../t", d.join("a/l")).unwrap();
         write(d, "b/l", "payload\n");
+        symlink("a", d.join("al")).unwrap();
     };
     for args in [
         &["a/f", "b/f", "c"][..],
+        // A source named through a symlink to its directory is another name (gnulib's
+        // same_name looks at `al` without following it): "will not overwrite just-created",
+        // not "specified more than once"; through `al/.` it is the same name.
+        &["a/f", "al/f", "c"],
+        &["a/f", "al/./f", "c"],
+        &["a/f", "a/./f", "c"],
         &["--backup=numbered", "a/f", "b/f", "c"],
         &["-dR", "--preserve=links", "a/l", "b/l", "c"],
         &["-d", "a/l", "b/l", "c"],

@@ -615,3 +615,52 @@ fn a_destination_reached_through_a_symlink_is_not_into_itself() {
         assert!(dirs < 20, "{args:?}: {dirs} entries");
     }
 }
+
+/// A target directory named through a symlink, then `.` (`cp -r s/. t/s`, t/s a link to s/sub):
+/// GNU looks at `t/s/.`, which goes through the link, so meeting the directory it made in
+/// s/sub is "into itself" and the operand stops. fastcp took the name's directory as `t/s`
+/// (Rust's Path::parent drops the `.`), looked at the link itself, called it "will not create
+/// hard link", and went on: s/f was copied over s/sub/f, a file of the source. On a tmpfs,
+/// whose inode numbers follow creation, so both tools read the entries in one order.
+#[test]
+fn a_target_named_through_a_symlink_and_dot_is_into_itself() {
+    let Some(fs) = util::Mounted::tmpfs("16m") else {
+        return;
+    };
+    let prog = util::fastcp_path().to_string_lossy().into_owned();
+    let cases: [&[&str]; 6] = [
+        &["-r", "s/.", "t/s"],
+        &["-r", "s/./", "t/s"],
+        &["-a", "s/.", "t/s/."],
+        &["-rn", "s/.", "t/s"],
+        &["-rb", "s/.", "t/s"],
+        &["-r", "-j4", "s/.", "t/s"],
+    ];
+    for (i, args) in cases.iter().enumerate() {
+        let run = |mut cmd: util::Cmd, name: &str, args: &[&str]| {
+            let dir = fs.path(&format!("{i}{name}"));
+            std::fs::create_dir_all(dir.join("s/sub")).unwrap();
+            std::fs::create_dir(dir.join("t")).unwrap();
+            std::fs::write(dir.join("s/f"), "one\n").unwrap();
+            std::fs::write(dir.join("s/sub/f"), "PRECIOUS\n").unwrap();
+            std::os::unix::fs::symlink("../s/sub", dir.join("t/s")).unwrap();
+            let out = cmd.current_dir(&dir).args(args).output().unwrap();
+            (out, util::snapshot(&dir))
+        };
+        let gnu_args: Vec<&str> = args.iter().copied().filter(|a| *a != "-j4").collect();
+        let (gnu, gnu_tree) = run(util::gnu_cp(), "gnu", &gnu_args);
+        let (ours, our_tree) = run(util::fastcp(), "ours", args);
+        assert_eq!(
+            std::fs::read_to_string(fs.path(&format!("{i}ours/s/sub/f"))).unwrap(),
+            "PRECIOUS\n",
+            "{args:?}"
+        );
+        assert_eq!(
+            util::normalize(&ours.stderr, &prog),
+            util::normalize(&gnu.stderr, "/bin/cp"),
+            "{args:?}"
+        );
+        assert_eq!(ours.status.code(), gnu.status.code(), "{args:?}");
+        assert_eq!(our_tree, gnu_tree, "{args:?}");
+    }
+}

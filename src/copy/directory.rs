@@ -11,7 +11,7 @@ use crate::copy::session::Session;
 use crate::error::misuse::Warning;
 use crate::error::{Error, Op};
 use crate::fs::ids::NumSet;
-use crate::fs::{At, Id, file_type, id};
+use crate::fs::{At, Id, dir_and_base, file_type, id};
 use crate::options::Deref;
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
@@ -426,11 +426,12 @@ impl Session<'_> {
 /// directory (GNU's same_name), however the directory is spelled. A directory reached through
 /// a symlink is not the same: GNU looks at the names' directories without following a final
 /// symlink (`d/lx/sub`, lx a link to x, is not `d/x/sub`: copying d into d/lx/sub is then
-/// GNU's "will not create hard link" for that entry, and the rest is copied). A destination
-/// name is looked at from the directory it is copied into, when there is one (`(path,
-/// target)`), which is followed: `cp -r d d/lx` meets d/x/d, the same entry as d/lx/d.
+/// GNU's "will not create hard link" for that entry, and the rest is copied), but `d/lx/.`
+/// goes through it. A destination name is looked at from the directory it is copied into,
+/// when there is one (`(path, target)`), which is followed: `cp -r d d/lx` meets d/x/d, the
+/// same entry as d/lx/d.
 fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
-    if a.0.file_name() != b.0.file_name() {
+    if dir_and_base(a.0).1 != dir_and_base(b.0).1 {
         return false;
     }
     match (directory_of(a), directory_of(b)) {
@@ -441,11 +442,9 @@ fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
 
 /// `same_name` with every symlink in the two directories followed.
 fn same_name_followed(a: &Path, b: &Path) -> bool {
-    a.file_name() == b.file_name()
-        && match (
-            rustix::fs::stat(parent_of(a)),
-            rustix::fs::stat(parent_of(b)),
-        ) {
+    let ((a_dir, a_base), (b_dir, b_base)) = (dir_and_base(a), dir_and_base(b));
+    a_base == b_base
+        && match (rustix::fs::stat(a_dir), rustix::fs::stat(b_dir)) {
             (Ok(x), Ok(y)) => id(&x) == id(&y),
             _ => false,
         }
@@ -455,20 +454,29 @@ fn same_name_followed(a: &Path, b: &Path) -> bool {
 /// `target` directory it lies below followed (GNU's fstatat from dst_dirfd).
 fn directory_of((path, target): (&Path, Option<&Path>)) -> Option<Stat> {
     if let Some(target) = target
-        && let Ok(below) = path.strip_prefix(target)
+        && let Some(below) = below(path, target)
     {
-        return match below.parent() {
-            Some(d) if !d.as_os_str().is_empty() => rustix::fs::lstat(target.join(d)).ok(),
-            _ => rustix::fs::stat(target).ok(),
+        return match dir_and_base(below).0 {
+            d if d == Path::new(".") => rustix::fs::stat(target).ok(),
+            d => rustix::fs::lstat(crate::fs::concat(target, d.as_os_str())).ok(),
         };
     }
-    rustix::fs::lstat(parent_of(path)).ok()
+    rustix::fs::lstat(dir_and_base(path).0).ok()
 }
 
-/// The directory `path` is named in: its parent, or `.` for a bare name.
-fn parent_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
+/// `path` as named from `target`, the directory it was built in (target, a slash, the rest):
+/// compared as bytes, since Path::strip_prefix drops `.` components.
+fn below<'a>(path: &'a Path, target: &Path) -> Option<&'a Path> {
+    let rest = path
+        .as_os_str()
+        .as_bytes()
+        .strip_prefix(target.as_os_str().as_bytes())?;
+    let ends_in_slash = target.as_os_str().as_bytes().ends_with(b"/");
+    let rest = if ends_in_slash {
+        rest
+    } else {
+        rest.strip_prefix(b"/")?
+    };
+    let start = rest.iter().position(|&b| b != b'/')?;
+    Some(Path::new(OsStr::from_bytes(&rest[start..])))
 }

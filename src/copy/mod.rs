@@ -55,7 +55,7 @@ impl Session<'_> {
     /// Under --parents, the leading directories are made before the operand is looked at,
     /// and get their attributes after it, whether it was copied or not (GNU's do_copy).
     fn copy_top(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
-        let Some(base) = &job.parents_of else {
+        let Some(base) = job.into.as_ref().filter(|_| job.parents) else {
             return self.copy_operand(job, into_directory);
         };
         let leading = self.make_parents(&job.src, base)?;
@@ -113,12 +113,8 @@ impl Session<'_> {
             parent: None,
         };
         let result = if is_dir {
-            // GNU's dst_dirfd: the --parents target, or the directory sources go into.
-            let target = match &job.parents_of {
-                Some(base) => Some(base.as_path()),
-                None => job.dst.parent().filter(|_| into_directory),
-            };
-            self.copy_dir(entry, target).map(|()| true)
+            // GNU's dst_dirfd: the directory sources go into (the --parents target too).
+            self.copy_dir(entry, job.into.as_deref()).map(|()| true)
         } else {
             self.copy_file(entry, None)
         };

@@ -5,8 +5,6 @@
 use crate::fs::{At, file_type, id};
 use crate::options::{Deref, Make, Options};
 use rustix::fs::{FileType, Stat};
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// The verdict on a destination that exists.
@@ -161,8 +159,8 @@ fn verdict(ok: bool) -> Verdict {
 /// Whether two names are one directory entry: the same last component in the same directory
 /// (GNU's same_nameat), however the directory is spelled.
 pub(crate) fn same_entry(a: At<'_>, b: At<'_>) -> bool {
-    let (a_dir, a_base) = split(a.name);
-    let (b_dir, b_base) = split(b.name);
+    let (a_dir, a_base) = crate::fs::dir_and_base(a.name);
+    let (b_dir, b_base) = crate::fs::dir_and_base(b.name);
     if a_base != b_base {
         return false;
     }
@@ -170,23 +168,4 @@ pub(crate) fn same_entry(a: At<'_>, b: At<'_>) -> bool {
         rustix::fs::statat(at.dir, dir, rustix::fs::AtFlags::empty()).map(|st| id(&st))
     };
     matches!((parent(a, a_dir), parent(b, b_dir)), (Ok(x), Ok(y)) if x == y)
-}
-
-/// A name's directory and last component as GNU's dir_name and last_component see them
-/// (trailing slashes ignored; `a/.` ends in `.`).
-fn split(path: &Path) -> (&Path, &[u8]) {
-    let bytes = path.as_os_str().as_bytes();
-    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
-    let trimmed = &bytes[..end];
-    match trimmed.iter().rposition(|&b| b == b'/') {
-        Some(slash) => {
-            let dir_end = trimmed[..slash]
-                .iter()
-                .rposition(|&b| b != b'/')
-                .map_or(1, |i| i + 1);
-            let dir = Path::new(OsStr::from_bytes(&trimmed[..dir_end]));
-            (dir, &trimmed[slash + 1..])
-        }
-        None => (Path::new("."), trimmed),
-    }
 }

@@ -43,17 +43,36 @@ impl At<'_> {
     }
 }
 
-/// A name as GNU's file-set compares them: the file, its last component, and its directory.
+/// A name as GNU's file-set compares them (gnulib's same_name): the file, its last
+/// component, and its directory as `lstat` sees that (`l/x`, l a symlink to s, is another
+/// name than `s/x`; `s/./x` is the same).
 pub(crate) type NameKey = (Id, OsString, Option<Id>);
 
 pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
-    let name = path.file_name().map(OsString::from).unwrap_or_default();
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let parent_id = rustix::fs::stat(parent).ok().map(|st| id(&st));
-    (id(st), name, parent_id)
+    let (dir, base) = dir_and_base(path);
+    let dir_id = rustix::fs::lstat(dir).ok().map(|st| id(&st));
+    (id(st), OsStr::from_bytes(base).to_os_string(), dir_id)
+}
+
+/// A name's directory and last component as GNU's dir_name and last_component see them
+/// (trailing slashes ignored; `a/.` ends in `.`, and `t/s/./x` is in `t/s/.`, which goes
+/// through a symlink t/s where `t/s` would not). Path::parent and Path::file_name drop `.`
+/// components, and so decide otherwise for a name spelled through a symlink.
+pub(crate) fn dir_and_base(path: &Path) -> (&Path, &[u8]) {
+    let bytes = path.as_os_str().as_bytes();
+    let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
+    let trimmed = &bytes[..end];
+    match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => {
+            let dir_end = trimmed[..slash]
+                .iter()
+                .rposition(|&b| b != b'/')
+                .map_or(1, |i| i + 1);
+            let dir = Path::new(OsStr::from_bytes(&trimmed[..dir_end]));
+            (dir, &trimmed[slash + 1..])
+        }
+        None => (Path::new("."), trimmed),
+    }
 }
 
 /// `path` with its trailing slashes made one, as GNU's file_name_concat drops them before
