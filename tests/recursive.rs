@@ -628,8 +628,9 @@ fn a_target_named_through_a_symlink_and_dot_is_into_itself() {
         return;
     };
     let prog = util::fastcp_path().to_string_lossy().into_owned();
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 7] = [
         &["-r", "s/.", "t/s"],
+        &["-r", "s", "t/s//"],
         &["-r", "s/./", "t/s"],
         &["-a", "s/.", "t/s/."],
         &["-rn", "s/.", "t/s"],

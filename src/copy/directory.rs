@@ -467,12 +467,10 @@ fn directory_of((path, target): (&Path, Option<&Path>)) -> Option<Stat> {
 /// `path` as named from `target`, the directory it was built in (target, a slash, the rest):
 /// compared as bytes, since Path::strip_prefix drops `.` components.
 fn below<'a>(path: &'a Path, target: &Path) -> Option<&'a Path> {
-    let rest = path
-        .as_os_str()
-        .as_bytes()
-        .strip_prefix(target.as_os_str().as_bytes())?;
-    let ends_in_slash = target.as_os_str().as_bytes().ends_with(b"/");
-    let rest = if ends_in_slash {
+    // As `concat` joined them: the target's trailing slashes made one.
+    let target = crate::fs::one_trailing_slash(target.as_os_str().as_bytes());
+    let rest = path.as_os_str().as_bytes().strip_prefix(target)?;
+    let rest = if target.ends_with(b"/") {
         rest
     } else {
         rest.strip_prefix(b"/")?
