@@ -39,20 +39,6 @@ fn directory(path: &Path) -> Result<bool, Errno> {
     rustix::fs::stat(path).map(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir())
 }
 
-/// The last component of `src`, ignoring trailing slashes, as the name inside the target.
-fn last_component(src: &Path) -> &OsStr {
-    let bytes = src.as_os_str().as_bytes();
-    let trimmed = match bytes.iter().rposition(|&b| b != b'/') {
-        Some(end) => &bytes[..=end],
-        None => return OsStr::new("/"),
-    };
-    let start = trimmed
-        .iter()
-        .rposition(|&b| b == b'/')
-        .map_or(0, |i| i + 1);
-    OsStr::from_bytes(&trimmed[start..])
-}
-
 /// `path` without trailing slashes (but `/` stays `/`).
 fn strip_trailing_slashes(path: &Path) -> PathBuf {
     let bytes = path.as_os_str().as_bytes();
@@ -95,9 +81,9 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                 } else {
                     // `cp -r src/.. dir` copies into dir itself, never into dir/..: into
                     // dir/. (GNU skips the first dot).
-                    let base = match last_component(src) {
+                    // `/` has no last component: the name is empty (see copy_operand).
+                    let base = match OsStr::from_bytes(crate::fs::dir_and_base(src).1) {
                         name if name == ".." => OsStr::new("."),
-                        name if name == "/" => OsStr::new(""),
                         name => name,
                     };
                     Job {
@@ -202,14 +188,6 @@ fn onto_itself(opts: &Options, src: &Path, dst: &Path) -> Option<Plan> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn last_component_ignores_trailing_slashes() {
-        assert_eq!(last_component(Path::new("a/b/")), "b");
-        assert_eq!(last_component(Path::new("a//b//")), "b");
-        assert_eq!(last_component(Path::new("b")), "b");
-        assert_eq!(last_component(Path::new("/")), "/");
-    }
 
     #[test]
     fn join_keeps_the_users_slashes() {

@@ -665,3 +665,36 @@ fn a_target_named_through_a_symlink_and_dot_is_into_itself() {
         assert_eq!(our_tree, gnu_tree, "{args:?}");
     }
 }
+
+/// A directory copied onto itself through a symlink to it (`cp -rb ld/. d`, ld a link to d):
+/// GNU's same_nameat does not follow the names' directories, so the directories are two
+/// entries and merged, and each file in them is "the same file" (one message per entry,
+/// not one for the operand); a backup never moves a file of the source aside.
+#[test]
+fn a_directory_onto_itself_through_a_symlink_is_refused_entry_by_entry() {
+    // One entry a directory: the messages come in one order whatever the inode order.
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("d/e")).unwrap();
+        std::fs::write(d.join("d/e/f"), "PRECIOUS\n").unwrap();
+        std::os::unix::fs::symlink("d", d.join("ld")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("l")).unwrap();
+    };
+    let cases: [&[&str]; 8] = [
+        &["-rb", "ld/.", "d"],
+        &["-rb", "ld/.", "d/."],
+        &["-rb", "l/d/.", "d"],
+        &["-ab", "ld/.", "l/d"],
+        &["-r", "--backup=numbered", "ld/.", "d"],
+        &["-rb", "--remove-destination", "ld/.", "d"],
+        &["-r", "--remove-destination", "l/d/.", "d"],
+        &["-rbHT", "ld", "d"],
+    ];
+    for args in cases {
+        let (gnu, ours) = util::run_both(setup, args, b"", &[]);
+        assert_eq!(ours, gnu, "{args:?}");
+        assert!(
+            ours.code == 1 && ours.stderr.contains("are the same file"),
+            "{args:?}"
+        );
+    }
+}

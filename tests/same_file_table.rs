@@ -6,9 +6,13 @@
 
 mod util;
 
+use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
 use std::path::Path;
-use util::run_both;
+use std::path::PathBuf;
+use util::{Entry, Outcome, Scratch, run_both, snapshot};
+
+type Tree = BTreeMap<PathBuf, Entry>;
 
 fn write(dir: &Path, rel: &str, data: &str) {
     std::fs::write(dir.join(rel), data).unwrap();
@@ -44,11 +48,16 @@ fn option_sets() -> Vec<Vec<&'static str>> {
 fn table(setup: impl Fn(&Path) + Copy, operands: &[&str]) {
     let mut differing = Vec::new();
     let sets = option_sets();
+    let before = {
+        let s = Scratch::new();
+        setup(s.path());
+        snapshot(s.path())
+    };
     for set in &sets {
         let args: Vec<&str> = set.iter().chain(operands).copied().collect();
         // Numbered backups, as GNU's same-file.sh: the backup names show in -v lines.
         let (gnu, ours) = run_both(setup, &args, b"", &[("VERSION_CONTROL", "numbered")]);
-        if ours != gnu {
+        if ours != gnu && !refused_where_gnu_loses_the_source(&gnu, &ours, &before) {
             differing.push(format!("{args:?}\n  GNU:    {gnu:?}\n  fastcp: {ours:?}"));
         }
     }
@@ -59,6 +68,24 @@ fn table(setup: impl Fn(&Path) + Copy, operands: &[&str]) {
         sets.len(),
         differing.join("\n")
     );
+}
+
+/// The one kind of cell where fastcp does not do what GNU 9.1 does: two names that are one
+/// directory entry through a symlinked directory (`foo` and `l/foo`, l a link to `.`), which
+/// GNU's same_nameat takes for two entries, so that it moves aside (a backup) or unlinks
+/// (--remove-destination) the source itself and then fails to read it. fastcp says they are
+/// the same file, fails as GNU does, and has touched nothing.
+fn refused_where_gnu_loses_the_source(gnu: &Outcome, ours: &Outcome, before: &Tree) -> bool {
+    let gnu_lost_it = gnu
+        .stderr
+        .contains("for reading: No such file or directory")
+        || gnu.stderr.contains("cannot read symbolic link");
+    gnu_lost_it
+        && gnu.code == 1
+        && ours.code == 1
+        && ours.stderr.ends_with("are the same file\n")
+        && ours.stderr.lines().count() == 1
+        && &ours.tree == before
 }
 
 #[test]
@@ -172,4 +199,32 @@ fn destination_with_other_hard_links() {
         std::fs::hard_link(d.join("g"), d.join("g2")).unwrap();
     };
     table(setup, &["foo", "g"]);
+}
+
+/// One entry named through a symlink to its directory: GNU's same_nameat does not follow
+/// the names' directories, so `l/foo` is another entry than `foo` (`cp -d l/sl sl` is a quiet
+/// success, as two names of one symlink).
+fn through_a_symlinked_directory(d: &Path) {
+    write(d, "foo", "data\n");
+    std::fs::hard_link(d.join("foo"), d.join("hardlink")).unwrap();
+    symlink("foo", d.join("sl")).unwrap();
+    symlink(".", d.join("l")).unwrap();
+}
+
+#[test]
+fn same_entry_through_a_symlinked_directory() {
+    table(through_a_symlinked_directory, &["foo", "l/foo"]);
+    table(through_a_symlinked_directory, &["l/foo", "foo"]);
+}
+
+#[test]
+fn same_symlink_through_a_symlinked_directory() {
+    table(through_a_symlinked_directory, &["l/sl", "sl"]);
+    table(through_a_symlinked_directory, &["sl", "l/sl"]);
+}
+
+#[test]
+fn same_entry_into_a_directory_through_a_symlink() {
+    table(through_a_symlinked_directory, &["l/foo", "."]);
+    table(through_a_symlinked_directory, &["l/sl", "l/."]);
 }

@@ -11,7 +11,8 @@ use crate::copy::session::Session;
 use crate::error::misuse::Warning;
 use crate::error::{Error, Op};
 use crate::fs::ids::NumSet;
-use crate::fs::{At, Id, dir_and_base, file_type, id};
+use crate::fs::names::{same_name, same_name_followed};
+use crate::fs::{At, Id, file_type, id};
 use crate::options::Deref;
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
@@ -185,6 +186,7 @@ impl Session<'_> {
             dst,
             node,
             parent,
+            ..
         } = entry;
         let finish = self.finish_of(&target, src_st);
         let site = Site {
@@ -420,61 +422,4 @@ impl Session<'_> {
         let guard = DirGuard::new(&fds, target.dev, finish, site, None);
         DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))
     }
-}
-
-/// Whether two paths name the same directory entry: the same last component in the same
-/// directory (GNU's same_name), however the directory is spelled. A directory reached through
-/// a symlink is not the same: GNU looks at the names' directories without following a final
-/// symlink (`d/lx/sub`, lx a link to x, is not `d/x/sub`: copying d into d/lx/sub is then
-/// GNU's "will not create hard link" for that entry, and the rest is copied), but `d/lx/.`
-/// goes through it. A destination name is looked at from the directory it is copied into,
-/// when there is one (`(path, target)`), which is followed: `cp -r d d/lx` meets d/x/d, the
-/// same entry as d/lx/d.
-fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) -> bool {
-    if dir_and_base(a.0).1 != dir_and_base(b.0).1 {
-        return false;
-    }
-    match (directory_of(a), directory_of(b)) {
-        (Some(x), Some(y)) => id(&x) == id(&y),
-        _ => false,
-    }
-}
-
-/// `same_name` with every symlink in the two directories followed.
-fn same_name_followed(a: &Path, b: &Path) -> bool {
-    let ((a_dir, a_base), (b_dir, b_base)) = (dir_and_base(a), dir_and_base(b));
-    a_base == b_base
-        && match (rustix::fs::stat(a_dir), rustix::fs::stat(b_dir)) {
-            (Ok(x), Ok(y)) => id(&x) == id(&y),
-            _ => false,
-        }
-}
-
-/// The status of the directory `path` is named in, its last component not followed, but the
-/// `target` directory it lies below followed (GNU's fstatat from dst_dirfd).
-fn directory_of((path, target): (&Path, Option<&Path>)) -> Option<Stat> {
-    if let Some(target) = target
-        && let Some(below) = below(path, target)
-    {
-        return match dir_and_base(below).0 {
-            d if d == Path::new(".") => rustix::fs::stat(target).ok(),
-            d => rustix::fs::lstat(crate::fs::concat(target, d.as_os_str())).ok(),
-        };
-    }
-    rustix::fs::lstat(dir_and_base(path).0).ok()
-}
-
-/// `path` as named from `target`, the directory it was built in (target, a slash, the rest):
-/// compared as bytes, since Path::strip_prefix drops `.` components.
-fn below<'a>(path: &'a Path, target: &Path) -> Option<&'a Path> {
-    // As `concat` joined them: the target's trailing slashes made one.
-    let target = crate::fs::one_trailing_slash(target.as_os_str().as_bytes());
-    let rest = path.as_os_str().as_bytes().strip_prefix(target)?;
-    let rest = if target.ends_with(b"/") {
-        rest
-    } else {
-        rest.strip_prefix(b"/")?
-    };
-    let start = rest.iter().position(|&b| b != b'/')?;
-    Some(Path::new(OsStr::from_bytes(&rest[start..])))
 }

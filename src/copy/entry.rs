@@ -6,7 +6,7 @@ use crate::copy::metadata::Birth;
 use crate::fs::At;
 use rustix::fs::Stat;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// A file to copy: its source and the status looked at, its destination, how it was reached.
@@ -19,6 +19,10 @@ pub(crate) struct Entry<'e> {
     /// The directory being walked, when the file is one of its entries (a regular file there
     /// may go to a copying thread, which keeps the directory open until it is done).
     pub(crate) parent: Option<&'e Arc<DirGuard>>,
+    /// The directory a command-line operand is copied into, for the operand itself (GNU's
+    /// dst_dirfd): its destination's name is looked at from there. `None` below it, and
+    /// where no operand is a directory to copy into.
+    pub(crate) target: Option<&'e Path>,
 }
 
 /// The source of a file, when the walk opened it already (its status is the open file's).

@@ -7,8 +7,8 @@ use crate::copy::resume;
 use crate::copy::same_file::{Verdict, same_file_ok};
 use crate::copy::session::Session;
 use crate::error::{Error, Op};
-use crate::fs::backup::{backup_name, beside, last_component, simple_name};
-use crate::fs::{At, file_type, name_key};
+use crate::fs::backup::{backup_name, beside, simple_name};
+use crate::fs::{At, dir_and_base, file_type, name_key};
 use crate::options::{Backup, Deref, Make, Update};
 use crate::report;
 use rustix::fs::{Access, AtFlags, FileType, Stat};
@@ -144,7 +144,7 @@ impl Session<'_> {
             existing: Some(dst_st),
             ..Prepared::default()
         };
-        let dots = matches!(last_component(src.name), b"." | b"..");
+        let dots = matches!(dir_and_base(src.name).1, b"." | b"..");
         if let Some(kind) = policy.backup
             && !dots
         {
@@ -186,7 +186,7 @@ impl Session<'_> {
         let no_clobber = policy.ask == Some(false) || policy.update == Update::None;
         let mut done = false;
         if !no_clobber {
-            match same_file_ok((opts, self.deref(node.top)), src, src_st, dst, dst_st) {
+            match same_file_ok((opts, self.deref(node.top)), entry, dst_st) {
                 Verdict::Proceed => {}
                 Verdict::Done => done = true,
                 Verdict::SameFile => {
@@ -280,7 +280,7 @@ impl Session<'_> {
         let suffix = &self.opts.overwrite.suffix;
         // `cp --backup=simple a~ a` would rename a over a~, the source: GNU refuses.
         if kind != Backup::Numbered
-            && last_component(src.name) == simple_name(dst.name, suffix).as_bytes()
+            && dir_and_base(src.name).1 == simple_name(dst.name, suffix).as_bytes()
             && let Ok(st) = rustix::fs::statat(
                 dst.dir,
                 beside(dst.name, &simple_name(dst.name, suffix)),

@@ -111,10 +111,11 @@ impl Session<'_> {
                 fresh: false,
             },
             parent: None,
+            // GNU's dst_dirfd: the directory sources go into (the --parents target too).
+            target: job.into.as_deref(),
         };
         let result = if is_dir {
-            // GNU's dst_dirfd: the directory sources go into (the --parents target too).
-            self.copy_dir(entry, job.into.as_deref()).map(|()| true)
+            self.copy_dir(entry).map(|()| true)
         } else {
             self.copy_file(entry, None)
         };

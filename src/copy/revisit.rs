@@ -10,20 +10,14 @@ impl Session<'_> {
     /// Whether the directory `src` is to be copied onto the existing `dst`: an error when
     /// they are one directory, false for -l onto itself (a quiet success, as GNU).
     pub(crate) fn dir_onto_itself(&mut self, entry: Entry<'_>) -> Result<bool, Error> {
-        let Entry {
-            src,
-            src_st,
-            dst,
-            node,
-            ..
-        } = entry;
+        let Entry { src, dst, node, .. } = entry;
         if node.fresh || self.opts.overwrite.ask == Some(false) {
             return Ok(true);
         }
         let Ok(dst_st) = dst.stat(false) else {
             return Ok(true);
         };
-        match same_file_ok((self.opts, self.deref(node.top)), src, src_st, dst, &dst_st) {
+        match same_file_ok((self.opts, self.deref(node.top)), entry, &dst_st) {
             Verdict::Proceed => Ok(true),
             Verdict::Done => Ok(false),
             Verdict::SameFile => Err(Error::SameFile {

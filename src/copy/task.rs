@@ -53,6 +53,7 @@ impl Session<'_> {
                     fresh: false,
                 },
                 parent: None,
+                target: None,
             };
             let backup = prepared.backup.clone();
             if let Err(e) = self.write_to(entry, src_fd, prepared, dest) {

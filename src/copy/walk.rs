@@ -164,12 +164,7 @@ fn cut_back(paths: (&mut PathBuf, &mut PathBuf), lens: (usize, usize)) {
 impl Session<'_> {
     /// Copies a directory and everything below it. Errors on entries are reported and the walk
     /// goes on; the directory's own attributes are applied after its contents.
-    /// `target`: the directory the operand is copied into, if any (see `Carry::target`).
-    pub(crate) fn copy_dir(
-        &mut self,
-        entry: Entry<'_>,
-        target: Option<&Path>,
-    ) -> Result<(), Error> {
+    pub(crate) fn copy_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
         // A copy into its own source reads directories it is filling: the order in which it
         // fills them decides what it finds there (and their inode order, in which it reads
         // them), so it copies one file at a time, as GNU cp, whatever -j says.
@@ -177,13 +172,15 @@ impl Session<'_> {
         if pool.is_some() && !inside(entry.dst, entry.src_st) {
             self.pool = pool;
         }
-        let result = self.walk_dir(entry, target);
+        let result = self.walk_dir(entry);
         self.pool = pool;
         result
     }
 
-    fn walk_dir(&mut self, entry: Entry<'_>, target: Option<&Path>) -> Result<(), Error> {
-        let Entry { src, dst, .. } = entry;
+    fn walk_dir(&mut self, entry: Entry<'_>) -> Result<(), Error> {
+        let Entry {
+            src, dst, target, ..
+        } = entry;
         let shown = Arc::new(Shown::Top {
             src: src.shown.to_path_buf(),
             dst: dst.shown.to_path_buf(),
@@ -272,6 +269,7 @@ impl Session<'_> {
                 fresh: level.fresh,
             },
             parent: Some(&level.guard),
+            target: None,
         };
         let result = if file_type(&st) != FileType::Directory {
             self.copy_file(entry, opened).map(|_| ())

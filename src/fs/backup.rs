@@ -1,41 +1,19 @@
 //! Backup names (GNU's find_backup_file_name): `name~`, the -S suffix, or the next `name.~N~`.
 
-use super::{At, concat};
+use super::{At, dir_and_base};
 use crate::options::Backup;
-use std::ffi::OsString;
+use rustix::fs::{Mode, OFlags};
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 /// The next free `name.~N~`, and whether any numbered backup exists already.
 fn numbered(dst: At<'_>) -> (OsString, bool) {
-    let name = dst
-        .name
-        .file_name()
-        .map(|n| n.as_bytes())
-        .unwrap_or_default()
-        .to_vec();
-    let parent = dst.name.parent().filter(|p| !p.as_os_str().is_empty());
+    let (parent, name) = dir_and_base(dst.name);
+    let name = name.to_vec();
     let mut highest = 0u64;
-    let dir_fd = match parent {
-        Some(p) => rustix::fs::openat(
-            dst.dir,
-            p,
-            rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .ok(),
-        None => rustix::fs::openat(
-            dst.dir,
-            ".",
-            rustix::fs::OFlags::RDONLY
-                | rustix::fs::OFlags::DIRECTORY
-                | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )
-        .ok(),
-    };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let dir_fd = rustix::fs::openat(dst.dir, parent, flags, Mode::empty()).ok();
     if let Some(fd) = dir_fd
         && let Ok(mut dir) = rustix::fs::Dir::read_from(&fd)
     {
@@ -60,37 +38,28 @@ fn numbered(dst: At<'_>) -> (OsString, bool) {
 
 /// The simple backup name of `dst` (`name~`, or the -S suffix), beside it.
 pub(crate) fn simple_name(dst: &Path, suffix: &std::ffi::OsStr) -> OsString {
-    let mut name = dst.file_name().unwrap_or_default().to_os_string();
+    let mut name = OsStr::from_bytes(dir_and_base(dst).1).to_os_string();
     name.push(suffix);
     name
 }
 
-/// `name` in the directory of `path`.
+/// `path` with its last component replaced by `name`, as GNU spells a backup's name: the
+/// directory as the user named it (`l/./f` is backed up as `l/./f~`).
 pub(crate) fn beside(path: &Path, name: &OsString) -> PathBuf {
-    match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => concat(parent, name),
-        _ => PathBuf::from(name),
-    }
-}
-
-/// The last component of a name, trailing slashes ignored (GNU's last_component).
-pub(crate) fn last_component(path: &Path) -> &[u8] {
     let bytes = path.as_os_str().as_bytes();
     let end = bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1);
     let start = bytes[..end]
         .iter()
         .rposition(|&b| b == b'/')
         .map_or(0, |i| i + 1);
-    &bytes[start..end]
+    let mut out = bytes[..start].to_vec();
+    out.extend_from_slice(name.as_bytes());
+    PathBuf::from(OsString::from_vec(out))
 }
 
 /// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
 pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> OsString {
-    let base = dst
-        .name
-        .file_name()
-        .map(|n| n.as_bytes())
-        .unwrap_or_default();
+    let base = dir_and_base(dst.name).1;
     match kind {
         Backup::Simple => simple_name(dst.name, suffix),
         Backup::Numbered => match numbered(dst) {
@@ -115,4 +84,18 @@ fn fit(name: OsString, base: &[u8]) -> OsString {
     let mut cut = base[..base.len().min(MOST - 1)].to_vec();
     cut.push(b'~');
     OsString::from_vec(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backup_is_named_beside_the_name_as_spelled() {
+        let beside = |p: &str| beside(Path::new(p), &"n~".into());
+        assert_eq!(beside("l/./f"), Path::new("l/./n~"));
+        assert_eq!(beside("a//f"), Path::new("a//n~"));
+        assert_eq!(beside("/f"), Path::new("/n~"));
+        assert_eq!(beside("f"), Path::new("n~"));
+    }
 }
