@@ -100,15 +100,9 @@ struct Walk {
 /// directory `src_st`: its own directory or one above it, up to `/`, is that directory.
 fn inside(dst: At<'_>, src_st: &Stat) -> bool {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let bytes = dst.name.as_os_str().as_bytes();
-    let trimmed = &bytes[..bytes.iter().rposition(|&b| b != b'/').map_or(0, |i| i + 1)];
     let start = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()).or_else(|_| {
-        let parent = match trimmed.iter().rposition(|&b| b == b'/') {
-            Some(0) => &b"/"[..],
-            Some(cut) => &trimmed[..cut],
-            None => &b"."[..],
-        };
-        rustix::fs::openat(dst.dir, OsStr::from_bytes(parent), flags, Mode::empty())
+        let parent = crate::fs::dir_and_base(dst.name).0;
+        rustix::fs::openat(dst.dir, parent, flags, Mode::empty())
     });
     let Ok(mut dir) = start else {
         return false;
