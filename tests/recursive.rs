@@ -679,7 +679,7 @@ fn a_directory_onto_itself_through_a_symlink_is_refused_entry_by_entry() {
         std::os::unix::fs::symlink("d", d.join("ld")).unwrap();
         std::os::unix::fs::symlink(".", d.join("l")).unwrap();
     };
-    let cases: [&[&str]; 8] = [
+    let cases: [&[&str]; 10] = [
         &["-rb", "ld/.", "d"],
         &["-rb", "ld/.", "d/."],
         &["-rb", "l/d/.", "d"],
@@ -688,6 +688,8 @@ fn a_directory_onto_itself_through_a_symlink_is_refused_entry_by_entry() {
         &["-rb", "--remove-destination", "ld/.", "d"],
         &["-r", "--remove-destination", "l/d/.", "d"],
         &["-rbHT", "ld", "d"],
+        &["-r", "--remove-destination", "l/d", "."],
+        &["-a", "--remove-destination", "ld/.", "d"],
     ];
     for args in cases {
         let (gnu, ours) = util::run_both(setup, args, b"", &[]);

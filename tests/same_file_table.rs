@@ -228,3 +228,33 @@ fn same_entry_into_a_directory_through_a_symlink() {
     table(through_a_symlinked_directory, &["l/foo", "."]);
     table(through_a_symlinked_directory, &["l/sl", "l/."]);
 }
+
+/// Where GNU takes one entry for two and goes on, -u, -n and -i still have their say first, as
+/// in GNU: a destination that is not older is kept, and "n" leaves it (exit 0, no message).
+#[test]
+fn update_and_prompts_come_before_the_refusal_through_a_symlinked_directory() {
+    let mut differing = Vec::new();
+    for set in [
+        &["-ub"][..],
+        &["-u", "--remove-destination"],
+        &["-ubd"],
+        &["-ib"],
+        &["-i", "--remove-destination"],
+        &["-ibd"],
+        &["-ibv"],
+    ] {
+        for operands in [
+            ["foo", "l/foo"],
+            ["l/foo", "foo"],
+            ["l/sl", "sl"],
+            ["hardlink", "l/foo"],
+        ] {
+            let args: Vec<&str> = set.iter().chain(&operands).copied().collect();
+            let (gnu, ours) = run_both(through_a_symlinked_directory, &args, b"n\n", &[]);
+            if ours != gnu {
+                differing.push(format!("{args:?}\n  GNU:    {gnu:?}\n  fastcp: {ours:?}"));
+            }
+        }
+    }
+    assert!(differing.is_empty(), "{}", differing.join("\n"));
+}

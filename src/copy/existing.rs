@@ -184,17 +184,17 @@ impl Session<'_> {
         let policy = &opts.overwrite;
         // --update=none is later GNU's -n (no same-file check either).
         let no_clobber = policy.ask == Some(false) || policy.update == Update::None;
-        let mut done = false;
+        let same_file = || Error::SameFile {
+            src: src.shown.to_path_buf(),
+            dst: dst.shown.to_path_buf(),
+        };
+        let (mut done, mut one_entry) = (false, false);
         if !no_clobber {
             match same_file_ok((opts, self.deref(node.top)), entry, dst_st) {
                 Verdict::Proceed => {}
                 Verdict::Done => done = true,
-                Verdict::SameFile => {
-                    return Err(Error::SameFile {
-                        src: src.shown.to_path_buf(),
-                        dst: dst.shown.to_path_buf(),
-                    });
-                }
+                Verdict::OneEntry => one_entry = true,
+                Verdict::SameFile => return Err(same_file()),
             }
             let kept = match policy.update {
                 Update::All => false,
@@ -212,6 +212,9 @@ impl Session<'_> {
         if no_clobber || (policy.ask == Some(true) && !self.confirm(dst, dst_st)) {
             self.skipped(dst);
             return Ok(Some(Decision::Skip));
+        }
+        if one_entry {
+            return Err(same_file());
         }
         Ok(done.then_some(Decision::Skip))
     }

@@ -20,7 +20,8 @@ impl Session<'_> {
         match same_file_ok((self.opts, self.deref(node.top)), entry, &dst_st) {
             Verdict::Proceed => Ok(true),
             Verdict::Done => Ok(false),
-            Verdict::SameFile => Err(Error::SameFile {
+            // A directory is merged into, never moved aside: no OneEntry (as SameFile).
+            Verdict::SameFile | Verdict::OneEntry => Err(Error::SameFile {
                 src: src.shown.to_path_buf(),
                 dst: dst.shown.to_path_buf(),
             }),

@@ -18,6 +18,11 @@ pub(crate) enum Verdict {
     Done,
     /// Writing would destroy the source: "'a' and 'b' are the same file".
     SameFile,
+    /// GNU goes on here, taking the two names for two directory entries, but they are one
+    /// through a symlink (`f` and `l/f`, l a link to `.`), and going on would move aside or
+    /// unlink the source before reading it. -u, -n and -i have their say as GNU's; where GNU
+    /// would then act on the destination, it is "the same file".
+    OneEntry,
 }
 
 fn is_link(st: &Stat) -> bool {
@@ -105,9 +110,10 @@ fn moved_aside(
         // refused at once. Not where the source is not read (-s: the backup keeps the
         // data, as GNU's), nor for a directory merged into itself: its entries are looked
         // at one by one, as GNU does.
-        return Some(verdict(
-            !names.as_gnu() && (merged || names.safe_to_go_on(opts)),
-        ));
+        if names.as_gnu() {
+            return Some(Verdict::SameFile);
+        }
+        return Some(go_on(merged || names.safe_to_go_on(opts)));
     }
     if !opts.overwrite.remove_destination {
         return None;
@@ -118,9 +124,19 @@ fn moved_aside(
     // Two names of one file: the destination name is removed first, so the source keeps its
     // data (mv refuses here; cp goes on). GNU also goes on where the names are one entry
     // through a symlink (`f l/f`, l a link to `.`), unlinks the source's name and fails to
-    // read it: refused (with -s, nothing is read, and the file's other name keeps it).
-    (ends.same && dst_link.st_nlink > 1 && !names.as_gnu() && names.safe_to_go_on(opts))
-        .then_some(Verdict::Proceed)
+    // read it: not fastcp (with -s, nothing is read, and the file's other name keeps it; a
+    // directory is merged into, not removed).
+    (ends.same && dst_link.st_nlink > 1 && !names.as_gnu())
+        .then(|| go_on(merged || names.safe_to_go_on(opts)))
+}
+
+/// Where GNU goes on: `Proceed` when that is safe, `OneEntry` when it would lose the source.
+fn go_on(safe: bool) -> Verdict {
+    if safe {
+        Verdict::Proceed
+    } else {
+        Verdict::OneEntry
+    }
 }
 
 /// Without following symlinks (-d), the files the two ends lead to: a copy onto a symlink to
@@ -171,7 +187,7 @@ fn ends(
                 // A backup would move the source aside where the two are one entry through
                 // a symlink (GNU then fails and puts it back).
                 if backups {
-                    return Err(verdict(names.safe_to_go_on(opts)));
+                    return Err(go_on(names.safe_to_go_on(opts)));
                 }
                 if same_link {
                     return Err(Verdict::Done);
