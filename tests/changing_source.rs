@@ -4,6 +4,7 @@
 mod util;
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::time::Duration;
 use util::{Scratch, pattern};
 
@@ -229,4 +230,55 @@ fn bytes_appended_while_a_large_copy_call_runs_are_copied() {
             "{method}: the appended bytes are missing"
         );
     }
+}
+
+/// A file of a listed directory replaced by a FIFO before it is opened (the listing held back
+/// 1.5 s, the FIFO made after 0.5 s): GNU looks at each entry's type right before it opens
+/// it and makes a FIFO; fastcp, which opens entries recorded as regular files without a stat
+/// first, blocked in the open until a writer came, for ever. Both tools, one result.
+#[test]
+fn a_listed_file_replaced_by_a_fifo_is_made_a_fifo() {
+    let run = |program: &std::path::Path| {
+        let s = Scratch::new();
+        s.mkdir("src");
+        s.write("src/y", b"y\n");
+        s.write("src/z", b"z\n");
+        let child = util::strace_delaying_return("getdents64", 1_500_000, ":when=1")
+            .arg(program)
+            .args(["-r", "src", "dst"])
+            .current_dir(s.path())
+            .env_clear()
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::remove_file(s.join("src/z")).unwrap();
+        util::mkfifo(&s.join("src/z"), 0o644);
+        // A writer that comes after 20 s, so that a hang ends (as a failure) instead of
+        // holding up the suite; it never waits itself (O_NONBLOCK).
+        let fifo = s.join("src/z");
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(20));
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+                .open(fifo);
+        });
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        let kind = std::fs::symlink_metadata(s.join("dst/z")).map(|m| m.file_type());
+        Some((
+            out.status.code(),
+            kind.is_ok_and(|k| std::os::unix::fs::FileTypeExt::is_fifo(&k)),
+            std::fs::read(s.join("dst/y")).ok(),
+            started.elapsed() < Duration::from_secs(15),
+        ))
+    };
+    let Some(gnu) = run(std::path::Path::new("/bin/cp")) else {
+        util::skip("strace is not installed");
+        return;
+    };
+    let ours = run(&util::fastcp_path()).unwrap();
+    assert_eq!(gnu, (Some(0), true, Some(b"y\n".to_vec()), true));
+    assert_eq!(ours, gnu);
 }

@@ -120,11 +120,16 @@ impl<'a> Session<'a> {
         if !between_files {
             return None;
         }
-        let known = *self
+        self.page_cache_fs(src, src_st).then_some(size)
+    }
+
+    /// Whether `fd` (of status `st`) is on a filesystem whose reads go through the page cache
+    /// and stop short only at end of file (magic::short_means_end), learnt once per device.
+    pub(crate) fn page_cache_fs(&mut self, fd: BorrowedFd<'_>, st: &Stat) -> bool {
+        *self
             .short_ends
-            .entry(src_st.st_dev)
-            .or_insert_with(|| magic::of(src).is_some_and(magic::short_means_end));
-        known.then_some(size)
+            .entry(st.st_dev)
+            .or_insert_with(|| magic::of(fd).is_some_and(magic::short_means_end))
     }
 
     /// After a failed copy, puts back the backup made of the destination (GNU's un_backup):

@@ -35,8 +35,13 @@ type Looked = (Stat, Opened);
 /// less than stat then open, and the status is the opened file's by construction. `None`
 /// when that does not work out (the entry changed, or cannot be opened): the caller then
 /// takes the usual way, which reports any error at the point GNU cp does.
+///
+/// The listing may be old by then: an entry replaced by a FIFO since would block the open
+/// until a writer came, where GNU, which looks at the type right before opening, makes a
+/// FIFO. So the open does not wait (O_NONBLOCK); a FIFO or device found is closed again.
 fn open_recorded_file(at: At<'_>) -> Option<(OwnedFd, Stat)> {
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC;
+    let flags =
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NOCTTY | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let fd = rustix::fs::openat(at.dir, at.name, flags, Mode::empty()).ok()?;
     let st = rustix::fs::fstat(&fd).ok()?;
     (file_type(&st) == FileType::RegularFile).then_some((fd, st))
@@ -319,6 +324,12 @@ impl Session<'_> {
             && kind == FileType::RegularFile
             && let Some((fd, st)) = open_recorded_file(src)
         {
+            // Reads of a regular file ignore O_NONBLOCK on the page-cache filesystems; it
+            // is cleared elsewhere (a FUSE server, or a /proc file, may honour it).
+            if !self.page_cache_fs(fd.as_fd(), &st) {
+                let flags = rustix::fs::fcntl_getfl(&fd)? - OFlags::NONBLOCK;
+                rustix::fs::fcntl_setfl(&fd, flags)?;
+            }
             return Ok((st, Some(fd)));
         }
         let st = src.stat(follow)?;
