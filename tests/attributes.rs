@@ -431,3 +431,107 @@ fn set_id_bits_of_a_source_whose_owner_is_not_kept_as_gnu() {
         }
     }
 }
+
+/// Where the attributes of a copy cannot be set, GNU sets them in its order (times, owner,
+/// xattrs, mode) and stops at the first refused, with copy.c's words ("preserving times
+/// for", "preserving permissions for"); an existing destination that has the source's owner
+/// is not chowned; and an existing one of another owner is first narrowed to the bits both
+/// modes share, which, refused for want of privilege, fails the file without a word. fastcp
+/// set the owner first and worded the failures as --parents does ("failed to preserve ...").
+#[test]
+fn attribute_failures_as_nobody_stop_where_gnus_do() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("s/sub")).unwrap();
+        std::fs::write(d.join("s/f"), b"F\n").unwrap();
+        std::fs::write(d.join("s/sub/g"), b"G\n").unwrap();
+        std::fs::write(d.join("s/nb"), b"N\n").unwrap();
+        chown(&d.join("s/nb"), OTHER, OTHER);
+        std::fs::create_dir_all(d.join("t/sub")).unwrap();
+        std::fs::create_dir(d.join("dd")).unwrap();
+        for name in ["t/f", "t/nb", "t/sub/g"] {
+            std::fs::write(d.join(name), b"old\n").unwrap();
+            chmod(&d.join(name), 0o666);
+        }
+        for dir in ["t", "t/sub"] {
+            chmod(&d.join(dir), 0o777);
+        }
+        chmod(&d.join("dd"), 0o555);
+    };
+    let cases: [&[&str]; 7] = [
+        &["-a", "-T", "s/sub", "dd"],
+        &["-a", "--no-preserve=timestamps", "s/nb", "t/nb"],
+        &["-dR", "--preserve=mode,ownership", "s/nb", "t/nb"],
+        &["--preserve=mode", "s/f", "t/f"],
+        &["-p", "s/f", "t/f"],
+        &["-a", "--no-preserve=timestamps", "-T", "s/sub", "t/sub"],
+        &["-r", "--preserve=timestamps", "-T", "s/sub", "t/sub"],
+    ];
+    for args in cases {
+        let ours = util::assert_same_as_gnu_unprivileged(setup, args);
+        assert_eq!(ours.code, 1, "{args:?}");
+    }
+}
+
+/// Onto a read-only filesystem, a directory merged into gets GNU's one message for its
+/// attributes: its times, refused first (fastcp tried its owner first, which GNU does not
+/// change when it is the source's already).
+#[test]
+fn attributes_of_a_directory_on_a_read_only_filesystem() {
+    let Some(fs) = util::Mounted::tmpfs("1m") else {
+        return;
+    };
+    std::fs::create_dir(fs.path("dd")).unwrap();
+    let s = Scratch::new();
+    s.mkdir("sd");
+    s.write("sd/f", b"x\n");
+    if !util::quiet(
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&fs.mount),
+    ) {
+        util::skip("cannot remount a tmpfs read-only here");
+        return;
+    }
+    let dd = fs.path("dd");
+    let dd = dd.to_str().unwrap();
+    for options in [&["-a"][..], &["-rp"], &["-r", "--preserve=timestamps"]] {
+        let args: Vec<&str> = options.iter().copied().chain(["-T", "sd", dd]).collect();
+        let gnu = run(Path::new("/bin/cp"), 0o022, &args, s.path());
+        let ours = run(&fastcp_path(), 0o022, &args, s.path());
+        util::assert_same_words(&ours, &gnu);
+        let text = String::from_utf8_lossy(&ours.stderr);
+        assert!(text.contains("preserving times for"), "{text}");
+    }
+}
+
+/// A file of a tree that -a cannot finish (a full disk) is left as GNU leaves it: created
+/// without its group and other bits (they wait for the owner to be set), so 0600, not the
+/// 0644 fastcp created it with where it knew no chown was needed.
+#[test]
+fn a_partial_file_of_an_archive_copy_keeps_gnus_creation_mode() {
+    let Some(fs) = util::Mounted::tmpfs("256k") else {
+        return;
+    };
+    let s = Scratch::new();
+    s.mkdir("src");
+    s.write("src/s", &vec![b'x'; 400_000]);
+    chmod(&s.join("src/s"), 0o644);
+    let mut modes = Vec::new();
+    for program in [Path::new("/bin/cp"), &fastcp_path()] {
+        let dst = fs.path("d");
+        let _ = std::fs::remove_dir_all(&dst);
+        let src = s.join("src");
+        let out = run(
+            program,
+            0o022,
+            &["-a", src.to_str().unwrap(), dst.to_str().unwrap()],
+            s.path(),
+        );
+        assert_eq!(out.status.code(), Some(1));
+        modes.push(std::fs::metadata(dst.join("s")).unwrap().mode() & 0o7777);
+    }
+    assert_eq!(modes, [0o600, 0o600]);
+}

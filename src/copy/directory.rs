@@ -307,6 +307,7 @@ impl Session<'_> {
             src_st: *src_st,
             restore: target.restore,
             preserve: self.opts.preserve,
+            created: target.created,
         }
     }
 

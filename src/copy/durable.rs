@@ -5,7 +5,7 @@ use crate::error::{Error, Op};
 use crate::fs::At;
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::path::Path;
 
 /// fdatasync: the data (and the size) are on the disk before the file is reported done.
@@ -116,6 +116,13 @@ fn read_at(fd: BorrowedFd<'_>, buf: &mut [u8], offset: u64) -> rustix::io::Resul
         }
     }
     Ok(filled)
+}
+
+/// Closes the destination and reports the error close may carry (NFS, quotas): data that did
+/// not reach the file must not be reported as copied.
+pub(crate) fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
+    // SAFETY: the descriptor comes from an OwnedFd we own and is not used again.
+    unsafe { rustix::io::try_close(fd.into_raw_fd()) }.map_err(|e| Error::io(Op::Close, path, e))
 }
 
 #[cfg(test)]

@@ -58,6 +58,8 @@ pub(crate) struct Finish {
     /// The mode to restore when the directory was created wider (u+rwx) to be filled.
     pub(crate) restore: Option<u32>,
     pub(crate) preserve: Preserve,
+    /// The copy created the directory (not an existing one merged into).
+    pub(crate) created: bool,
 }
 
 impl DirGuard {
@@ -268,11 +270,15 @@ impl Drop for DirGuard {
 pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<(), Error> {
     let preserve = finish.preserve;
     let src_fd = fds.src.as_ref().map(|fd| fd.as_fd());
+    let made = metadata::Made {
+        new: finish.created,
+        born: None,
+    };
     metadata::apply(
         (fds.dst.as_fd(), shown),
         (src_fd, &finish.src_st),
         &preserve,
-        None,
+        made,
     )?;
     // After the chown (which clears set-id bits); chmod changes only the ctime, so the
     // times just set stay.
@@ -280,7 +286,7 @@ pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<
         && let Some(mode) = finish.restore
     {
         rustix::fs::fchmod(&fds.dst, Mode::from_raw_mode(mode))
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+            .map_err(|e| Error::io(Op::RestorePermissions, shown, e))?;
     }
     Ok(())
 }

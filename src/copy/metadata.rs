@@ -1,6 +1,7 @@
-//! Attributes after the data: owner, permission bits, timestamps and extended attributes, in
-//! the order GNU cp applies them (owner first, since chown clears setuid bits; times last, since
-//! every other change touches ctime and a directory's contents touch its mtime).
+//! Attributes after the data: timestamps, owner, extended attributes and permission bits, in
+//! the order GNU cp applies them (times first: the others touch only the ctime; the mode last,
+//! since chown clears setuid bits), stopping at the first that fails, as GNU's
+//! require_preserve does. A directory gets them once its contents are in place.
 
 use crate::error::{Error, Op};
 use crate::fs::magic;
@@ -76,6 +77,14 @@ impl Birth {
     pub(crate) fn owns_like(born: Option<Birth>, src: &Stat) -> bool {
         born.and_then(|b| b.owner) == Some((src.st_uid, src.st_gid))
     }
+}
+
+/// The mode a new destination is created with: the source's permission bits (which the umask
+/// then narrows), less the group and other bits held back until a preserved owner is set.
+pub(crate) fn creation_mode(src_st: &Stat, birth: Option<Birth>, preserve: &Preserve) -> Mode {
+    let bits = preserve.creation_bits(src_st.st_mode, false);
+    let owned = Birth::owns_like(birth, src_st);
+    Mode::from_raw_mode(bits & !held_back(preserve, bits, owned))
 }
 
 /// Whether this process may give files away (root, or CAP_CHOWN in practice).
@@ -163,58 +172,134 @@ fn extended(
     Ok((copied, acl_failure))
 }
 
-/// Applies the preserved attributes of `src` to the open destination `fd`. `born`: `fd` is
-/// a file this copy just created with `preserve.creation_bits` (less what `held_back` held),
-/// born as that says; what it already has is not set again (two calls, each a journal
-/// transaction on ext4, saved per file under -a).
+/// What is known of a destination as this copy made it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Made {
+    /// Created by this copy (GNU's new_dst), not an existing file or directory written into.
+    pub(crate) new: bool,
+    /// A file this copy just created with `preserve.creation_bits` (less what `held_back`
+    /// held), born as this says (in a tree walk).
+    pub(crate) born: Option<Birth>,
+}
+
+/// Applies the preserved attributes of `src` to the open destination `fd`. What a file was
+/// born with (`made.born`) is not set again (two calls, each a journal transaction on ext4,
+/// saved per file under -a).
 pub(crate) fn apply(
     (fd, shown): (BorrowedFd<'_>, &Path),
     (src_fd, src): (Option<BorrowedFd<'_>>, &Stat),
     preserve: &Preserve,
-    born: Option<Birth>,
+    made: Made,
 ) -> Result<(), Error> {
+    let born = made.born;
+    // A failure before the mode is set leaves the file as GNU would have it then.
+    let failed = |e: Error| {
+        born_as_gnu(fd, src, preserve, born);
+        Err(e)
+    };
+    if preserve.timestamps
+        && let Err(e) = rustix::fs::futimens(fd, &times(src))
+    {
+        return failed(Error::io(Op::SetTimes, shown, e));
+    }
     let mut owned = true;
     let owned_at_birth = Birth::owns_like(born, src);
-    if preserve.ownership && !owned_at_birth {
-        owned = chown(fd, src, shown)?;
+    if preserve.ownership && !owned_at_birth && !owned_already(fd, src, born) {
+        if !made.new && preserve.mode {
+            narrow_before_chown(fd, src, shown)?;
+        }
+        owned = match chown(fd, src, shown) {
+            Ok(owned) => owned,
+            Err(e) => return failed(e),
+        };
     }
     let (copied, acl_failure) = match src_fd {
-        Some(src_fd) => extended((src_fd, src), (fd, shown), preserve, born)?,
+        Some(src_fd) => match extended((src_fd, src), (fd, shown), preserve, born) {
+            Ok(done) => done,
+            Err(e) => return failed(e),
+        },
         None => (0, None),
     };
     if preserve.mode {
-        let mut mode = src.st_mode & MODE_BITS;
-        // GNU drops the set-id and sticky bits of a file whose owner it could not keep.
-        if !owned {
-            mode &= !0o7000;
-        }
-        // Born with exactly these bits: asked for them all (nothing set-id, nothing held
-        // back), the umask took none, no default ACL or copied ACL changed them.
-        let bits = preserve.creation_bits(src.st_mode, false);
-        let as_born = born.is_some_and(|b| b.umask_only)
-            && copied == 0
-            && mode == bits
-            && held_back(preserve, bits, owned_at_birth) == 0
-            && bits & umask() == 0;
-        // A directory keeps the set-id bits it has (a setgid parent's, inherited at mkdir)
-        // when the source has none: GNU cp then sets only the ACL, which leaves them.
-        let dir = src.st_mode & 0o170000 == 0o040000;
-        if dir
-            && mode & 0o7000 == 0
-            && let Ok(now) = rustix::fs::fstat(fd)
-        {
-            mode |= now.st_mode & 0o7000;
-        }
-        if !as_born {
-            rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
-                .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
-        }
-    }
-    if preserve.timestamps {
-        rustix::fs::futimens(fd, &times(src))
-            .map_err(|e| Error::io(Op::PreserveTimes, shown, e))?;
+        set_mode(fd, src, preserve, (born, owned, copied))
+            .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     acl_failure.map_or(Ok(()), Err)
+}
+
+/// An existing destination (not one this copy created: `born` is None) that has the source's
+/// owner and group already: GNU does not chown it (nor clear its set-id bits).
+fn owned_already(fd: BorrowedFd<'_>, src: &Stat, born: Option<Birth>) -> bool {
+    born.is_none()
+        && rustix::fs::fstat(fd).is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
+}
+
+/// Before an existing destination is given to the source's owner, GNU's set_owner narrows
+/// its permission bits to those both modes share, so that nobody the old bits let in can
+/// write it while it changes hands. Where that is refused for want of privilege, GNU fails
+/// the file without a word (owner_failure_ok), and so does fastcp.
+fn narrow_before_chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
+    let old = rustix::fs::fstat(fd).map_err(|e| Error::io(Op::Fstat, shown, e))?;
+    let narrow = old.st_mode & src.st_mode & MODE_BITS;
+    match rustix::fs::fchmod(fd, Mode::from_raw_mode(narrow)) {
+        Ok(()) => Ok(()),
+        Err(Errno::PERM | Errno::INVAL) if !privileged() => Err(Error::Unreported),
+        Err(e) => Err(Error::io(Op::ClearPermissions, shown, e)),
+    }
+}
+
+/// The source's permission bits on `fd`, unless it was born with exactly them. `owned`: the
+/// owner could be kept (GNU drops the set-id and sticky bits otherwise); `copied`: xattrs or
+/// ACLs were set, which may have changed the bits.
+fn set_mode(
+    fd: BorrowedFd<'_>,
+    src: &Stat,
+    preserve: &Preserve,
+    (born, owned, copied): (Option<Birth>, bool, usize),
+) -> rustix::io::Result<()> {
+    let mut mode = src.st_mode & MODE_BITS;
+    if !owned {
+        mode &= !0o7000;
+    }
+    // Born with exactly these bits: asked for them all (nothing set-id, nothing held back),
+    // the umask took none, no default ACL or copied ACL changed them.
+    let bits = preserve.creation_bits(src.st_mode, false);
+    let as_born = born.is_some_and(|b| b.umask_only)
+        && copied == 0
+        && mode == bits
+        && held_back(preserve, bits, Birth::owns_like(born, src)) == 0
+        && bits & umask() == 0;
+    // A directory keeps the set-id bits it has (a setgid parent's, inherited at mkdir) when
+    // the source has none: GNU cp then sets only the ACL, which leaves them.
+    let dir = src.st_mode & 0o170000 == 0o040000;
+    if dir
+        && mode & 0o7000 == 0
+        && let Ok(now) = rustix::fs::fstat(fd)
+    {
+        mode |= now.st_mode & 0o7000;
+    }
+    if as_born {
+        return Ok(());
+    }
+    rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
+}
+
+/// A file this copy created with its group and other bits, where GNU creates it without them
+/// until its owner is set (`held_back`; fastcp knew no chown was needed): when the copy fails
+/// before the mode is set, the file is left with the bits GNU's would have (`cp -a` onto a
+/// full disk leaves a partial file 0600, not 0644). Best effort: the failure is reported.
+pub(crate) fn born_as_gnu(
+    fd: BorrowedFd<'_>,
+    src: &Stat,
+    preserve: &Preserve,
+    born: Option<Birth>,
+) {
+    let bits = preserve.creation_bits(src.st_mode, false);
+    let gnu_held = held_back(preserve, bits, false) & !umask();
+    let umask_only = born.is_some_and(|b| b.umask_only);
+    if umask_only && Birth::owns_like(born, src) && gnu_held != 0 {
+        let _ = rustix::fs::fchmod(fd, Mode::from_raw_mode(bits & !gnu_held & !umask()));
+    }
 }
 
 /// With the owner preserved but not the mode, GNU's copy_reg creates a new file (`new`)
@@ -235,7 +320,7 @@ pub(crate) fn give_back(
     let omitted = held_back(preserve, bits, false) & !umask();
     if new && !preserve.mode && omitted != 0 && !as_born {
         rustix::fs::fchmod(fd, Mode::from_raw_mode(bits & !umask()))
-            .map_err(|e| Error::io(Op::PreservePermissions, shown, e))?;
+            .map_err(|e| Error::io(Op::RestorePermissions, shown, e))?;
     }
     Ok(())
 }
@@ -264,7 +349,7 @@ pub(crate) fn apply_symlink(
     }
     if preserve.timestamps {
         rustix::fs::utimensat(dir, name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| Error::io(Op::PreserveTimes, shown, e))?;
+            .map_err(|e| Error::io(Op::SetTimes, shown, e))?;
     }
     Ok(owned)
 }
@@ -410,20 +495,23 @@ mod tests {
         let file = tempfile::NamedTempFile::new().unwrap();
         let st = rustix::fs::stat(file.path()).unwrap();
         let fd = rustix::fs::open(file.path(), rustix::fs::OFlags::PATH, Mode::empty()).unwrap();
+        // A source of another owner: the chown is not skipped.
+        let mut other = st;
+        other.st_uid += 1;
         let cases = [
             (
                 Preserve {
                     mode: true,
                     ..Preserve::default()
                 },
-                "failed to preserve permissions for",
+                "preserving permissions for",
             ),
             (
                 Preserve {
                     timestamps: true,
                     ..Preserve::default()
                 },
-                "failed to preserve times for",
+                "preserving times for",
             ),
             (
                 Preserve {
@@ -434,8 +522,13 @@ mod tests {
             ),
         ];
         for (preserve, message) in cases {
-            let err =
-                apply((fd.as_fd(), Path::new("x")), (None, &st), &preserve, None).unwrap_err();
+            let err = apply(
+                (fd.as_fd(), Path::new("x")),
+                (None, &other),
+                &preserve,
+                Made::default(),
+            )
+            .unwrap_err();
             assert!(err.to_string().starts_with(message), "{err}");
         }
     }

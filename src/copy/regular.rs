@@ -23,9 +23,8 @@ use crate::report;
 use crate::report::counters::{Fallback, Outcome, Reason};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::sync::Arc;
 
 impl Session<'_> {
@@ -173,7 +172,7 @@ impl Session<'_> {
             return Err(Error::DanglingSymlink(dst.shown.to_path_buf()));
         }
         if self.opts.atomic && !self.opts.attributes_only && !dangling {
-            let new_mode = creation_mode(src_st, birth, self.opts);
+            let new_mode = metadata::creation_mode(src_st, birth, &self.opts.preserve);
             let how = match (prepared.renew, self.opts.overwrite.force) {
                 (true, _) => atomic::Replace::Renew,
                 (false, true) => atomic::Replace::KeepOrForce,
@@ -264,9 +263,14 @@ impl Session<'_> {
     fn complete(&mut self, entry: Entry<'_>, mut ends: Ends<'_>) -> Result<(), Error> {
         let Entry { src_st, dst, .. } = entry;
         let Some(temp) = ends.temp.take() else {
-            let done = self.move_data(entry, dst, &ends, ends.new)?;
+            let preserve = self.opts.preserve;
+            // A failure leaves the mode GNU's copy would have been left with.
+            let as_gnu = |_: &Error| {
+                metadata::born_as_gnu(ends.dst.as_fd(), src_st, &preserve, ends.born);
+            };
+            let done = (self.move_data(entry, dst, &ends, ends.new)).inspect_err(as_gnu)?;
             self.after_data(entry, dst, &ends)?;
-            close(ends.dst, dst.shown)?;
+            durable::close(ends.dst, dst.shown)?;
             if resume::count(&mut self.summary, ends.resume, src_st, done.outcome.bytes) {
                 self.done(src_st, done);
             }
@@ -281,7 +285,7 @@ impl Session<'_> {
         // a file written in place.
         temp.after_data(ends.dst.as_fd(), &self.opts.preserve, dst.shown)?;
         self.after_data(entry, at, &ends)?;
-        close(ends.dst, dst.shown)?;
+        durable::close(ends.dst, dst.shown)?;
         temp.commit(self.opts.fsync, dst.shown)?;
         self.done(src_st, done);
         Ok(())
@@ -425,7 +429,7 @@ impl Session<'_> {
             (dst_fd.as_fd(), dst.shown),
             (Some(src_fd.as_fd()), src_st),
             &preserve,
-            ends.born,
+            ends.made(),
         )?;
         metadata::give_back(
             (dst_fd.as_fd(), dst.shown),
@@ -480,6 +484,15 @@ struct Ends<'d> {
     dst_dev: Option<u64>,
 }
 
+impl Ends<'_> {
+    fn made(&self) -> metadata::Made {
+        metadata::Made {
+            new: self.new,
+            born: self.born,
+        }
+    }
+}
+
 /// What `move_data` did, for the report once the file is in place.
 struct Done {
     outcome: crate::report::counters::Outcome,
@@ -494,9 +507,9 @@ impl Session<'_> {
         let Entry { src_st, dst, .. } = entry;
         let preserve = self.opts.preserve;
         let to = (ends.dst.as_fd(), dst.shown);
-        metadata::apply(to, (Some(ends.src.as_fd()), src_st), &preserve, ends.born)?;
+        metadata::apply(to, (Some(ends.src.as_fd()), src_st), &preserve, ends.made())?;
         metadata::give_back(to, src_st, &preserve, ends.born, ends.new)?;
-        close(ends.dst, dst.shown)?;
+        durable::close(ends.dst, dst.shown)?;
         Ok(())
     }
 }
@@ -557,7 +570,7 @@ fn open_destination(
         };
         rustix::fs::openat(dst.dir, dst.name, base | trunc, Mode::empty())
     } else {
-        let mode = creation_mode(src_st, birth, opts);
+        let mode = metadata::creation_mode(src_st, birth, &opts.preserve);
         let create = base | OFlags::CREATE;
         match rustix::fs::openat(dst.dir, dst.name, create | OFlags::EXCL, mode) {
             // A symlink whose target does not exist: creating the target through it is racy,
@@ -581,20 +594,4 @@ fn open_destination(
         };
         Error::io(Op::CreateRegular, dst.shown, e)
     })
-}
-
-/// The mode a new destination is created with: the source's permission bits (which the umask
-/// then narrows), less the group and other bits held back until a preserved owner is set.
-fn creation_mode(src_st: &Stat, birth: Option<metadata::Birth>, opts: &Options) -> Mode {
-    let preserve = &opts.preserve;
-    let bits = preserve.creation_bits(src_st.st_mode, false);
-    let owned = metadata::Birth::owns_like(birth, src_st);
-    Mode::from_raw_mode(bits & !metadata::held_back(preserve, bits, owned))
-}
-
-/// Closes the destination and reports the error close may carry (NFS, quotas): data that did
-/// not reach the file must not be reported as copied.
-fn close(fd: OwnedFd, path: &Path) -> Result<(), Error> {
-    // SAFETY: the descriptor comes from an OwnedFd we own and is not used again.
-    unsafe { rustix::io::try_close(fd.into_raw_fd()) }.map_err(|e| Error::io(Op::Close, path, e))
 }

@@ -101,7 +101,14 @@ impl Session<'_> {
             Mode::from_raw_mode(mode),
             AtFlags::empty(),
         )
-        .map_err(|e| Error::io(Op::PreservePermissions, dst.shown, e))?;
+        .map_err(|e| {
+            let op = if preserve.mode {
+                Op::CopyAcl
+            } else {
+                Op::RestorePermissions
+            };
+            Error::io(op, dst.shown, e)
+        })?;
         Ok(())
     }
 

@@ -41,13 +41,32 @@ pub(crate) enum Op {
     Backup,
     Unbackup,
     PreserveOwnership,
+    /// The words of cp.c's re_protect (--parents), also for xattrs not copied.
     PreservePermissions,
-    /// Copying an ACL (gnulib's copy_acl words it so).
+    /// Copying an ACL or the mode (gnulib's copy_acl words it so, and quotes as the locale
+    /// does).
     CopyAcl,
+    /// The words of cp.c's re_protect (--parents).
     PreserveTimes,
+    /// copy.c's words for the times of a file copied.
+    SetTimes,
+    /// set_owner's words for an existing destination it could not narrow before a chown.
+    ClearPermissions,
+    /// copy.c's words for the bits held back at creation, given back (or a mode restored).
+    RestorePermissions,
 }
 
 impl Op {
+    /// What failed on `path`, quoted as GNU quotes it there: gnulib's copy_acl with quote(),
+    /// as the locale does (‘x’ in UTF-8); everything else as quoteaf.
+    fn message(self, path: &Path) -> String {
+        let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+        match self {
+            Op::CopyAcl => self.describe(&quote::locale_quote(bytes)),
+            _ => self.describe(&q(path)),
+        }
+    }
+
     fn describe(self, path: &str) -> String {
         match self {
             Op::Stat => format!("cannot stat {path}"),
@@ -75,6 +94,9 @@ impl Op {
             Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
             Op::CopyAcl => format!("preserving permissions for {path}"),
             Op::PreserveTimes => format!("failed to preserve times for {path}"),
+            Op::SetTimes => format!("preserving times for {path}"),
+            Op::ClearPermissions => format!("clearing permissions for {path}"),
+            Op::RestorePermissions => format!("preserving permissions for {path}"),
         }
     }
 }
@@ -191,6 +213,8 @@ pub(crate) enum Error {
     CompareTarget { dst: PathBuf, mode: u32 },
     /// A signal asked the copy to stop; nothing is printed for it.
     Interrupted,
+    /// A failure GNU reports with no message (see metadata::narrow_before_chown).
+    Unreported,
     /// A bad command line; GNU adds the `Try '... --help'` line.
     Usage(Misuse),
     /// -t and -T together.
@@ -370,6 +394,7 @@ impl fmt::Display for Error {
             | Error::CompareFailed { .. }
             | Error::CompareBytes { .. } => self.fmt_system(f),
             Error::Interrupted => f.write_str("interrupted"),
+            Error::Unreported => Ok(()),
             Error::Usage(misuse) => misuse.fmt(f),
             Error::CombineTargets => {
                 f.write_str("cannot combine --target-directory (-t) and --no-target-directory (-T)")
@@ -455,7 +480,7 @@ impl Error {
     fn fmt_system(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Io { op, path, errno } => {
-                write!(f, "{}: {}", op.describe(&q(path)), strerror(*errno))
+                write!(f, "{}: {}", op.message(path), strerror(*errno))
             }
             Error::HardLink { dst, target, errno } => write!(
                 f,

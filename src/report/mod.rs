@@ -33,6 +33,9 @@ pub(crate) fn program_name() -> &'static str {
 
 /// Prints an error the way GNU cp does, with the usage hint where GNU gives one.
 pub(crate) fn error(e: &Error) {
+    if matches!(e, Error::Unreported) {
+        return;
+    }
     let prog = program_name();
     let mut text = format!("{prog}: ").into_bytes();
     text.extend(e.to_bytes());
