@@ -535,3 +535,61 @@ fn a_partial_file_of_an_archive_copy_keeps_gnus_creation_mode() {
     }
     assert_eq!(modes, [0o600, 0o600]);
 }
+
+/// An existing destination's set-id and sticky bits stay when the source has none: GNU sets
+/// a mode without them as an ACL (gnulib's set_permissions chmods only a mode that has
+/// some), which leaves them, also where it narrows a destination before giving it to the
+/// source's owner. fastcp's chmod cleared them.
+#[test]
+fn set_id_bits_of_an_existing_destination_stay_as_gnu() {
+    if !util::require_root("chown to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        std::fs::write(d.join("src"), b"data\n").unwrap();
+        chmod(&d.join("src"), 0o755);
+        for (name, mode) in [("dst", 0o4755), ("sticky", 0o1777), ("setgid", 0o2755)] {
+            std::fs::write(d.join(name), b"old\n").unwrap();
+            chmod(&d.join(name), mode);
+        }
+        std::fs::create_dir_all(d.join("d/s")).unwrap();
+        std::fs::create_dir(d.join("s")).unwrap();
+        chmod(&d.join("s"), 0o755);
+        chown(&d.join("s"), OTHER, OTHER);
+        chmod(&d.join("d/s"), 0o2775);
+    };
+    let cases: [&[&str]; 6] = [
+        &["--preserve=mode", "src", "dst"],
+        &["-p", "src", "sticky"],
+        &["-a", "src", "setgid"],
+        &["--attributes-only", "-p", "src", "dst"],
+        &["-a", "s", "d"],
+        &["-a", "--no-preserve=ownership", "s", "d"],
+    ];
+    for args in cases {
+        util::assert_same_as_gnu(setup, args);
+    }
+}
+
+/// A source directory that cannot be read, merged into a destination whose attributes then
+/// cannot be set: both failures are reported, the listing's first, as GNU does (fastcp
+/// reported only the attributes').
+#[test]
+fn an_unreadable_directory_and_its_attributes_both_fail_as_gnu() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("s/sub")).unwrap();
+        std::fs::create_dir_all(d.join("d/s")).unwrap();
+        for dir in ["s", "s/sub", "d"] {
+            chown(&d.join(dir), OTHER, OTHER);
+        }
+        chmod(&d.join("s"), 0o000);
+        chmod(&d.join("d/s"), 0o777);
+    };
+    for options in [&["-a"][..], &["-R", "--preserve=mode"]] {
+        let args: Vec<&str> = options.iter().copied().chain(["s", "d"]).collect();
+        util::assert_same_as_gnu_unprivileged(setup, &args);
+    }
+}

@@ -210,7 +210,13 @@ impl Session<'_> {
                     dst: target.fd,
                 });
                 let guard = DirGuard::new(&fds, target.dev, finish, site, failures);
-                DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))?;
+                // Both are reported, the listing's first (GNU's order).
+                let finished =
+                    DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown));
+                if let Err(later) = finished {
+                    self.fail(&e);
+                    return Err(later);
+                }
                 return Err(e);
             }
         };

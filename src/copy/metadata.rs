@@ -221,7 +221,7 @@ pub(crate) fn apply(
         None => (0, None),
     };
     if preserve.mode {
-        set_mode(fd, src, preserve, (born, owned, copied))
+        set_mode(fd, src, preserve, (made, owned, copied))
             .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     acl_failure.map_or(Ok(()), Err)
@@ -240,7 +240,7 @@ fn owned_already(fd: BorrowedFd<'_>, src: &Stat, born: Option<Birth>) -> bool {
 /// the file without a word (owner_failure_ok), and so does fastcp.
 fn narrow_before_chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
     let old = rustix::fs::fstat(fd).map_err(|e| Error::io(Op::Fstat, shown, e))?;
-    let narrow = old.st_mode & src.st_mode & MODE_BITS;
+    let narrow = as_acl_leaves(fd, old.st_mode & src.st_mode & MODE_BITS, &old);
     match rustix::fs::fchmod(fd, Mode::from_raw_mode(narrow)) {
         Ok(()) => Ok(()),
         Err(Errno::PERM | Errno::INVAL) if !privileged() => Err(Error::Unreported),
@@ -255,8 +255,9 @@ fn set_mode(
     fd: BorrowedFd<'_>,
     src: &Stat,
     preserve: &Preserve,
-    (born, owned, copied): (Option<Birth>, bool, usize),
+    (made, owned, copied): (Made, bool, usize),
 ) -> rustix::io::Result<()> {
+    let born = made.born;
     let mut mode = src.st_mode & MODE_BITS;
     if !owned {
         mode &= !0o7000;
@@ -269,14 +270,15 @@ fn set_mode(
         && mode == bits
         && held_back(preserve, bits, Birth::owns_like(born, src)) == 0
         && bits & umask() == 0;
-    // A directory keeps the set-id bits it has (a setgid parent's, inherited at mkdir) when
-    // the source has none: GNU cp then sets only the ACL, which leaves them.
+    // GNU sets the mode through an ACL where the filesystem has them (gnulib's
+    // set_permissions chmods only a mode with set-id or sticky bits), and that leaves the
+    // set-id and sticky bits the file has when the source has none: a directory's (a setgid
+    // parent's, inherited at mkdir), an existing destination's.
     let dir = src.st_mode & 0o170000 == 0o040000;
-    if dir
-        && mode & 0o7000 == 0
+    if (dir || !made.new)
         && let Ok(now) = rustix::fs::fstat(fd)
     {
-        mode |= now.st_mode & 0o7000;
+        mode = as_acl_leaves(fd, mode, &now);
     }
     if as_born {
         return Ok(());
@@ -356,6 +358,25 @@ pub(crate) fn apply_symlink(
 
 /// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's
 /// acl_errno_valid counts ENOSYS and EINVAL with ENOTSUP).
+/// `mode` as GNU's qset_acl leaves it on `fd`, whose status is `now`: where the filesystem
+/// has ACLs, a mode without set-id or sticky bits is set as an ACL, which leaves those the
+/// file has (gnulib's set_permissions chmods only a mode that has some).
+fn as_acl_leaves(fd: BorrowedFd<'_>, mode: u32, now: &Stat) -> u32 {
+    if mode & 0o7000 == 0 && now.st_mode & 0o7000 != 0 && acls_supported(fd) {
+        mode | (now.st_mode & 0o7000)
+    } else {
+        mode
+    }
+}
+
+/// Whether the filesystem of `fd` has POSIX ACLs (an access ACL can be asked for).
+fn acls_supported(fd: BorrowedFd<'_>) -> bool {
+    match rustix::fs::fgetxattr_query(fd, "system.posix_acl_access") {
+        Ok(_) => true,
+        Err(e) => e == Errno::NODATA,
+    }
+}
+
 fn no_acl(e: Errno) -> bool {
     matches!(
         e,
