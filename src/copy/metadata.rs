@@ -227,8 +227,9 @@ pub(crate) fn apply(
     acl_failure.map_or(Ok(()), Err)
 }
 
-/// An existing destination (not one this copy created: `born` is None) that has the source's
-/// owner and group already: GNU does not chown it (nor clear its set-id bits).
+/// A destination whose owner is not known from its birth (`born` is None: an existing one, a
+/// directory, a command-line operand's) that has the source's owner and group already: GNU
+/// does not chown it (nor clear its set-id bits).
 fn owned_already(fd: BorrowedFd<'_>, src: &Stat, born: Option<Birth>) -> bool {
     born.is_none()
         && rustix::fs::fstat(fd).is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
@@ -356,8 +357,6 @@ pub(crate) fn apply_symlink(
     Ok(owned)
 }
 
-/// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's
-/// acl_errno_valid counts ENOSYS and EINVAL with ENOTSUP).
 /// `mode` as GNU's qset_acl leaves it on `fd`, whose status is `now`: where the filesystem
 /// has ACLs, a mode without set-id or sticky bits is set as an ACL, which leaves those the
 /// file has (gnulib's set_permissions chmods only a mode that has some).
@@ -377,6 +376,8 @@ fn acls_supported(fd: BorrowedFd<'_>) -> bool {
     }
 }
 
+/// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's
+/// acl_errno_valid counts ENOSYS and EINVAL with ENOTSUP).
 fn no_acl(e: Errno) -> bool {
     matches!(
         e,

@@ -107,7 +107,7 @@ fn moved_aside(
         }
         // Where GNU's names differ but are one entry through a symlink (`cp -b f l/f`, l a
         // link to `.`), GNU moves the source aside, fails to read it, and puts it back:
-        // refused at once. Not where the source is not read (-s: the backup keeps the
+        // refused (`OneEntry`). Not where the source is not read (-s: the backup keeps the
         // data, as GNU's), nor for a directory merged into itself: its entries are looked
         // at one by one, as GNU does.
         if names.as_gnu() {
