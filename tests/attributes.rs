@@ -557,8 +557,16 @@ fn set_id_bits_of_an_existing_destination_stay_as_gnu() {
         chmod(&d.join("s"), 0o755);
         chown(&d.join("s"), OTHER, OTHER);
         chmod(&d.join("d/s"), 0o2775);
+        // Another owner's, narrowed to `& 0700` before the chown (which then keeps set-gid).
+        for (name, mode) in [("other", 0o2710), ("all", 0o7777)] {
+            std::fs::write(d.join(name), b"old\n").unwrap();
+            chown(&d.join(name), 1234, 1234);
+            chmod(&d.join(name), mode);
+        }
     };
-    let cases: [&[&str]; 6] = [
+    let cases: [&[&str]; 8] = [
+        &["-p", "src", "other"],
+        &["-a", "src", "all"],
         &["--preserve=mode", "src", "dst"],
         &["-p", "src", "sticky"],
         &["-a", "src", "setgid"],
