@@ -174,11 +174,7 @@ fn onto_itself(opts: &Options, src: &Path, dst: &Path) -> Option<Plan> {
     if !opts.overwrite.force || src.as_os_str() != dst.as_os_str() || !regular {
         return None;
     }
-    let at = At {
-        dir: rustix::fs::CWD,
-        name: dst,
-        shown: dst,
-    };
+    let at = At::cwd(dst);
     let name = beside(dst, &backup_name(at, kind, &opts.overwrite.suffix));
     let mut plan = single(src, &name);
     plan.backups_off = true;

@@ -286,7 +286,7 @@ impl Session<'_> {
         let goes_on = self.deref(node.top) == Deref::Always
             || (node.top && self.opts.deref == Deref::CommandLine);
         if same_name((src.shown, None), (&earlier, target))
-            || (goes_on && same_name_followed(src.shown, &earlier))
+            || (goes_on && same_name_followed(At::cwd(src.shown), At::cwd(&earlier)))
         {
             carry.into_self = true;
             return Err(Error::IntoItself {

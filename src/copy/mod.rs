@@ -72,11 +72,7 @@ impl Session<'_> {
 
     fn copy_operand(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
         let cwd = rustix::fs::CWD;
-        let src = At {
-            dir: cwd,
-            name: &job.src,
-            shown: &job.src,
-        };
+        let src = At::cwd(&job.src);
         // `cp -r / dir`: GNU names the destination by the source's last component, which
         // `/` has none of: the name is empty, and nothing can be made there.
         let root = into_directory && job.src.as_os_str().as_bytes().iter().all(|&b| b == b'/');

@@ -3,7 +3,7 @@
 //! backup of the source from destroying the data.
 
 use crate::copy::entry::Entry;
-use crate::fs::names::directory_of;
+use crate::fs::names::{directory_of, same_name_followed};
 use crate::fs::{At, dir_and_base, file_type, id};
 use crate::options::{Deref, Make, Options};
 use rustix::fs::{AtFlags, FileType, Stat};
@@ -268,12 +268,6 @@ impl Names<'_> {
     /// Whether they are one directory entry in fact: the same last component in one
     /// directory, every symlink on the way followed.
     fn really(self) -> bool {
-        let (a_dir, a_base) = dir_and_base(self.src.name);
-        let (b_dir, b_base) = dir_and_base(self.dst.name);
-        let parent = |at: At<'_>, dir: &Path| {
-            rustix::fs::statat(at.dir, dir, AtFlags::empty()).map(|st| id(&st))
-        };
-        a_base == b_base
-            && matches!((parent(self.src, a_dir), parent(self.dst, b_dir)), (Ok(x), Ok(y)) if x == y)
+        same_name_followed(self.src, self.dst)
     }
 }

@@ -326,9 +326,10 @@ impl Session<'_> {
         {
             // Reads of a regular file ignore O_NONBLOCK on the page-cache filesystems; it
             // is cleared elsewhere (a FUSE server, or a /proc file, may honour it).
+            // F_SETFL sets only the status flags, of which O_NONBLOCK is the one this open
+            // asked for: one call clears it.
             if !self.page_cache_fs(fd.as_fd(), &st) {
-                let flags = rustix::fs::fcntl_getfl(&fd)? - OFlags::NONBLOCK;
-                rustix::fs::fcntl_setfl(&fd, flags)?;
+                rustix::fs::fcntl_setfl(&fd, OFlags::empty())?;
             }
             return Ok((st, Some(fd)));
         }

@@ -34,7 +34,16 @@ pub(crate) struct At<'a> {
     pub(crate) shown: &'a Path,
 }
 
-impl At<'_> {
+impl<'a> At<'a> {
+    /// `path` named from the current directory, as a command-line operand is.
+    pub(crate) fn cwd(path: &'a Path) -> At<'a> {
+        At {
+            dir: rustix::fs::CWD,
+            name: path,
+            shown: path,
+        }
+    }
+
     /// `stat`, following a final symlink or not.
     pub(crate) fn stat(&self, follow: bool) -> rustix::io::Result<Stat> {
         let flags = if follow {

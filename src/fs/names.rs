@@ -1,7 +1,8 @@
 //! Names as GNU spells and compares them: dir_name and last_component, file_name_concat, and
 //! same_name, whether two names are one directory entry.
 
-use crate::fs::id;
+use crate::fs::{At, id};
+use rustix::fs::AtFlags;
 use rustix::fs::Stat;
 use std::ffi::OsStr;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -79,14 +80,15 @@ pub(crate) fn same_name(a: (&Path, Option<&Path>), b: (&Path, Option<&Path>)) ->
     }
 }
 
-/// `same_name` with every symlink in the two directories followed.
-pub(crate) fn same_name_followed(a: &Path, b: &Path) -> bool {
-    let ((a_dir, a_base), (b_dir, b_base)) = (dir_and_base(a), dir_and_base(b));
+/// `same_name` with every symlink in the two directories followed, each name looked up from
+/// the directory it is named in (`At::dir`: the current one for a path).
+pub(crate) fn same_name_followed(a: At<'_>, b: At<'_>) -> bool {
+    let ((a_dir, a_base), (b_dir, b_base)) = (dir_and_base(a.name), dir_and_base(b.name));
+    let directory = |at: At<'_>, dir: &Path| {
+        rustix::fs::statat(at.dir, dir, AtFlags::empty()).map(|st| id(&st))
+    };
     a_base == b_base
-        && match (rustix::fs::stat(a_dir), rustix::fs::stat(b_dir)) {
-            (Ok(x), Ok(y)) => id(&x) == id(&y),
-            _ => false,
-        }
+        && matches!((directory(a, a_dir), directory(b, b_dir)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// The status of the directory `path` is named in, its last component not followed, but the
