@@ -175,7 +175,7 @@ fn onto_itself(opts: &Options, src: &Path, dst: &Path) -> Option<Plan> {
         return None;
     }
     let at = At::cwd(dst);
-    let name = beside(dst, &backup_name(at, kind, &opts.overwrite.suffix));
+    let name = beside(dst, &backup_name(at, kind, &opts.overwrite.suffix).name);
     let mut plan = single(src, &name);
     plan.backups_off = true;
     Some(plan)

@@ -16,7 +16,7 @@ use crate::copy::durable;
 use crate::copy::metadata;
 use crate::error::{Error, Keep, Op};
 use crate::fs::{At, file_type};
-use rustix::fs::{AtFlags, FileType, IFlags, Mode, OFlags, RenameFlags, Stat, XattrFlags};
+use rustix::fs::{AtFlags, FileType, IFlags, Mode, OFlags, Stat, XattrFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::hash::{BuildHasher, Hasher};
@@ -322,7 +322,7 @@ impl Temp<'_> {
     /// Renames the complete file onto its target; with `sync`, syncs the directory after.
     pub(crate) fn commit(mut self, sync: bool, shown: &Path) -> Result<(), Error> {
         let renamed = match self.kind {
-            Kind::New => rename_new(self.dir, &self.name, &self.target),
+            Kind::New => crate::fs::rename_new(self.dir, &self.name, &self.target),
             _ => rustix::fs::renameat(self.dir, &self.name, self.dir, &self.target),
         };
         renamed.map_err(|e| self.kind.error(Keep::Rename, shown, e))?;
@@ -354,20 +354,6 @@ fn written_mode(mode: u32) -> u32 {
         }
     }
     mode
-}
-
-/// Renames onto a name that was free when the copy began: a file created there meanwhile is
-/// someone else's and stays, as an exclusive create would refuse (EEXIST). Where the
-/// filesystem has no RENAME_NOREPLACE (EINVAL: NFS, some FUSE), it is looked for just before.
-fn rename_new(dir: BorrowedFd<'_>, from: &Path, to: &Path) -> rustix::io::Result<()> {
-    match rustix::fs::renameat_with(dir, from, dir, to, RenameFlags::NOREPLACE) {
-        Err(Errno::INVAL) => match rustix::fs::statat(dir, to, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(_) => Err(Errno::EXIST),
-            Err(Errno::NOENT) => rustix::fs::renameat(dir, from, dir, to),
-            Err(e) => Err(e),
-        },
-        result => result,
-    }
 }
 
 /// The entry writing through `dst` reaches, as a path from `dst.dir`: `dst` itself, or the

@@ -2,7 +2,7 @@
 //! its destination created or merged into, its listing, and its own attributes applied once
 //! its contents are in place.
 
-use crate::copy::dirfd::{DirFds, Place, Shown, open_dir};
+use crate::copy::dirfd::{DirFds, DstDir, Place, Shown, open_dir};
 use crate::copy::entry::{Entry, Node};
 use crate::copy::guard::{DirGuard, Finish, Site};
 use crate::copy::metadata;
@@ -74,7 +74,7 @@ fn open_at(at: At<'_>, follow: bool) -> rustix::io::Result<OwnedFd> {
 
 /// What became of the destination directory.
 struct Target {
-    fd: OwnedFd,
+    fd: DstDir,
     /// Its filesystem (st_dev).
     dev: u64,
     /// Its identity.
@@ -366,7 +366,8 @@ impl Session<'_> {
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
-        let fd = open_at(dst, follow).map_err(|e| Error::io(Op::Access, dst.shown, e))?;
+        let fd = DstDir::open(dst.dir, dst.name, follow)
+            .map_err(|e| Error::io(Op::Access, dst.shown, e))?;
         let mut restore = None;
         if let Some((bits, held)) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;

@@ -10,10 +10,12 @@
 //! than one name is ever used, so depth has no PATH_MAX limit.
 
 use crate::error::{Error, Op};
+use crate::fs::handle::Handle;
 use crate::fs::{Id, id};
 use crate::options::Method;
 use crate::options::Options;
 use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -23,7 +25,55 @@ use std::sync::Arc;
 /// A directory's two descriptors: its source (none when it could not be listed) and its copy.
 pub(crate) struct DirFds {
     pub(crate) src: Option<OwnedFd>,
-    pub(crate) dst: OwnedFd,
+    pub(crate) dst: DstDir,
+}
+
+/// A destination directory's descriptor: opened for reading, or, where its user may not read
+/// it (mode 0300, 0100, 000 of its own), opened O_PATH, as GNU opens a target directory: a
+/// copy into it needs only the search (and write) permission that each entry's own system
+/// call checks, and GNU copies into such a directory. Its attributes are then set by name.
+pub(crate) struct DstDir {
+    fd: OwnedFd,
+    path_only: bool,
+}
+
+impl DstDir {
+    /// Opens the directory `name` below `dir`; a final symlink is followed only with `follow`.
+    pub(crate) fn open(dir: BorrowedFd<'_>, name: &Path, follow: bool) -> rustix::io::Result<Self> {
+        match open_dir(dir, name, follow) {
+            Ok(fd) => Ok(DstDir {
+                fd,
+                path_only: false,
+            }),
+            Err(Errno::ACCESS) => {
+                let mut flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                if !follow {
+                    flags |= OFlags::NOFOLLOW;
+                }
+                let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+                Ok(DstDir {
+                    fd,
+                    path_only: true,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The directory, to set its attributes.
+    pub(crate) fn handle(&self) -> Handle<'_> {
+        if self.path_only {
+            Handle::path_only(self.fd.as_fd())
+        } else {
+            Handle::from(self.fd.as_fd())
+        }
+    }
+}
+
+impl AsFd for DstDir {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 /// Opens a directory relative to `dir`; a final symlink is followed only with `follow`.
@@ -117,15 +167,14 @@ pub(crate) struct Place {
     pub(crate) ids: (Id, Id),
 }
 
-/// Opens `name` below `dir` and checks it is the directory `want`; `shown` for messages.
-fn reopen(
-    dir: BorrowedFd<'_>,
-    name: &Path,
-    follow: bool,
+/// Checks the directory just opened again (`opened`) is the directory `want`; `shown` for
+/// messages.
+fn reopened<F: AsFd>(
+    opened: rustix::io::Result<F>,
     want: Id,
     shown: impl Fn() -> PathBuf,
-) -> Result<OwnedFd, Error> {
-    let fd = open_dir(dir, name, follow).map_err(|e| Error::io(Op::Access, shown(), e))?;
+) -> Result<F, Error> {
+    let fd = opened.map_err(|e| Error::io(Op::Access, shown(), e))?;
     let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, shown(), e))?;
     if id(&st) != want {
         return Err(Error::Replaced(shown()));
@@ -143,12 +192,10 @@ impl Place {
             return Err(Error::Replaced(shown.src()));
         };
         let (src_follow, dst_follow) = self.follow;
-        let src = reopen(parent_src.as_fd(), name, src_follow, self.ids.0, || {
-            shown.src()
-        })?;
-        let dst = reopen(parent.dst.as_fd(), name, dst_follow, self.ids.1, || {
-            shown.dst()
-        })?;
+        let src = open_dir(parent_src.as_fd(), name, src_follow);
+        let src = reopened(src, self.ids.0, || shown.src())?;
+        let dst = DstDir::open(parent.dst.as_fd(), name, dst_follow);
+        let dst = reopened(dst, self.ids.1, || shown.dst())?;
         Ok(DirFds {
             src: Some(src),
             dst,
@@ -164,7 +211,11 @@ impl Place {
             (id(&st) == want).then_some(fd)
         };
         let src = up(child.src.as_ref()?.as_fd(), self.ids.0)?;
-        let dst = up(child.dst.as_fd(), self.ids.1)?;
+        let dst = DstDir::open(child.dst.as_fd(), Path::new(".."), false).ok()?;
+        let st = rustix::fs::fstat(&dst).ok()?;
+        if id(&st) != self.ids.1 {
+            return None;
+        }
         Some(DirFds {
             src: Some(src),
             dst,

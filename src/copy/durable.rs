@@ -20,13 +20,22 @@ pub(crate) fn sync_dir(dir: BorrowedFd<'_>, name: &Path, shown: &Path) -> Result
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let fd = rustix::fs::openat(
+    let fd = match rustix::fs::openat(
         dir,
         parent,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
-    )
-    .map_err(|e| Error::io(Op::Access, shown, e))?;
+    ) {
+        Ok(fd) => fd,
+        // A directory its user may not read (0300) cannot be opened to be synced, and fsync
+        // and syncfs refuse an O_PATH descriptor: every filesystem's writes are flushed
+        // instead, as sync(1) does, which includes this directory's.
+        Err(Errno::ACCESS) => {
+            rustix::fs::sync();
+            return Ok(());
+        }
+        Err(e) => return Err(Error::io(Op::Access, shown, e)),
+    };
     match rustix::fs::fsync(&fd) {
         // Some filesystems cannot sync a directory; the data sync is what they offer.
         Ok(()) | Err(Errno::INVAL | Errno::ROFS) => Ok(()),

@@ -296,11 +296,26 @@ impl Session<'_> {
                 src: src.shown.to_path_buf(),
             });
         }
-        let name = backup_name(dst, kind, suffix);
-        match rustix::fs::renameat(dst.dir, dst.name, dst.dir, beside(dst.name, &name)) {
-            Ok(()) => Ok(Some(beside(dst.shown, &name))),
-            Err(Errno::NOENT) => Ok(None),
-            Err(errno) => Err(Error::io(Op::Backup, dst.shown, errno)),
+        let mut backup = backup_name(dst, kind, suffix);
+        loop {
+            let to = beside(dst.name, &backup.name);
+            // A numbered backup never replaces a file: one this copy did not see (a
+            // directory it may not list) or one made meanwhile takes the next number.
+            let renamed = match backup.number {
+                Some(_) => crate::fs::rename_new(dst.dir, dst.name, &to),
+                None => rustix::fs::renameat(dst.dir, dst.name, dst.dir, &to),
+            };
+            match renamed {
+                Ok(()) => return Ok(Some(beside(dst.shown, &backup.name))),
+                Err(Errno::NOENT) => return Ok(None),
+                Err(Errno::EXIST) if backup.number.is_some() => {
+                    match backup.next(dir_and_base(dst.name).1) {
+                        Some(next) => backup = next,
+                        None => return Err(Error::io(Op::Backup, dst.shown, Errno::EXIST)),
+                    }
+                }
+                Err(errno) => return Err(Error::io(Op::Backup, dst.shown, errno)),
+            }
         }
     }
 

@@ -275,7 +275,7 @@ pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<
         born: None,
     };
     metadata::apply(
-        (fds.dst.as_fd(), shown),
+        (fds.dst.handle(), shown),
         (src_fd, &finish.src_st),
         &preserve,
         made,
@@ -285,7 +285,9 @@ pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<
     if !preserve.mode
         && let Some(mode) = finish.restore
     {
-        rustix::fs::fchmod(&fds.dst, Mode::from_raw_mode(mode))
+        fds.dst
+            .handle()
+            .chmod(Mode::from_raw_mode(mode))
             .map_err(|e| Error::io(Op::RestorePermissions, shown, e))?;
     }
     Ok(())

@@ -4,10 +4,12 @@
 //! require_preserve does. A directory gets them once its contents are in place.
 
 use crate::error::{Error, Op};
+use crate::fs::handle::Handle;
 use crate::fs::magic;
 use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
+use std::ffi::OsStr;
 use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -108,14 +110,14 @@ pub(crate) fn times(st: &Stat) -> Timestamps {
 
 /// Gives `fd` the source's owner and group. Returns whether it worked: an unprivileged user
 /// may not give files away, and GNU cp then keeps quiet (EPERM/EINVAL) and drops setuid bits.
-fn chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
+fn chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
     let owner = Some(Uid::from_raw(src.st_uid));
     let group = Some(Gid::from_raw(src.st_gid));
-    match rustix::fs::fchown(fd, owner, group) {
+    match fd.chown(owner, group) {
         Ok(()) => Ok(true),
         Err(e) if (e == Errno::PERM || e == Errno::INVAL) && !privileged() => {
             // Keep at least the group, which a member may set.
-            let _ = rustix::fs::fchown(fd, None, group);
+            let _ = fd.chown(None, group);
             Ok(false)
         }
         Err(e) => Err(Error::io(Op::PreserveOwnership, shown, e)),
@@ -128,7 +130,7 @@ fn chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
 /// GNU cp. An xattr failure is reported as --preserve asked.
 fn extended(
     (src_fd, src): (BorrowedFd<'_>, &Stat),
-    (fd, shown): (BorrowedFd<'_>, &Path),
+    (fd, shown): (Handle<'_>, &Path),
     preserve: &Preserve,
     born: Option<Birth>,
 ) -> Result<(usize, Option<Error>), Error> {
@@ -186,7 +188,7 @@ pub(crate) struct Made {
 /// born with (`made.born`) is not set again (two calls, each a journal transaction on ext4,
 /// saved per file under -a).
 pub(crate) fn apply(
-    (fd, shown): (BorrowedFd<'_>, &Path),
+    (fd, shown): (Handle<'_>, &Path),
     (src_fd, src): (Option<BorrowedFd<'_>>, &Stat),
     preserve: &Preserve,
     made: Made,
@@ -194,11 +196,11 @@ pub(crate) fn apply(
     let born = made.born;
     // A failure before the mode is set leaves the file as GNU would have it then.
     let failed = |e: Error| {
-        born_as_gnu(fd, src, preserve, born);
+        born_as_gnu(fd.fd(), src, preserve, born);
         Err(e)
     };
     if preserve.timestamps
-        && let Err(e) = rustix::fs::futimens(fd, &times(src))
+        && let Err(e) = fd.set_times(&times(src))
     {
         return failed(Error::io(Op::SetTimes, shown, e));
     }
@@ -230,19 +232,21 @@ pub(crate) fn apply(
 /// A destination whose owner is not known from its birth (`born` is None: an existing one, a
 /// directory, a command-line operand's) that has the source's owner and group already: GNU
 /// does not chown it (nor clear its set-id bits).
-fn owned_already(fd: BorrowedFd<'_>, src: &Stat, born: Option<Birth>) -> bool {
+fn owned_already(fd: Handle<'_>, src: &Stat, born: Option<Birth>) -> bool {
     born.is_none()
-        && rustix::fs::fstat(fd).is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
+        && fd
+            .stat()
+            .is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
 }
 
 /// Before an existing destination is given to the source's owner, GNU's set_owner narrows
 /// its permission bits to the owner's bits both modes share (`& 0700`), so that nobody the
 /// old bits let in can write it while it changes hands. Where that is refused for want of privilege, GNU fails
 /// the file without a word (owner_failure_ok), and so does fastcp.
-fn narrow_before_chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
-    let old = rustix::fs::fstat(fd).map_err(|e| Error::io(Op::Fstat, shown, e))?;
+fn narrow_before_chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
+    let old = fd.stat().map_err(|e| Error::io(Op::Fstat, shown, e))?;
     let narrow = as_acl_leaves(fd, old.st_mode & src.st_mode & 0o700, &old);
-    match rustix::fs::fchmod(fd, Mode::from_raw_mode(narrow)) {
+    match fd.chmod(Mode::from_raw_mode(narrow)) {
         Ok(()) => Ok(()),
         Err(Errno::PERM | Errno::INVAL) if !privileged() => Err(Error::Unreported),
         Err(e) => Err(Error::io(Op::ClearPermissions, shown, e)),
@@ -253,7 +257,7 @@ fn narrow_before_chown(fd: BorrowedFd<'_>, src: &Stat, shown: &Path) -> Result<(
 /// owner could be kept (GNU drops the set-id and sticky bits otherwise); `copied`: xattrs or
 /// ACLs were set, which may have changed the bits.
 fn set_mode(
-    fd: BorrowedFd<'_>,
+    fd: Handle<'_>,
     src: &Stat,
     preserve: &Preserve,
     (made, owned, copied): (Made, bool, usize),
@@ -277,14 +281,14 @@ fn set_mode(
     // parent's, inherited at mkdir), an existing destination's.
     let dir = src.st_mode & 0o170000 == 0o040000;
     if (dir || !made.new)
-        && let Ok(now) = rustix::fs::fstat(fd)
+        && let Ok(now) = fd.stat()
     {
         mode = as_acl_leaves(fd, mode, &now);
     }
     if as_born {
         return Ok(());
     }
-    rustix::fs::fchmod(fd, Mode::from_raw_mode(mode))
+    fd.chmod(Mode::from_raw_mode(mode))
 }
 
 /// A file this copy created with its group and other bits, where GNU creates it without them
@@ -312,7 +316,7 @@ pub(crate) fn born_as_gnu(
 /// chmod is skipped only for a file born with exactly that mode (its owner's, no default
 /// ACL: `born` as for `apply`).
 pub(crate) fn give_back(
-    (fd, shown): (BorrowedFd<'_>, &Path),
+    (fd, shown): (Handle<'_>, &Path),
     src: &Stat,
     preserve: &Preserve,
     born: Option<Birth>,
@@ -322,7 +326,7 @@ pub(crate) fn give_back(
     let as_born = Birth::owns_like(born, src) && born.is_some_and(|b| b.umask_only);
     let omitted = held_back(preserve, bits, false) & !umask();
     if new && !preserve.mode && omitted != 0 && !as_born {
-        rustix::fs::fchmod(fd, Mode::from_raw_mode(bits & !umask()))
+        fd.chmod(Mode::from_raw_mode(bits & !umask()))
             .map_err(|e| Error::io(Op::RestorePermissions, shown, e))?;
     }
     Ok(())
@@ -360,7 +364,7 @@ pub(crate) fn apply_symlink(
 /// `mode` as GNU's qset_acl leaves it on `fd`, whose status is `now`: where the filesystem
 /// has ACLs, a mode without set-id or sticky bits is set as an ACL, which leaves those the
 /// file has (gnulib's set_permissions chmods only a mode that has some).
-fn as_acl_leaves(fd: BorrowedFd<'_>, mode: u32, now: &Stat) -> u32 {
+fn as_acl_leaves(fd: Handle<'_>, mode: u32, now: &Stat) -> u32 {
     if mode & 0o7000 == 0 && now.st_mode & 0o7000 != 0 && acls_supported(fd) {
         mode | (now.st_mode & 0o7000)
     } else {
@@ -369,8 +373,8 @@ fn as_acl_leaves(fd: BorrowedFd<'_>, mode: u32, now: &Stat) -> u32 {
 }
 
 /// Whether the filesystem of `fd` has POSIX ACLs (an access ACL can be asked for).
-fn acls_supported(fd: BorrowedFd<'_>) -> bool {
-    match rustix::fs::fgetxattr_query(fd, "system.posix_acl_access") {
+fn acls_supported(fd: Handle<'_>) -> bool {
+    match fd.xattr_size("system.posix_acl_access") {
         Ok(_) => true,
         Err(e) => e == Errno::NODATA,
     }
@@ -401,7 +405,7 @@ fn acl_names(st: &Stat) -> &'static [&'static str] {
 /// so an ACL missing from them is not asked for. Returns how many ACLs were set.
 fn copy_acls(
     src: BorrowedFd<'_>,
-    (dst, shown): (BorrowedFd<'_>, &Path),
+    (dst, shown): (Handle<'_>, &Path),
     st: &Stat,
     listed: Option<&[u8]>,
     inherited: bool,
@@ -415,11 +419,11 @@ fn copy_acls(
             Some(Err(_)) | None => None,
         };
         let done = match value {
-            Some(value) => {
-                rustix::fs::fsetxattr(dst, *name, &value, rustix::fs::XattrFlags::empty())
-                    .map(|()| copied += 1)
-            }
-            None if inherited => rustix::fs::fremovexattr(dst, *name)
+            Some(value) => dst
+                .set_xattr(OsStr::new(name), &value)
+                .map(|()| copied += 1),
+            None if inherited => dst
+                .remove_xattr(OsStr::new(name))
                 .or_else(|e| if no_acl(e) { Ok(()) } else { Err(e) }),
             None => Ok(()),
         };
@@ -483,7 +487,7 @@ pub(crate) fn list_xattrs(src: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
 /// destination without xattrs is not an error, as in GNU cp. Returns how many were set.
 fn copy_xattrs(
     src: BorrowedFd<'_>,
-    dst: BorrowedFd<'_>,
+    dst: Handle<'_>,
     names: &[u8],
     shown: &Path,
 ) -> Result<usize, Error> {
@@ -492,11 +496,11 @@ fn copy_xattrs(
         if not_copied(name) {
             continue;
         }
-        let name = std::ffi::OsStr::from_bytes(name);
+        let name = OsStr::from_bytes(name);
         let Ok(value) = read_xattr(src, name) else {
             continue;
         };
-        match rustix::fs::fsetxattr(dst, name, &value, rustix::fs::XattrFlags::empty()) {
+        match dst.set_xattr(name, &value) {
             Ok(()) => copied += 1,
             Err(Errno::NOTSUP | Errno::NODATA) => return Ok(copied),
             Err(e) => return Err(Error::io(Op::PreservePermissions, shown, e)),
@@ -545,7 +549,7 @@ mod tests {
         ];
         for (preserve, message) in cases {
             let err = apply(
-                (fd.as_fd(), Path::new("x")),
+                (fd.as_fd().into(), Path::new("x")),
                 (None, &other),
                 &preserve,
                 Made::default(),

@@ -425,19 +425,9 @@ impl Session<'_> {
         let Entry { src, src_st, .. } = entry;
         let (src_fd, dst_fd, new) = (&ends.src, &ends.dst, ends.new);
         let preserve = self.opts.preserve;
-        metadata::apply(
-            (dst_fd.as_fd(), dst.shown),
-            (Some(src_fd.as_fd()), src_st),
-            &preserve,
-            ends.made(),
-        )?;
-        metadata::give_back(
-            (dst_fd.as_fd(), dst.shown),
-            src_st,
-            &preserve,
-            ends.born,
-            new,
-        )?;
+        let to = (dst_fd.as_fd().into(), dst.shown);
+        metadata::apply(to, (Some(src_fd.as_fd()), src_st), &preserve, ends.made())?;
+        metadata::give_back(to, src_st, &preserve, ends.born, new)?;
         if self.opts.fsync {
             durable::sync_file(dst_fd.as_fd(), dst.shown)?;
             if new && !self.opts.atomic {
@@ -506,7 +496,7 @@ impl Session<'_> {
     fn finish_attributes_only(&mut self, entry: Entry<'_>, ends: Ends<'_>) -> Result<(), Error> {
         let Entry { src_st, dst, .. } = entry;
         let preserve = self.opts.preserve;
-        let to = (ends.dst.as_fd(), dst.shown);
+        let to = (ends.dst.as_fd().into(), dst.shown);
         metadata::apply(to, (Some(ends.src.as_fd()), src_st), &preserve, ends.made())?;
         metadata::give_back(to, src_st, &preserve, ends.born, ends.new)?;
         durable::close(ends.dst, dst.shown)?;

@@ -7,8 +7,9 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-/// The next free `name.~N~`, and whether any numbered backup exists already.
-fn numbered(dst: At<'_>) -> (OsString, bool) {
+/// The number of the next free `name.~N~`, and whether any numbered backup exists already.
+/// A directory that cannot be listed shows none: the rename then must not replace one.
+fn numbered(dst: At<'_>) -> (u64, bool) {
     let (parent, name) = dir_and_base(dst.name);
     let name = name.to_vec();
     let mut highest = 0u64;
@@ -31,9 +32,14 @@ fn numbered(dst: At<'_>) -> (OsString, bool) {
             }
         }
     }
-    let mut backup = name;
-    backup.extend_from_slice(format!(".~{}~", highest + 1).as_bytes());
-    (OsString::from_vec(backup), highest > 0)
+    (highest + 1, highest > 0)
+}
+
+/// `base.~n~`.
+fn numbered_name(base: &[u8], n: u64) -> OsString {
+    let mut name = base.to_vec();
+    name.extend_from_slice(format!(".~{n}~").as_bytes());
+    OsString::from_vec(name)
 }
 
 /// The simple backup name of `dst` (`name~`, or the -S suffix), beside it.
@@ -57,33 +63,63 @@ pub(crate) fn beside(path: &Path, name: &OsString) -> PathBuf {
     PathBuf::from(OsString::from_vec(out))
 }
 
+/// A name to back a file up under.
+#[derive(Debug, PartialEq)]
+pub(crate) struct BackupName {
+    pub(crate) name: OsString,
+    /// Its number, for a numbered name (`name.~N~`): one that must not replace a file of
+    /// that name, but take the next number.
+    pub(crate) number: Option<u64>,
+}
+
+impl BackupName {
+    /// The next numbered name after this one, for the file `base`.
+    pub(crate) fn next(&self, base: &[u8]) -> Option<BackupName> {
+        let n = self.number?.checked_add(1)?;
+        Some(BackupName {
+            name: numbered_name(base, n),
+            number: Some(n),
+        })
+    }
+}
+
 /// The name `dst` is backed up under, in its directory (GNU's find_backup_file_name).
-pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> OsString {
+pub(crate) fn backup_name(dst: At<'_>, kind: Backup, suffix: &std::ffi::OsStr) -> BackupName {
     let base = dir_and_base(dst.name).1;
-    match kind {
-        Backup::Simple => simple_name(dst.name, suffix),
-        Backup::Numbered => match numbered(dst) {
-            (name, true) => name,
-            (name, false) => fit(name, base),
-        },
-        Backup::Existing => match numbered(dst) {
-            (name, true) => name,
-            (_, false) => fit(simple_name(dst.name, suffix), base),
-        },
+    let simple = |name| BackupName { name, number: None };
+    let numbered_one = |n| BackupName {
+        name: numbered_name(base, n),
+        number: Some(n),
+    };
+    match (kind, numbered(dst)) {
+        (Backup::Simple, _) => simple(simple_name(dst.name, suffix)),
+        (Backup::Numbered | Backup::Existing, (n, true)) => numbered_one(n),
+        (Backup::Numbered, (n, false)) => {
+            let name = numbered_name(base, n);
+            match fit(&name, base) {
+                Some(cut) => simple(cut),
+                None => numbered_one(n),
+            }
+        }
+        (Backup::Existing, (_, false)) => {
+            let name = simple_name(dst.name, suffix);
+            simple(fit(&name, base).unwrap_or(name))
+        }
     }
 }
 
 /// A first backup name too long for the directory is cut to fit, as gnulib's
 /// check_extension does for the names it makes up (not for --backup=simple): the file's own
 /// name shortened, then `~`. It allows one byte less than NAME_MAX (255 here).
-fn fit(name: OsString, base: &[u8]) -> OsString {
+/// None when it fits as it is.
+fn fit(name: &OsStr, base: &[u8]) -> Option<OsString> {
     const MOST: usize = 254;
     if name.len() <= MOST {
-        return name;
+        return None;
     }
     let mut cut = base[..base.len().min(MOST - 1)].to_vec();
     cut.push(b'~');
-    OsString::from_vec(cut)
+    Some(OsString::from_vec(cut))
 }
 
 #[cfg(test)]

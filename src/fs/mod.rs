@@ -2,13 +2,15 @@
 //! identities, file types, name joins, and backup names.
 
 pub(crate) mod backup;
+pub(crate) mod handle;
 pub(crate) mod ids;
 pub(crate) mod magic;
 pub(crate) mod names;
 
 pub(crate) use names::{concat, dir_and_base, one_trailing_slash, without_trailing_slashes};
 
-use rustix::fs::{AtFlags, FileType, Stat};
+use rustix::fs::{AtFlags, FileType, RenameFlags, Stat};
+use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::BorrowedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -64,4 +66,19 @@ pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
     let (dir, base) = dir_and_base(path);
     let dir_id = rustix::fs::lstat(dir).ok().map(|st| id(&st));
     (id(st), OsStr::from_bytes(base).to_os_string(), dir_id)
+}
+
+/// Renames onto a name that is free: a file there (created meanwhile, or not seen in a
+/// directory that could not be listed) is someone else's and stays, as an exclusive create
+/// would refuse (EEXIST). Where the filesystem has no RENAME_NOREPLACE (EINVAL: NFS, some
+/// FUSE), it is looked for just before.
+pub(crate) fn rename_new(dir: BorrowedFd<'_>, from: &Path, to: &Path) -> rustix::io::Result<()> {
+    match rustix::fs::renameat_with(dir, from, dir, to, RenameFlags::NOREPLACE) {
+        Err(Errno::INVAL) => match rustix::fs::statat(dir, to, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(_) => Err(Errno::EXIST),
+            Err(Errno::NOENT) => rustix::fs::renameat(dir, from, dir, to),
+            Err(e) => Err(e),
+        },
+        result => result,
+    }
 }
