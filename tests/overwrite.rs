@@ -69,6 +69,34 @@ same_as_gnu! {
     backup_in_a_tree: ["-rb", "d/.", "e"],
 }
 
+/// Backup numbers are read as GNU's numbered_backup reads them: digits of any length,
+/// counted as a string (fastcp parsed a u64, so a 21-digit backup was not seen and `f.~1~`
+/// was made, and the largest u64 wrapped to `f.~0~`), and none with a leading zero (fastcp
+/// took `f.~01~` for 1 and made `f.~2~`).
+#[test]
+fn backup_numbers_are_read_as_gnu_reads_them() {
+    for existing in [
+        "99999999999999999999",
+        "18446744073709551615",
+        "01",
+        "0",
+        "9",
+        "1a",
+    ] {
+        for args in [
+            &["--backup=numbered", "-v", "a", "b"][..],
+            &["--backup=existing", "-v", "a", "b"],
+        ] {
+            let setup = |dir: &Path| {
+                fixture(dir);
+                let name = format!("b.~{existing}~");
+                std::fs::write(dir.join(name), b"a backup\n").unwrap();
+            };
+            util::assert_same_as_gnu(setup, args);
+        }
+    }
+}
+
 #[test]
 fn version_control_and_suffix_come_from_the_environment() {
     for (var, value, args) in [
