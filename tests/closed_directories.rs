@@ -178,3 +178,64 @@ fn a_durable_copy_into_a_directory_its_user_may_not_read_succeeds() {
         assert_eq!(std::fs::read(dir.join("d/s/sub/g")).unwrap(), b"g\n");
     }
 }
+
+/// A tree deeper than the descriptors fastcp may keep open (a limit of 24), merged into an
+/// existing one with closed directories at three levels: the walk closes those levels and
+/// opens them again (through `..`, or name by name from the top), O_PATH each time, and
+/// gives every directory its mode and times as GNU does.
+#[test]
+fn closed_directories_opened_again_deep_in_a_tree_get_their_attributes() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let levels: Vec<String> = (1..=60).map(|i| format!("d{i}")).collect();
+    let setup = |root: &Path| {
+        let deep = levels.join("/");
+        std::fs::create_dir_all(root.join("s").join(&deep)).unwrap();
+        std::fs::write(root.join("s").join(&deep).join("f"), b"f\n").unwrap();
+        std::fs::create_dir_all(root.join("d").join(&deep)).unwrap();
+        let old = filetime::FileTime::from_unix_time(978_307_200, 0);
+        filetime::set_file_mtime(root.join("s").join(&deep).join("f"), old).unwrap();
+        for depth in (0..=levels.len()).rev() {
+            let dir = root.join("s").join(levels[..depth].join("/"));
+            filetime::set_file_mtime(dir, old).unwrap();
+        }
+        give_to_nobody(root);
+        chmod(root, 0o777);
+        for depth in [59, 30, 10] {
+            chmod(&root.join("d").join(levels[..depth].join("/")), 0o300);
+        }
+    };
+    let run = |program: &Path| {
+        let dir = Scratch::new();
+        setup(dir.path());
+        let out = Command::new("prlimit")
+            .arg("--nofile=24")
+            .args([
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+            ])
+            .arg(program)
+            .args(["-a", "s/.", "d"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            out.stderr.is_empty(),
+            util::attributes(&dir.join("d"), true),
+            util::snapshot(&dir.join("d")),
+        )
+    };
+    let gnu = run(Path::new("/bin/cp"));
+    let ours = run(&fastcp_path());
+    assert_eq!(gnu.0, Some(0));
+    assert_eq!((ours.0, ours.1), (gnu.0, gnu.1));
+    for (path, attrs) in &gnu.2 {
+        assert_eq!(ours.2.get(path), Some(attrs), "{path:?}");
+        assert_eq!(ours.3.get(path), gnu.3.get(path), "{path:?}");
+    }
+    assert_eq!(ours.2.len(), gnu.2.len());
+}

@@ -205,17 +205,11 @@ impl Place {
     /// Opens the directory again as the parent (`..`) of `child`: `None` when `..` is not
     /// this directory on either side (a child reached through a symlink, or moved).
     pub(crate) fn open_above(&self, child: &DirFds) -> Option<DirFds> {
-        let up = |fd: BorrowedFd<'_>, want: Id| {
-            let fd = open_dir(fd, Path::new(".."), false).ok()?;
-            let st = rustix::fs::fstat(&fd).ok()?;
-            (id(&st) == want).then_some(fd)
-        };
-        let src = up(child.src.as_ref()?.as_fd(), self.ids.0)?;
-        let dst = DstDir::open(child.dst.as_fd(), Path::new(".."), false).ok()?;
-        let st = rustix::fs::fstat(&dst).ok()?;
-        if id(&st) != self.ids.1 {
-            return None;
-        }
+        let up = Path::new("..");
+        let src = open_dir(child.src.as_ref()?.as_fd(), up, false);
+        let src = reopened(src, self.ids.0, PathBuf::new).ok()?;
+        let dst = DstDir::open(child.dst.as_fd(), up, false);
+        let dst = reopened(dst, self.ids.1, PathBuf::new).ok()?;
         Some(DirFds {
             src: Some(src),
             dst,

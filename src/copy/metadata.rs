@@ -54,7 +54,9 @@ const CREATORS_OWN: [u64; 4] = [magic::EXT4, magic::XFS, magic::BTRFS, magic::TM
 
 impl Birth {
     /// What files created in the directory `dir` are born with. Unknown (nothing certain) on
-    /// other filesystems, or when the group could come from a `grpid` mount option.
+    /// other filesystems, or when the group could come from a `grpid` mount option. Where its
+    /// default ACL cannot be asked for (`dir` opened O_PATH: fgetxattr says EBADF), each new
+    /// file's mode is looked at, not assumed.
     pub(crate) fn of(dir: BorrowedFd<'_>) -> Birth {
         let (Ok(st), Some(fs)) = (rustix::fs::fstat(dir), magic::of(dir)) else {
             return Birth::default();
