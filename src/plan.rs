@@ -175,7 +175,17 @@ fn onto_itself(opts: &Options, src: &Path, dst: &Path) -> Option<Plan> {
         return None;
     }
     let at = At::cwd(dst);
-    let name = beside(dst, &backup_name(at, kind, &opts.overwrite.suffix).name);
+    let mut backup = backup_name(at, kind, &opts.overwrite.suffix);
+    // The backup is a copy made onto its name: a numbered one must not land on a backup
+    // the directory's listing did not show (one its user may not read), which GNU 9.1
+    // overwrites.
+    while backup.number.is_some() && rustix::fs::lstat(beside(dst, &backup.name)).is_ok() {
+        match backup.next(crate::fs::dir_and_base(dst).1) {
+            Some(next) => backup = next,
+            None => break,
+        }
+    }
+    let name = beside(dst, &backup.name);
     let mut plan = single(src, &name);
     plan.backups_off = true;
     Some(plan)

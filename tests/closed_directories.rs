@@ -153,6 +153,34 @@ fn a_numbered_backup_never_replaces_one_it_could_not_see() {
     }
 }
 
+/// `cp -f --backup=numbered f f` backs f up by copying it onto the backup name: where the
+/// directory cannot be listed, that name must not be an existing backup (GNU 9.1 copies
+/// over `f.~1~`).
+#[test]
+fn a_backup_of_a_file_onto_itself_never_lands_on_one_it_could_not_see() {
+    if !util::require_root("drop to nobody") {
+        return;
+    }
+    let dir = Scratch::new();
+    fixture(dir.path(), 0o700, &[]);
+    std::fs::write(dir.join("d/s/f"), b"f\n").unwrap();
+    std::fs::write(dir.join("d/s/f.~1~"), b"one\n").unwrap();
+    give_to_nobody(dir.path());
+    chmod(&dir.join("d/s"), 0o300);
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(fastcp_path())
+        .args(["-f", "--backup=numbered", "d/s/f", "d/s/f"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let read = |name: &str| std::fs::read(dir.join("d/s").join(name)).unwrap();
+    assert_eq!(read("f.~1~"), b"one\n");
+    assert_eq!(read("f.~2~"), b"f\n");
+    assert_eq!(read("f"), b"f\n");
+}
+
 /// --fsync and --atomic sync the directory of each new name; one its user may not read
 /// cannot be opened to be synced, and the copy flushes every filesystem instead of failing
 /// (fastcp failed the file with "cannot access").
