@@ -236,3 +236,67 @@ fn update_none_and_all() {
         .success();
     assert_eq!(s.read("b"), b"new\n");
 }
+
+/// -u with times preserved compares as GNU's utimecmp does: the source's mtime cut to what
+/// the destination's filesystem keeps (here ext2 with 128-byte inodes: whole seconds). A
+/// copy made there with -p is not older than its source, which changed within the same
+/// second: GNU leaves it. fastcp compared the nanoseconds, copied it again, and under
+/// `-aul` (the source on another filesystem) removed its symlink and FIFO to link them,
+/// which failed across filesystems.
+#[test]
+fn update_allows_for_the_destination_filesystems_time_resolution() {
+    if !util::require_root("loop-mount an ext2 image") {
+        return;
+    }
+    let Some(fs) = util::Mounted::image(&["mkfs.ext2", "-q", "-F", "-I", "128"], "") else {
+        return;
+    };
+    let at = |secs: i64, nanos: u32| filetime::FileTime::from_unix_time(secs, nanos);
+    let runs: [&[&str]; 5] = [
+        &["-puv", "s/f", "{dst}/f"],
+        &["-auv", "s/f", "{dst}/f"],
+        &["-uv", "s/f", "{dst}/f"],
+        &["-aul", "s/.", "{dst}"],
+        &["-auL", "s/.", "{dst}"],
+    ];
+    for args in runs {
+        let mut results = Vec::new();
+        for (program, side) in [(Path::new("/bin/cp"), "gnu"), (&*fastcp_path(), "ours")] {
+            let scratch = Scratch::new();
+            let src = scratch.join("s");
+            std::fs::create_dir(&src).unwrap();
+            std::fs::write(src.join("f"), b"one\n").unwrap();
+            symlink("f", src.join("l")).unwrap();
+            util::mkfifo(&src.join("p"), 0o644);
+            filetime::set_file_mtime(src.join("f"), at(1_600_000_000, 700_000_000)).unwrap();
+            let dst = fs.path(side);
+            let _ = std::fs::remove_dir_all(&dst);
+            // A complete copy with its times, cut to whole seconds by the filesystem.
+            let made = std::process::Command::new("/bin/cp")
+                .arg("-a")
+                .arg(&src)
+                .arg(&dst)
+                .status()
+                .unwrap();
+            assert!(made.success());
+            // The source changes within the same second.
+            std::fs::write(src.join("f"), b"two\n").unwrap();
+            filetime::set_file_mtime(src.join("f"), at(1_600_000_000, 200_000_000)).unwrap();
+            let dst_text = dst.to_str().unwrap();
+            let args: Vec<String> = args.iter().map(|a| a.replace("{dst}", dst_text)).collect();
+            let out = std::process::Command::new(program)
+                .args(&args)
+                .current_dir(scratch.path())
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).replace(dst_text, "DST");
+            let stderr =
+                normalize(&out.stderr, &program.to_string_lossy()).replace(dst_text, "DST");
+            results.push((out.status.code(), stdout, stderr, snapshot(&dst)));
+        }
+        assert_eq!(
+            results[1], results[0],
+            "fastcp (left) and GNU cp differ for {args:?}"
+        );
+    }
+}

@@ -13,13 +13,10 @@ use crate::options::{Backup, Deref, Make, Update};
 use crate::report;
 use rustix::fs::{Access, AtFlags, FileType, Stat};
 use rustix::io::Errno;
+use std::cmp::Ordering;
 use std::io::BufRead;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-
-fn mtime(st: &Stat) -> (i64, u64) {
-    (st.st_mtime, st.st_mtime_nsec)
-}
 
 /// Asks whether to overwrite `dst` on stderr and reads the answer from stdin, as GNU's
 /// overwrite_ok() and yesno(); `unwritable` is the mode of a destination the user could not
@@ -199,8 +196,12 @@ impl Session<'_> {
             let kept = match policy.update {
                 Update::All => false,
                 Update::None => true,
+                // GNU's utimecmp: not older, with the source's time cut to what the
+                // destination's filesystem keeps when times are preserved.
                 Update::Older => {
-                    mtime(dst_st) >= mtime(src_st)
+                    let truncate = opts.preserve.timestamps;
+                    let order = self.resolutions.compare(dst, (dst_st, src_st), truncate);
+                    order.is_some_and(Ordering::is_ge)
                         && !resume::unfinished((src, src_st), dst, dst_st, opts)
                 }
             };

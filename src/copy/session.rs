@@ -44,6 +44,8 @@ pub(crate) struct Session<'a> {
     /// Source filesystems (st_dev) on which a short transfer is the end of the file
     /// (fs::magic::short_means_end), asked once each.
     pub(crate) short_ends: NumMap<u64, bool>,
+    /// Destination filesystems' timestamp resolutions, learnt for -u (fs::newer).
+    pub(crate) resolutions: crate::fs::newer::Resolutions,
     /// The copying threads' queue, in a parallel tree copy.
     pub(crate) pool: Option<&'a Pool>,
     /// --nocache: this thread's copies whose pages are still to be dropped.
@@ -64,6 +66,7 @@ impl<'a> Session<'a> {
             no_clone: NumSet::default(),
             cross: NumSet::default(),
             short_ends: NumMap::default(),
+            resolutions: Default::default(),
             pool: None,
             behind: Behind::new(opts.nocache, crate::copy::dirfd::may_hold()),
         }
