@@ -29,6 +29,17 @@ fn give_to_nobody(root: &Path) {
     assert!(status.success());
 }
 
+/// Runs fastcp with `args` as nobody in `dir`.
+fn fastcp_as_nobody(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(fastcp_path())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 /// `s` (a file, a directory with a file, old times) and `d/s`, an existing directory of
 /// `mode` holding one file of its own; all nobody's. `entries`: what `s` holds (the merges
 /// whose entries fail hold one, so that GNU's order of messages, the source's inode order,
@@ -93,13 +104,7 @@ fn a_directory_its_user_may_not_read_gets_its_attributes() {
     for mode in [0o300, 0o000] {
         let dir = Scratch::new();
         fixture(dir.path(), mode, &["f", "sub/"]);
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(fastcp_path())
-            .args(["-a", "s", "d"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = fastcp_as_nobody(dir.path(), &["-a", "s", "d"]);
         let copied = std::fs::metadata(dir.join("d/s")).unwrap();
         let source = std::fs::metadata(dir.join("s")).unwrap();
         assert_eq!(copied.mode() & 0o7777, source.mode() & 0o7777, "{mode:o}");
@@ -136,13 +141,7 @@ fn a_numbered_backup_never_replaces_one_it_could_not_see() {
         std::fs::write(dir.join("d/s/f.~2~"), b"two\n").unwrap();
         give_to_nobody(dir.path());
         chmod(&dir.join("d/s"), 0o300);
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(fastcp_path())
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let out = fastcp_as_nobody(dir.path(), args);
         assert!(out.status.success(), "{args:?}: {out:?}");
         let read = |name: &str| std::fs::read(dir.join("d/s").join(name)).unwrap();
         assert_eq!(read("f"), b"f\n", "{args:?}");
@@ -167,13 +166,8 @@ fn a_backup_of_a_file_onto_itself_never_lands_on_one_it_could_not_see() {
     std::fs::write(dir.join("d/s/f.~1~"), b"one\n").unwrap();
     give_to_nobody(dir.path());
     chmod(&dir.join("d/s"), 0o300);
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(fastcp_path())
-        .args(["-f", "--backup=numbered", "d/s/f", "d/s/f"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let args = ["-f", "--backup=numbered", "d/s/f", "d/s/f"];
+    let out = fastcp_as_nobody(dir.path(), &args);
     assert!(out.status.success(), "{out:?}");
     let read = |name: &str| std::fs::read(dir.join("d/s").join(name)).unwrap();
     assert_eq!(read("f.~1~"), b"one\n");
@@ -192,15 +186,13 @@ fn a_durable_copy_into_a_directory_its_user_may_not_read_succeeds() {
     for options in [&["--fsync"][..], &["--atomic", "--fsync"], &["--atomic"]] {
         let dir = Scratch::new();
         fixture(dir.path(), 0o300, &["f", "sub/"]);
-        let out = Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-            .arg(fastcp_path())
-            .arg("-r")
-            .args(options)
-            .args(["s", "d"])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
+        let args: Vec<&str> = ["-r"]
+            .iter()
+            .chain(options)
+            .chain(&["s", "d"])
+            .copied()
+            .collect();
+        let out = fastcp_as_nobody(dir.path(), &args);
         assert!(out.status.success(), "{options:?}: {out:?}");
         assert_eq!(std::fs::read(dir.join("d/s/f")).unwrap(), b"f\n");
         assert_eq!(std::fs::read(dir.join("d/s/sub/g")).unwrap(), b"g\n");
