@@ -545,3 +545,29 @@ fn a_source_that_reads_past_its_size_is_not_complete() {
         assert!(copied.starts_with(b"Name:"), "{verify}: {copied:?}");
     }
 }
+
+/// With -p, a complete copy on a filesystem of whole-second times (ext2 with 128-byte
+/// inodes) holds the source's mtime cut to the second: --resume takes it for complete, as
+/// -u takes it for not older (fs::newer). fastcp compared nanoseconds and copied every such
+/// file again.
+#[test]
+fn a_complete_copy_on_a_coarser_filesystem_is_complete() {
+    if !util::require_root("loop-mount an ext2 image") {
+        return;
+    }
+    let Some(fs) = util::Mounted::image(&["mkfs.ext2", "-q", "-F", "-I", "128"], "") else {
+        return;
+    };
+    let s = Scratch::new();
+    let data = pattern(SIZE, 4);
+    let src = s.write("src", &data);
+    filetime::set_file_mtime(&src, filetime::FileTime::from_unix_time(1_500_000_000, 700)).unwrap();
+    let dst = fs.path("dst");
+    let first = resume("auto", &[OsStr::new("-p"), os(&src), os(&dst)]);
+    assert_eq!(first["bytes"], SIZE as u64, "{first}");
+    assert_eq!(std::fs::metadata(&dst).unwrap().mtime_nsec(), 0);
+    let again = resume("auto", &[OsStr::new("-p"), os(&src), os(&dst)]);
+    assert_eq!(n(&again, "complete_files"), 1, "{again}");
+    assert_eq!(again["bytes"], 0, "{again}");
+    assert_eq!(std::fs::read(&dst).unwrap(), data);
+}

@@ -195,7 +195,13 @@ impl Session<'_> {
                 }));
             }
         }
-        let found = resume::decide((src_fd.as_fd(), src_st), dst, dst_st.as_ref(), self.opts);
+        let src_end = (src_fd.as_fd(), src_st);
+        let found = resume::decide(
+            src_end,
+            (dst, dst_st.as_ref()),
+            self.opts,
+            &mut self.resolutions,
+        );
         let keep = found.is_some_and(|f| f != Found::Restart);
         let dst_fd = self.create_or_open(entry, &mut dst_st, birth, keep)?;
         let ends = Ends {

@@ -10,12 +10,14 @@
 
 use crate::engine::nocache::Rereads;
 use crate::error::{Error, Op};
+use crate::fs::newer::Resolutions;
 use crate::fs::{At, file_type};
 use crate::options::{Make, Method, Options, ReflinkMode, Resume};
 use crate::report::counters::{Counters, Outcome};
 use crate::report::stats::Summary;
 use rustix::fs::{FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
+use std::cmp::Ordering;
 use std::os::fd::{AsFd, BorrowedFd};
 
 /// The most of a shorter destination's end that the quick check compares: the last block a
@@ -64,14 +66,21 @@ pub(crate) fn nothing_moved(method: Method) -> Outcome {
 
 /// Decides what to keep of `dst` (`dst_st`: the existing file cp's rules let this copy
 /// overwrite) for the source open as `src`; `None` without --resume or such a file.
+///
+/// With times preserved, a destination of the source's size is complete when its mtime is
+/// the source's as its filesystem keeps it (`resolutions`: -u's comparison, fs::newer): a
+/// copy made with -p onto a filesystem of whole seconds holds the time cut.
 pub(crate) fn decide(
     (src, src_st): (BorrowedFd<'_>, &Stat),
-    dst: At<'_>,
-    dst_st: Option<&Stat>,
+    (dst, dst_st): (At<'_>, Option<&Stat>),
     opts: &Options,
+    resolutions: &mut Resolutions,
 ) -> Option<Found> {
     let how = opts.resume.filter(|_| !opts.attributes_only)?;
-    let found = examine((src, src_st), dst, dst_st?, how, opts);
+    let dst_st = dst_st?;
+    let times_match = !opts.preserve.timestamps
+        || resolutions.compare(dst, (dst_st, src_st), true) == Some(Ordering::Equal);
+    let found = examine((src, src_st), (dst, dst_st), how, opts, times_match);
     Some(match found {
         Found::Continue(_) if clones(opts) => Found::Restart,
         found => found,
@@ -115,29 +124,35 @@ pub(crate) fn unfinished(
     };
     // The file looked at, not one put in its place since.
     let same = rustix::fs::fstat(&fd).is_ok_and(|st| crate::fs::id(&st) == crate::fs::id(src_st));
+    // Only a shorter file is continued: whether a whole one is complete does not matter.
     same && !clones(opts)
         && matches!(
-            examine((fd.as_fd(), src_st), dst, dst_st, Resume::Verify, opts),
+            examine(
+                (fd.as_fd(), src_st),
+                (dst, dst_st),
+                Resume::Verify,
+                opts,
+                false
+            ),
             Found::Continue(_)
         )
 }
 
+/// What `dst` holds of the source; `times_match`: the mtimes agree, or times are not
+/// preserved (a file of the source's size is then complete).
 fn examine(
     (src, src_st): (BorrowedFd<'_>, &Stat),
-    dst: At<'_>,
-    dst_st: &Stat,
+    (dst, dst_st): (At<'_>, &Stat),
     how: Resume,
     opts: &Options,
+    times_match: bool,
 ) -> Found {
-    let times = opts.preserve.timestamps;
     let regular = |st: &Stat| file_type(st) == FileType::RegularFile;
     if !regular(src_st) || !regular(dst_st) {
         return Found::Restart;
     }
     let size = u64::try_from(src_st.st_size).unwrap_or(0);
     let have = u64::try_from(dst_st.st_size).unwrap_or(u64::MAX);
-    let same_mtime =
-        src_st.st_mtime == dst_st.st_mtime && src_st.st_mtime_nsec == dst_st.st_mtime_nsec;
     let from = match how {
         Resume::Verify => 0,
         Resume::Quick if have == size => have,
@@ -146,7 +161,7 @@ fn examine(
     // A source that reads past its size (/proc and /sys files say 0, a file that grew) is
     // not held whole by a destination of that size.
     let ends = || read_full(src, &mut [0u8; 1], size) == Some(0);
-    let found = if have == size && (same_mtime || !times) && ends() {
+    let found = if have == size && times_match && ends() {
         Found::Complete
     } else if have < size {
         Found::Continue(have)
