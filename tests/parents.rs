@@ -265,3 +265,27 @@ fn leading_directories_keep_an_inherited_setgid_bit() {
         assert_same_dates(setup, &["--parents", preserve, "a/b/f", "t/"], "t/a");
     }
 }
+
+/// One source named two ways under --parents (`a/f a/./f`): GNU's record of the files it
+/// made (dest_info) finds a name again by its whole spelling, so `d/a/./f` is not the
+/// just-created `d/a/f`: GNU backs it up and copies again, exit 0. fastcp compared the names
+/// as same_name does and refused ("will not overwrite just-created"), exit 1.
+#[test]
+fn a_destination_spelled_another_way_under_parents_is_not_just_created() {
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("a")).unwrap();
+        std::fs::create_dir_all(d.join("d")).unwrap();
+        std::fs::write(d.join("a/f"), b"f\n").unwrap();
+    };
+    for args in [
+        &["-b", "--parents", "a/f", "a/./f", "d"][..],
+        &["-b", "--parents", "a/./f", "a/f", "d"],
+        &["-b", "--parents", "a/f", "./a/f", "d"],
+        &["-rb", "--parents", "a/f", "a//f", "d"],
+        &["--parents", "a/f", "a/./f", "d"],
+        &["-b", "a/f", "a/./f", "d"],
+        &["--backup=numbered", "--parents", "a/f", "a/./f", "d"],
+    ] {
+        assert_same_as_gnu(setup, args);
+    }
+}

@@ -8,7 +8,7 @@ use crate::copy::same_file::{Verdict, same_file_ok};
 use crate::copy::session::Session;
 use crate::error::{Error, Op};
 use crate::fs::backup::{backup_name, beside, simple_name};
-use crate::fs::{At, dir_and_base, file_type, name_key};
+use crate::fs::{At, dest_key, dir_and_base, file_type};
 use crate::options::{Backup, Deref, Make, Update};
 use crate::report;
 use rustix::fs::{Access, AtFlags, FileType, Stat};
@@ -130,7 +130,7 @@ impl Session<'_> {
         // the first's copy (`cp a/f b/f c`). Numbered backups keep both.
         if top
             && policy.backup != Some(Backup::Numbered)
-            && self.written.contains(&name_key(dst.shown, &dst_st))
+            && self.written.contains(&dest_key(dst.shown, &dst_st))
         {
             return Err(Error::JustCreated {
                 dst: dst.shown.to_path_buf(),
@@ -330,7 +330,7 @@ impl Session<'_> {
         match dst.stat(false) {
             Ok(st)
                 if file_type(&st) == FileType::Symlink
-                    && self.written.contains(&name_key(dst.shown, &st)) =>
+                    && self.written.contains(&dest_key(dst.shown, &st)) =>
             {
                 Err(Error::ThroughJustCreated {
                     src: src.shown.to_path_buf(),

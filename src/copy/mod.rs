@@ -33,7 +33,7 @@ use crate::copy::entry::{Entry, Node};
 use crate::copy::session::Session;
 use crate::error::misuse::Warning;
 use crate::error::{Error, Op};
-use crate::fs::{At, file_type, name_key};
+use crate::fs::{At, dest_key, file_type, name_key};
 use crate::options::Deref;
 use crate::plan::Job;
 use crate::report;
@@ -122,7 +122,7 @@ impl Session<'_> {
             && result.as_ref().is_ok_and(|&made| made)
             && let Ok(st) = dst.stat(false)
         {
-            self.written.insert(name_key(&job.dst, &st));
+            self.written.insert(dest_key(&job.dst, &st));
         }
         result.map(|_| ())
     }

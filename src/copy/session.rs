@@ -10,7 +10,7 @@ use crate::error::{Error, Op};
 use crate::fs::backup::beside;
 use crate::fs::ids::{NumMap, NumSet};
 use crate::fs::{At, file_type, magic};
-use crate::fs::{Id, NameKey};
+use crate::fs::{DestKey, Id, NameKey};
 use crate::options::{Deref, Options};
 use crate::report;
 use crate::report::counters::Counters;
@@ -29,7 +29,7 @@ pub(crate) struct Session<'a> {
     /// Sources already copied (GNU's src_info): a repeat is skipped with a warning.
     pub(crate) seen_sources: HashSet<NameKey>,
     /// Destinations written in this run (GNU's dest_info): never overwritten by a later source.
-    pub(crate) written: HashSet<NameKey>,
+    pub(crate) written: HashSet<DestKey>,
     /// Command-line directories and the first directory each operand creates, by identity,
     /// with the destination they map to (GNU's remember_copied): meeting one again is a
     /// directory copied into itself, or a source named twice (see directory.rs).

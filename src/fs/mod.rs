@@ -69,6 +69,16 @@ pub(crate) fn name_key(path: &Path, st: &Stat) -> NameKey {
     (id(st), OsStr::from_bytes(base).to_os_string(), dir_id)
 }
 
+/// A destination as GNU's dest_info finds it again: the file and its name as spelled
+/// (relative to the target: every operand's destination is the target joined with it).
+/// GNU's table hashes the whole name string, so `d/a/./f` (from `--parents a/./f`) is
+/// another name than `d/a/f`, though same_name would call them one.
+pub(crate) type DestKey = (Id, OsString);
+
+pub(crate) fn dest_key(path: &Path, st: &Stat) -> DestKey {
+    (id(st), path.as_os_str().to_os_string())
+}
+
 /// Renames onto a name that is free: a file there (created meanwhile, or not seen in a
 /// directory that could not be listed) is someone else's and stays, as an exclusive create
 /// would refuse (EEXIST). Where the filesystem has no RENAME_NOREPLACE (EINVAL: NFS, some
