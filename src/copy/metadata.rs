@@ -243,8 +243,8 @@ fn owned_already(fd: Handle<'_>, src: &Stat, born: Option<Birth>) -> bool {
 
 /// Before an existing destination is given to the source's owner, GNU's set_owner narrows
 /// its permission bits to the owner's bits both modes share (`& 0700`), so that nobody the
-/// old bits let in can write it while it changes hands. Where that is refused for want of privilege, GNU fails
-/// the file without a word (owner_failure_ok), and so does fastcp.
+/// old bits let in can write it while it changes hands. Where that is refused for want of
+/// privilege, GNU fails the file without a word (owner_failure_ok), and so does fastcp.
 fn narrow_before_chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
     let old = fd.stat().map_err(|e| Error::io(Op::Fstat, shown, e))?;
     let narrow = as_acl_leaves(fd, old.st_mode & src.st_mode & 0o700, &old);

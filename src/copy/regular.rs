@@ -274,7 +274,9 @@ impl Session<'_> {
             let as_gnu = |_: &Error| {
                 metadata::born_as_gnu(ends.dst.as_fd(), src_st, &preserve, ends.born);
             };
-            let done = (self.move_data(entry, dst, &ends, ends.new)).inspect_err(as_gnu)?;
+            let done = self
+                .move_data(entry, dst, &ends, ends.new)
+                .inspect_err(as_gnu)?;
             self.after_data(entry, dst, &ends)?;
             durable::close(ends.dst, dst.shown)?;
             if resume::count(&mut self.summary, ends.resume, src_st, done.outcome.bytes) {

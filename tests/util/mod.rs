@@ -173,6 +173,16 @@ impl Mounted {
         })
     }
 
+    /// An ext2 image whose inodes (128 bytes) keep times in whole seconds, for the
+    /// comparisons that allow for a filesystem's time resolution; None, said why, without
+    /// root.
+    pub fn whole_seconds() -> Option<Mounted> {
+        if !require_root("loop-mount an ext2 image") {
+            return None;
+        }
+        Mounted::image(&["mkfs.ext2", "-q", "-F", "-I", "128"], "")
+    }
+
     /// A tmpfs of `size` (mount's size=).
     pub fn tmpfs(size: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
