@@ -273,6 +273,7 @@ pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<
     let made = metadata::Made {
         new: finish.created,
         born: None,
+        directory: true,
     };
     metadata::apply(
         (fds.dst.handle(), shown),

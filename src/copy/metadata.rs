@@ -184,6 +184,8 @@ pub(crate) struct Made {
     /// A file this copy just created with `preserve.creation_bits` (less what `held_back`
     /// held), born as this says (in a tree walk).
     pub(crate) born: Option<Birth>,
+    /// A directory (given its attributes once its contents are in place), not a regular file.
+    pub(crate) directory: bool,
 }
 
 /// Applies the preserved attributes of `src` to the open destination `fd`. What a file was
@@ -208,7 +210,7 @@ pub(crate) fn apply(
     }
     let mut owned = true;
     let owned_at_birth = Birth::owns_like(born, src);
-    if preserve.ownership && !owned_at_birth && !owned_already(fd, src, born) {
+    if preserve.ownership && !owned_at_birth && !owned_already(fd, src, made) {
         if !made.new && preserve.mode {
             narrow_before_chown(fd, src, shown)?;
         }
@@ -231,14 +233,22 @@ pub(crate) fn apply(
     acl_failure.map_or(Ok(()), Err)
 }
 
-/// A destination whose owner is not known from its birth (`born` is None: an existing one, a
-/// directory, a command-line operand's) that has the source's owner and group already: GNU
-/// does not chown it (nor clear its set-id bits).
-fn owned_already(fd: Handle<'_>, src: &Stat, born: Option<Birth>) -> bool {
-    born.is_none()
-        && fd
-            .stat()
-            .is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
+/// A destination whose owner is not known from its birth (an existing one, a command-line
+/// operand's, one made on a filesystem where the creator's owner is not certain) that has the
+/// source's owner and group already: GNU does not chown it (nor clear its set-id bits). GNU
+/// asks a regular file after creating it; a directory it has just made is given its owner
+/// whatever it was born with (copy_internal's `new_dst ||`), so a chown that fails there
+/// (ENOSYS on a FUSE filesystem) is said for a directory and not for a regular file.
+fn owned_already(fd: Handle<'_>, src: &Stat, made: Made) -> bool {
+    if made.born.is_some_and(|b| b.owner.is_some()) {
+        // Born with a known owner, which is not the source's.
+        return false;
+    }
+    if made.new && made.directory {
+        return false;
+    }
+    fd.stat()
+        .is_ok_and(|st| (st.st_uid, st.st_gid) == (src.st_uid, src.st_gid))
 }
 
 /// Before an existing destination is given to the source's owner, GNU's set_owner narrows
@@ -335,6 +345,7 @@ pub(crate) fn give_back(
 }
 
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
+/// GNU gives a symlink its owner as it makes it, and its times at the end.
 pub(crate) fn apply_symlink(
     dir: BorrowedFd<'_>,
     name: &Path,
@@ -342,25 +353,48 @@ pub(crate) fn apply_symlink(
     preserve: &Preserve,
     shown: &Path,
 ) -> Result<bool, Error> {
-    let mut owned = true;
-    if preserve.ownership {
-        let owner = Some(Uid::from_raw(src.st_uid));
-        let group = Some(Gid::from_raw(src.st_gid));
-        match rustix::fs::chownat(dir, name, owner, group, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(()) => {}
-            Err(Errno::PERM | Errno::INVAL) if !privileged() => {
-                // As GNU's set_owner: the group alone, if that can be kept.
-                let _ = rustix::fs::chownat(dir, name, None, group, AtFlags::SYMLINK_NOFOLLOW);
-                owned = false;
-            }
-            Err(e) => return Err(Error::io(Op::PreserveOwnership, shown, e)),
-        }
-    }
+    let owned = !preserve.ownership || chown_at(dir, name, src, shown)?;
     if preserve.timestamps {
-        rustix::fs::utimensat(dir, name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
-            .map_err(|e| Error::io(Op::SetTimes, shown, e))?;
+        times_at(dir, name, src, shown)?;
     }
     Ok(owned)
+}
+
+/// Applies times and owner to a FIFO, socket or device node by name (opening one could block
+/// or act), in GNU's order for them: the times first. Returns whether the owner was kept.
+pub(crate) fn apply_node(
+    dir: BorrowedFd<'_>,
+    name: &Path,
+    src: &Stat,
+    preserve: &Preserve,
+    shown: &Path,
+) -> Result<bool, Error> {
+    if preserve.timestamps {
+        times_at(dir, name, src, shown)?;
+    }
+    Ok(!preserve.ownership || chown_at(dir, name, src, shown)?)
+}
+
+/// Gives the entry `name` of `dir` itself (not what a symlink names) the source's owner and
+/// group. Returns whether that worked, as `chown` does.
+fn chown_at(dir: BorrowedFd<'_>, name: &Path, src: &Stat, shown: &Path) -> Result<bool, Error> {
+    let owner = Some(Uid::from_raw(src.st_uid));
+    let group = Some(Gid::from_raw(src.st_gid));
+    match rustix::fs::chownat(dir, name, owner, group, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(()) => Ok(true),
+        Err(Errno::PERM | Errno::INVAL) if !privileged() => {
+            // As GNU's set_owner: the group alone, if that can be kept.
+            let _ = rustix::fs::chownat(dir, name, None, group, AtFlags::SYMLINK_NOFOLLOW);
+            Ok(false)
+        }
+        Err(e) => Err(Error::io(Op::PreserveOwnership, shown, e)),
+    }
+}
+
+/// Gives the entry `name` of `dir` itself the source's access and modification times.
+fn times_at(dir: BorrowedFd<'_>, name: &Path, src: &Stat, shown: &Path) -> Result<(), Error> {
+    rustix::fs::utimensat(dir, name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| Error::io(Op::SetTimes, shown, e))
 }
 
 /// `mode` as GNU's qset_acl leaves it on `fd`, whose status is `now`: where the filesystem

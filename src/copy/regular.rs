@@ -487,6 +487,7 @@ impl Ends<'_> {
         metadata::Made {
             new: self.new,
             born: self.born,
+            directory: false,
         }
     }
 }

@@ -61,19 +61,19 @@ impl Session<'_> {
         // which leaves the setgid bit of a node without group execute.
         let bits = preserve.creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
         let omitted = if preserve.ownership { bits & 0o077 } else { 0 };
-        rustix::fs::mknodat(
-            dst.dir,
-            dst.name,
-            kind,
-            Mode::from_raw_mode(bits & !omitted),
-            src_st.st_rdev,
-        )
-        .map_err(|e| Error::io(op, dst.shown, e))?;
+        let mode = Mode::from_raw_mode(bits & !omitted);
+        let mut made = rustix::fs::mknodat(dst.dir, dst.name, kind, mode, src_st.st_rdev);
+        if made.is_err() && kind == FileType::Fifo {
+            // GNU falls back on mkfifo, and says why that failed: a filesystem that fails
+            // mknod half-way (a FUSE one that leaves a file behind) is then "File exists".
+            made = rustix::fs::mknodat(dst.dir, dst.name, kind, mode, 0);
+        }
+        made.map_err(|e| Error::io(op, dst.shown, e))?;
         if !(preserve.mode || preserve.ownership || preserve.timestamps) {
             return Ok(());
         }
         // Opening a FIFO or device could block or act; attributes go by name instead.
-        let owned = metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
+        let owned = metadata::apply_node(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
         let mode = if preserve.mode && owned {
             src_st.st_mode & metadata::MODE_BITS
         } else if preserve.mode {

@@ -183,6 +183,31 @@ impl Mounted {
         Mounted::image(&["mkfs.ext2", "-q", "-F", "-I", "128"], "")
     }
 
+    /// A 64 MiB FAT image mounted through FUSE (fusefat): a filesystem that refuses chown,
+    /// chmod, symlinks and FIFOs (ENOSYS), keeps times to 2 s and folds the case of names.
+    /// None, said why, without root or fusefat.
+    pub fn fusefat() -> Option<Mounted> {
+        if !require_root("mount a FUSE filesystem") {
+            return None;
+        }
+        let scratch = Scratch::new();
+        let image = scratch.holes("fat.img", 64 << 20);
+        if !quiet(std::process::Command::new("mkfs.vfat").arg(&image)) {
+            skip("mkfs.vfat failed (install dosfstools)");
+            return None;
+        }
+        let mount = scratch.mkdir("mnt");
+        let mut cmd = std::process::Command::new("fusefat");
+        if !quiet(cmd.args(["-o", "rw+"]).arg(&image).arg(&mount)) {
+            skip("fusefat failed (install fusefat; FUSE needs /dev/fuse)");
+            return None;
+        }
+        Some(Mounted {
+            mount,
+            _scratch: Some(scratch),
+        })
+    }
+
     /// A tmpfs of `size` (mount's size=).
     pub fn tmpfs(size: &str) -> Option<Mounted> {
         let scratch = Scratch::new();
