@@ -93,3 +93,122 @@ fn attributes_refused_by_a_fuse_filesystem_fail_as_gnu() {
 fn a_fifo_a_fuse_filesystem_half_makes_is_reported_as_gnu() {
     assert_as_gnu_on_fat(&["-r", "src", "m/"]);
 }
+
+/// tests/fixtures/sizes_fs.py mounted on a scratch directory, unmounted when dropped.
+struct SizesFs {
+    daemon: std::process::Child,
+    mount: PathBuf,
+    _scratch: Scratch,
+}
+
+impl SizesFs {
+    /// None, said why, without root, FUSE or python3-fusepy.
+    fn mount() -> Option<SizesFs> {
+        if !util::require_root("mount a FUSE filesystem") {
+            return None;
+        }
+        let scratch = Scratch::new();
+        let mount = scratch.mkdir("mnt");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sizes_fs.py");
+        let daemon = std::process::Command::new("/usr/bin/python3")
+            .arg(script)
+            .arg(&mount)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut fs = SizesFs {
+            daemon,
+            mount,
+            _scratch: scratch,
+        };
+        let parent = std::fs::metadata(fs.mount.parent()?).ok()?;
+        for _ in 0..100 {
+            if let Ok(Some(status)) = fs.daemon.try_wait() {
+                util::skip(format_args!(
+                    "sizes_fs.py ended ({status}): install python3-fusepy"
+                ));
+                return None;
+            }
+            let mounted = std::fs::metadata(&fs.mount).is_ok_and(|m| {
+                use std::os::unix::fs::MetadataExt;
+                m.dev() != parent.dev()
+            });
+            if mounted {
+                return Some(fs);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        util::skip("sizes_fs.py did not mount within 5 s");
+        None
+    }
+
+    /// The bytes `name` holds (what a read to the end returns), not the size it says.
+    fn held(&self, name: &str) -> Vec<u8> {
+        let mut file = std::fs::File::open(self.mount.join(name)).unwrap();
+        let mut all = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut all).unwrap();
+        all
+    }
+}
+
+impl Drop for SizesFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.mount)
+            .status();
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// A file that holds more than the size it says (FUSE, direct_io) is copied to its end, as
+/// GNU's read loop copies it, by every method: sendfile and splice stopped at the size the
+/// page cache ends it at, exit 0, the rest lost.
+#[test]
+fn a_file_holding_more_than_its_size_is_copied_whole() {
+    let Some(fs) = SizesFs::mount() else {
+        return;
+    };
+    let s = Scratch::new();
+    for name in ["more", "much_more", "says_empty", "less", "honest"] {
+        let held = fs.held(name);
+        let gnu = s.join(format!("gnu-{name}"));
+        util::gnu_cp()
+            .arg(fs.mount.join(name))
+            .arg(&gnu)
+            .ok()
+            .unwrap();
+        assert_eq!(std::fs::read(&gnu).unwrap(), held, "GNU cp, {name}");
+        // An in-kernel method the user chose that moves nothing of a file with data fails
+        // (engine::copy_now), as on the /proc files copy_file_range said 0 for.
+        let methods = if name == "says_empty" {
+            &["auto", "read-write"][..]
+        } else {
+            &["auto", "sendfile", "splice", "read-write"]
+        };
+        for method in methods {
+            for extra in [&[][..], &["--nocache"]] {
+                let dst = s.join(format!("{name}-{method}-{}", extra.len()));
+                util::fastcp()
+                    .arg(format!("--method={method}"))
+                    .args(extra)
+                    .arg(fs.mount.join(name))
+                    .arg(&dst)
+                    .ok()
+                    .unwrap();
+                let what = format!("{name}, --method={method} {extra:?}");
+                assert_eq!(std::fs::read(&dst).unwrap(), held, "{what}");
+            }
+        }
+    }
+    // A tree of them, on both threads.
+    util::fastcp()
+        .args(["-r", "-j2"])
+        .arg(&fs.mount)
+        .arg(s.join("tree"))
+        .ok()
+        .unwrap();
+    for name in ["more", "much_more", "says_empty", "less", "honest"] {
+        assert_eq!(s.read(format!("tree/{name}")), fs.held(name), "-r, {name}");
+    }
+}

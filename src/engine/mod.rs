@@ -19,7 +19,7 @@ pub(crate) mod sparse;
 pub(crate) mod splice;
 
 use crate::options::Method;
-use crate::report::counters::{Counters, Fallback, Outcome};
+use crate::report::counters::{Counters, Fallback, Outcome, Reason};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 
@@ -285,7 +285,11 @@ fn copy_now(
     counters: &mut Counters,
 ) -> Result<Outcome, (Method, EngineError)> {
     let result = match method {
-        Method::Auto => return auto::copy(transfer, counters),
+        Method::Auto => {
+            let mut outcome = auto::copy(transfer, counters)?;
+            read_on(transfer, &mut outcome, counters)?;
+            return Ok(outcome);
+        }
         Method::Reflink => reflink::clone(transfer.src, transfer.dst, counters),
         Method::ReadWrite => transfer.run(Engine::ReadWrite, counters),
         Method::Sendfile => transfer.run(Engine::Sendfile, counters),
@@ -298,7 +302,46 @@ fn copy_now(
     if bytes == 0 && method != Method::ReadWrite && transfer.source_has_data() == Some(true) {
         return Err((method, EngineError::NoProgress));
     }
-    Ok(finished(bytes, method, Vec::new()))
+    let mut outcome = finished(bytes, method, Vec::new());
+    if method != Method::Reflink {
+        read_on(transfer, &mut outcome, counters)?;
+    }
+    Ok(outcome)
+}
+
+/// An in-kernel method ends where the page cache ends the source: at the size it says. GNU
+/// reads to the end, and a read may go on past that size: a FUSE file opened direct_io
+/// whose daemon has more than it said, or a file that grew behind a stale cached size (a
+/// network filesystem). Where a short end is not trusted (Transfer::ends_short is None), a
+/// source that still has a byte where the method stopped is read on to its end (one pread
+/// per file there, none on the local filesystems).
+fn read_on(
+    transfer: &Transfer<'_>,
+    outcome: &mut Outcome,
+    counters: &mut Counters,
+) -> Result<(), (Method, EngineError)> {
+    let kernel = outcome.method != Method::ReadWrite;
+    if !kernel || transfer.ends_short.is_some() || outcome.bytes >= transfer.limit {
+        return Ok(());
+    }
+    if transfer.source_has_data() != Some(true) {
+        return Ok(());
+    }
+    let rest = Transfer {
+        limit: transfer.limit - outcome.bytes,
+        from: transfer.from + outcome.bytes,
+        ..transfer.clone()
+    };
+    let more = rest
+        .run(Engine::ReadWrite, counters)
+        .map_err(|e| (Method::ReadWrite, e))?;
+    outcome.bytes += more;
+    outcome.fallbacks.push(Fallback {
+        from: outcome.method,
+        to: Method::ReadWrite,
+        reason: Reason::EndedEarly,
+    });
+    Ok(())
 }
 
 fn finished(bytes: u64, method: impl Into<Method>, fallbacks: Vec<Fallback>) -> Outcome {

@@ -207,6 +207,8 @@ pub(crate) enum Reason {
     Refused(Errno),
     /// The method copied nothing from a source that has data.
     NothingFromData,
+    /// The method stopped where a read still finds data (engine::read_on).
+    EndedEarly,
     /// The method copied nothing and the source cannot be probed.
     NothingUnprobed,
 }
@@ -216,6 +218,9 @@ impl std::fmt::Display for Reason {
         let errno = match self {
             Reason::NothingFromData => {
                 return f.write_str("copied nothing from a source with data");
+            }
+            Reason::EndedEarly => {
+                return f.write_str("stopped where a read still finds data");
             }
             Reason::NothingUnprobed => {
                 return f.write_str("copied nothing and the source cannot be probed");
