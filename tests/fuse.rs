@@ -33,12 +33,12 @@ struct Outcome {
     attrs: BTreeMap<PathBuf, util::Attrs>,
 }
 
-/// Runs GNU cp (or fastcp) with `args` in a directory holding the fixture and `m`, a symlink
+/// Runs GNU cp (or fastcp) with `args` in a directory made by `setup`, with `m`, a symlink
 /// to a fresh FAT filesystem, and returns what it did; None where FUSE cannot be used.
-fn on_fat(gnu: bool, args: &[&str]) -> Option<Outcome> {
+fn on_fat(gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
     let fat = Mounted::fusefat()?;
     let s = Scratch::new();
-    fixture(s.path());
+    setup(s.path());
     std::os::unix::fs::symlink(&fat.mount, s.join("m")).unwrap();
     let mut cmd = if gnu { util::gnu_cp() } else { util::fastcp() };
     let program = cmd.get_program().to_string_lossy().into_owned();
@@ -64,8 +64,8 @@ fn preserved_times(mut attrs: BTreeMap<PathBuf, util::Attrs>) -> BTreeMap<PathBu
     attrs
 }
 
-fn assert_as_gnu_on_fat(args: &[&str]) {
-    let (Some(gnu), Some(ours)) = (on_fat(true, args), on_fat(false, args)) else {
+fn assert_as_gnu_on_fat(setup: fn(&Path), args: &[&str]) {
+    let (Some(gnu), Some(ours)) = (on_fat(true, setup, args), on_fat(false, setup, args)) else {
         return;
     };
     assert_eq!(ours, gnu, "{args:?}");
@@ -83,7 +83,7 @@ fn attributes_refused_by_a_fuse_filesystem_fail_as_gnu() {
         &["-r", "--preserve=mode", "src", "m/"],
         &["-r", "--preserve=timestamps", "src", "m/"],
     ] {
-        assert_as_gnu_on_fat(args);
+        assert_as_gnu_on_fat(fixture, args);
     }
 }
 
@@ -91,7 +91,39 @@ fn attributes_refused_by_a_fuse_filesystem_fail_as_gnu() {
 /// fallback on mkfifo reports it: "File exists".
 #[test]
 fn a_fifo_a_fuse_filesystem_half_makes_is_reported_as_gnu() {
-    assert_as_gnu_on_fat(&["-r", "src", "m/"]);
+    assert_as_gnu_on_fat(fixture, &["-r", "src", "m/"]);
+}
+
+/// Sparse files: one whose data runs to its end, one that ends in a hole, and one whose
+/// hole takes it past FAT's 4 GiB.
+fn sparse(root: &Path) {
+    let make = |name: &str, hole: u64, tail: &[u8]| {
+        let file = std::fs::File::create(root.join(name)).unwrap();
+        file.set_len(hole).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&file, tail, hole).unwrap();
+    };
+    make("data_at_end", 1 << 20, b"y");
+    let file = std::fs::File::create(root.join("hole_at_end")).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&file, b"x", 0).unwrap();
+    file.set_len(1 << 20).unwrap();
+    make("past_4_gib", 5 << 30, b"");
+}
+
+/// A sparse copy whose last data extent ends the file has its length already: GNU makes no
+/// ftruncate call, which FAT through FUSE refuses (EPERM). fastcp always made it, and failed
+/// ("error writing", exit 1, under -a the attributes never set). One that must be extended and
+/// cannot be fails in GNU's words ("failed to extend").
+#[test]
+fn a_sparse_copy_sets_its_length_only_where_gnu_does() {
+    for args in [
+        &["data_at_end", "m/"][..],
+        &["-a", "data_at_end", "m/"],
+        &["--sparse=always", "data_at_end", "m/"],
+        &["hole_at_end", "m/"],
+        &["past_4_gib", "m/"],
+    ] {
+        assert_as_gnu_on_fat(sparse, args);
+    }
 }
 
 /// tests/fixtures/sizes_fs.py mounted on a scratch directory, unmounted when dropped.

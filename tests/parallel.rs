@@ -348,7 +348,10 @@ fn cross_filesystem_refusals_are_asked_once() {
         "{stats}"
     );
     assert_eq!(cfr["files"].as_u64(), Some(files - 2), "{stats}");
-    assert_eq!(stats["methods"]["regular"]["auto"], 2, "{stats}");
+    // The empty file made no call under `auto`; the all-hole one is read for zeros (as GNU
+    // 9.1 reads a file with holes), read-write, which finds no extent to read.
+    assert_eq!(stats["methods"]["regular"]["auto"], 1, "{stats}");
+    assert_eq!(stats["methods"]["regular"]["read-write"], 1, "{stats}");
     assert_eq!(
         snapshot(&other.path().join("out")),
         snapshot(&s.join("src"))

@@ -87,9 +87,10 @@ fn transfer(listener: &TcpListener, src: &Path, size: u64, row: Row) -> Result<S
             EngineError::Read(e) => Error::io(Op::Read, src, e),
             EngineError::Interrupted => Error::Interrupted,
             EngineError::NoProgress => Error::io(Op::Read, src, rustix::io::Errno::IO),
-            EngineError::Unsupported(e) | EngineError::Write(e) | EngineError::Transfer(e) => {
-                write_error(e)
-            }
+            EngineError::Unsupported(e)
+            | EngineError::Write(e)
+            | EngineError::Extend(e)
+            | EngineError::Transfer(e) => write_error(e),
         })?;
         let received = received.map_err(|e| Error::io(Op::Read, &to, e))?;
         if sent != size || received != size {
@@ -123,7 +124,7 @@ fn send(
         // sendfile without --bufsize asks for all it may (MAX_PER_CALL); splice's is the pipe.
         chunk: row.bufsize.unwrap_or(MAX_PER_CALL),
         limit: u64::MAX,
-        zeros_to_holes: false,
+        hole_block: 0,
         short_end_at: None,
         finishes: false,
     };

@@ -24,6 +24,7 @@ pub(crate) fn engine_error(
         EngineError::NoProgress => refused(MethodRefusal::CopiedNothing(method.name())),
         EngineError::Read(errno) => Error::io(Op::Read, src, errno),
         EngineError::Write(errno) => Error::io(Op::Write, dst, errno),
+        EngineError::Extend(errno) => Error::io(Op::Extend, dst, errno),
         EngineError::Interrupted => Error::Interrupted,
         EngineError::Transfer(errno) => Error::Copying {
             src: src.to_path_buf(),

@@ -14,6 +14,8 @@ pub(crate) enum EngineError {
     Read(Errno),
     /// Writing the destination failed.
     Write(Errno),
+    /// Giving the destination its length (a source that ends in a hole) failed.
+    Extend(Errno),
     /// A call that reads and writes at once failed, and the error does not say which side.
     Transfer(Errno),
     /// SIGINT, SIGTERM or SIGHUP arrived: the copy stops where it stands.

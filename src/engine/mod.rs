@@ -100,8 +100,9 @@ pub(crate) struct Span {
     pub(crate) chunk: usize,
     /// Stop after this many bytes.
     pub(crate) limit: u64,
-    /// Seek over all-zero blocks instead of writing them (read-write only).
-    pub(crate) zeros_to_holes: bool,
+    /// Seek over all-zero blocks of this many bytes instead of writing them (read-write
+    /// only); 0: write every byte.
+    pub(crate) hole_block: usize,
     /// A call that moves less than it asked and brings the bytes moved to exactly this many is
     /// the source's end (Transfer::ends_short, counted from where this run starts). Exactly:
     /// a source that grew or shrank since its size was asked is followed to the call that
@@ -133,13 +134,7 @@ impl Transfer<'_> {
             {
                 default_bufsize(self.blksize)
             }
-            (None, Engine::ReadWrite) => {
-                let dst = *self.dst_blksize.get_or_init(|| {
-                    rustix::fs::fstat(self.dst)
-                        .map_or(0, |st| u64::try_from(st.st_blksize).unwrap_or(0))
-                });
-                default_bufsize(self.blksize.max(dst))
-            }
+            (None, Engine::ReadWrite) => default_bufsize(self.blksize.max(self.dst_blksize())),
             // The pipe's size: splice moves at most what the pipe holds.
             (None, Engine::Splice) => splice::DEFAULT_PIPE,
             (None, _) => MAX_PER_CALL,
@@ -192,7 +187,11 @@ impl Transfer<'_> {
         let span = Span {
             chunk,
             limit: self.limit,
-            zeros_to_holes: self.zeros_to_holes,
+            hole_block: if self.zeros_to_holes {
+                self.hole_block()
+            } else {
+                0
+            },
             short_end_at,
             finishes: self.finishes,
         };
@@ -201,6 +200,22 @@ impl Transfer<'_> {
             Engine::Sendfile => sendfile::copy(self.src, self.dst, span, counters),
             Engine::Splice => splice::copy(self.src, self.dst, span, counters),
             Engine::ReadWrite => read_write::copy(self.src, self.dst, span, counters),
+        }
+    }
+
+    /// The destination's `st_blksize`, asked once.
+    pub(crate) fn dst_blksize(&self) -> u64 {
+        *self.dst_blksize.get_or_init(|| {
+            rustix::fs::fstat(self.dst).map_or(0, |st| u64::try_from(st.st_blksize).unwrap_or(0))
+        })
+    }
+
+    /// The size of the all-zero blocks made holes: the destination's block size, as GNU's
+    /// hole_size (ST_BLKSIZE: 512 where the filesystem says 0 or something absurd).
+    fn hole_block(&self) -> usize {
+        match usize::try_from(self.dst_blksize()) {
+            Ok(size) if size > 0 && size <= usize::MAX / 8 + 1 => size,
+            _ => 512,
         }
     }
 

@@ -138,7 +138,7 @@ mod tests {
         let span = Span {
             chunk: 1 << 20,
             limit: u64::MAX,
-            zeros_to_holes: false,
+            hole_block: 0,
             short_end_at,
             finishes: false,
         };

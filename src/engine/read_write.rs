@@ -6,14 +6,10 @@ use crate::report::counters::{Call, Counters};
 use rustix::io::Errno;
 use std::os::fd::BorrowedFd;
 
-/// The block size zero detection works in (--sparse=always): holes smaller than a page
-/// save nothing on any filesystem.
-const HOLE_BLOCK: usize = 4096;
-
 /// Copies `src` to `dst` through a buffer of `span.chunk` bytes until read returns 0 or the
 /// span is done. Works on everything that can be read, pipes and /proc included; it is
-/// `auto`'s last resort. With `zeros_to_holes`, all-zero blocks are skipped with lseek, so the
-/// caller must set the final length (ftruncate) to keep a trailing hole.
+/// `auto`'s last resort. With `span.hole_block`, all-zero blocks of that size are skipped with
+/// lseek, so the caller must set the final length (ftruncate) to keep a trailing hole.
 pub(crate) fn copy(
     src: BorrowedFd<'_>,
     dst: BorrowedFd<'_>,
@@ -24,7 +20,7 @@ pub(crate) fn copy(
         src,
         dst,
         buf: vec![0u8; span.chunk.clamp(1, MAX_PER_CALL)],
-        zeros_to_holes: span.zeros_to_holes,
+        hole_block: span.hole_block,
     };
     pump(read_write, span, counters)
 }
@@ -33,7 +29,8 @@ struct ReadWrite<'a> {
     src: BorrowedFd<'a>,
     dst: BorrowedFd<'a>,
     buf: Vec<u8>,
-    zeros_to_holes: bool,
+    /// The size of the all-zero blocks skipped; 0: none are.
+    hole_block: usize,
 }
 
 impl Mechanism for ReadWrite<'_> {
@@ -48,8 +45,8 @@ impl Mechanism for ReadWrite<'_> {
         if n == 0 {
             return Ok(0);
         }
-        if self.zeros_to_holes {
-            write_sparse(self.dst, &self.buf[..n], counters)?;
+        if self.hole_block > 0 {
+            write_sparse(self.dst, &self.buf[..n], self.hole_block, counters)?;
         } else {
             write_all(self.dst, &self.buf[..n], counters)?;
         }
@@ -57,20 +54,21 @@ impl Mechanism for ReadWrite<'_> {
     }
 }
 
-/// Writes `data`, seeking over the all-zero blocks instead of writing them.
+/// Writes `data`, seeking over its all-zero blocks of `block` bytes instead of writing them.
 fn write_sparse(
     dst: BorrowedFd<'_>,
     data: &[u8],
+    block: usize,
     counters: &mut Counters,
 ) -> Result<(), EngineError> {
     let mut start = 0;
     while start < data.len() {
-        let end = (start + HOLE_BLOCK).min(data.len());
+        let end = (start + block).min(data.len());
         let zero = data[start..end].iter().all(|b| *b == 0);
         // Extend the run while blocks are of the same kind, to make few calls.
         let mut run_end = end;
         while run_end < data.len() {
-            let next = (run_end + HOLE_BLOCK).min(data.len());
+            let next = (run_end + block).min(data.len());
             if data[run_end..next].iter().all(|b| *b == 0) != zero {
                 break;
             }

@@ -1,5 +1,6 @@
-//! Holes: copying only the data extents of a sparse file (SEEK_DATA/SEEK_HOLE), and under
-//! `--sparse=always` turning runs of zeros into holes as well.
+//! Holes: copying only the data extents of a sparse file (SEEK_DATA/SEEK_HOLE), and turning
+//! runs of zeros into holes as well, under `--sparse=always` and (as GNU 9.1) for a source
+//! that has holes.
 
 use crate::engine::{self, EngineError, Transfer};
 use crate::options::Method;
@@ -71,6 +72,15 @@ fn source_layout(src_st: &Stat, mode: Sparse, method: Method) -> Layout {
         Sparse::Never => Layout::Dense,
         Sparse::Always if engine::auto::sees_zeros(method) => Layout::ExtentsAndZeros,
         Sparse::Always => Layout::Extents,
+        // A file with holes already: GNU 9.1 turns its runs of zeros into holes as well (its
+        // lseek_copy hands each extent to sparse_copy with the hole size whenever it makes
+        // holes), reading the extents rather than offloading them. So a disk image whose
+        // written zeros sit beside a hole takes no more room in the copy, and a source whose
+        // filesystem cannot tell holes (SEEK_DATA says all of it is data: FUSE without lseek)
+        // still gets its holes.
+        Sparse::Auto if probably_sparse(src_st) && engine::auto::sees_zeros(method) => {
+            Layout::ExtentsAndZeros
+        }
         Sparse::Auto if probably_sparse(src_st) => Layout::Extents,
         Sparse::Auto => Layout::Dense,
     }
@@ -165,6 +175,13 @@ fn says_empty(fd: BorrowedFd<'_>) -> bool {
     rustix::fs::fstat(fd).map_or(true, |st| st.st_size == 0)
 }
 
+/// Gives `dst` the length `len`, where it has another: a copy whose last data extent ends the
+/// file has it already, and GNU then makes no call (a filesystem may refuse ftruncate, as a
+/// FAT one through FUSE does).
 fn set_length(dst: BorrowedFd<'_>, len: u64) -> Result<(), EngineError> {
-    rustix::fs::ftruncate(dst, len).map_err(EngineError::Write)
+    let now = rustix::fs::fstat(dst).map_err(EngineError::Extend)?;
+    if u64::try_from(now.st_size).ok() == Some(len) {
+        return Ok(());
+    }
+    rustix::fs::ftruncate(dst, len).map_err(EngineError::Extend)
 }

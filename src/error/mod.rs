@@ -22,6 +22,8 @@ pub(crate) enum Op {
     CreateRegular,
     Read,
     Write,
+    /// Setting the length of a copy that ends in a hole (copy.c's words).
+    Extend,
     Close,
     Target,
     TargetDirectory,
@@ -75,6 +77,7 @@ impl Op {
             Op::CreateRegular => format!("cannot create regular file {path}"),
             Op::Read => format!("error reading {path}"),
             Op::Write => format!("error writing {path}"),
+            Op::Extend => format!("failed to extend {path}"),
             Op::Close => format!("failed to close {path}"),
             Op::Target => format!("target {path}"),
             Op::TargetDirectory => format!("target directory {path}"),
