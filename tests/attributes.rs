@@ -23,13 +23,15 @@ fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
 
-/// Where the copy goes: a plain directory, a setgid one of another group, or one with a
-/// default ACL that keeps group and others out of what is created in it.
+/// Where the copy goes: a plain directory, a setgid one of another group, one with a
+/// default ACL that keeps group and others out of what is created in it, or one whose default
+/// ACL lets another user in (what is created in it gets an ACL of its own).
 #[derive(Clone, Copy, Debug)]
 enum Parent {
     Plain,
     SetgidOther,
     DefaultAcl,
+    DefaultAclNamed,
 }
 
 /// The source tree (modes, owners, set-id bits, an ACL, an xattr, a setgid directory) and
@@ -111,6 +113,17 @@ fn fixture(root: &Path, parent: Parent) {
             )
             .unwrap();
         }
+        Parent::DefaultAclNamed => {
+            let default = acl::xattr(&[
+                (USER_OBJ, 7, NO_ID),
+                (USER, 7, OTHER),
+                (GROUP_OBJ, 5, NO_ID),
+                (MASK, 7, NO_ID),
+                (OTHERS, 5, NO_ID),
+            ]);
+            let flags = rustix::fs::XattrFlags::empty();
+            rustix::fs::setxattr(&out, "system.posix_acl_default", &default, flags).unwrap();
+        }
     }
 }
 
@@ -179,7 +192,12 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
     if !util::require_root("give owners and groups away") {
         return;
     }
-    let parents = [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl];
+    let parents = [
+        Parent::Plain,
+        Parent::SetgidOther,
+        Parent::DefaultAcl,
+        Parent::DefaultAclNamed,
+    ];
     let option_sets: [&[&str]; 5] = [
         &["-a"],
         &["-rp"],
@@ -202,13 +220,17 @@ fn new_files_get_the_attributes_gnu_cp_gives_them() {
 /// Regression: with the owner preserved but not the mode, a new file is created without its
 /// group and other bits until the chown, and GNU's final chmod gives them back (less the
 /// umask). Under --attributes-only fastcp left them out: `cp --attributes-only
-/// --preserve=ownership` of a 0644 file of someone else's made a 0600 file.
+/// --preserve=ownership` of a 0644 file of someone else's made a 0600 file. And under
+/// --no-preserve=mode GNU gives every new file and directory its default mode as a minimal
+/// ACL (gnulib's set_acl), which drops one a default ACL gave it; fastcp left that ACL, and
+/// another user it named kept access the default mode does not give.
 #[test]
 fn owner_kept_mode_not_gives_back_the_held_bits() {
     if !util::require_root("give owners and groups away") {
         return;
     }
-    let option_sets: [&[&str]; 6] = [
+    let option_sets: [&[&str]; 7] = [
+        &["-r", "--no-preserve=mode"],
         &["-r", "--attributes-only", "--preserve=ownership"],
         &["-r", "--attributes-only", "-p", "--no-preserve=mode"],
         &["--attributes-only", "-a", "--no-preserve=mode"],
@@ -216,7 +238,13 @@ fn owner_kept_mode_not_gives_back_the_held_bits() {
         &["-rp", "--no-preserve=mode"],
         &["-a", "--no-preserve=mode"],
     ];
-    for parent in [Parent::Plain, Parent::SetgidOther, Parent::DefaultAcl] {
+    let parents = [
+        Parent::Plain,
+        Parent::SetgidOther,
+        Parent::DefaultAcl,
+        Parent::DefaultAclNamed,
+    ];
+    for parent in parents {
         for umask in [0o000, 0o022, 0o077] {
             for options in option_sets {
                 for jobs in ["-j1", "-j2"] {

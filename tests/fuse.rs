@@ -36,10 +36,19 @@ struct Outcome {
 /// Runs GNU cp (or fastcp) with `args` in a directory made by `setup`, with `m`, a symlink
 /// to a fresh FAT filesystem, and returns what it did; None where FUSE cannot be used.
 fn on_fat(gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
-    let fat = Mounted::fusefat()?;
+    on(&Mounted::fusefat()?.mount, gnu, setup, args)
+}
+
+/// `on_fat` onto a fresh bindfs mount made with `options`.
+fn on_bindfs(options: &[&str], gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
+    on(&Bindfs::mount(options)?.mount, gnu, setup, args)
+}
+
+/// `on_fat` onto the filesystem mounted on `mount`.
+fn on(mount: &Path, gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
     let s = Scratch::new();
     setup(s.path());
-    std::os::unix::fs::symlink(&fat.mount, s.join("m")).unwrap();
+    std::os::unix::fs::symlink(mount, s.join("m")).unwrap();
     let mut cmd = if gnu { util::gnu_cp() } else { util::fastcp() };
     let program = cmd.get_program().to_string_lossy().into_owned();
     let output = cmd.args(args).current_dir(s.path()).output().unwrap();
@@ -49,8 +58,8 @@ fn on_fat(gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
     Some(Outcome {
         code: output.status.code().unwrap_or(-1),
         stderr,
-        tree: util::snapshot(&fat.mount),
-        attrs: preserved_times(util::attributes(&fat.mount, true)),
+        tree: util::snapshot(mount),
+        attrs: preserved_times(util::attributes(mount, true)),
     })
 }
 
@@ -123,6 +132,76 @@ fn a_sparse_copy_sets_its_length_only_where_gnu_does() {
         &["past_4_gib", "m/"],
     ] {
         assert_as_gnu_on_fat(sparse, args);
+    }
+}
+
+/// A directory mounted again through bindfs with `options`, unmounted when dropped.
+struct Bindfs {
+    mount: PathBuf,
+    _scratch: Scratch,
+}
+
+impl Bindfs {
+    /// None, said why, without root or bindfs.
+    fn mount(options: &[&str]) -> Option<Bindfs> {
+        if !util::require_root("mount a FUSE filesystem") {
+            return None;
+        }
+        let scratch = Scratch::new();
+        let back = scratch.mkdir("back");
+        let mount = scratch.mkdir("mnt");
+        let mut cmd = std::process::Command::new("bindfs");
+        if !util::quiet(cmd.args(options).arg(&back).arg(&mount)) {
+            util::skip("bindfs failed (install bindfs; FUSE needs /dev/fuse)");
+            return None;
+        }
+        Some(Bindfs {
+            mount,
+            _scratch: scratch,
+        })
+    }
+}
+
+impl Drop for Bindfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.mount)
+            .status();
+    }
+}
+
+/// A directory (0750) and a file (0640) in it.
+fn modes(root: &Path) {
+    std::fs::create_dir_all(root.join("e")).unwrap();
+    std::fs::write(root.join("e/f"), b"f\n").unwrap();
+    for (path, mode) in [("e/f", 0o640), ("e", 0o750)] {
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(mode);
+        std::fs::set_permissions(root.join(path), mode).unwrap();
+    }
+}
+
+/// GNU sets a mode through an ACL (gnulib's set_permissions: a minimal access ACL, and a
+/// chmod only for set-id and sticky bits), so a filesystem that refuses or ignores chmod but
+/// takes ACLs (bindfs --chmod-deny, --chmod-ignore) still gets the modes; fastcp chmodded,
+/// and left 0600 files and 0700 directories, failing ("preserving permissions") or not.
+#[test]
+fn modes_are_set_through_acls_as_gnu_sets_them() {
+    for bindfs in [
+        &["--chmod-deny"][..],
+        &["--chmod-ignore"],
+        &["--chown-deny"],
+    ] {
+        for args in [
+            &["-p", "e/f", "m/"][..],
+            &["-a", "e", "m/"],
+            &["-r", "--preserve=mode", "e", "m/"],
+            &["-a", "--no-preserve=mode", "e", "m/"],
+            &["-r", "--no-preserve=mode", "e", "m/"],
+        ] {
+            let gnu = on_bindfs(bindfs, true, modes, args);
+            let ours = on_bindfs(bindfs, false, modes, args);
+            assert_eq!(ours, gnu, "bindfs {bindfs:?}, cp {args:?}");
+        }
     }
 }
 

@@ -214,14 +214,14 @@ impl Old {
             keep,
             errno: e,
         };
-        let names = metadata::list_xattrs(fd).map_err(|e| fail(Keep::Xattrs, e))?;
+        let names = crate::fs::xattr::list_xattrs(fd).map_err(|e| fail(Keep::Xattrs, e))?;
         let mut xattrs = Vec::new();
         for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
             let name = OsStr::from_bytes(name);
             if !kept_xattr(name, mode_preserved) {
                 continue;
             }
-            match metadata::read_xattr(fd, name) {
+            match crate::fs::xattr::read_xattr(fd, name) {
                 Ok(value) => xattrs.push((name.to_os_string(), value)),
                 Err(Errno::NODATA) => {}
                 Err(e) => return Err(fail(Keep::Xattr(name.to_os_string()), e)),

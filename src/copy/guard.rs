@@ -282,8 +282,13 @@ pub(crate) fn finish_dir(fds: &DirFds, finish: &Finish, shown: &Path) -> Result<
         made,
     )?;
     // After the chown (which clears set-id bits); chmod changes only the ctime, so the
-    // times just set stay.
-    if !preserve.mode
+    // times just set stay. --no-preserve=mode: GNU's set_acl gives a directory it made its
+    // default mode as a minimal ACL (dropping one its parent's default ACL gave it).
+    if !preserve.mode && preserve.default_mode && finish.created {
+        let mode = 0o777 & !metadata::umask();
+        crate::copy::acl::set_mode_acl(fds.dst.handle(), mode)
+            .map_err(|e| Error::io(Op::SetAcl, shown, e))?;
+    } else if !preserve.mode
         && let Some(mode) = finish.restore
     {
         fds.dst

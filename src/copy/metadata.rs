@@ -3,9 +3,11 @@
 //! since chown clears setuid bits), stopping at the first that fails, as GNU's
 //! require_preserve does. A directory gets them once its contents are in place.
 
+use crate::copy::acl::{as_acl_leaves, copy_acls, set_mode_acl};
 use crate::error::{Error, Op};
 use crate::fs::handle::Handle;
 use crate::fs::magic;
+use crate::fs::xattr::{list_xattrs, read_xattr};
 use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
@@ -85,9 +87,12 @@ impl Birth {
 
 /// The mode a new destination is created with: the source's permission bits (which the umask
 /// then narrows), less the group and other bits held back until a preserved owner is set.
+/// Nothing is held back for a file born with the source's owner, where the umask alone
+/// decides its bits; under a default ACL GNU's bits held back stay off where the umask would
+/// have taken them (its give-back looks at the umask), so they are held back there too.
 pub(crate) fn creation_mode(src_st: &Stat, birth: Option<Birth>, preserve: &Preserve) -> Mode {
     let bits = preserve.creation_bits(src_st.st_mode, false);
-    let owned = Birth::owns_like(birth, src_st);
+    let owned = Birth::owns_like(birth, src_st) && birth.is_some_and(|b| b.umask_only);
     Mode::from_raw_mode(bits & !held_back(preserve, bits, owned))
 }
 
@@ -127,16 +132,17 @@ fn chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
 }
 
 /// The xattrs and, with the mode, the ACLs (GNU's copy_acl, which the xattrs leave out).
-/// Returns how many were set (the mode a file was born with may be changed by them) and an
-/// ACL the destination refused, which fails the file after its mode and times are set, as in
+/// Returns how many were set (the mode a file was born with may be changed by them), whether
+/// an ACL was, and an ACL the destination refused, which fails the file after its mode and times are set, as in
 /// GNU cp. An xattr failure is reported as --preserve asked.
 fn extended(
     (src_fd, src): (BorrowedFd<'_>, &Stat),
     (fd, shown): (Handle<'_>, &Path),
     preserve: &Preserve,
     born: Option<Birth>,
-) -> Result<(usize, Option<Error>), Error> {
+) -> Result<(usize, bool, Option<Error>), Error> {
     let mut copied = 0;
+    let mut acls = false;
     // The source's xattr names, when listed: the ACLs need no asking for then.
     let mut listed = None;
     if preserve.xattr {
@@ -166,14 +172,18 @@ fn extended(
         // A file born where no default ACL applies has no ACL of its own to drop.
         let inherited = !born.is_some_and(|b| b.umask_only);
         match copy_acls(src_fd, (fd, shown), src, listed.as_deref(), inherited) {
-            Ok(n) => copied += n,
+            Ok(n) => {
+                copied += n;
+                acls = n > 0;
+            }
             Err(e) => {
                 copied += 1;
+                acls = true;
                 acl_failure = Some(e);
             }
         }
     }
-    Ok((copied, acl_failure))
+    Ok((copied, acls, acl_failure))
 }
 
 /// What is known of a destination as this copy made it.
@@ -219,15 +229,15 @@ pub(crate) fn apply(
             Err(e) => return failed(e),
         };
     }
-    let (copied, acl_failure) = match src_fd {
+    let (copied, acls, acl_failure) = match src_fd {
         Some(src_fd) => match extended((src_fd, src), (fd, shown), preserve, born) {
             Ok(done) => done,
             Err(e) => return failed(e),
         },
-        None => (0, None),
+        None => (0, false, None),
     };
     if preserve.mode {
-        set_mode(fd, src, preserve, (made, owned, copied))
+        set_mode(fd, src, preserve, (made, owned, copied, acls))
             .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     acl_failure.map_or(Ok(()), Err)
@@ -258,7 +268,7 @@ fn owned_already(fd: Handle<'_>, src: &Stat, made: Made) -> bool {
 fn narrow_before_chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<(), Error> {
     let old = fd.stat().map_err(|e| Error::io(Op::Fstat, shown, e))?;
     let narrow = as_acl_leaves(fd, old.st_mode & src.st_mode & 0o700, &old);
-    match fd.chmod(Mode::from_raw_mode(narrow)) {
+    match set_mode_acl(fd, narrow) {
         Ok(()) => Ok(()),
         Err(Errno::PERM | Errno::INVAL) if !privileged() => Err(Error::Unreported),
         Err(e) => Err(Error::io(Op::ClearPermissions, shown, e)),
@@ -267,12 +277,13 @@ fn narrow_before_chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<(), E
 
 /// The source's permission bits on `fd`, unless it was born with exactly them. `owned`: the
 /// owner could be kept (GNU drops the set-id and sticky bits otherwise); `copied`: xattrs or
-/// ACLs were set, which may have changed the bits.
+/// ACLs were set, which may have changed the bits; `acls`: an ACL was among them (or may have
+/// been), which then holds the bits: a chmod sets its mask, a minimal ACL would replace it.
 fn set_mode(
     fd: Handle<'_>,
     src: &Stat,
     preserve: &Preserve,
-    (made, owned, copied): (Made, bool, usize),
+    (made, owned, copied, acls): (Made, bool, usize, bool),
 ) -> rustix::io::Result<()> {
     let born = made.born;
     let mut mode = src.st_mode & MODE_BITS;
@@ -300,7 +311,11 @@ fn set_mode(
     if as_born {
         return Ok(());
     }
-    fd.chmod(Mode::from_raw_mode(mode))
+    if acls {
+        // The ACL copied carries the bits already; the chmod sets its mask as GNU's does.
+        return fd.chmod(Mode::from_raw_mode(mode));
+    }
+    set_mode_acl(fd, mode)
 }
 
 /// A file this copy created with its group and other bits, where GNU creates it without them
@@ -335,7 +350,17 @@ pub(crate) fn give_back(
     new: bool,
 ) -> Result<(), Error> {
     let bits = preserve.creation_bits(src.st_mode, false);
-    let as_born = Birth::owns_like(born, src) && born.is_some_and(|b| b.umask_only);
+    let umask_only = born.is_some_and(|b| b.umask_only);
+    if new && preserve.default_mode && !preserve.mode {
+        // --no-preserve=mode: GNU's set_acl gives every new file its default mode as a
+        // minimal ACL, one a default ACL gave it dropped; not set again where it was born so.
+        let owned = Birth::owns_like(born, src);
+        if umask_only && held_back(preserve, bits, owned) == 0 {
+            return Ok(());
+        }
+        return set_mode_acl(fd, bits & !umask()).map_err(|e| Error::io(Op::SetAcl, shown, e));
+    }
+    let as_born = Birth::owns_like(born, src) && umask_only;
     let omitted = held_back(preserve, bits, false) & !umask();
     if new && !preserve.mode && omitted != 0 && !as_born {
         fd.chmod(Mode::from_raw_mode(bits & !umask()))
@@ -397,89 +422,6 @@ fn times_at(dir: BorrowedFd<'_>, name: &Path, src: &Stat, shown: &Path) -> Resul
         .map_err(|e| Error::io(Op::SetTimes, shown, e))
 }
 
-/// `mode` as GNU's qset_acl leaves it on `fd`, whose status is `now`: where the filesystem
-/// has ACLs, a mode without set-id or sticky bits is set as an ACL, which leaves those the
-/// file has (gnulib's set_permissions chmods only a mode that has some).
-fn as_acl_leaves(fd: Handle<'_>, mode: u32, now: &Stat) -> u32 {
-    if mode & 0o7000 == 0 && now.st_mode & 0o7000 != 0 && acls_supported(fd) {
-        mode | (now.st_mode & 0o7000)
-    } else {
-        mode
-    }
-}
-
-/// Whether the filesystem of `fd` has POSIX ACLs (an access ACL can be asked for).
-fn acls_supported(fd: Handle<'_>) -> bool {
-    match fd.xattr_size("system.posix_acl_access") {
-        Ok(_) => true,
-        Err(e) => e == Errno::NODATA,
-    }
-}
-
-/// Whether an xattr call's error means "no ACL here": none set, or none supported (GNU's
-/// acl_errno_valid counts ENOSYS and EINVAL with ENOTSUP).
-fn no_acl(e: Errno) -> bool {
-    matches!(
-        e,
-        Errno::NODATA | Errno::NOTSUP | Errno::NOSYS | Errno::INVAL
-    )
-}
-
-/// The ACL names a file of `st`'s type can have: the access ACL, and a directory's default.
-fn acl_names(st: &Stat) -> &'static [&'static str] {
-    if st.st_mode & 0o170000 == 0o040000 {
-        &["system.posix_acl_access", "system.posix_acl_default"]
-    } else {
-        &["system.posix_acl_access"]
-    }
-}
-
-/// Gives `dst` the ACLs of `src` (the access ACL, and a directory's default one), and with
-/// `inherited` removes those `src` does not have: ones inherited from the destination
-/// directory's default ACL, or an overwritten file's own. GNU cp gives the copy the source's
-/// ACLs or none (the mode then says it all). `listed`: the source's xattr names, when known,
-/// so an ACL missing from them is not asked for. Returns how many ACLs were set.
-fn copy_acls(
-    src: BorrowedFd<'_>,
-    (dst, shown): (Handle<'_>, &Path),
-    st: &Stat,
-    listed: Option<&[u8]>,
-    inherited: bool,
-) -> Result<usize, Error> {
-    let mut copied = 0;
-    for name in acl_names(st) {
-        let has = |names: &[u8]| names.split(|b| *b == 0).any(|n| n == name.as_bytes());
-        let value = match listed.is_none_or(has).then(|| read_xattr(src, *name)) {
-            Some(Ok(value)) => Some(value),
-            Some(Err(e)) if !no_acl(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
-            Some(Err(_)) | None => None,
-        };
-        let done = match value {
-            Some(value) => dst
-                .set_xattr(OsStr::new(name), &value)
-                .map(|()| copied += 1),
-            None if inherited => dst
-                .remove_xattr(OsStr::new(name))
-                .or_else(|e| if no_acl(e) { Ok(()) } else { Err(e) }),
-            None => Ok(()),
-        };
-        done.map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
-    }
-    Ok(copied)
-}
-
-/// One extended attribute's value, of any length (its size asked first).
-pub(crate) fn read_xattr(
-    src: BorrowedFd<'_>,
-    name: impl rustix::path::Arg + Copy,
-) -> rustix::io::Result<Vec<u8>> {
-    let size = rustix::fs::fgetxattr_query(src, name)?;
-    let mut value = vec![0u8; size];
-    let len = rustix::fs::fgetxattr(src, name, &mut value[..])?;
-    value.truncate(len);
-    Ok(value)
-}
-
 /// Extended attributes the xattr copy leaves out, as GNU cp's libattr does by default
 /// (/etc/xattr.conf): ACLs, which belong to the permissions, and ones only the kernel or
 /// another system may write.
@@ -497,26 +439,6 @@ fn not_copied(name: &[u8]) -> bool {
     ];
     const PREFIX: [&[u8]; 4] = [b"trusted.SGI_DMI_", b"xfsroot.", b"user.Beagle.", b"afs."];
     EXACT.contains(&name) || PREFIX.iter().any(|p| name.starts_with(p))
-}
-
-/// The names of `src`'s extended attributes, each ended by a NUL; none where the filesystem
-/// has no xattrs, as in GNU cp.
-pub(crate) fn list_xattrs(src: BorrowedFd<'_>) -> rustix::io::Result<Vec<u8>> {
-    let unsupported = |e: Errno| e == Errno::NOTSUP || e == Errno::NODATA;
-    let size = match rustix::fs::flistxattr_query(src) {
-        Ok(size) => size,
-        Err(e) if unsupported(e) => 0,
-        Err(e) => return Err(e),
-    };
-    let mut names = vec![0u8; size];
-    if size > 0 {
-        match rustix::fs::flistxattr(src, &mut names[..]) {
-            Ok(len) => names.truncate(len),
-            Err(e) if unsupported(e) => names.clear(),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(names)
 }
 
 /// Copies the extended attributes `names` lists but those `not_copied` leaves out. A

@@ -6,6 +6,7 @@
 //! session.rs (run-wide state) > queue.rs > entry.rs (per-file state) > guard.rs > the leaves
 //! (dirfd, metadata, atomic, durable, same_file, parents, failure).
 
+pub(crate) mod acl;
 pub(crate) mod atomic;
 pub(crate) mod clone;
 pub(crate) mod directory;

@@ -56,6 +56,8 @@ pub(crate) enum Op {
     ClearPermissions,
     /// copy.c's words for the bits held back at creation, given back (or a mode restored).
     RestorePermissions,
+    /// gnulib's set_acl (the default mode under --no-preserve=mode), quoted as copy_acl.
+    SetAcl,
 }
 
 impl Op {
@@ -64,7 +66,7 @@ impl Op {
     fn message(self, path: &Path) -> String {
         let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
         match self {
-            Op::CopyAcl => self.describe(&quote::locale_quote(bytes)),
+            Op::CopyAcl | Op::SetAcl => self.describe(&quote::locale_quote(bytes)),
             _ => self.describe(&q(path)),
         }
     }
@@ -100,6 +102,7 @@ impl Op {
             Op::SetTimes => format!("preserving times for {path}"),
             Op::ClearPermissions => format!("clearing permissions for {path}"),
             Op::RestorePermissions => format!("preserving permissions for {path}"),
+            Op::SetAcl => format!("setting permissions for {path}"),
         }
     }
 }

@@ -7,6 +7,7 @@ pub(crate) mod ids;
 pub(crate) mod magic;
 pub(crate) mod names;
 pub(crate) mod newer;
+pub(crate) mod xattr;
 
 pub(crate) use names::{concat, dir_and_base, one_trailing_slash, without_trailing_slashes};
 
