@@ -83,6 +83,10 @@ fn fixture(root: &Path, parent: Parent) {
     chown(&src.join("sgid"), 0, OTHER);
     chmod(&src.join("sgid"), 0o2775);
     std::fs::write(src.join("sgid/in-sgid"), b"in a setgid directory").unwrap();
+    // Nodes, whose mode GNU too sets as an ACL (by name).
+    util::mkfifo(&src.join("fifo"), 0o640);
+    chmod(&src.join("fifo"), 0o640);
+    util::char_device_at(&src.join("null"), 1, 3);
     // Fixed times (directories last), so the two fixtures compare to the nanosecond.
     let mut paths: Vec<PathBuf> = snapshot(&src).into_keys().map(|p| src.join(p)).collect();
     paths.sort_by_key(|p| std::cmp::Reverse(p.components().count()));

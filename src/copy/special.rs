@@ -69,47 +69,24 @@ impl Session<'_> {
             made = rustix::fs::mknodat(dst.dir, dst.name, kind, mode, 0);
         }
         made.map_err(|e| Error::io(op, dst.shown, e))?;
-        if !(preserve.mode || preserve.ownership || preserve.timestamps) {
+        if !(preserve.mode || preserve.ownership || preserve.timestamps || preserve.default_mode) {
             return Ok(());
         }
         // Opening a FIFO or device could block or act; attributes go by name instead.
         let owned = metadata::apply_node(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
-        let mode = if preserve.mode && owned {
-            src_st.st_mode & metadata::MODE_BITS
-        } else if preserve.mode {
-            // Not owned: GNU sets the source's mode without its set-id and sticky bits through
-            // the ACL, which leaves what the kernel kept of those the node was made with.
-            let now = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
-            (now.st_mode & 0o7000) | (src_st.st_mode & 0o777)
-        } else if omitted & !metadata::umask() != 0 {
-            // What the chown left of the set-id bits, and the bits held back.
-            let now = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
-            let rwx = if preserve.default_mode {
-                bits & 0o777
-            } else {
-                (now.st_mode & 0o700) | omitted
-            };
-            (now.st_mode & 0o7000) | (rwx & !metadata::umask())
-        } else {
-            return Ok(());
-        };
-        rustix::fs::chmodat(
-            dst.dir,
-            dst.name,
-            Mode::from_raw_mode(mode),
-            AtFlags::empty(),
-        )
-        .map_err(|e| {
-            let op = if preserve.mode {
-                Op::CopyAcl
-            } else {
-                Op::RestorePermissions
-            };
-            Error::io(op, dst.shown, e)
-        })?;
-        Ok(())
+        match node_mode(src_st, dst, &preserve, (owned, bits, omitted))? {
+            Some((mode, Op::RestorePermissions)) => rustix::fs::chmodat(
+                dst.dir,
+                dst.name,
+                Mode::from_raw_mode(mode),
+                AtFlags::empty(),
+            )
+            .map_err(|e| Error::io(Op::RestorePermissions, dst.shown, e)),
+            Some((mode, op)) => {
+                set_node_mode_acl(dst, mode).map_err(|e| Error::io(op, dst.shown, e))
+            }
+            None => Ok(()),
+        }
     }
 
     /// Under `--preserve=links` (and for -u, see overwrite.rs), links `dst` to the copy of an
@@ -246,4 +223,55 @@ fn in_current_directory(path: &std::path::Path) -> bool {
             _ => true,
         },
     }
+}
+
+/// The mode a new node gets after its owner and times, and how GNU sets it: copy_acl with the
+/// mode preserved (Op::CopyAcl), set_acl with the default mode under --no-preserve=mode
+/// (Op::SetAcl), both as an ACL; a chmod giving back the bits held back for the owner
+/// (Op::RestorePermissions). `bits` it was asked for at mknod, less `omitted`.
+fn node_mode(
+    src_st: &Stat,
+    dst: At<'_>,
+    preserve: &Preserve,
+    (owned, bits, omitted): (bool, u32, u32),
+) -> Result<Option<(u32, Op)>, Error> {
+    let now = || {
+        rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
+            .map_err(|e| Error::io(Op::Stat, dst.shown, e))
+    };
+    Ok(Some(if preserve.mode && owned {
+        (src_st.st_mode & metadata::MODE_BITS, Op::CopyAcl)
+    } else if preserve.mode {
+        // Not owned: GNU sets the source's mode without its set-id and sticky bits through
+        // the ACL, which leaves what the kernel kept of those the node was made with.
+        (
+            (now()?.st_mode & 0o7000) | (src_st.st_mode & 0o777),
+            Op::CopyAcl,
+        )
+    } else if preserve.default_mode {
+        // The ACL leaves the set-id and sticky bits the node has.
+        (
+            (now()?.st_mode & 0o7000) | (bits & 0o777 & !metadata::umask()),
+            Op::SetAcl,
+        )
+    } else if omitted & !metadata::umask() != 0 {
+        // What the chown left of the set-id bits, and the bits held back.
+        let now = now()?.st_mode;
+        let rwx = (now & 0o700) | omitted;
+        (
+            (now & 0o7000) | (rwx & !metadata::umask()),
+            Op::RestorePermissions,
+        )
+    } else {
+        return Ok(None);
+    }))
+}
+
+/// Sets `mode` on the node `dst` as an ACL (acl::set_mode_acl), reached without opening it.
+fn set_node_mode_acl(dst: At<'_>, mode: u32) -> rustix::io::Result<()> {
+    let flags =
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty())?;
+    let handle = crate::fs::handle::Handle::path_only(std::os::fd::AsFd::as_fd(&fd));
+    crate::copy::acl::set_mode_acl(handle, mode)
 }
