@@ -6,8 +6,8 @@
 use crate::copy::acl::{as_acl_leaves, copy_acls, set_mode_acl};
 use crate::error::{Error, Op};
 use crate::fs::handle::Handle;
-use crate::fs::magic;
 use crate::fs::xattr::{list_xattrs, read_xattr};
+use crate::fs::{At, magic};
 use crate::options::{Preserve, XattrErrors};
 use rustix::fs::{AtFlags, Gid, Mode, Stat, Timestamps, Uid};
 use rustix::io::Errno;
@@ -371,55 +371,44 @@ pub(crate) fn give_back(
 
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
 /// GNU gives a symlink its owner as it makes it, and its times at the end.
-pub(crate) fn apply_symlink(
-    dir: BorrowedFd<'_>,
-    name: &Path,
-    src: &Stat,
-    preserve: &Preserve,
-    shown: &Path,
-) -> Result<bool, Error> {
-    let owned = !preserve.ownership || chown_at(dir, name, src, shown)?;
+pub(crate) fn apply_symlink(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result<bool, Error> {
+    let owned = !preserve.ownership || chown_at(dst, src)?;
     if preserve.timestamps {
-        times_at(dir, name, src, shown)?;
+        times_at(dst, src)?;
     }
     Ok(owned)
 }
 
 /// Applies times and owner to a FIFO, socket or device node by name (opening one could block
 /// or act), in GNU's order for them: the times first. Returns whether the owner was kept.
-pub(crate) fn apply_node(
-    dir: BorrowedFd<'_>,
-    name: &Path,
-    src: &Stat,
-    preserve: &Preserve,
-    shown: &Path,
-) -> Result<bool, Error> {
+pub(crate) fn apply_node(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result<bool, Error> {
     if preserve.timestamps {
-        times_at(dir, name, src, shown)?;
+        times_at(dst, src)?;
     }
-    Ok(!preserve.ownership || chown_at(dir, name, src, shown)?)
+    Ok(!preserve.ownership || chown_at(dst, src)?)
 }
 
-/// Gives the entry `name` of `dir` itself (not what a symlink names) the source's owner and
-/// group. Returns whether that worked, as `chown` does.
-fn chown_at(dir: BorrowedFd<'_>, name: &Path, src: &Stat, shown: &Path) -> Result<bool, Error> {
+/// Gives the entry `dst` itself (not what a symlink names) the source's owner and group.
+/// Returns whether that worked, as `chown` does.
+fn chown_at(dst: At<'_>, src: &Stat) -> Result<bool, Error> {
     let owner = Some(Uid::from_raw(src.st_uid));
     let group = Some(Gid::from_raw(src.st_gid));
-    match rustix::fs::chownat(dir, name, owner, group, AtFlags::SYMLINK_NOFOLLOW) {
+    let nofollow = AtFlags::SYMLINK_NOFOLLOW;
+    match rustix::fs::chownat(dst.dir, dst.name, owner, group, nofollow) {
         Ok(()) => Ok(true),
         Err(Errno::PERM | Errno::INVAL) if !privileged() => {
             // As GNU's set_owner: the group alone, if that can be kept.
-            let _ = rustix::fs::chownat(dir, name, None, group, AtFlags::SYMLINK_NOFOLLOW);
+            let _ = rustix::fs::chownat(dst.dir, dst.name, None, group, nofollow);
             Ok(false)
         }
-        Err(e) => Err(Error::io(Op::PreserveOwnership, shown, e)),
+        Err(e) => Err(Error::io(Op::PreserveOwnership, dst.shown, e)),
     }
 }
 
-/// Gives the entry `name` of `dir` itself the source's access and modification times.
-fn times_at(dir: BorrowedFd<'_>, name: &Path, src: &Stat, shown: &Path) -> Result<(), Error> {
-    rustix::fs::utimensat(dir, name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| Error::io(Op::SetTimes, shown, e))
+/// Gives the entry `dst` itself the source's access and modification times.
+fn times_at(dst: At<'_>, src: &Stat) -> Result<(), Error> {
+    rustix::fs::utimensat(dst.dir, dst.name, &times(src), AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| Error::io(Op::SetTimes, dst.shown, e))
 }
 
 /// Extended attributes the xattr copy leaves out, as GNU cp's libattr does by default

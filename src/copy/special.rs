@@ -41,7 +41,7 @@ impl Session<'_> {
             }
         }
         let preserve = self.opts.preserve;
-        metadata::apply_symlink(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
+        metadata::apply_symlink(dst, src_st, &preserve)?;
         Ok(())
     }
 
@@ -73,7 +73,7 @@ impl Session<'_> {
             return Ok(());
         }
         // Opening a FIFO or device could block or act; attributes go by name instead.
-        let owned = metadata::apply_node(dst.dir, dst.name, src_st, &preserve, dst.shown)?;
+        let owned = metadata::apply_node(dst, src_st, &preserve)?;
         match node_mode(src_st, dst, &preserve, (owned, bits, omitted))? {
             Some((mode, Op::RestorePermissions)) => rustix::fs::chmodat(
                 dst.dir,
@@ -207,7 +207,7 @@ impl Session<'_> {
             ownership: false,
             ..self.opts.preserve
         };
-        metadata::apply_symlink(dst.dir, dst.name, src_st, &times_only, dst.shown).map(|_| ())
+        metadata::apply_symlink(dst, src_st, &times_only).map(|_| ())
     }
 }
 
