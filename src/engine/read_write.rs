@@ -16,13 +16,17 @@ pub(crate) fn copy(
     span: Span,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let read_write = ReadWrite {
+    let mut read_write = ReadWrite {
         src,
         dst,
         buf: vec![0u8; span.chunk.clamp(1, MAX_PER_CALL)],
         hole_block: span.hole_block,
+        skipped: 0,
     };
-    pump(read_write, span, counters)
+    let copied = pump(&mut read_write, span, counters)?;
+    // The destination stands at the end of what was copied, zeros skipped last included.
+    read_write.seek_over().map_err(EngineError::Write)?;
+    Ok(copied)
 }
 
 struct ReadWrite<'a> {
@@ -31,9 +35,12 @@ struct ReadWrite<'a> {
     buf: Vec<u8>,
     /// The size of the all-zero blocks skipped; 0: none are.
     hole_block: usize,
+    /// Zeros skipped and not yet sought over: a run of them may go on in the next read, and
+    /// one lseek then covers it all (GNU's sparse_copy seeks once per run, not per buffer).
+    skipped: i64,
 }
 
-impl Mechanism for ReadWrite<'_> {
+impl Mechanism for &mut ReadWrite<'_> {
     /// One read, then as many writes as it takes to store what it returned.
     fn step(&mut self, count: usize, _: u64, counters: &mut Counters) -> Result<usize, Fault> {
         let n = match rustix::io::read(self.src, &mut self.buf[..count]) {
@@ -46,7 +53,7 @@ impl Mechanism for ReadWrite<'_> {
             return Ok(0);
         }
         if self.hole_block > 0 {
-            write_sparse(self.dst, &self.buf[..n], self.hole_block, counters)?;
+            self.write_sparse(n, counters)?;
         } else {
             write_all(self.dst, &self.buf[..n], counters)?;
         }
@@ -54,36 +61,54 @@ impl Mechanism for ReadWrite<'_> {
     }
 }
 
-/// Writes `data`, seeking over its all-zero blocks of `block` bytes instead of writing them.
-fn write_sparse(
-    dst: BorrowedFd<'_>,
-    data: &[u8],
-    block: usize,
-    counters: &mut Counters,
-) -> Result<(), EngineError> {
-    let mut start = 0;
-    while start < data.len() {
-        let end = (start + block).min(data.len());
-        let zero = data[start..end].iter().all(|b| *b == 0);
-        // Extend the run while blocks are of the same kind, to make few calls.
-        let mut run_end = end;
-        while run_end < data.len() {
-            let next = (run_end + block).min(data.len());
-            if data[run_end..next].iter().all(|b| *b == 0) != zero {
-                break;
-            }
-            run_end = next;
+impl ReadWrite<'_> {
+    /// Moves the destination's offset over the zeros skipped so far.
+    fn seek_over(&mut self) -> rustix::io::Result<()> {
+        if self.skipped > 0 {
+            rustix::fs::seek(self.dst, rustix::fs::SeekFrom::Current(self.skipped))?;
+            self.skipped = 0;
         }
-        if zero {
-            let skip = i64::try_from(run_end - start).unwrap_or(i64::MAX);
-            rustix::fs::seek(dst, rustix::fs::SeekFrom::Current(skip))
-                .map_err(EngineError::Write)?;
-        } else {
-            write_all(dst, &data[start..run_end], counters)?;
-        }
-        start = run_end;
+        Ok(())
     }
-    Ok(())
+
+    /// Writes the first `n` bytes of the buffer, skipping its all-zero blocks of
+    /// `hole_block` bytes instead of writing them.
+    fn write_sparse(&mut self, n: usize, counters: &mut Counters) -> Result<(), EngineError> {
+        let (data, block) = (&self.buf[..n], self.hole_block);
+        let mut start = 0;
+        while start < data.len() {
+            let zero = all_zero(&data[start..(start + block).min(data.len())]);
+            // Extend the run while blocks are of the same kind, to make few calls.
+            let mut run_end = (start + block).min(data.len());
+            while run_end < data.len() {
+                let next = (run_end + block).min(data.len());
+                if all_zero(&data[run_end..next]) != zero {
+                    break;
+                }
+                run_end = next;
+            }
+            if zero {
+                self.skipped += i64::try_from(run_end - start).unwrap_or(i64::MAX);
+            } else {
+                let at = rustix::fs::SeekFrom::Current(std::mem::take(&mut self.skipped));
+                if at != rustix::fs::SeekFrom::Current(0) {
+                    rustix::fs::seek(self.dst, at).map_err(EngineError::Write)?;
+                }
+                write_all(self.dst, &data[start..run_end], counters)?;
+            }
+            start = run_end;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `data` is all zeros, looked at 256 bytes at a time (a loop the compiler makes
+/// wide: a byte at a time, 1 GiB of zeros took 0.3 s of CPU, GNU's is_nul 0.01 s).
+fn all_zero(data: &[u8]) -> bool {
+    let word = |w: &[u8]| u64::from_ne_bytes(w.try_into().unwrap_or([0xff; 8]));
+    let mut chunks = data.chunks_exact(256);
+    chunks.all(|chunk| chunk.chunks_exact(8).fold(0, |acc, w| acc | word(w)) == 0)
+        && chunks.remainder().iter().all(|b| *b == 0)
 }
 
 /// Writes all of `data`: write(2) may store less than asked (a signal, a nearly full disk), and
@@ -111,4 +136,23 @@ fn write_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One byte set anywhere (in a whole 256-byte chunk, a word of it, or the tail) is seen.
+    #[test]
+    fn all_zero_sees_any_byte() {
+        for len in [0, 1, 7, 8, 255, 256, 257, 4096, 4099] {
+            let mut data = vec![0u8; len];
+            assert!(all_zero(&data), "{len}");
+            for at in 0..len {
+                data[at] = 1;
+                assert!(!all_zero(&data), "{len} {at}");
+                data[at] = 0;
+            }
+        }
+    }
 }
