@@ -393,3 +393,27 @@ per_method!(
         }
     }
 );
+
+/// GNU takes a file for sparse when it has fewer 512-byte blocks than whole ones in its size
+/// (integer division): 4,196 bytes in 8 blocks is not, and its copy is written whole. fastcp
+/// compared bytes, made the 100-byte tail a hole (8 blocks where GNU's copy has 16), and on a
+/// filesystem that refuses ftruncate failed the copy.
+#[test]
+fn a_short_tail_hole_is_not_sparse_as_gnus_test_says() {
+    let s = Scratch::new();
+    let src = s.join("tail");
+    let f = std::fs::File::create(&src).unwrap();
+    std::os::unix::fs::FileExt::write_all_at(&f, &[7u8; 4096], 0).unwrap();
+    f.set_len(4196).unwrap();
+    f.sync_all().unwrap();
+    let (gnu, ours) = (s.join("gnu"), s.join("ours"));
+    util::gnu_cp().arg(&src).arg(&gnu).ok().unwrap();
+    fastcp().arg(&src).arg(&ours).ok().unwrap();
+    util::assert_same_bytes(&src, &ours);
+    let blocks = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::File::open(p).unwrap().sync_all().unwrap();
+        std::fs::metadata(p).unwrap().blocks()
+    };
+    assert_eq!(blocks(&ours), blocks(&gnu));
+}

@@ -89,15 +89,15 @@ fn acl_names(st: &Stat) -> &'static [&'static str] {
 /// `inherited` removes those `src` does not have: ones inherited from the destination
 /// directory's default ACL, or an overwritten file's own. GNU cp gives the copy the source's
 /// ACLs or none (the mode then says it all). `listed`: the source's xattr names, when known,
-/// so an ACL missing from them is not asked for. Returns how many ACLs were set.
+/// so an ACL missing from them is not asked for. Returns what was set.
 pub(crate) fn copy_acls(
     src: BorrowedFd<'_>,
     (dst, shown): (Handle<'_>, &Path),
     st: &Stat,
     listed: Option<&[u8]>,
     inherited: bool,
-) -> Result<usize, Error> {
-    let mut copied = 0;
+) -> Result<Copied, Error> {
+    let mut copied = Copied::default();
     for name in acl_names(st) {
         let has = |names: &[u8]| names.split(|b| *b == 0).any(|n| n == name.as_bytes());
         let value = match listed.is_none_or(has).then(|| read_xattr(src, *name)) {
@@ -105,13 +105,22 @@ pub(crate) fn copy_acls(
             Some(Err(e)) if !no_acl(e) => return Err(Error::io(Op::CopyAcl, shown, e)),
             Some(Err(_)) | None => None,
         };
+        let access = *name == ACCESS_ACL;
         let done = match value {
-            Some(value) => dst
-                .set_xattr(OsStr::new(name), &value)
-                .map(|()| copied += 1),
+            Some(value) => match dst.set_xattr(OsStr::new(name), &value) {
+                Ok(()) => {
+                    copied.count += 1;
+                    copied.access |= access;
+                    Ok(())
+                }
+                // A default ACL where ACLs are not supported: GNU, whose access ACL could
+                // not be set either, never gets to it (the mode says it all).
+                Err(e) if !access && no_acl(e) => Ok(()),
+                Err(e) => Err(e),
+            },
             // A minimal access ACL replaces one the file has (set_mode_acl, which `apply`
-            // calls when no ACL was copied); a directory's default ACL is removed.
-            None if inherited && *name != ACCESS_ACL => dst
+            // calls when no access ACL was copied); a directory's default ACL is removed.
+            None if inherited && !access => dst
                 .remove_xattr(OsStr::new(name))
                 .or_else(|e| if no_acl(e) { Ok(()) } else { Err(e) }),
             None => Ok(()),
@@ -119,4 +128,13 @@ pub(crate) fn copy_acls(
         done.map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     Ok(copied)
+}
+
+/// The ACLs `copy_acls` set.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Copied {
+    /// How many (the access ACL, a directory's default one).
+    pub(crate) count: usize,
+    /// The access ACL was one of them: it holds the permission bits now.
+    pub(crate) access: bool,
 }

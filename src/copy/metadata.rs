@@ -122,9 +122,14 @@ fn chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
     let group = Some(Gid::from_raw(src.st_gid));
     match fd.chown(owner, group) {
         Ok(()) => Ok(true),
-        Err(e) if (e == Errno::PERM || e == Errno::INVAL) && !privileged() => {
-            // Keep at least the group, which a member may set.
+        Err(e) if e == Errno::PERM || e == Errno::INVAL => {
+            // Keep at least the group, which a member may set (GNU's set_owner tries it
+            // whoever runs it; a refusal is reported only where the user could give files
+            // away: root on a filesystem that says no).
             let _ = fd.chown(None, group);
+            if privileged() {
+                return Err(Error::io(Op::PreserveOwnership, shown, e));
+            }
             Ok(false)
         }
         Err(e) => Err(Error::io(Op::PreserveOwnership, shown, e)),
@@ -133,7 +138,7 @@ fn chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<bool, Error> {
 
 /// The xattrs and, with the mode, the ACLs (GNU's copy_acl, which the xattrs leave out).
 /// Returns how many were set (the mode a file was born with may be changed by them), whether
-/// an ACL was, and an ACL the destination refused, which fails the file after its mode and times are set, as in
+/// the access ACL was, and an ACL the destination refused, which fails the file after its mode and times are set, as in
 /// GNU cp. An xattr failure is reported as --preserve asked.
 fn extended(
     (src_fd, src): (BorrowedFd<'_>, &Stat),
@@ -172,13 +177,13 @@ fn extended(
         // A file born where no default ACL applies has no ACL of its own to drop.
         let inherited = !born.is_some_and(|b| b.umask_only);
         match copy_acls(src_fd, (fd, shown), src, listed.as_deref(), inherited) {
-            Ok(n) => {
-                copied += n;
-                acls = n > 0;
+            Ok(set) => {
+                copied += set.count;
+                acls = set.access;
             }
             Err(e) => {
+                // The mode is still set (gnulib chmods when the ACL fails).
                 copied += 1;
-                acls = true;
                 acl_failure = Some(e);
             }
         }
@@ -237,8 +242,12 @@ pub(crate) fn apply(
         None => (0, false, None),
     };
     if preserve.mode {
-        set_mode(fd, src, preserve, (made, owned, copied, acls))
-            .map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
+        let set = set_mode(fd, src, preserve, (made, owned, copied, acls));
+        // An ACL refused is what gnulib reports, whatever its chmod after it said.
+        if let Some(e) = acl_failure {
+            return Err(e);
+        }
+        set.map_err(|e| Error::io(Op::CopyAcl, shown, e))?;
     }
     acl_failure.map_or(Ok(()), Err)
 }
@@ -277,8 +286,8 @@ fn narrow_before_chown(fd: Handle<'_>, src: &Stat, shown: &Path) -> Result<(), E
 
 /// The source's permission bits on `fd`, unless it was born with exactly them. `owned`: the
 /// owner could be kept (GNU drops the set-id and sticky bits otherwise); `copied`: xattrs or
-/// ACLs were set, which may have changed the bits; `acls`: an ACL was among them (or may have
-/// been), which then holds the bits: a chmod sets its mask, a minimal ACL would replace it.
+/// ACLs were set, which may have changed the bits; `acls`: the access ACL was among them (or
+/// may have been), which then holds the bits: a minimal ACL would replace it.
 fn set_mode(
     fd: Handle<'_>,
     src: &Stat,
@@ -312,7 +321,11 @@ fn set_mode(
         return Ok(());
     }
     if acls {
-        // The ACL copied carries the bits already; the chmod sets its mask as GNU's does.
+        // The access ACL copied holds the permission bits already; gnulib chmods only for
+        // set-id and sticky bits.
+        if mode & 0o7000 == 0 {
+            return Ok(());
+        }
         return fd.chmod(Mode::from_raw_mode(mode));
     }
     set_mode_acl(fd, mode)
@@ -372,7 +385,7 @@ pub(crate) fn give_back(
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
 /// GNU gives a symlink its owner as it makes it, and its times at the end.
 pub(crate) fn apply_symlink(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result<bool, Error> {
-    let owned = !preserve.ownership || chown_at(dst, src)?;
+    let owned = !preserve.ownership || chown_at(dst, src, false)?;
     if preserve.timestamps {
         times_at(dst, src)?;
     }
@@ -385,20 +398,25 @@ pub(crate) fn apply_node(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result
     if preserve.timestamps {
         times_at(dst, src)?;
     }
-    Ok(!preserve.ownership || chown_at(dst, src)?)
+    Ok(!preserve.ownership || chown_at(dst, src, true)?)
 }
 
 /// Gives the entry `dst` itself (not what a symlink names) the source's owner and group.
-/// Returns whether that worked, as `chown` does.
-fn chown_at(dst: At<'_>, src: &Stat) -> Result<bool, Error> {
+/// Returns whether that worked, as `chown` does. `group_alone`: on a refusal, try the group
+/// alone, as GNU's set_owner does for a node (its lchown of a symlink does not).
+fn chown_at(dst: At<'_>, src: &Stat, group_alone: bool) -> Result<bool, Error> {
     let owner = Some(Uid::from_raw(src.st_uid));
     let group = Some(Gid::from_raw(src.st_gid));
     let nofollow = AtFlags::SYMLINK_NOFOLLOW;
     match rustix::fs::chownat(dst.dir, dst.name, owner, group, nofollow) {
         Ok(()) => Ok(true),
-        Err(Errno::PERM | Errno::INVAL) if !privileged() => {
-            // As GNU's set_owner: the group alone, if that can be kept.
-            let _ = rustix::fs::chownat(dst.dir, dst.name, None, group, nofollow);
+        Err(e @ (Errno::PERM | Errno::INVAL)) => {
+            if group_alone {
+                let _ = rustix::fs::chownat(dst.dir, dst.name, None, group, nofollow);
+            }
+            if privileged() {
+                return Err(Error::io(Op::PreserveOwnership, dst.shown, e));
+            }
             Ok(false)
         }
         Err(e) => Err(Error::io(Op::PreserveOwnership, dst.shown, e)),

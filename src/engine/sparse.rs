@@ -31,9 +31,10 @@ impl Layout {
     }
 }
 
-/// GNU's test for a file worth scanning for holes: fewer blocks allocated than its size needs.
+/// GNU's test for a file worth scanning for holes: fewer 512-byte blocks allocated than
+/// whole ones in its size (integer division, as GNU's: a 4,196-byte file in 8 blocks is not).
 fn probably_sparse(st: &Stat) -> bool {
-    st.st_blocks.saturating_mul(512) < st.st_size
+    st.st_blocks < st.st_size / 512
 }
 
 /// The layout to use for copying `src_st` under `mode` with `method` into `dst` (`created`:
@@ -158,16 +159,58 @@ pub(crate) fn copy_extents(
             );
         }
     }
-    // The source may have grown since it was examined; its end is where it ends now.
-    let end = match rustix::fs::fstat(src) {
-        Ok(st) => u64::try_from(st.st_size).unwrap_or(0).max(pos),
-        Err(e) => return Some(Err(io(e))),
+    let finished = finish(transfer, pos, zeros, counters).map(|more| {
+        total.bytes += more;
+        total
+    });
+    Some(finished.map_err(|e| (method, e)))
+}
+
+/// Ends a copy whose extents are copied up to `pos`: reads on where the source holds more
+/// (`read_on`), then gives the destination the source's length, which may end in a hole
+/// (the source may have grown since it was examined: its end is where it ends now). Returns
+/// the bytes read on.
+fn finish(
+    transfer: &Transfer<'_>,
+    pos: u64,
+    zeros: bool,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    let more = read_on(transfer, pos, zeros, counters)?;
+    let size = rustix::fs::fstat(transfer.src)
+        .map_err(EngineError::Read)?
+        .st_size;
+    let end = u64::try_from(size).unwrap_or(0).max(pos + more);
+    set_length(transfer.dst, end)?;
+    Ok(more)
+}
+
+/// After the last extent (at `pos`), a source whose short end is not trusted (engine::read_on)
+/// that still has data there holds more than its extents said: a FUSE file opened direct_io
+/// says its extents end at its size. It is read on to its end, as GNU's read loop reads it
+/// (zeros made holes with `zeros`). Returns the bytes copied so.
+fn read_on(
+    transfer: &Transfer<'_>,
+    pos: u64,
+    zeros: bool,
+    counters: &mut Counters,
+) -> Result<u64, EngineError> {
+    if transfer.ends_short.is_some() {
+        return Ok(0);
+    }
+    let mut byte = [0u8; 1];
+    if !matches!(rustix::io::pread(transfer.src, &mut byte, pos), Ok(1)) {
+        return Ok(0);
+    }
+    rustix::fs::seek(transfer.src, SeekFrom::Start(pos)).map_err(EngineError::Read)?;
+    rustix::fs::seek(transfer.dst, SeekFrom::Start(pos)).map_err(EngineError::Write)?;
+    let rest = Transfer {
+        limit: u64::MAX,
+        zeros_to_holes: zeros,
+        from: pos,
+        ..transfer.clone()
     };
-    Some(
-        set_length(dst, end)
-            .map(|()| total)
-            .map_err(|e| (method, e)),
-    )
+    rest.run(engine::Engine::ReadWrite, counters)
 }
 
 /// Whether the file reports a size of 0 (or cannot be asked).
