@@ -188,22 +188,24 @@ fn written_zeros_beside_a_hole_become_holes_as_gnus() {
     std::os::unix::fs::FileExt::write_all_at(&f, &vec![0u8; 1 << 20], 0).unwrap();
     std::os::unix::fs::FileExt::write_all_at(&f, b"data", 2 << 20).unwrap();
     f.sync_all().unwrap();
-    let gnu = s.join("gnu");
-    let ours = s.join("ours");
-    util::gnu_cp().arg(&src).arg(&gnu).ok().unwrap();
-    fastcp().arg(&src).arg(&ours).ok().unwrap();
-    util::assert_same_bytes(&src, &ours);
+    let (gnu, ours) = blocks_of_both_copies(&s, &src);
+    assert!(gnu < 100, "the filesystem keeps no holes: {gnu}");
+    assert_eq!(ours, gnu);
+}
+
+/// Copies `src` with GNU cp and with fastcp (into `s`), checks fastcp's bytes, and returns
+/// the blocks each copy takes (GNU's, fastcp's).
+fn blocks_of_both_copies(s: &Scratch, src: &std::path::Path) -> (u64, u64) {
+    let (gnu, ours) = (s.join("gnu"), s.join("ours"));
+    util::gnu_cp().arg(src).arg(&gnu).ok().unwrap();
+    fastcp().arg(src).arg(&ours).ok().unwrap();
+    util::assert_same_bytes(src, &ours);
     let blocks = |p: &std::path::Path| {
         use std::os::unix::fs::MetadataExt;
         std::fs::File::open(p).unwrap().sync_all().unwrap();
         std::fs::metadata(p).unwrap().blocks()
     };
-    assert!(
-        blocks(&gnu) < 100,
-        "the filesystem keeps no holes: {}",
-        blocks(&gnu)
-    );
-    assert_eq!(blocks(&ours), blocks(&gnu));
+    (blocks(&gnu), blocks(&ours))
 }
 
 /// Where the copies of the tests below go: destinations that are not regular files, where a
@@ -406,14 +408,6 @@ fn a_short_tail_hole_is_not_sparse_as_gnus_test_says() {
     std::os::unix::fs::FileExt::write_all_at(&f, &[7u8; 4096], 0).unwrap();
     f.set_len(4196).unwrap();
     f.sync_all().unwrap();
-    let (gnu, ours) = (s.join("gnu"), s.join("ours"));
-    util::gnu_cp().arg(&src).arg(&gnu).ok().unwrap();
-    fastcp().arg(&src).arg(&ours).ok().unwrap();
-    util::assert_same_bytes(&src, &ours);
-    let blocks = |p: &std::path::Path| {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::File::open(p).unwrap().sync_all().unwrap();
-        std::fs::metadata(p).unwrap().blocks()
-    };
-    assert_eq!(blocks(&ours), blocks(&gnu));
+    let (gnu, ours) = blocks_of_both_copies(&s, &src);
+    assert_eq!(ours, gnu);
 }
