@@ -61,7 +61,7 @@ pub(crate) fn as_acl_leaves(fd: Handle<'_>, mode: u32, now: &Stat) -> u32 {
 
 /// Whether the filesystem of `fd` has POSIX ACLs (an access ACL can be asked for).
 fn acls_supported(fd: Handle<'_>) -> bool {
-    match fd.xattr_size("system.posix_acl_access") {
+    match fd.xattr_size(ACCESS_ACL) {
         Ok(_) => true,
         Err(e) => e == Errno::NODATA,
     }
@@ -79,9 +79,9 @@ pub(crate) fn no_acl(e: Errno) -> bool {
 /// The ACL names a file of `st`'s type can have: the access ACL, and a directory's default.
 fn acl_names(st: &Stat) -> &'static [&'static str] {
     if st.st_mode & 0o170000 == 0o040000 {
-        &["system.posix_acl_access", "system.posix_acl_default"]
+        &[ACCESS_ACL, "system.posix_acl_default"]
     } else {
-        &["system.posix_acl_access"]
+        &[ACCESS_ACL]
     }
 }
 
