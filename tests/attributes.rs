@@ -86,6 +86,14 @@ fn fixture(root: &Path, parent: Parent) {
     // Nodes, whose mode GNU too sets as an ACL (by name).
     util::mkfifo(&src.join("fifo"), 0o640);
     chmod(&src.join("fifo"), 0o640);
+    // An ACL of its own, which GNU's copy_acl (by name) copies with the mode.
+    rustix::fs::setxattr(
+        &src.join("fifo"),
+        "system.posix_acl_access",
+        &access,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .unwrap();
     util::char_device_at(&src.join("null"), 1, 3);
     // Fixed times (directories last), so the two fixtures compare to the nanosecond.
     let mut paths: Vec<PathBuf> = snapshot(&src).into_keys().map(|p| src.join(p)).collect();

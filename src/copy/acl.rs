@@ -11,7 +11,7 @@ use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 /// The xattr a file's access ACL is kept in.
-const ACCESS_ACL: &str = "system.posix_acl_access";
+pub(crate) const ACCESS_ACL: &str = "system.posix_acl_access";
 
 /// The permission bits of `mode` as a minimal access ACL in the kernel's xattr form: version
 /// 2, then (tag, permissions, id) for the owner, the group and the others.
@@ -35,13 +35,25 @@ fn minimal_acl(mode: u32) -> [u8; 28] {
 /// the filesystem has no ACLs, a chmod. A filesystem that refuses chmod but takes ACLs
 /// (bindfs --chmod-deny) so gets GNU's modes.
 pub(crate) fn set_mode_acl(fd: Handle<'_>, mode: u32) -> rustix::io::Result<()> {
+    set_acl_and_mode(fd, &minimal_acl(mode), true, mode)
+}
+
+/// Gives `fd` the access ACL `acl` (`minimal`: one that says no more than the mode), then
+/// `mode` by chmod only where it has set-id or sticky bits, as gnulib's set_permissions.
+/// Where ACLs are not supported a minimal one is a chmod; a fuller one is an error, after
+/// the chmod is tried too (gnulib reports the ACL's error).
+pub(crate) fn set_acl_and_mode(
+    fd: Handle<'_>,
+    acl: &[u8],
+    minimal: bool,
+    mode: u32,
+) -> rustix::io::Result<()> {
     let chmod = || fd.chmod(Mode::from_raw_mode(mode));
-    match fd.set_xattr(OsStr::new(ACCESS_ACL), &minimal_acl(mode)) {
+    match fd.set_xattr(OsStr::new(ACCESS_ACL), acl) {
         Ok(()) if mode & 0o7000 == 0 => Ok(()),
         Ok(()) => chmod(),
-        Err(e) if no_acl(e) => chmod(),
+        Err(e) if minimal && no_acl(e) => chmod(),
         Err(e) => {
-            // gnulib tries the chmod as well, and reports the ACL's error.
             let _ = chmod();
             Err(e)
         }

@@ -94,7 +94,7 @@ impl Session<'_> {
             (_, FileType::Symlink) => self.copy_symlink(src, src_st, dst, &prepared)?,
             (_, FileType::RegularFile) => self.copy_regular(entry, opened, false, prepared)?,
             _ if self.opts.recursive && !self.opts.copy_contents => {
-                self.make_special(src_st, dst)?
+                self.make_special(src, src_st, dst)?
             }
             _ => self.copy_regular(entry, opened, false, prepared)?,
         }

@@ -1,10 +1,12 @@
 //! Files that are not copied byte by byte: symlinks recreated as symlinks, FIFOs and device
 //! nodes recreated with mknod, and second names of hard-linked files linked again.
 
+use crate::copy::acl;
 use crate::copy::entry::Prepared;
 use crate::copy::metadata;
 use crate::copy::session::Session;
 use crate::error::{Error, Op};
+use crate::fs::handle::Handle;
 use crate::fs::{At, file_type};
 use crate::options::{Preserve, Update};
 use crate::report;
@@ -47,7 +49,12 @@ impl Session<'_> {
 
     /// Recreates a FIFO, socket or device node (`-R` without `--copy-contents`); something
     /// still in the way is an error, as in GNU cp.
-    pub(crate) fn make_special(&mut self, src_st: &Stat, dst: At<'_>) -> Result<(), Error> {
+    pub(crate) fn make_special(
+        &mut self,
+        src: At<'_>,
+        src_st: &Stat,
+        dst: At<'_>,
+    ) -> Result<(), Error> {
         let kind = file_type(src_st);
         let op = if kind == FileType::Fifo {
             Op::CreateFifo
@@ -82,6 +89,9 @@ impl Session<'_> {
                 AtFlags::empty(),
             )
             .map_err(|e| Error::io(Op::RestorePermissions, dst.shown, e)),
+            Some((mode, Op::CopyAcl)) => {
+                copy_node_acl(src, dst, mode).map_err(|e| Error::io(Op::CopyAcl, dst.shown, e))
+            }
             Some((mode, op)) => {
                 set_node_mode_acl(dst, mode).map_err(|e| Error::io(op, dst.shown, e))
             }
@@ -269,9 +279,27 @@ fn node_mode(
 
 /// Sets `mode` on the node `dst` as an ACL (acl::set_mode_acl), reached without opening it.
 fn set_node_mode_acl(dst: At<'_>, mode: u32) -> rustix::io::Result<()> {
+    let fd = open_path(dst)?;
+    let handle = Handle::path_only(std::os::fd::AsFd::as_fd(&fd));
+    acl::set_mode_acl(handle, mode)
+}
+
+/// GNU's copy_acl by name onto a node: the source node's own access ACL where it has one
+/// (then a chmod only for set-id and sticky bits), else `mode` as a minimal ACL.
+fn copy_node_acl(src: At<'_>, dst: At<'_>, mode: u32) -> rustix::io::Result<()> {
+    let src_fd = open_path(src)?;
+    let acl = Handle::path_only(std::os::fd::AsFd::as_fd(&src_fd)).xattr(acl::ACCESS_ACL);
+    let Ok(acl) = acl else {
+        return set_node_mode_acl(dst, mode);
+    };
+    let fd = open_path(dst)?;
+    let handle = Handle::path_only(std::os::fd::AsFd::as_fd(&fd));
+    acl::set_acl_and_mode(handle, &acl, false, mode)
+}
+
+/// `at` opened O_PATH, not followed: a node reached without opening it.
+fn open_path(at: At<'_>) -> rustix::io::Result<std::os::fd::OwnedFd> {
     let flags =
         rustix::fs::OFlags::PATH | rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty())?;
-    let handle = crate::fs::handle::Handle::path_only(std::os::fd::AsFd::as_fd(&fd));
-    crate::copy::acl::set_mode_acl(handle, mode)
+    rustix::fs::openat(at.dir, at.name, flags, Mode::empty())
 }

@@ -74,6 +74,17 @@ impl<'a> Handle<'a> {
         rustix::fs::fgetxattr_query(self.fd, name)
     }
 
+    /// The xattr `name`'s value, of any length.
+    pub(crate) fn xattr(&self, name: &str) -> rustix::io::Result<Vec<u8>> {
+        if !self.by_name {
+            return crate::fs::xattr::read_xattr(self.fd, name);
+        }
+        let mut value = vec![0u8; rustix::fs::getxattr_query(self.name(), name)?];
+        let len = rustix::fs::getxattr(self.name(), name, &mut value[..])?;
+        value.truncate(len);
+        Ok(value)
+    }
+
     pub(crate) fn set_xattr(&self, name: &OsStr, value: &[u8]) -> rustix::io::Result<()> {
         if self.by_name {
             return rustix::fs::setxattr(self.name(), name, value, XattrFlags::empty());
