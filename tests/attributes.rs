@@ -88,7 +88,7 @@ fn fixture(root: &Path, parent: Parent) {
     chmod(&src.join("fifo"), 0o640);
     // An ACL of its own, which GNU's copy_acl (by name) copies with the mode.
     rustix::fs::setxattr(
-        &src.join("fifo"),
+        src.join("fifo"),
         "system.posix_acl_access",
         &access,
         rustix::fs::XattrFlags::empty(),

@@ -253,17 +253,11 @@ fn node_mode(
         (src_st.st_mode & metadata::MODE_BITS, Op::CopyAcl)
     } else if preserve.mode {
         // Not owned: GNU sets the source's mode without its set-id and sticky bits through
-        // the ACL, which leaves what the kernel kept of those the node was made with.
-        (
-            (now()?.st_mode & 0o7000) | (src_st.st_mode & 0o777),
-            Op::CopyAcl,
-        )
+        // the ACL, which leaves what the kernel kept of those the node was made with (and
+        // a chmod where there are no ACLs clears them).
+        (src_st.st_mode & 0o777, Op::CopyAcl)
     } else if preserve.default_mode {
-        // The ACL leaves the set-id and sticky bits the node has.
-        (
-            (now()?.st_mode & 0o7000) | (bits & 0o777 & !metadata::umask()),
-            Op::SetAcl,
-        )
+        (bits & 0o777 & !metadata::umask(), Op::SetAcl)
     } else if omitted & !metadata::umask() != 0 {
         // What the chown left of the set-id bits, and the bits held back.
         let now = now()?.st_mode;

@@ -339,7 +339,12 @@ fn read_on(
     if !kernel || transfer.ends_short.is_some() || outcome.bytes >= transfer.limit {
         return Ok(());
     }
-    if transfer.source_has_data() != Some(true) {
+    let at = rustix::fs::seek(transfer.src, rustix::fs::SeekFrom::Current(0));
+    let has_data = match at {
+        Ok(at) => has_byte_at(transfer.src, at).map_err(|e| (outcome.method, e))?,
+        Err(_) => false,
+    };
+    if !has_data {
         return Ok(());
     }
     let rest = Transfer {
@@ -357,6 +362,29 @@ fn read_on(
         reason: Reason::EndedEarly,
     });
     Ok(())
+}
+
+/// Whether `src` has a byte at `at` (one pread). A regular file's read error there is a read
+/// error, as GNU's read loop would meet it ("error reading"); files that cannot be read so
+/// (pipes, devices, /proc files opened non-seekable: ESPIPE, EINVAL) have none.
+pub(crate) fn has_byte_at(src: BorrowedFd<'_>, at: u64) -> Result<bool, EngineError> {
+    let mut byte = [0u8; 1];
+    loop {
+        match rustix::io::pread(src, &mut byte, at) {
+            Ok(n) => return Ok(n > 0),
+            Err(Errno::INTR) => continue,
+            Err(Errno::SPIPE | Errno::INVAL) => return Ok(false),
+            Err(e) => {
+                let regular = rustix::fs::fstat(src)
+                    .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
+                return if regular {
+                    Err(EngineError::Read(e))
+                } else {
+                    Ok(false)
+                };
+            }
+        }
+    }
 }
 
 fn finished(bytes: u64, method: impl Into<Method>, fallbacks: Vec<Fallback>) -> Outcome {

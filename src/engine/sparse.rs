@@ -186,9 +186,10 @@ fn finish(
 }
 
 /// After the last extent (at `pos`), a source whose short end is not trusted (engine::read_on)
-/// that still has data there holds more than its extents said: a FUSE file opened direct_io
-/// says its extents end at its size. It is read on to its end, as GNU's read loop reads it
-/// (zeros made holes with `zeros`). Returns the bytes copied so.
+/// that still has data past its size holds more than its extents said: a FUSE file opened
+/// direct_io says its extents end at its size. It is read on to its end, as GNU's read loop
+/// reads it (zeros made holes with `zeros`). A trailing hole before the size is a hole, not
+/// read (overlayfs: an 8 GiB file's hole read whole took 11.5 s). Returns the bytes copied.
 fn read_on(
     transfer: &Transfer<'_>,
     pos: u64,
@@ -198,8 +199,10 @@ fn read_on(
     if transfer.ends_short.is_some() {
         return Ok(0);
     }
-    let mut byte = [0u8; 1];
-    if !matches!(rustix::io::pread(transfer.src, &mut byte, pos), Ok(1)) {
+    let size = rustix::fs::fstat(transfer.src)
+        .map_err(EngineError::Read)?
+        .st_size;
+    if pos < u64::try_from(size).unwrap_or(0) || !engine::has_byte_at(transfer.src, pos)? {
         return Ok(0);
     }
     rustix::fs::seek(transfer.src, SeekFrom::Start(pos)).map_err(EngineError::Read)?;
