@@ -222,15 +222,8 @@ impl Transfer<'_> {
     /// Whether the source has a byte at its current offset, asked without moving it. `None`
     /// when it cannot be asked (pipes and sockets have no offsets).
     fn source_has_data(&self) -> Option<bool> {
-        let mut byte = [0u8; 1];
         let at = rustix::fs::seek(self.src, rustix::fs::SeekFrom::Current(0)).ok()?;
-        loop {
-            match rustix::io::pread(self.src, &mut byte, at) {
-                Ok(n) => return Some(n > 0),
-                Err(Errno::INTR) => continue,
-                Err(_) => return None,
-            }
-        }
+        pread_byte(self.src, at).ok().map(|n| n > 0)
     }
 }
 
@@ -368,21 +361,29 @@ fn read_on(
 /// error, as GNU's read loop would meet it ("error reading"); files that cannot be read so
 /// (pipes, devices, /proc files opened non-seekable: ESPIPE, EINVAL) have none.
 pub(crate) fn has_byte_at(src: BorrowedFd<'_>, at: u64) -> Result<bool, EngineError> {
+    match pread_byte(src, at) {
+        Ok(n) => Ok(n > 0),
+        Err(Errno::SPIPE | Errno::INVAL) => Ok(false),
+        Err(e) => {
+            let regular = rustix::fs::fstat(src)
+                .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
+            if regular {
+                Err(EngineError::Read(e))
+            } else {
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Reads one byte of `src` at `at` without moving its offset (again when interrupted);
+/// returns how many were read: 0 at its end.
+fn pread_byte(src: BorrowedFd<'_>, at: u64) -> rustix::io::Result<usize> {
     let mut byte = [0u8; 1];
     loop {
         match rustix::io::pread(src, &mut byte, at) {
-            Ok(n) => return Ok(n > 0),
             Err(Errno::INTR) => continue,
-            Err(Errno::SPIPE | Errno::INVAL) => return Ok(false),
-            Err(e) => {
-                let regular = rustix::fs::fstat(src)
-                    .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_file());
-                return if regular {
-                    Err(EngineError::Read(e))
-                } else {
-                    Ok(false)
-                };
-            }
+            other => return other,
         }
     }
 }

@@ -167,7 +167,7 @@ pub(crate) fn copy_extents(
 }
 
 /// Ends a copy whose extents are copied up to `pos`: reads on where the source holds more
-/// (`read_on`), then gives the destination the source's length, which may end in a hole
+/// (`past_the_size`), then gives the destination the source's length, which may end in a hole
 /// (the source may have grown since it was examined: its end is where it ends now). Returns
 /// the bytes read on.
 fn finish(
@@ -176,7 +176,7 @@ fn finish(
     zeros: bool,
     counters: &mut Counters,
 ) -> Result<u64, EngineError> {
-    let more = read_on(transfer, pos, zeros, counters)?;
+    let more = past_the_size(transfer, pos, zeros, counters)?;
     let size = rustix::fs::fstat(transfer.src)
         .map_err(EngineError::Read)?
         .st_size;
@@ -190,7 +190,7 @@ fn finish(
 /// direct_io says its extents end at its size. It is read on to its end, as GNU's read loop
 /// reads it (zeros made holes with `zeros`). A trailing hole before the size is a hole, not
 /// read (overlayfs: an 8 GiB file's hole read whole took 11.5 s). Returns the bytes copied.
-fn read_on(
+fn past_the_size(
     transfer: &Transfer<'_>,
     pos: u64,
     zeros: bool,
