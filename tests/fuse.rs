@@ -310,6 +310,48 @@ fn modes_are_set_through_acls_as_gnu_sets_them() {
     }
 }
 
+/// A directory (0750) owned by nobody, holding a file (0700) and a FIFO (0640), theirs too.
+fn private_modes(root: &Path) {
+    std::fs::create_dir(root.join("e")).unwrap();
+    std::fs::write(root.join("e/f"), b"f\n").unwrap();
+    util::mkfifo(&root.join("e/p"), 0o640);
+    for (path, mode) in [("e/f", 0o700), ("e/p", 0o640), ("e", 0o750)] {
+        let mode = std::os::unix::fs::PermissionsExt::from_mode(mode);
+        std::fs::set_permissions(root.join(path), mode).unwrap();
+        std::os::unix::fs::lchown(root.join(path), Some(65534), Some(65534)).unwrap();
+    }
+}
+
+/// Under --no-preserve=mode GNU creates each file with the source's bits and only then sets
+/// the default mode, so a copy that never gets there leaves the source's: a chown refused
+/// under -p (bindfs --chown-deny: the file 0700, fastcp's 0600), or a filesystem that takes
+/// neither an ACL nor a chmod (--xattr-none --chmod-deny: 0700, fastcp's 0644; the FIFO
+/// 0640, fastcp's 0644).
+#[test]
+fn a_copy_that_stops_before_the_default_mode_leaves_the_sources_as_gnu() {
+    for (bindfs, args) in [
+        (
+            &["--chown-deny"][..],
+            &["-rp", "--no-preserve=mode", "e", "m/"][..],
+        ),
+        (
+            &["--xattr-none", "--chmod-deny"],
+            &["-r", "--no-preserve=mode", "e", "m/"],
+        ),
+        (
+            &["--xattr-none", "--chmod-deny"],
+            &["--no-preserve=mode", "e/f", "m/"],
+        ),
+    ] {
+        let gnu = on_bindfs(bindfs, true, private_modes, args);
+        let ours = on_bindfs(bindfs, false, private_modes, args);
+        if gnu.is_none() || ours.is_none() {
+            return;
+        }
+        assert_eq!(ours, gnu, "bindfs {bindfs:?}, cp {args:?}");
+    }
+}
+
 /// tests/fixtures/sizes_fs.py mounted on a scratch directory, unmounted when dropped.
 struct SizesFs {
     daemon: std::process::Child,

@@ -13,7 +13,7 @@ use crate::error::{Error, Op};
 use crate::fs::ids::NumSet;
 use crate::fs::names::{same_name, same_name_followed};
 use crate::fs::{At, Id, file_type, id};
-use crate::options::Deref;
+use crate::options::{Deref, Preserve};
 use crate::report;
 use rustix::fs::{FileType, Mode, Stat};
 use rustix::io::Errno;
@@ -350,7 +350,7 @@ impl Session<'_> {
             // to overwrite, and its mkdir then finds it there (EEXIST).
             Err(e) if e == Errno::NOENT || (e == Errno::LOOP && self.opts.overwrite.force) => {
                 let preserve = self.opts.preserve;
-                let bits = preserve.creation_bits(src_st.st_mode, true);
+                let bits = Preserve::creation_bits(src_st.st_mode, true);
                 // Created open to its owner, who must fill it even when the source is
                 // read-only, closed to others until the chown is done, and never writable by
                 // others while it is filled (GNU's omitted permissions); the final bits come

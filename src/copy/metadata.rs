@@ -91,7 +91,7 @@ impl Birth {
 /// decides its bits; under a default ACL GNU's bits held back stay off where the umask would
 /// have taken them (its give-back looks at the umask), so they are held back there too.
 pub(crate) fn creation_mode(src_st: &Stat, birth: Option<Birth>, preserve: &Preserve) -> Mode {
-    let bits = preserve.creation_bits(src_st.st_mode, false);
+    let bits = Preserve::creation_bits(src_st.st_mode, false);
     let owned = Birth::owns_like(birth, src_st) && birth.is_some_and(|b| b.umask_only);
     Mode::from_raw_mode(bits & !held_back(preserve, bits, owned))
 }
@@ -301,7 +301,7 @@ fn set_mode(
     }
     // Born with exactly these bits: asked for them all (nothing set-id, nothing held back),
     // the umask took none, no default ACL or copied ACL changed them.
-    let bits = preserve.creation_bits(src.st_mode, false);
+    let bits = Preserve::creation_bits(src.st_mode, false);
     let as_born = born.is_some_and(|b| b.umask_only)
         && copied == 0
         && mode == bits
@@ -341,7 +341,7 @@ pub(crate) fn born_as_gnu(
     preserve: &Preserve,
     born: Option<Birth>,
 ) {
-    let bits = preserve.creation_bits(src.st_mode, false);
+    let bits = Preserve::creation_bits(src.st_mode, false);
     let gnu_held = held_back(preserve, bits, false) & !umask();
     let umask_only = born.is_some_and(|b| b.umask_only);
     if umask_only && Birth::owns_like(born, src) && gnu_held != 0 {
@@ -362,16 +362,17 @@ pub(crate) fn give_back(
     born: Option<Birth>,
     new: bool,
 ) -> Result<(), Error> {
-    let bits = preserve.creation_bits(src.st_mode, false);
+    let bits = Preserve::creation_bits(src.st_mode, false);
     let umask_only = born.is_some_and(|b| b.umask_only);
     if new && preserve.default_mode && !preserve.mode {
         // --no-preserve=mode: GNU's set_acl gives every new file its default mode as a
         // minimal ACL, one a default ACL gave it dropped; not set again where it was born so.
+        let mode = Preserve::default_bits(src.st_mode) & !umask();
         let owned = Birth::owns_like(born, src);
-        if umask_only && held_back(preserve, bits, owned) == 0 {
+        if umask_only && held_back(preserve, bits, owned) == 0 && bits & !umask() == mode {
             return Ok(());
         }
-        return set_mode_acl(fd, bits & !umask()).map_err(|e| Error::io(Op::SetAcl, shown, e));
+        return set_mode_acl(fd, mode).map_err(|e| Error::io(Op::SetAcl, shown, e));
     }
     let as_born = Birth::owns_like(born, src) && umask_only;
     let omitted = held_back(preserve, bits, false) & !umask();

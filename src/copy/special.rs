@@ -66,7 +66,7 @@ impl Session<'_> {
         // sets a mode later through the ACL, which leaves them (what the kernel keeps of them).
         // With the owner kept, group and other bits wait for the chown (omitted_permissions),
         // which leaves the setgid bit of a node without group execute.
-        let bits = preserve.creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
+        let bits = Preserve::creation_bits(src_st.st_mode, false) | (src_st.st_mode & 0o7000);
         let omitted = if preserve.ownership { bits & 0o077 } else { 0 };
         let mode = Mode::from_raw_mode(bits & !omitted);
         let mut made = rustix::fs::mknodat(dst.dir, dst.name, kind, mode, src_st.st_rdev);
@@ -81,7 +81,7 @@ impl Session<'_> {
         }
         // Opening a FIFO or device could block or act; attributes go by name instead.
         let owned = metadata::apply_node(dst, src_st, &preserve)?;
-        match node_mode(src_st, dst, &preserve, (owned, bits, omitted))? {
+        match node_mode(src_st, dst, &preserve, (owned, omitted))? {
             Some((mode, Op::RestorePermissions)) => rustix::fs::chmodat(
                 dst.dir,
                 dst.name,
@@ -238,12 +238,12 @@ fn in_current_directory(path: &std::path::Path) -> bool {
 /// The mode a new node gets after its owner and times, and how GNU sets it: copy_acl with the
 /// mode preserved (Op::CopyAcl), set_acl with the default mode under --no-preserve=mode
 /// (Op::SetAcl), both as an ACL; a chmod giving back the bits held back for the owner
-/// (Op::RestorePermissions). `bits` it was asked for at mknod, less `omitted`.
+/// (Op::RestorePermissions): `omitted`, those not asked for at mknod.
 fn node_mode(
     src_st: &Stat,
     dst: At<'_>,
     preserve: &Preserve,
-    (owned, bits, omitted): (bool, u32, u32),
+    (owned, omitted): (bool, u32),
 ) -> Result<Option<(u32, Op)>, Error> {
     let now = || {
         rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
@@ -257,7 +257,10 @@ fn node_mode(
         // a chmod where there are no ACLs clears them).
         (src_st.st_mode & 0o777, Op::CopyAcl)
     } else if preserve.default_mode {
-        (bits & 0o777 & !metadata::umask(), Op::SetAcl)
+        (
+            Preserve::default_bits(src_st.st_mode) & !metadata::umask(),
+            Op::SetAcl,
+        )
     } else if omitted & !metadata::umask() != 0 {
         // What the chown left of the set-id bits, and the bits held back.
         let now = now()?.st_mode;

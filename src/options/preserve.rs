@@ -115,18 +115,28 @@ impl Preserve {
 }
 
 impl Preserve {
-    /// The permission bits a new file (or directory) is created with, before the umask.
-    pub(crate) fn creation_bits(&self, src_mode: u32, dir: bool) -> u32 {
+    /// The permission bits a new file (or directory) is created with, before the umask: the
+    /// source's, whatever --no-preserve=mode says, as GNU's copy_internal asks for them
+    /// (`dst_mode_bits`) and only afterwards sets the default mode (`default_bits`). A copy
+    /// that stops before then (a refused chown under -p, a filesystem that takes neither an
+    /// ACL nor a chmod) leaves what GNU's leaves. A directory keeps its set-id and sticky bits
+    /// (mkdir takes what it can of them); a file is created without them.
+    pub(crate) fn creation_bits(src_mode: u32, dir: bool) -> u32 {
+        if dir {
+            src_mode & 0o7777
+        } else {
+            src_mode & 0o777
+        }
+    }
+
+    /// The mode --no-preserve=mode gives a new file, before the umask: rwx for directories and
+    /// sockets, rw for everything else (GNU's default_permissions in copy.c).
+    pub(crate) fn default_bits(src_mode: u32) -> u32 {
         const SOCKET: u32 = 0o140000;
-        match (self.default_mode, dir) {
-            // GNU creates the directory with the source's bits and then sets the default
-            // permissions, which leaves the sticky bit (measured with 9.1: 1777 gives 1755).
-            (true, true) => 0o777 | (src_mode & 0o1000),
-            // GNU's default permissions are rwx for directories and sockets (copy.c).
-            (true, false) if src_mode & 0o170000 == SOCKET => 0o777,
-            (true, false) => 0o666,
-            (false, true) => src_mode & 0o7777,
-            (false, false) => src_mode & 0o777,
+        const DIRECTORY: u32 = 0o040000;
+        match src_mode & 0o170000 {
+            SOCKET | DIRECTORY => 0o777,
+            _ => 0o666,
         }
     }
 }
