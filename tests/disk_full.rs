@@ -144,3 +144,56 @@ per_method!(
             .status();
     }
 );
+
+/// A file of `len` bytes, a hole but for `data` at `at`.
+fn with_hole(path: &Path, len: u64, at: u64, data: &[u8]) {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::create(path).unwrap();
+    file.set_len(len).unwrap();
+    file.write_all_at(data, at).unwrap();
+}
+
+/// A dense copy of a file with holes writes the holes' zeros apart from the data in GNU's
+/// copy (--sparse=never, or a destination that is not a regular file), and words their failure
+/// apart: "'h': write failed" between two extents, "failed to extend 'h'" after the last
+/// (fastcp said "error writing" or, within one filesystem, "error copying" for both).
+#[test]
+fn a_holes_zeros_failing_to_fit_are_reported_as_gnu() {
+    let Some(fs) = Mounted::tmpfs("1m") else {
+        return;
+    };
+    let outside = Scratch::new();
+    for dir in [outside.path(), fs.path("").as_path()] {
+        let hole_first = dir.join("hole first");
+        with_hole(&hole_first, 4 << 20, (4 << 20) - 2, b"x\n");
+        let hole_last = dir.join("hole:last");
+        with_hole(&hole_last, 4 << 20, 0, b"x");
+        for src in [&hole_first, &hole_last] {
+            let dst = fs.path("a copy");
+            let gnu = util::gnu_cp()
+                .arg("--sparse=never")
+                .arg(src)
+                .arg(&dst)
+                .output()
+                .unwrap();
+            std::fs::remove_file(&dst).unwrap();
+            let ours = fastcp()
+                .arg("--sparse=never")
+                .arg(src)
+                .arg(&dst)
+                .output()
+                .unwrap();
+            std::fs::remove_file(&dst).unwrap();
+            util::assert_same_words(&ours, &gnu);
+        }
+    }
+    // A character device that is always full (1,7: /dev/full), made here.
+    let full = outside.join("full: device");
+    util::char_device_at(&full, 1, 7);
+    for src in ["hole first", "hole:last"] {
+        let src = outside.join(src);
+        let gnu = util::gnu_cp().arg(&src).arg(&full).output().unwrap();
+        let ours = fastcp().arg(&src).arg(&full).output().unwrap();
+        util::assert_same_words(&ours, &gnu);
+    }
+}

@@ -90,6 +90,7 @@ fn transfer(listener: &TcpListener, src: &Path, size: u64, row: Row) -> Result<S
             EngineError::Unsupported(e)
             | EngineError::Write(e)
             | EngineError::Extend(e)
+            | EngineError::WriteZeros(e)
             | EngineError::Transfer(e) => write_error(e),
         })?;
         let received = received.map_err(|e| Error::io(Op::Read, &to, e))?;

@@ -25,6 +25,7 @@ pub(crate) fn engine_error(
         EngineError::Read(errno) => Error::io(Op::Read, src, errno),
         EngineError::Write(errno) => Error::io(Op::Write, dst, errno),
         EngineError::Extend(errno) => Error::io(Op::Extend, dst, errno),
+        EngineError::WriteZeros(errno) => Error::io(Op::WriteZeros, dst, errno),
         EngineError::Interrupted => Error::Interrupted,
         EngineError::Transfer(errno) => Error::Copying {
             src: src.to_path_buf(),

@@ -389,7 +389,7 @@ impl Session<'_> {
         let reserved = size.map_or(0, |size| reserve::reserve(transfer.dst, size));
         let result = engine::copy_sized(transfer, size, method, counters);
         reserve::release(transfer.dst, reserved);
-        result
+        result.map_err(|(used, e)| (used, sparse::dense_failure(transfer, src_st, e)))
     }
 
     /// Remembers a pair of filesystems copy_file_range refused as two (EXDEV), so `auto` does

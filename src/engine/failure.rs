@@ -16,6 +16,9 @@ pub(crate) enum EngineError {
     Write(Errno),
     /// Giving the destination its length (a source that ends in a hole) failed.
     Extend(Errno),
+    /// Writing the zeros of a hole between two extents failed (a dense copy of a file with
+    /// holes, where GNU writes them apart from the data).
+    WriteZeros(Errno),
     /// A call that reads and writes at once failed, and the error does not say which side.
     Transfer(Errno),
     /// SIGINT, SIGTERM or SIGHUP arrived: the copy stops where it stands.

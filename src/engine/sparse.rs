@@ -33,7 +33,7 @@ impl Layout {
 
 /// GNU's test for a file worth scanning for holes: fewer 512-byte blocks allocated than
 /// whole ones in its size (integer division, as GNU's: a 4,196-byte file in 8 blocks is not).
-fn probably_sparse(st: &Stat) -> bool {
+pub(crate) fn probably_sparse(st: &Stat) -> bool {
     st.st_blocks < st.st_size / 512
 }
 
@@ -214,6 +214,32 @@ fn past_the_size(
         ..transfer.clone()
     };
     rest.run(engine::Engine::ReadWrite, counters)
+}
+
+/// The error of a dense copy of a file with holes that failed writing, as GNU words it: its
+/// lseek_copy writes a hole's zeros apart from the data (--sparse=never, or a destination
+/// that is not a regular file), and says "write failed" where those between two extents
+/// fail, "failed to extend" where those after the last one do. Which it was is told by
+/// where the destination's offset stands (every engine writes at it); a failure in the data
+/// is left as it was (GNU copies the extents with copy_file_range, or reads and writes).
+pub(crate) fn dense_failure(transfer: &Transfer<'_>, src_st: &Stat, e: EngineError) -> EngineError {
+    // A call that reads and writes at once (copy_file_range) fails on the writing side too
+    // where the source is a hole, which reads nothing but zeros.
+    let (EngineError::Write(errno) | EngineError::Transfer(errno)) = e else {
+        return e;
+    };
+    let regular = FileType::from_raw_mode(src_st.st_mode) == FileType::RegularFile;
+    if !regular || !probably_sparse(src_st) {
+        return e;
+    }
+    let Ok(pos) = rustix::fs::seek(transfer.dst, SeekFrom::Current(0)) else {
+        return e;
+    };
+    match rustix::fs::seek(transfer.src, SeekFrom::Data(pos)) {
+        Ok(data) if data > pos => EngineError::WriteZeros(errno),
+        Err(Errno::NXIO) => EngineError::Extend(errno),
+        _ => e,
+    }
 }
 
 /// Whether the file reports a size of 0 (or cannot be asked).

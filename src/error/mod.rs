@@ -24,6 +24,8 @@ pub(crate) enum Op {
     Write,
     /// Setting the length of a copy that ends in a hole (copy.c's words).
     Extend,
+    /// Writing a hole's zeros (copy.c's lseek_copy words it so, the name quoted by quotef).
+    WriteZeros,
     Close,
     Target,
     TargetDirectory,
@@ -67,6 +69,7 @@ impl Op {
         let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
         match self {
             Op::CopyAcl | Op::SetAcl => self.describe(&quote::locale_quote(bytes)),
+            Op::WriteZeros => format!("{}: write failed", quotef(path)),
             _ => self.describe(&q(path)),
         }
     }
@@ -80,6 +83,7 @@ impl Op {
             Op::Read => format!("error reading {path}"),
             Op::Write => format!("error writing {path}"),
             Op::Extend => format!("failed to extend {path}"),
+            Op::WriteZeros => format!("{path}: write failed"),
             Op::Close => format!("failed to close {path}"),
             Op::Target => format!("target {path}"),
             Op::TargetDirectory => format!("target directory {path}"),
