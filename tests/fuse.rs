@@ -124,6 +124,38 @@ fn a_fifo_a_fuse_filesystem_half_makes_is_reported_as_gnu() {
     assert_as_gnu_on_fat(fixture, &["-r", "src", "m/"]);
 }
 
+/// A file larger than the 64 MiB FAT filesystem of `Mounted::fusefat`.
+fn too_big(root: &Path) {
+    std::fs::write(root.join("big"), util::pattern(70 << 20, 7)).unwrap();
+}
+
+/// A full FAT says EPERM to the sendfile call that fills it, which does not say which side
+/// failed; GNU, which reads and writes, says "error writing 'm/big'" (fastcp said "error
+/// copying 'big' to 'm/big'"). What was written is the source's beginning.
+#[test]
+fn a_full_fuse_filesystem_is_reported_as_a_write_error_as_gnu() {
+    for method in ["--method=auto", "--method=sendfile"] {
+        let (Some(gnu), Some(ours)) = (
+            on_fat(true, too_big, &["big", "m/"]),
+            on_fat(false, too_big, &[method, "big", "m/"]),
+        ) else {
+            return;
+        };
+        assert_eq!(
+            (ours.code, &ours.stderr),
+            (gnu.code, &gnu.stderr),
+            "{method}"
+        );
+        let Some(util::Entry::File { data, .. }) = ours.tree.get(Path::new("big")) else {
+            panic!("{method}: no partial copy: {:?}", ours.tree.keys());
+        };
+        assert!(
+            data[..] == util::pattern(70 << 20, 7)[..data.len()],
+            "{method}"
+        );
+    }
+}
+
 /// Sparse files: one whose data runs to its end, one that ends in a hole, and one whose
 /// hole takes it past FAT's 4 GiB.
 fn sparse(root: &Path) {
