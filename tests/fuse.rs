@@ -342,6 +342,30 @@ fn modes_are_set_through_acls_as_gnu_sets_them() {
     }
 }
 
+/// A directory holding a symlink named with a space, both nobody's.
+fn owned_symlink(root: &Path) {
+    std::fs::create_dir(root.join("e")).unwrap();
+    std::os::unix::fs::symlink("target", root.join("e/my link")).unwrap();
+    for path in ["e/my link", "e"] {
+        std::os::unix::fs::lchown(root.join(path), Some(65534), Some(65534)).unwrap();
+    }
+}
+
+/// Where root may not give a symlink away (bindfs --chown-deny), GNU names it unquoted
+/// ("failed to preserve ownership for m/e/my link"), as its copy_internal does; fastcp
+/// quoted it. Under -p the copy of the link stops there (no times), as GNU's.
+#[test]
+fn a_symlinks_owner_refused_is_reported_as_gnu() {
+    for args in [&["-a", "e", "m/"][..], &["-rpP", "e", "m/"]] {
+        let gnu = on_bindfs(&["--chown-deny"], true, owned_symlink, args);
+        let ours = on_bindfs(&["--chown-deny"], false, owned_symlink, args);
+        if gnu.is_none() || ours.is_none() {
+            return;
+        }
+        assert_eq!(ours, gnu, "cp {args:?}");
+    }
+}
+
 /// A directory (0750) owned by nobody, holding a file (0700) and a FIFO (0640), theirs too.
 fn private_modes(root: &Path) {
     std::fs::create_dir(root.join("e")).unwrap();

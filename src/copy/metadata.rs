@@ -386,7 +386,7 @@ pub(crate) fn give_back(
 /// Applies owner and times to a symlink itself (`-a`): symlinks have no mode of their own.
 /// GNU gives a symlink its owner as it makes it, and its times at the end.
 pub(crate) fn apply_symlink(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result<bool, Error> {
-    let owned = !preserve.ownership || chown_at(dst, src, false)?;
+    let owned = !preserve.ownership || chown_at(dst, src, true)?;
     if preserve.timestamps {
         times_at(dst, src)?;
     }
@@ -399,28 +399,34 @@ pub(crate) fn apply_node(dst: At<'_>, src: &Stat, preserve: &Preserve) -> Result
     if preserve.timestamps {
         times_at(dst, src)?;
     }
-    Ok(!preserve.ownership || chown_at(dst, src, true)?)
+    Ok(!preserve.ownership || chown_at(dst, src, false)?)
 }
 
 /// Gives the entry `dst` itself (not what a symlink names) the source's owner and group.
-/// Returns whether that worked, as `chown` does. `group_alone`: on a refusal, try the group
-/// alone, as GNU's set_owner does for a node (its lchown of a symlink does not).
-fn chown_at(dst: At<'_>, src: &Stat, group_alone: bool) -> Result<bool, Error> {
+/// Returns whether that worked, as `chown` does. A node's refusal tries the group alone, as
+/// GNU's set_owner does; a symlink's does not (GNU's lchown of it), and its failure names it
+/// unquoted, as GNU's copy_internal does.
+fn chown_at(dst: At<'_>, src: &Stat, symlink: bool) -> Result<bool, Error> {
     let owner = Some(Uid::from_raw(src.st_uid));
     let group = Some(Gid::from_raw(src.st_gid));
     let nofollow = AtFlags::SYMLINK_NOFOLLOW;
+    let op = if symlink {
+        Op::PreserveLinkOwnership
+    } else {
+        Op::PreserveOwnership
+    };
     match rustix::fs::chownat(dst.dir, dst.name, owner, group, nofollow) {
         Ok(()) => Ok(true),
         Err(e @ (Errno::PERM | Errno::INVAL)) => {
-            if group_alone {
+            if !symlink {
                 let _ = rustix::fs::chownat(dst.dir, dst.name, None, group, nofollow);
             }
             if privileged() {
-                return Err(Error::io(Op::PreserveOwnership, dst.shown, e));
+                return Err(Error::io(op, dst.shown, e));
             }
             Ok(false)
         }
-        Err(e) => Err(Error::io(Op::PreserveOwnership, dst.shown, e)),
+        Err(e) => Err(Error::io(op, dst.shown, e)),
     }
 }
 

@@ -45,6 +45,8 @@ pub(crate) enum Op {
     Backup,
     Unbackup,
     PreserveOwnership,
+    /// The same for a symlink: copy.c names it unquoted there.
+    PreserveLinkOwnership,
     /// The words of cp.c's re_protect (--parents), also for xattrs not copied.
     PreservePermissions,
     /// Copying an ACL or the mode (gnulib's copy_acl words it so, and quotes as the locale
@@ -70,6 +72,7 @@ impl Op {
         match self {
             Op::CopyAcl | Op::SetAcl => self.describe(&quote::locale_quote(bytes)),
             Op::WriteZeros => format!("{}: write failed", quotef(path)),
+            Op::PreserveLinkOwnership => self.describe(&path.to_string_lossy()),
             _ => self.describe(&q(path)),
         }
     }
@@ -99,7 +102,9 @@ impl Op {
             Op::Remove => format!("cannot remove {path}"),
             Op::Backup => format!("cannot backup {path}"),
             Op::Unbackup => format!("cannot un-backup {path}"),
-            Op::PreserveOwnership => format!("failed to preserve ownership for {path}"),
+            Op::PreserveOwnership | Op::PreserveLinkOwnership => {
+                format!("failed to preserve ownership for {path}")
+            }
             Op::PreservePermissions => format!("failed to preserve permissions for {path}"),
             Op::CopyAcl => format!("preserving permissions for {path}"),
             Op::PreserveTimes => format!("failed to preserve times for {path}"),
