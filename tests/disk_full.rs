@@ -170,20 +170,11 @@ fn a_holes_zeros_failing_to_fit_are_reported_as_gnu() {
         with_hole(&hole_last, 4 << 20, 0, b"x");
         for src in [&hole_first, &hole_last] {
             let dst = fs.path("a copy");
-            let gnu = util::gnu_cp()
-                .arg("--sparse=never")
-                .arg(src)
-                .arg(&dst)
-                .output()
-                .unwrap();
-            std::fs::remove_file(&dst).unwrap();
-            let ours = fastcp()
-                .arg("--sparse=never")
-                .arg(src)
-                .arg(&dst)
-                .output()
-                .unwrap();
-            std::fs::remove_file(&dst).unwrap();
+            let [gnu, ours] = [util::gnu_cp(), fastcp()].map(|mut cmd| {
+                let out = cmd.arg("--sparse=never").arg(src).arg(&dst).output();
+                std::fs::remove_file(&dst).unwrap();
+                out.unwrap()
+            });
             util::assert_same_words(&ours, &gnu);
         }
     }

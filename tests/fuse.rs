@@ -64,6 +64,18 @@ fn on_bindfs(options: &[&str], gnu: bool, setup: fn(&Path), args: &[&str]) -> Op
     on(&Bindfs::mount(options)?.mount, gnu, setup, args)
 }
 
+/// Asserts that fastcp does what GNU cp does with `args` onto bindfs mounted with `options`
+/// (`setup` making the sources); false where FUSE cannot be used.
+fn as_gnu_on_bindfs(options: &[&str], setup: fn(&Path), args: &[&str]) -> bool {
+    let gnu = on_bindfs(options, true, setup, args);
+    let ours = on_bindfs(options, false, setup, args);
+    if gnu.is_none() || ours.is_none() {
+        return false;
+    }
+    assert_eq!(ours, gnu, "bindfs {options:?}, cp {args:?}");
+    true
+}
+
 /// `on_fat` onto the filesystem mounted on `mount`.
 fn on(mount: &Path, gnu: bool, setup: fn(&Path), args: &[&str]) -> Option<Outcome> {
     let s = Scratch::new();
@@ -276,12 +288,9 @@ fn acls_and_owners_onto_filesystems_that_refuse_some_as_gnu() {
             &["-a", "e", "m/"],
             &["-rp", "e", "m/"],
         ] {
-            let gnu = on_bindfs(bindfs, true, owned_with_acls, args);
-            let ours = on_bindfs(bindfs, false, owned_with_acls, args);
-            if gnu.is_none() || ours.is_none() {
+            if !as_gnu_on_bindfs(bindfs, owned_with_acls, args) {
                 return;
             }
-            assert_eq!(ours, gnu, "bindfs {bindfs:?}, cp {args:?}");
         }
     }
 }
@@ -305,12 +314,9 @@ fn nodes_get_the_default_mode_without_acls_as_gnu() {
         &["-a", "--no-preserve=mode", "n", "m/"][..],
         &["-rp", "n", "m/"],
     ] {
-        let gnu = on_bindfs(&["--xattr-none"], true, nodes, args);
-        let ours = on_bindfs(&["--xattr-none"], false, nodes, args);
-        if gnu.is_none() || ours.is_none() {
+        if !as_gnu_on_bindfs(&["--xattr-none"], nodes, args) {
             return;
         }
-        assert_eq!(ours, gnu, "cp {args:?}");
     }
 }
 
@@ -332,12 +338,9 @@ fn modes_are_set_through_acls_as_gnu_sets_them() {
             &["-a", "--no-preserve=mode", "e", "m/"],
             &["-r", "--no-preserve=mode", "e", "m/"],
         ] {
-            let gnu = on_bindfs(bindfs, true, modes, args);
-            let ours = on_bindfs(bindfs, false, modes, args);
-            if gnu.is_none() || ours.is_none() {
+            if !as_gnu_on_bindfs(bindfs, modes, args) {
                 return;
             }
-            assert_eq!(ours, gnu, "bindfs {bindfs:?}, cp {args:?}");
         }
     }
 }
@@ -357,12 +360,9 @@ fn owned_symlink(root: &Path) {
 #[test]
 fn a_symlinks_owner_refused_is_reported_as_gnu() {
     for args in [&["-a", "e", "m/"][..], &["-rpP", "e", "m/"]] {
-        let gnu = on_bindfs(&["--chown-deny"], true, owned_symlink, args);
-        let ours = on_bindfs(&["--chown-deny"], false, owned_symlink, args);
-        if gnu.is_none() || ours.is_none() {
+        if !as_gnu_on_bindfs(&["--chown-deny"], owned_symlink, args) {
             return;
         }
-        assert_eq!(ours, gnu, "cp {args:?}");
     }
 }
 
@@ -399,12 +399,9 @@ fn a_copy_that_stops_before_the_default_mode_leaves_the_sources_as_gnu() {
             &["--no-preserve=mode", "e/f", "m/"],
         ),
     ] {
-        let gnu = on_bindfs(bindfs, true, private_modes, args);
-        let ours = on_bindfs(bindfs, false, private_modes, args);
-        if gnu.is_none() || ours.is_none() {
+        if !as_gnu_on_bindfs(bindfs, private_modes, args) {
             return;
         }
-        assert_eq!(ours, gnu, "bindfs {bindfs:?}, cp {args:?}");
     }
 }
 
