@@ -91,6 +91,7 @@ fn transfer(listener: &TcpListener, src: &Path, size: u64, row: Row) -> Result<S
             | EngineError::Write(e)
             | EngineError::Extend(e)
             | EngineError::WriteZeros(e)
+            | EngineError::Deallocate(e)
             | EngineError::Transfer(e) => write_error(e),
         })?;
         let received = received.map_err(|e| Error::io(Op::Read, &to, e))?;

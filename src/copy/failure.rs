@@ -26,6 +26,7 @@ pub(crate) fn engine_error(
         EngineError::Write(errno) => Error::io(Op::Write, dst, errno),
         EngineError::Extend(errno) => Error::io(Op::Extend, dst, errno),
         EngineError::WriteZeros(errno) => Error::io(Op::WriteZeros, dst, errno),
+        EngineError::Deallocate(errno) => Error::io(Op::Deallocate, dst, errno),
         EngineError::Interrupted => Error::Interrupted,
         EngineError::Transfer(errno) => Error::Copying {
             src: src.to_path_buf(),

@@ -18,7 +18,7 @@ use crate::engine::sparse::{self, Layout};
 use crate::engine::{self, Transfer};
 use crate::error::{Error, Op};
 use crate::fs::{At, file_type, id};
-use crate::options::{Method, Options, ReflinkMode};
+use crate::options::{Method, Options, ReflinkMode, Sparse};
 use crate::report;
 use crate::report::counters::{Fallback, Outcome, Reason};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
@@ -328,6 +328,7 @@ impl Session<'_> {
             dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
+            punch_holes: self.opts.sparse == Sparse::Always,
             may_share: self.opts.reflink != ReflinkMode::Never,
             cross_device: ends
                 .dst_dev

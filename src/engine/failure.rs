@@ -19,6 +19,8 @@ pub(crate) enum EngineError {
     /// Writing the zeros of a hole between two extents failed (a dense copy of a file with
     /// holes, where GNU writes them apart from the data).
     WriteZeros(Errno),
+    /// Deallocating a hole left in the destination failed (--sparse=always).
+    Deallocate(Errno),
     /// A call that reads and writes at once failed, and the error does not say which side.
     Transfer(Errno),
     /// SIGINT, SIGTERM or SIGHUP arrived: the copy stops where it stands.

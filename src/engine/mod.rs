@@ -70,6 +70,11 @@ pub(crate) struct Transfer<'a> {
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write under --sparse=always).
     pub(crate) zeros_to_holes: bool,
+    /// Deallocate the holes between the source's extents and after the last one too
+    /// (--sparse=always), as GNU's create_hole does: a filesystem may have allocated them
+    /// ahead of the writes (XFS's speculative preallocation). Runs of zeros made holes are
+    /// always deallocated (read_write.rs).
+    pub(crate) punch_holes: bool,
     /// Whether `auto` may use copy_file_range, which shares extents on btrfs and XFS as a
     /// clone would (false under --reflink=never, as GNU cp).
     pub(crate) may_share: bool,
@@ -357,6 +362,21 @@ fn read_on(
     Ok(())
 }
 
+/// Deallocates `len` bytes of `dst` from `at`, which the copy leaves a hole, as GNU's
+/// punch_hole does (FALLOC_FL_PUNCH_HOLE, the size kept); a filesystem that cannot is left as
+/// it is.
+pub(crate) fn punch_hole(dst: BorrowedFd<'_>, at: u64, len: u64) -> Result<(), EngineError> {
+    use rustix::fs::FallocateFlags;
+    if len == 0 {
+        return Ok(());
+    }
+    let flags = FallocateFlags::PUNCH_HOLE | FallocateFlags::KEEP_SIZE;
+    match rustix::fs::fallocate(dst, flags, at, len) {
+        Ok(()) | Err(Errno::OPNOTSUPP | Errno::NOSYS) => Ok(()),
+        Err(e) => Err(EngineError::Deallocate(e)),
+    }
+}
+
 /// Whether `src` has a byte at `at` (one pread). A regular file's read error there is a read
 /// error, as GNU's read loop would meet it ("error reading"); files that cannot be read so
 /// (pipes, devices, /proc files opened non-seekable: ESPIPE, EINVAL) have none.
@@ -411,6 +431,7 @@ mod tests {
             dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
+            punch_holes: false,
             may_share: true,
             cross_device: false,
             shown: true,

@@ -133,6 +133,11 @@ pub(crate) fn copy_extents(
         if let Err(e) = rustix::fs::seek(dst, SeekFrom::Start(data)) {
             return Some(Err((method, EngineError::Write(e))));
         }
+        if transfer.punch_holes
+            && let Err(e) = engine::punch_hole(dst, pos, data - pos)
+        {
+            return Some(Err((method, e)));
+        }
         let extent = Transfer {
             limit: hole - data,
             zeros_to_holes: zeros,
@@ -182,6 +187,9 @@ fn finish(
         .st_size;
     let end = u64::try_from(size).unwrap_or(0).max(pos + more);
     set_length(transfer.dst, end)?;
+    if transfer.punch_holes {
+        engine::punch_hole(transfer.dst, pos + more, end - (pos + more))?;
+    }
     Ok(more)
 }
 

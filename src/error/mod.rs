@@ -26,6 +26,8 @@ pub(crate) enum Op {
     Extend,
     /// Writing a hole's zeros (copy.c's lseek_copy words it so, the name quoted by quotef).
     WriteZeros,
+    /// Punching a hole in a copy under --sparse=always (copy.c's words).
+    Deallocate,
     Close,
     Target,
     TargetDirectory,
@@ -87,6 +89,7 @@ impl Op {
             Op::Write => format!("error writing {path}"),
             Op::Extend => format!("failed to extend {path}"),
             Op::WriteZeros => format!("{path}: write failed"),
+            Op::Deallocate => format!("error deallocating {path}"),
             Op::Close => format!("failed to close {path}"),
             Op::Target => format!("target {path}"),
             Op::TargetDirectory => format!("target directory {path}"),
