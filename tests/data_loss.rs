@@ -611,11 +611,15 @@ per_method!(
             .args([&format!("--method={method}"), "ff", "out"])
             .output()
             .unwrap();
-        // Unblocks the writer if fastcp never opened the FIFO (a non-blocking read open).
-        let _ = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(s.join("ff"));
+        // Unblocks the writer if fastcp never opened the FIFO (a non-blocking read open),
+        // again until it is done: one made before the writer is in open(2) lets it wait.
+        while !writer.is_finished() {
+            let _ = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(s.join("ff"));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         writer.join().unwrap();
         assert_eq!(out.status.code(), Some(1), "{method}");
         assert_eq!(std::fs::read(s.join("out")).unwrap(), b"keep\n", "{method}");
