@@ -20,6 +20,9 @@ pub(crate) struct Job {
     /// is built from it, and its name's `.` components matter (`t/s/.` goes through a
     /// symlink t/s), so it is kept rather than taken back from `dst`.
     pub(crate) into: Option<PathBuf>,
+    /// The destination's name in `into` (its last component; under --parents the source's
+    /// path): what is made there, from the directory opened once (GNU's dst_relname).
+    pub(crate) name: PathBuf,
     /// --parents: the source's own path is recreated in `into`.
     pub(crate) parents: bool,
 }
@@ -72,10 +75,12 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                         .rposition(|&b| b != b'/')
                         .map_or(start, |e| e + 1);
                     let bytes = &bytes[..end.max(start)];
+                    let name = OsStr::from_bytes(&bytes[start..]);
                     Job {
                         src: src.clone(),
-                        dst: crate::fs::concat(dir, OsStr::from_bytes(&bytes[start..])),
+                        dst: crate::fs::concat(dir, name),
                         into: Some(dir.to_path_buf()),
+                        name: PathBuf::from(name),
                         parents: true,
                     }
                 } else {
@@ -90,6 +95,7 @@ fn into(dir: &Path, sources: &[PathBuf], opts: &Options) -> Plan {
                         src: src.clone(),
                         dst: crate::fs::concat(dir, base),
                         into: Some(dir.to_path_buf()),
+                        name: PathBuf::from(base),
                         parents: false,
                     }
                 }
@@ -106,6 +112,7 @@ fn single(src: &Path, dst: &Path) -> Plan {
             src: src.to_path_buf(),
             dst: dst.to_path_buf(),
             into: None,
+            name: dst.to_path_buf(),
             parents: false,
         }],
         into_directory: false,

@@ -912,3 +912,33 @@ fn reflink_always_reports_the_clone_not_the_probe() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("failed to clone"), "{stderr}");
 }
+
+/// The directory operands go into is opened once, as GNU's target directory: a symlink `d`
+/// to `.`, given as that directory, names itself as the destination of a source `d`, and
+/// replacing it must not change where the copy is made. fastcp removed the symlink, then
+/// looked `d/d` up again: "cannot create regular file 'd/d'", the symlink lost, no copy (and
+/// with -b, the backup not put back: "cannot un-backup").
+#[test]
+fn a_target_directory_replaced_by_its_own_operand_is_still_where_copies_go() {
+    let setup = |d: &Path| {
+        std::os::unix::fs::symlink(".", d.join("d")).unwrap();
+        std::fs::create_dir(d.join("s")).unwrap();
+        std::fs::write(d.join("s/d"), b"data\n").unwrap();
+        std::fs::write(d.join("s/e"), b"e\n").unwrap();
+    };
+    for args in [
+        &["--remove-destination", "s/d", "d"][..],
+        &["--remove-destination", "s/d", "s/e", "d"],
+        &["-b", "s/d", "d"],
+        &[
+            "--backup=numbered",
+            "--remove-destination",
+            "s/d",
+            "s/e",
+            "d",
+        ],
+        &["-rb", "s/d", "s/e", "d"],
+    ] {
+        util::assert_same_as_gnu(setup, args);
+    }
+}

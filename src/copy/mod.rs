@@ -39,6 +39,7 @@ use crate::options::Deref;
 use crate::plan::Job;
 use crate::report;
 use rustix::fs::FileType;
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -72,14 +73,21 @@ impl Session<'_> {
     }
 
     fn copy_operand(&mut self, job: &Job, into_directory: bool) -> Result<(), Error> {
-        let cwd = rustix::fs::CWD;
         let src = At::cwd(&job.src);
         // `cp -r / dir`: GNU names the destination by the source's last component, which
         // `/` has none of: the name is empty, and nothing can be made there.
         let root = into_directory && job.src.as_os_str().as_bytes().iter().all(|&b| b == b'/');
+        // Into a directory, the destination is made from that directory, opened once for
+        // the run, as GNU's dst_dirfd: what an operand replaces there (a symlink to `.`
+        // named as the destination) does not change where the next name is made.
+        let target = job.into.as_deref().and_then(|into| self.operands_dir(into));
+        let (dir, name) = match &target {
+            Some(fd) => (fd.as_fd(), job.name.as_path()),
+            None => (rustix::fs::CWD, job.dst.as_path()),
+        };
         let dst = At {
-            dir: cwd,
-            name: if root { Path::new("") } else { &job.dst },
+            dir,
+            name: if root { Path::new("") } else { name },
             shown: &job.dst,
         };
         let follow = self.opts.deref != Deref::Never;

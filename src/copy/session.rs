@@ -16,8 +16,9 @@ use crate::report;
 use crate::report::counters::Counters;
 use crate::report::stats::Summary;
 use rustix::fs::{FileType, Stat};
+use rustix::fs::{Mode, OFlags};
 use std::collections::HashSet;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub(crate) struct Session<'a> {
     pub(crate) pool: Option<&'a Pool>,
     /// --nocache: this thread's copies whose pages are still to be dropped.
     pub(crate) behind: Behind,
+    /// The directory operands are copied into, as named, and opened (see `operands_dir`).
+    target: Option<(PathBuf, Option<Arc<OwnedFd>>)>,
 }
 
 impl<'a> Session<'a> {
@@ -69,7 +72,25 @@ impl<'a> Session<'a> {
             resolutions: Default::default(),
             pool: None,
             behind: Behind::new(opts.nocache, crate::copy::dirfd::may_hold()),
+            target: None,
         }
+    }
+
+    /// The directory `into` (the target of every operand), opened the first time it is
+    /// asked for and kept for the run, as GNU's target_dirfd (O_PATH, following a symlink).
+    /// None where it cannot be opened: the caller then goes by its path.
+    pub(crate) fn operands_dir(&mut self, into: &Path) -> Option<Arc<OwnedFd>> {
+        if let Some((named, fd)) = &self.target
+            && named == into
+        {
+            return fd.clone();
+        }
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(into, flags, Mode::empty())
+            .ok()
+            .map(Arc::new);
+        self.target = Some((into.to_path_buf(), fd.clone()));
+        fd
     }
 
     /// Prints an error without tearing the progress bar, and counts it. After a signal,
