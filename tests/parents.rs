@@ -289,3 +289,43 @@ fn a_destination_spelled_another_way_under_parents_is_not_just_created() {
         assert_same_as_gnu(setup, args);
     }
 }
+
+/// Under --parents GNU takes the destination not to exist when the directory it goes in was
+/// just made for it (its new_dst), and keeps that for a next operand without leading
+/// directories: `src/.` and `src/sub/..` are directories to make in the one just made ("File
+/// exists"), and a file or directory already in the target is not overwritten or merged
+/// into. fastcp copied through the `.` or `..`, overwriting what was there (d/src/g), or
+/// merged and overwrote where GNU refused.
+#[test]
+fn parents_just_made_are_taken_as_empty_as_gnu_takes_them() {
+    let tree = |d: &Path| {
+        std::fs::create_dir_all(d.join("src/sub")).unwrap();
+        std::fs::create_dir_all(d.join("d/src")).unwrap();
+        std::fs::create_dir_all(d.join("a/d")).unwrap();
+        std::fs::write(d.join("src/sub/f"), b"x").unwrap();
+        std::fs::write(d.join("src/g"), b"new").unwrap();
+        std::fs::write(d.join("d/src/g"), b"precious").unwrap();
+        std::fs::write(d.join("f"), b"new").unwrap();
+        std::fs::write(d.join("a/f"), b"old").unwrap();
+        std::fs::write(d.join("a/d/n"), b"n").unwrap();
+    };
+    for args in [
+        &["--parents", "-r", "src/sub/..", "d"][..],
+        &["--parents", "-r", "src/.", "e"],
+        &["--parents", "-R", "./src/sub/.", "e"],
+        &["--parents", "-r", "src/sub/./", "e"],
+        &["--parents", "-a", "src/sub/..", "e"],
+        &["--parents", "-rv", "src/sub/..", "e"],
+        &["--parents", "-rn", "src/sub/..", "d"],
+        &["--parents", "-r", "src/..", "e"],
+        &["--parents", "src/g", "f", "a"],
+        &["--parents", "f", "src/g", "a"],
+        &["--parents", "-r", "src/g", "d", "a"],
+    ] {
+        let setup = |d: &Path| {
+            tree(d);
+            std::fs::create_dir(d.join("e")).unwrap();
+        };
+        util::assert_same_as_gnu(setup, args);
+    }
+}

@@ -113,7 +113,9 @@ impl Session<'_> {
             node: Node {
                 follow,
                 top: true,
-                fresh: false,
+                // Under --parents, where the directory it goes in was just made, GNU takes
+                // the destination not to exist.
+                fresh: job.parents && self.parents_made,
             },
             parent: None,
             // GNU's dst_dirfd: the directory sources go into (the --parents target too).

@@ -64,13 +64,21 @@ impl Session<'_> {
     /// be updated"). Otherwise each one missing is made, and it, with under -p every existing
     /// one on the way too, is returned for `re_protect`. Directories made before a failure
     /// stay as made, as in GNU cp.
+    ///
+    /// Records in `parents_made` whether the last of them was made now, as GNU's new_dst:
+    /// the operand's destination is then taken not to exist (`src/.` is a directory to make
+    /// in the one just made: "File exists"). A source without leading directories leaves it
+    /// as the operand before set it, as GNU's does.
     pub(crate) fn make_parents(&mut self, src: &Path, base: &Path) -> Result<Vec<Leading>, Error> {
         let dirs = leading_dirs(src, base);
         let Some((_, parent)) = dirs.last() else {
             return Ok(Vec::new());
         };
         match rustix::fs::stat(parent) {
-            Ok(st) if file_type(&st) == FileType::Directory => return Ok(Vec::new()),
+            Ok(st) if file_type(&st) == FileType::Directory => {
+                self.parents_made = false;
+                return Ok(Vec::new());
+            }
             Ok(_) => return Err(Error::ParentNotDirectory(parent.clone())),
             Err(_) => {}
         }
@@ -79,6 +87,7 @@ impl Session<'_> {
         let mut made = Vec::new();
         for (src_dir, dst_dir) in dirs {
             let existing = rustix::fs::stat(&dst_dir).ok();
+            self.parents_made = existing.is_none();
             // GNU stats the source first, so its failure is the one reported.
             let src_st = match existing {
                 None => Some(source_dir(&src_dir)?),

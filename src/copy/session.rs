@@ -51,6 +51,9 @@ pub(crate) struct Session<'a> {
     pub(crate) pool: Option<&'a Pool>,
     /// --nocache: this thread's copies whose pages are still to be dropped.
     pub(crate) behind: Behind,
+    /// --parents: the last leading directory of the latest operand that had any was made by
+    /// it (GNU's new_dst, see `make_parents`).
+    pub(crate) parents_made: bool,
     /// The directory operands are copied into, as named, and opened (see `operands_dir`).
     target: Option<(PathBuf, Option<Arc<OwnedFd>>)>,
 }
@@ -73,6 +76,7 @@ impl<'a> Session<'a> {
             pool: None,
             behind: Behind::new(opts.nocache, crate::copy::dirfd::may_hold()),
             target: None,
+            parents_made: false,
         }
     }
 
