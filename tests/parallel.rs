@@ -166,6 +166,13 @@ fn verbose_lines_stay_whole_with_jobs() {
         assert!(line.starts_with('\'') && line.ends_with('\''), "{line}");
     }
     assert_eq!(ours_lines, lines(&gnu));
+    // In GNU's order (inode order: one source for both): the walk prints every line, queued
+    // files' too (they were printed when copied, after the symlinks and directories made
+    // meanwhile).
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&gnu.stdout)
+    );
     // Without -j, -v keeps GNU's order exactly (inode order: one source for both).
     util::assert_same_on_one_source(tree, &["-rv", "src", "{dst}"]);
 }
@@ -568,5 +575,27 @@ fn a_destination_symlink_is_written_through_in_walk_order() {
         let copied = std::fs::read(s.join("T/src/f2")).unwrap();
         assert_eq!(copied.len(), b.len(), "a short T/src/f2");
         assert!(copied == b, "T/src/f2");
+    }
+}
+
+/// A later operand that reads the target an earlier one filled (`cp -r dir1/. t t`) reads it
+/// in the order its entries were made: copying threads made dir1's file after the directory
+/// the walk made meanwhile, so the second operand met `t/t` (into itself: the walk stops)
+/// before the file, and `t/t/c` was never made. Such a run copies one file at a time. (The
+/// default -j: as many threads as CPUs.)
+#[test]
+fn operands_that_read_the_target_see_it_made_in_walk_order() {
+    let setup = |d: &Path| {
+        std::fs::create_dir(d.join("dir1")).unwrap();
+        std::fs::write(d.join("dir1/c"), b"x").unwrap();
+        std::fs::create_dir(d.join("dir1/a")).unwrap();
+        std::fs::create_dir(d.join("t")).unwrap();
+    };
+    for args in [
+        &["-r", "dir1/.", "t", "t"][..],
+        &["-rv", "dir1/.", "t", "t"],
+    ] {
+        let ours = util::assert_same_as_gnu(setup, args);
+        assert_eq!(ours.code, 1, "{args:?}");
     }
 }

@@ -36,11 +36,10 @@ impl Session<'_> {
             && !track
             && !prepared.replaced
             && !prepared.through_link;
-        // GNU prints the -v line before making the file; a file a copying thread may take
-        // prints it when done.
-        if !queueable {
-            self.announce(entry.src.shown, dst.shown, &mut prepared);
-        }
+        // GNU prints the -v line before making the file, in walk order: a file a copying
+        // thread may take too (under -v -j2 it was printed when copied, after the symlinks
+        // and directories the walk made meanwhile).
+        self.announce(entry.src.shown, dst.shown, &mut prepared);
         let as_data = self.opts.make == Make::Copy
             && !track
             && (kind == FileType::RegularFile

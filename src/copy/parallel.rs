@@ -27,6 +27,8 @@
 use crate::copy::dirfd::Budget;
 use crate::copy::queue::{Done, Pool};
 use crate::copy::session::Session;
+use crate::copy::walk::inside;
+use crate::fs::At;
 use crate::options::Options;
 use crate::plan::Plan;
 use crate::report::counters::Counters;
@@ -66,7 +68,7 @@ pub(crate) fn copy_all(options: &Options, plan: &Plan, counters: Counters) -> Su
         }
     };
     let budget = Budget::new(options);
-    if !options.recursive || budget.threads < 2 {
+    if !options.recursive || budget.threads < 2 || reads_what_it_writes(plan) {
         let mut session = Session::new(options, counters);
         jobs(&mut session);
         return session.summary;
@@ -101,6 +103,28 @@ pub(crate) fn copy_all(options: &Options, plan: &Plan, counters: Counters) -> Su
         summary.failures += pool.dir_failures();
         summary
     })
+}
+
+/// Whether one operand of several is a directory that holds the target, or lies in it: a
+/// later operand then reads what an earlier one wrote (`cp -r d/. t t`), in the order its
+/// entries were made, which copying threads change (a file made after a directory made after
+/// it in walk order takes another place in inode order: GNU's copy, read in that order, met
+/// the file before the directory that ended it). Such a run copies one file at a time.
+fn reads_what_it_writes(plan: &Plan) -> bool {
+    let Some(target) = plan.jobs.first().and_then(|job| job.into.as_deref()) else {
+        return false;
+    };
+    let Ok(target_st) = rustix::fs::stat(target) else {
+        return false;
+    };
+    plan.jobs.len() > 1
+        && plan.jobs.iter().any(|job| {
+            let Ok(st) = rustix::fs::stat(&job.src) else {
+                return false;
+            };
+            crate::fs::file_type(&st) == rustix::fs::FileType::Directory
+                && (inside(At::cwd(target), &st) || inside(At::cwd(&job.src), &target_st))
+        })
 }
 
 /// Keeps the copying threads on the main thread's heap. glibc gives each new thread its own

@@ -103,7 +103,7 @@ struct Walk {
 
 /// Whether the destination `dst` (or the directory it would be made in) lies inside the
 /// directory `src_st`: its own directory or one above it, up to `/`, is that directory.
-fn inside(dst: At<'_>, src_st: &Stat) -> bool {
+pub(crate) fn inside(dst: At<'_>, src_st: &Stat) -> bool {
     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let start = rustix::fs::openat(dst.dir, dst.name, flags, Mode::empty()).or_else(|_| {
         let parent = crate::fs::dir_and_base(dst.name).0;
