@@ -641,3 +641,55 @@ fn an_unreadable_directory_and_its_attributes_both_fail_as_gnu() {
         util::assert_same_as_gnu_unprivileged(setup, &args);
     }
 }
+
+/// Runs `program` as nobody in `dir` with `args`.
+fn as_nobody(program: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .env("LC_ALL", "C")
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// A read-only source directory copied by nobody into a setgid directory of a group nobody is
+/// not in: GNU makes the copy, then chmods it writable to fill it, and the kernel drops the
+/// setgid bit it inherited (a chmod by a user outside the group): its files get nobody's
+/// group. fastcp made it writable at mkdir, kept the bit, and its files got the parent's
+/// group (root).
+#[test]
+fn a_read_only_directory_is_made_writable_as_gnu_makes_it() {
+    if !util::require_root("give a directory to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::create_dir_all(d.join("s/z")).unwrap();
+        std::fs::write(d.join("s/f"), b"f").unwrap();
+        std::fs::create_dir(d.join("t")).unwrap();
+        for path in ["s", "s/f", "s/z"] {
+            std::os::unix::fs::chown(d.join(path), Some(65534), Some(65534)).unwrap();
+        }
+        std::fs::set_permissions(d.join("s"), std::fs::Permissions::from_mode(0o555)).unwrap();
+        std::os::unix::fs::chown(d.join("t"), Some(65534), Some(0)).unwrap();
+        std::fs::set_permissions(d.join("t"), std::fs::Permissions::from_mode(0o2755)).unwrap();
+    };
+    for args in [&["-r", "s", "t"][..], &["-a", "s", "t"]] {
+        let (theirs, ours) = (Scratch::new(), Scratch::new());
+        setup(theirs.path());
+        setup(ours.path());
+        let gnu = as_nobody(Path::new("/bin/cp"), theirs.path(), args);
+        let fast = as_nobody(&fastcp_path(), ours.path(), args);
+        assert_eq!(fast.status.code(), gnu.status.code(), "{args:?}");
+        let (mine, their) = (ours.join("t"), theirs.join("t"));
+        assert_eq!(snapshot(&mine), snapshot(&their), "{args:?}");
+        assert_eq!(
+            attributes(&mine, false),
+            attributes(&their, false),
+            "{args:?}"
+        );
+    }
+}

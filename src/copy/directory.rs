@@ -15,7 +15,7 @@ use crate::fs::names::{same_name, same_name_followed};
 use crate::fs::{At, Id, file_type, id};
 use crate::options::{Deref, Preserve};
 use crate::report;
-use rustix::fs::{FileType, Mode, Stat};
+use rustix::fs::{AtFlags, FileType, Mode, Stat};
 use rustix::io::Errno;
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
@@ -351,31 +351,29 @@ impl Session<'_> {
             Err(e) if e == Errno::NOENT || (e == Errno::LOOP && self.opts.overwrite.force) => {
                 let preserve = self.opts.preserve;
                 let bits = Preserve::creation_bits(src_st.st_mode, true);
-                // Created open to its owner, who must fill it even when the source is
-                // read-only, closed to others until the chown is done, and never writable by
+                // Created closed to others until the chown is done, and never writable by
                 // others while it is filled (GNU's omitted permissions); the final bits come
                 // after the contents.
                 let held = match metadata::held_back(&preserve, bits, false) {
                     0 => bits & 0o022,
                     held => held,
                 };
-                let mode = Mode::from_raw_mode((bits & !held) | 0o700);
+                let mode = Mode::from_raw_mode(bits & !held);
                 rustix::fs::mkdirat(dst.dir, dst.name, mode)
                     .map_err(|e| Error::io(Op::CreateDirectory, dst.shown, e))?;
-                want = Some((bits, held));
+                want = Some((bits, held, fill(dst)?));
             }
             Err(e) => return Err(Error::io(Op::Stat, dst.shown, e)),
         }
         let fd = DstDir::open(dst.dir, dst.name, follow)
             .map_err(|e| Error::io(Op::Access, dst.shown, e))?;
         let mut restore = None;
-        if let Some((bits, held)) = want {
+        if let Some((bits, held, made)) = want {
             let st = rustix::fs::fstat(&fd).map_err(|e| Error::io(Op::Fstat, dst.shown, e))?;
             (dev, dst_id) = (st.st_dev, id(&st));
             // As GNU cp: what mkdir made of the bits asked for (the umask, or the parent's
-            // default ACL, masks each bit; u+rwx were added only to fill it), and the bits
-            // held back, less the umask.
-            let want = (st.st_mode & bits & !held & 0o777) | (held & !metadata::umask());
+            // default ACL, masks each bit), and the bits held back, less the umask.
+            let want = (made & bits & !held & 0o777) | (held & !metadata::umask());
             if st.st_mode & 0o777 != want {
                 // Keep the set-id and sticky bits the kernel gave it (inherited setgid).
                 restore = Some((st.st_mode & 0o7000) | want);
@@ -430,4 +428,21 @@ impl Session<'_> {
         let guard = DirGuard::new(&fds, target.dev, finish, site, None);
         DirGuard::finish_if_last(Arc::new(guard), Some(fds), Some(dst.shown))
     }
+}
+
+/// Makes the directory `dst` just made searchable and writable by its owner, who must fill
+/// it even when the source is read-only, as GNU does: a chmod adding u+rwx where mkdir left
+/// any out. The chmod is GNU's too in what the kernel does with it: it drops a setgid bit
+/// inherited from the parent when the user is not in the directory's group, and files made
+/// in it then get the user's group (fastcp made it with u+rwx and kept the bit: another
+/// group). Returns the mode mkdir gave it.
+fn fill(dst: At<'_>) -> Result<u32, Error> {
+    let made = rustix::fs::statat(dst.dir, dst.name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| Error::io(Op::Stat, dst.shown, e))?;
+    if made.st_mode & 0o700 != 0o700 {
+        let mode = Mode::from_raw_mode((made.st_mode & 0o7777) | 0o700);
+        rustix::fs::chmodat(dst.dir, dst.name, mode, AtFlags::empty())
+            .map_err(|e| Error::io(Op::SetPermissions, dst.shown, e))?;
+    }
+    Ok(made.st_mode)
 }
