@@ -329,3 +329,33 @@ fn parents_just_made_are_taken_as_empty_as_gnu_takes_them() {
         util::assert_same_as_gnu(setup, args);
     }
 }
+
+/// -v names the leading directories made as they are, bytes that are not UTF-8 included,
+/// as GNU prints them (fastcp printed U+FFFD in their place).
+#[test]
+fn verbose_leading_directories_keep_their_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let name = OsStr::from_bytes(b"\xe9");
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join(name).join("s")).unwrap();
+        std::fs::create_dir(d.join("dst")).unwrap();
+        std::fs::write(d.join(name).join("s/f"), b"x").unwrap();
+    };
+    let src = Path::new(name).join("s/f");
+    let args = [
+        OsStr::new("-v"),
+        OsStr::new("--parents"),
+        src.as_os_str(),
+        OsStr::new("dst"),
+    ];
+    let [(gnu, theirs), (fast, ours)] = util::run_side_by_side(setup, &args);
+    assert!(
+        gnu.stdout.starts_with(b"\xe9 -> dst/\xe9\n"),
+        "{:?}",
+        gnu.stdout
+    );
+    assert_eq!(fast.stdout, gnu.stdout);
+    assert_eq!(fast.status.code(), gnu.status.code());
+    assert_eq!(util::snapshot(ours.path()), util::snapshot(theirs.path()));
+}

@@ -462,6 +462,16 @@ fn cyclic_symlink_is_refused_like_gnu() {
         symlink("..", dir.join("d/s/up")).unwrap();
     };
     assert_same_as_gnu(cyclic, &["-rL", "d", "e"]);
+    // GNU looks at the destination first: a non-directory there is the error, and the
+    // cycle only where a directory could be made or merged into (fastcp said "cyclic" first).
+    let with_destination = |dir: &Path| {
+        cyclic(dir);
+        std::fs::create_dir_all(dir.join("e/s")).unwrap();
+        std::fs::write(dir.join("e/s/up"), b"x").unwrap();
+        std::fs::create_dir_all(dir.join("g/s/up")).unwrap();
+    };
+    assert_same_as_gnu(with_destination, &["-rL", "d/.", "e"]);
+    assert_same_as_gnu(with_destination, &["-rL", "d/.", "g"]);
 }
 
 /// Regression: 600 levels of directories overflowed the stack of a debug build. The tree

@@ -142,9 +142,6 @@ impl Session<'_> {
         let Entry {
             src, src_st, dst, ..
         } = entry;
-        if carry.ancestors.contains(&id(src_st)) {
-            return Err(Error::CyclicSymlink(src.shown.to_path_buf()));
-        }
         if !self.dir_onto_itself(entry)? {
             return Ok(None);
         }
@@ -154,7 +151,8 @@ impl Session<'_> {
         }
         // GNU creates the directory before reading the source, so an unreadable source
         // directory still leaves its (empty) copy with the source's mode.
-        let target = match self.target_dir(entry) {
+        let cyclic = carry.ancestors.contains(&id(src_st));
+        let target = match self.target_dir(entry, cyclic) {
             Ok(target) => target,
             Err(e) => {
                 // Nothing was created for it to be remembered by (GNU's forget_created).
@@ -317,8 +315,11 @@ impl Session<'_> {
         }
     }
 
-    /// Creates the destination directory, or opens the existing one to merge into.
-    fn target_dir(&mut self, entry: Entry<'_>) -> Result<Target, Error> {
+    /// Creates the destination directory, or opens the existing one to merge into. A source
+    /// directory that is one of its own ancestors (`cyclic`: reached through a followed
+    /// symlink) is refused there, after what GNU looks at first: whether the destination is
+    /// a non-directory, and before anything is made.
+    fn target_dir(&mut self, entry: Entry<'_>, cyclic: bool) -> Result<Target, Error> {
         let Entry {
             src,
             src_st,
@@ -338,8 +339,14 @@ impl Session<'_> {
         } else {
             dst.stat(follow)
         };
+        let is_dir = |st: &Stat| file_type(st) == FileType::Directory;
+        let fits = existing.as_ref().is_ok_and(is_dir)
+            || existing.as_ref().is_err_and(|&e| e == Errno::NOENT);
+        if cyclic && fits {
+            return Err(Error::CyclicSymlink(src.shown.to_path_buf()));
+        }
         match existing {
-            Ok(st) if file_type(&st) == FileType::Directory => (dev, dst_id) = (st.st_dev, id(&st)),
+            Ok(st) if is_dir(&st) => (dev, dst_id) = (st.st_dev, id(&st)),
             Ok(_) => {
                 return Err(Error::OverwriteNonDirectory {
                     dst: dst.shown.to_path_buf(),
@@ -406,7 +413,7 @@ impl Session<'_> {
         let Entry {
             src, src_st, dst, ..
         } = entry;
-        let target = self.target_dir(entry)?;
+        let target = self.target_dir(entry, false)?;
         if target.created {
             self.created(&target, &shown, first);
             self.verbose(src.shown, dst.shown);

@@ -64,15 +64,20 @@ const OUT_BLOCK: usize = 4096;
 /// file where cp copied them all). A failed write (`-v >/dev/full`, a closed pipe) does not
 /// stop the copy; as gnulib's close_stdout, `exit_status` reports it when the run ends.
 pub(crate) fn out(text: &str) {
+    out_bytes(text.as_bytes());
+}
+
+/// `out` for bytes that need not be UTF-8 (names as they are).
+fn out_bytes(text: &[u8]) {
     static TERMINAL: OnceLock<bool> = OnceLock::new();
     if *TERMINAL.get_or_init(|| rustix::termios::isatty(rustix::stdio::stdout())) {
-        progress::lifted_for_stdout(|| write_out(text.as_bytes()));
+        progress::lifted_for_stdout(|| write_out(text));
         return;
     }
     let Ok(mut pending) = PENDING_OUT.lock() else {
         return;
     };
-    pending.extend_from_slice(text.as_bytes());
+    pending.extend_from_slice(text);
     // C stdio writes a full buffer only when more comes (exactly 4 KiB waits).
     if pending.len() > OUT_BLOCK {
         let full = pending.len() / OUT_BLOCK * OUT_BLOCK;
@@ -192,7 +197,9 @@ pub(crate) fn warn(warning: &impl std::fmt::Display) {
 
 /// The -v line for a directory --parents made: GNU prints these unquoted.
 pub(crate) fn parent_made(src: &Path, dst: &Path) {
-    out(&format!("{} -> {}\n", src.display(), dst.display()));
+    use std::os::unix::ffi::OsStrExt;
+    let (src, dst) = (src.as_os_str().as_bytes(), dst.as_os_str().as_bytes());
+    out_bytes(&[src, b" -> ".as_slice(), dst, b"\n".as_slice()].concat());
 }
 
 /// `'src' -> 'dst'`, GNU cp's -v line, on stdout, with the backup made if any.

@@ -501,7 +501,7 @@ fn side(output: Output, program: &str, dir: &Path) -> Side {
 
 /// Builds the same fixture twice, runs GNU cp in one copy and fastcp in the other with `args`
 /// (relative to each fixture), and returns what each printed, with its fixture.
-fn run_side_by_side(setup: impl Fn(&Path), args: &[&OsStr]) -> [(Output, Scratch); 2] {
+pub fn run_side_by_side(setup: impl Fn(&Path), args: &[&OsStr]) -> [(Output, Scratch); 2] {
     let theirs = Scratch::new();
     let ours = Scratch::new();
     setup(theirs.path());
