@@ -219,3 +219,20 @@ per_method!(dev_full_reports_no_space, |method| {
     };
     assert!(text.contains(&expected), "{method}: {text}");
 });
+
+/// A character device read as a source keeps its access time, as GNU's copy leaves it: fastcp
+/// tried sendfile on it, which marks the source accessed even when it refuses (EINVAL).
+#[test]
+fn a_device_read_keeps_its_access_time_as_gnu() {
+    let s = Scratch::new();
+    util::char_device_at(&s.join("null"), 1, 3);
+    let old = filetime::FileTime::from_unix_time(1_000_000, 0);
+    for (cmd, out) in [(util::gnu_cp(), "gnu"), (fastcp(), "ours")] {
+        filetime::set_file_atime(s.join("null"), old).unwrap();
+        let mut cmd = cmd;
+        cmd.current_dir(s.path()).args(["null", out]).ok().unwrap();
+        let atime = std::fs::metadata(s.join("null")).unwrap();
+        let atime = filetime::FileTime::from_last_access_time(&atime);
+        assert_eq!(atime, old, "{out}");
+    }
+}

@@ -328,6 +328,7 @@ impl Session<'_> {
             dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
+            src_regular: file_type(src_st) == FileType::RegularFile,
             punch_holes: self.opts.sparse == Sparse::Always,
             may_share: self.opts.reflink != ReflinkMode::Never,
             cross_device: ends

@@ -12,13 +12,17 @@ pub(super) fn copy(
     counters: &mut Counters,
 ) -> Result<Outcome, (Method, EngineError)> {
     let mut fallbacks = known(transfer);
-    let chain: &[(Engine, Engine)] = if transfer.may_share && !transfer.cross_device {
-        &[
+    let chain: &[(Engine, Engine)] = match (
+        transfer.may_share && !transfer.cross_device,
+        transfer.src_regular,
+    ) {
+        (true, true) => &[
             (Engine::CopyFileRange, Engine::Sendfile),
             (Engine::Sendfile, Engine::ReadWrite),
-        ]
-    } else {
-        &[(Engine::Sendfile, Engine::ReadWrite)]
+        ],
+        (false, true) => &[(Engine::Sendfile, Engine::ReadWrite)],
+        (true, false) => &[(Engine::CopyFileRange, Engine::ReadWrite)],
+        (false, false) => &[],
     };
     for &(engine, next) in chain {
         let result = transfer.run_auto(engine, counters);

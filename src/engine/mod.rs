@@ -70,6 +70,10 @@ pub(crate) struct Transfer<'a> {
     pub(crate) limit: u64,
     /// Seek over all-zero blocks instead of writing them (read-write under --sparse=always).
     pub(crate) zeros_to_holes: bool,
+    /// The source is a regular file. Another (a device, a FIFO) is read by `auto` as GNU
+    /// reads it: sendfile is not tried, since even refused it marks the source accessed (a
+    /// character device's atime changed where GNU's copy leaves it).
+    pub(crate) src_regular: bool,
     /// Deallocate the holes between the source's extents and after the last one too
     /// (--sparse=always), as GNU's create_hole does: a filesystem may have allocated them
     /// ahead of the writes (XFS's speculative preallocation). Runs of zeros made holes are
@@ -431,6 +435,7 @@ mod tests {
             dst_blksize: std::cell::OnceCell::new(),
             limit: u64::MAX,
             zeros_to_holes: false,
+            src_regular: true,
             punch_holes: false,
             may_share: true,
             cross_device: false,
