@@ -599,3 +599,43 @@ fn operands_that_read_the_target_see_it_made_in_walk_order() {
         assert_eq!(ours.code, 1, "{args:?}");
     }
 }
+
+/// Two names of one file in a directory, under -p: GNU copies the first, which reads it (its
+/// access time moves to now), then stats the second and keeps that time. The walk had
+/// stat'ed the second before a copying thread read the first, and kept the old time.
+#[test]
+fn a_second_name_keeps_the_access_time_its_first_copy_left() {
+    let s = Scratch::new();
+    std::fs::create_dir(s.join("folder")).unwrap();
+    std::fs::write(s.join("folder/file1"), b"data").unwrap();
+    std::fs::hard_link(s.join("folder/file1"), s.join("folder/file2")).unwrap();
+    let old = filetime::FileTime::from_unix_time(3_000_000, 0);
+    let kept = |dir: &str| {
+        let mut names: Vec<(String, bool)> = ["file1", "file2"]
+            .iter()
+            .map(|name| {
+                let meta = std::fs::metadata(s.join(dir).join(name)).unwrap();
+                let atime = filetime::FileTime::from_last_access_time(&meta);
+                (name.to_string(), atime == old)
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    for (cmd, out, jobs) in [
+        (util::gnu_cp(), "gnu", None),
+        (fastcp(), "ours", Some("-j2")),
+    ] {
+        filetime::set_file_times(s.join("folder/file1"), old, old).unwrap();
+        let mut cmd = cmd;
+        cmd.current_dir(s.path())
+            .args(jobs)
+            .args(["-rp", "folder", out]);
+        cmd.ok().unwrap();
+    }
+    let gnu = kept("gnu");
+    if gnu.iter().all(|(_, old)| *old) {
+        util::skip("reading does not move access times here (noatime)");
+    }
+    assert_eq!(kept("ours"), gnu);
+}

@@ -331,6 +331,12 @@ impl Session<'_> {
             if !self.page_cache_fs(fd.as_fd(), &st) {
                 rustix::fs::fcntl_setfl(&fd, OFlags::empty())?;
             }
+            // A second name of a file a copying thread still reads: its status once that
+            // copy is done, as in walk order (the read moved its access time, which -p keeps).
+            if st.st_nlink > 1 && self.pool.is_some_and(|pool| pool.busy(crate::fs::id(&st))) {
+                self.settle();
+                return Ok((rustix::fs::fstat(&fd)?, Some(fd)));
+            }
             return Ok((st, Some(fd)));
         }
         let st = src.stat(follow)?;
