@@ -642,19 +642,6 @@ fn an_unreadable_directory_and_its_attributes_both_fail_as_gnu() {
     }
 }
 
-/// Runs `program` as nobody in `dir` with `args`.
-fn as_nobody(program: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(program)
-        .args(args)
-        .env_clear()
-        .env("LC_ALL", "C")
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 /// A read-only source directory copied by nobody into a setgid directory of a group nobody is
 /// not in: GNU makes the copy, then chmods it writable to fill it, and the kernel drops the
 /// setgid bit it inherited (a chmod by a user outside the group): its files get nobody's
@@ -681,8 +668,8 @@ fn a_read_only_directory_is_made_writable_as_gnu_makes_it() {
         let (theirs, ours) = (Scratch::new(), Scratch::new());
         setup(theirs.path());
         setup(ours.path());
-        let gnu = as_nobody(Path::new("/bin/cp"), theirs.path(), args);
-        let fast = as_nobody(&fastcp_path(), ours.path(), args);
+        let gnu = util::as_nobody(Path::new("/bin/cp"), theirs.path(), args);
+        let fast = util::as_nobody(&fastcp_path(), ours.path(), args);
         assert_eq!(fast.status.code(), gnu.status.code(), "{args:?}");
         let (mine, their) = (ours.join("t"), theirs.join("t"));
         assert_eq!(snapshot(&mine), snapshot(&their), "{args:?}");

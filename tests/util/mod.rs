@@ -621,23 +621,26 @@ pub fn assert_same_bytes(a: &Path, b: &Path) {
     }
 }
 
+/// Runs `program` (GNU cp or fastcp) as the unprivileged user nobody in `dir` with `args`,
+/// which must stay inside `dir` (test hygiene).
+pub fn as_nobody(program: &Path, dir: &Path, args: &[&str]) -> Output {
+    let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+    if let Err(e) = check_args(dir, &os) {
+        panic!("test hygiene: {program:?} {args:?} {e}");
+    }
+    clean(Command::new("setpriv"))
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
 /// `differential`, with both programs run as the unprivileged user `nobody`: root bypasses
 /// permission checks, so permission errors only show under a dropped uid.
 pub fn differential_unprivileged(setup: impl Fn(&Path), args: &[&str]) -> (Side, Side) {
-    let drop = ["--reuid=65534", "--regid=65534", "--clear-groups", "--"];
-    let run = |program: &Path, dir: &Path| {
-        let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
-        if let Err(e) = check_args(dir, &os) {
-            panic!("test hygiene: {program:?} {args:?} {e}");
-        }
-        clean(Command::new("setpriv"))
-            .args(drop)
-            .arg(program)
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap()
-    };
+    let run = |program: &Path, dir: &Path| as_nobody(program, dir, args);
     let theirs = Scratch::new();
     let ours = Scratch::new();
     setup(theirs.path());
