@@ -639,3 +639,38 @@ fn a_second_name_keeps_the_access_time_its_first_copy_left() {
     }
     assert_eq!(kept("ours"), gnu);
 }
+
+/// -v -f under -j: a destination that cannot be opened is removed, and GNU says so right
+/// after the file's own line; a copying thread said it after the whole walk's lines.
+#[test]
+fn removed_lines_follow_their_files_with_jobs() {
+    if !util::require_root("give files to nobody") {
+        return;
+    }
+    let setup = |d: &Path| {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o777)).unwrap();
+        std::fs::create_dir(d.join("s")).unwrap();
+        for i in 0..6 {
+            std::fs::write(d.join(format!("s/f{i}")), format!("{i}")).unwrap();
+        }
+        symlink("f1", d.join("s/l")).unwrap();
+    };
+    let existing = |dst: &Path| {
+        std::fs::create_dir_all(dst.join("s")).unwrap();
+        for i in 0..6 {
+            let file = dst.join(format!("s/f{i}"));
+            std::fs::write(&file, b"old").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        for path in [dst.to_path_buf(), dst.join("s")] {
+            std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+        }
+    };
+    let (gnu, ours, _s) = both(setup, existing, &["-rvf", "s", "{dst}"], &["-j2"], true);
+    assert!(String::from_utf8_lossy(&gnu.stdout).contains("removed"));
+    assert_eq!(
+        String::from_utf8_lossy(&ours.stdout),
+        String::from_utf8_lossy(&gnu.stdout)
+    );
+    assert_eq!(ours.status.code(), gnu.status.code());
+}

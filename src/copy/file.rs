@@ -35,7 +35,10 @@ impl Session<'_> {
             && self.pool.is_some()
             && !track
             && !prepared.replaced
-            && !prepared.through_link;
+            && !prepared.through_link
+            // -v -f: a destination that cannot be opened is removed, and "removed 'x'" comes
+            // right after the file's own line, in walk order.
+            && !(self.opts.verbose && self.opts.overwrite.force && prepared.existing.is_some());
         // GNU prints the -v line before making the file, in walk order: a file a copying
         // thread may take too (under -v -j2 it was printed when copied, after the symlinks
         // and directories the walk made meanwhile).
