@@ -474,6 +474,21 @@ fn cyclic_symlink_is_refused_like_gnu() {
     assert_same_as_gnu(with_destination, &["-rL", "d/.", "g"]);
 }
 
+/// A directory copied again in one run (`dir2/.`, then `dir1/..` which holds dir2) onto a
+/// non-directory: GNU says "cannot overwrite non-directory" before it looks at what the run
+/// copied already (fastcp said "will not create hard link ... to directory").
+#[test]
+fn a_non_directory_in_the_way_is_reported_before_a_directory_copied_twice() {
+    let setup = |dir: &Path| {
+        for d in ["dir1", "dir2", "dst"] {
+            std::fs::create_dir(dir.join(d)).unwrap();
+        }
+        std::fs::write(dir.join("dst/dir2"), b"x").unwrap();
+        std::fs::write(dir.join("dst/dst"), b"y").unwrap();
+    };
+    assert_same_as_gnu(setup, &["-a", "--", "dir2/.", "dir1/..", "dst"]);
+}
+
 /// Regression: 600 levels of directories overflowed the stack of a debug build. The tree
 /// walk keeps two descriptors per level and no path limit: 3000 levels copy whole (GNU cp
 /// stops at PATH_MAX, about 2000 here).

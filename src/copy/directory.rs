@@ -145,6 +145,18 @@ impl Session<'_> {
         if !self.dir_onto_itself(entry)? {
             return Ok(None);
         }
+        // GNU refuses a non-directory in the way before it looks at what this run copied
+        // ("will not create hard link" comes after "cannot overwrite non-directory").
+        if !entry.node.fresh
+            && dst
+                .stat(self.opts.keep_directory_symlink)
+                .is_ok_and(|st| file_type(&st) != FileType::Directory)
+        {
+            return Err(Error::OverwriteNonDirectory {
+                dst: dst.shown.to_path_buf(),
+                src: src.shown.to_path_buf(),
+            });
+        }
         let mut remembered = false;
         if !self.met(entry, &shown, carry, &mut remembered)? {
             return Ok(None);
