@@ -942,3 +942,37 @@ fn a_target_directory_replaced_by_its_own_operand_is_still_where_copies_go() {
         util::assert_same_as_gnu(setup, args);
     }
 }
+
+/// Under -a, a later name of a hard-linked file is linked to the first copy through the
+/// target directory as opened, not through its path: an operand that replaced the symlink
+/// named as the target left the path leading elsewhere, and `h2` was linked to an unrelated
+/// `E/h1` (exit 0), or the link failed ("Not a directory") where GNU links.
+#[test]
+fn later_names_link_through_the_target_directory_as_opened() {
+    let setup = |d: &Path| {
+        std::fs::create_dir_all(d.join("s/dir1")).unwrap();
+        std::fs::create_dir_all(d.join("s/dir2")).unwrap();
+        std::fs::create_dir_all(d.join("E/dir1")).unwrap();
+        std::fs::write(d.join("s/h1"), b"h").unwrap();
+        std::fs::hard_link(d.join("s/h1"), d.join("s/h2")).unwrap();
+        std::fs::write(d.join("s/dir1/x"), b"x").unwrap();
+        std::fs::hard_link(d.join("s/dir1/x"), d.join("s/dir2/y")).unwrap();
+        std::fs::write(d.join("E/h1"), b"OTHER").unwrap();
+        std::fs::write(d.join("E/dir1/x"), b"OTHER").unwrap();
+        std::os::unix::fs::symlink("E", d.join("s/d")).unwrap();
+        std::os::unix::fs::symlink(".", d.join("d")).unwrap();
+    };
+    for args in [
+        &["-a", "--remove-destination", "s/h1", "s/d", "s/h2", "d"][..],
+        &[
+            "--preserve=links",
+            "--remove-destination",
+            "s/h1",
+            "s/d",
+            "s/h2",
+            "d",
+        ],
+    ] {
+        util::assert_same_attributes_as_gnu(setup, args, "", false);
+    }
+}

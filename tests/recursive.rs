@@ -474,19 +474,20 @@ fn cyclic_symlink_is_refused_like_gnu() {
     assert_same_as_gnu(with_destination, &["-rL", "d/.", "g"]);
 }
 
-/// A directory copied again in one run (`dir2/.`, then `dir1/..` which holds dir2) onto a
+/// A directory copied again in one run (`p/dir2/.`, then `p/x/..`, which holds dir2) onto a
 /// non-directory: GNU says "cannot overwrite non-directory" before it looks at what the run
 /// copied already (fastcp said "will not create hard link ... to directory").
 #[test]
 fn a_non_directory_in_the_way_is_reported_before_a_directory_copied_twice() {
     let setup = |dir: &Path| {
-        for d in ["dir1", "dir2", "dst"] {
-            std::fs::create_dir(dir.join(d)).unwrap();
-        }
-        std::fs::write(dir.join("dst/dir2"), b"x").unwrap();
-        std::fs::write(dir.join("dst/dst"), b"y").unwrap();
+        std::fs::create_dir_all(dir.join("p/dir2")).unwrap();
+        std::fs::create_dir_all(dir.join("p/x")).unwrap();
+        std::fs::create_dir(dir.join("q")).unwrap();
+        std::fs::write(dir.join("p/dir2/f"), b"a").unwrap();
+        symlink("nowhere", dir.join("q/dir2")).unwrap();
     };
-    assert_same_as_gnu(setup, &["-a", "--", "dir2/.", "dir1/..", "dst"]);
+    assert_same_as_gnu(setup, &["-a", "p/dir2/.", "p/x/..", "q"]);
+    assert_same_as_gnu(setup, &["-r", "p/dir2/.", "p/x/..", "q"]);
 }
 
 /// Regression: 600 levels of directories overflowed the stack of a debug build. The tree

@@ -22,7 +22,7 @@ impl Session<'_> {
             // GNU records even a kept pair, and links a later name of the file to it.
             Decision::Kept => {
                 if !self.link_again(src_st, dst, node.follow)? {
-                    self.links.insert(id(src_st), dst.shown.to_path_buf());
+                    self.remember_link(id(src_st), dst.shown);
                 }
                 return Ok(false);
             }
@@ -101,7 +101,7 @@ impl Session<'_> {
             _ => self.copy_regular(entry, opened, false, prepared)?,
         }
         if track {
-            self.links.insert(id(src_st), dst.shown.to_path_buf());
+            self.remember_link(id(src_st), dst.shown);
         }
         Ok(())
     }

@@ -35,8 +35,9 @@ pub(crate) struct Session<'a> {
     /// with the destination they map to (GNU's remember_copied): meeting one again is a
     /// directory copied into itself, or a source named twice (see directory.rs).
     pub(crate) dirs: NumMap<Id, Arc<Shown>>,
-    /// Sources with several names already copied (`--preserve=links`), and their copies.
-    pub(crate) links: NumMap<Id, PathBuf>,
+    /// Sources with several names already copied (`--preserve=links`), and their copies:
+    /// the path to link from (see `reachable`) and the path as shown.
+    pub(crate) links: NumMap<Id, (PathBuf, PathBuf)>,
     /// Source filesystems (st_dev) that refused FICLONE as unsupported.
     pub(crate) no_clone: NumSet<u64>,
     /// Pairs of filesystems (source, destination) between which copy_file_range failed
@@ -95,6 +96,37 @@ impl<'a> Session<'a> {
             .map(Arc::new);
         self.target = Some((into.to_path_buf(), fd.clone()));
         fd
+    }
+
+    /// Records the copy `shown` of a source with several names (`id`) for its later names.
+    pub(crate) fn remember_link(&mut self, id: Id, shown: &Path) {
+        let path = self.reachable(shown);
+        self.links.insert(id, (path, shown.to_path_buf()));
+    }
+
+    /// A path to `shown`, a destination below the directory operands go into, that goes
+    /// through that directory as opened (its descriptor's /proc/self/fd link), as GNU links
+    /// from dst_dirfd: an operand that replaced a symlink named as the target (`ln -s . d`)
+    /// leaves the target's path leading elsewhere, and a later name was linked to an
+    /// unrelated file there. Other paths as they are.
+    fn reachable(&self, shown: &Path) -> PathBuf {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        if let Some((into, Some(fd))) = &self.target {
+            let (into, path) = (into.as_os_str().as_bytes(), shown.as_os_str().as_bytes());
+            let into = crate::fs::one_trailing_slash(into);
+            let rest = path
+                .strip_prefix(into)
+                .map(|r| r.strip_prefix(b"/").unwrap_or(r));
+            if let Some(rest) = rest.filter(|r| {
+                !r.is_empty() && (into.ends_with(b"/") || path.get(into.len()) == Some(&b'/'))
+            }) {
+                let mut out = format!("/proc/self/fd/{}/", fd.as_raw_fd()).into_bytes();
+                out.extend_from_slice(rest);
+                return PathBuf::from(std::ffi::OsString::from_vec(out));
+            }
+        }
+        shown.to_path_buf()
     }
 
     /// Prints an error without tearing the progress bar, and counts it. After a signal,

@@ -108,7 +108,7 @@ impl Session<'_> {
         dst: At<'_>,
         follow: bool,
     ) -> Result<bool, Error> {
-        let Some(first) = self.links.get(&crate::fs::id(src_st)).cloned() else {
+        let Some((first, shown)) = self.links.get(&crate::fs::id(src_st)).cloned() else {
             return Ok(false);
         };
         let flags = if follow {
@@ -119,7 +119,7 @@ impl Session<'_> {
         let link = |d: At<'_>| rustix::fs::linkat(rustix::fs::CWD, &first, d.dir, d.name, flags);
         let replaced = force(dst, link, true).map_err(|errno| Error::HardLink {
             dst: dst.shown.to_path_buf(),
-            target: first.clone(),
+            target: shown,
             errno,
         })?;
         if replaced && self.opts.verbose {
